@@ -1,0 +1,204 @@
+"""The ``hds-audit`` command. Thin: parse, call the pipeline, write reports, exit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+from typing import Any
+
+import click
+
+from hds_audit import __version__
+from hds_audit.config import FORMATS, LANGS, SEVERITIES, load_config, parse_formats
+from hds_audit.errors import HdsAuditError, UsageError
+from hds_audit.geo import AllowedArea
+from hds_audit.model import Severity, Status
+from hds_audit.reports.model import Gate, Report
+
+EXIT_HELP = (
+    "Exit codes: 0 nothing at or above the threshold; 1 findings at or above it; "
+    "2 usage or input error; 3 the audit could not complete."
+)
+
+
+def _fail(error: HdsAuditError) -> None:
+    click.echo(f"hds-audit: error: {error}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _write(name: str, report: Report, out: Path, lang: str) -> Path:
+    """Write one report format into ``out``."""
+    if name == "json":
+        from hds_audit.reports.json_report import write_json
+
+        return write_json(report, out / "report.json")
+    from hds_audit.reports.html_report import write_html
+
+    return write_html(report, out / "report.html", lang)
+
+
+class _Group(click.Group):
+    """Turns an unexpected exception into one line and exit code 3, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except HdsAuditError as error:
+            _fail(error)
+        except Exception as error:  # the last line of defence: report, never crash
+            if os.environ.get("HDS_AUDIT_DEBUG"):
+                raise
+            click.echo(
+                f"hds-audit: internal error: {type(error).__name__}: {error} "
+                "(set HDS_AUDIT_DEBUG=1 for the traceback)",
+                err=True,
+            )
+            sys.exit(3)
+        return None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
+@click.version_option(__version__, prog_name="hds-audit")
+def main() -> None:
+    """Prove that infrastructure holding French health data stays HDS-compliant."""
+
+
+@main.command(epilog=EXIT_HELP)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--terraform", "terraform", multiple=True, type=click.Path(),
+              help="State file, plan JSON (terraform show -json) or working directory. Repeatable; "
+              "extra PATHS after the options are read the same way.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Settings file (default: ./hds-audit.yaml when present).")
+@click.option("--allowed", help="Allowed area: eu (default), eea (HDS v2 EXI 28), fr, or a "
+              "comma-separated list of countries and regions (FR,DE,eu-west-3).")
+@click.option("--format", "formats", help=f"Report formats, comma-separated ({', '.join(FORMATS)}).")
+@click.option("--output", "-o", type=click.Path(file_okay=False), help="Report folder (default: reports).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False),
+              help="Lowest severity that fails the run (default: low).")
+@click.option("--fail-on-unknown/--no-fail-on-unknown", default=None,
+              help="Whether unknown verdicts fail the run (default: they do).")
+@click.option("--lang", type=click.Choice(LANGS), help="Language of the HTML report (default: fr).")
+@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(exists=True),
+              help="Extra policy folder or file, added to the built-in policies. Repeatable.")
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+def scan(
+    paths: tuple[str, ...],
+    terraform: tuple[str, ...],
+    config_path: str | None,
+    allowed: str | None,
+    formats: str | None,
+    output: str | None,
+    fail_on: str | None,
+    fail_on_unknown: bool | None,
+    lang: str | None,
+    policy_dirs: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Audit Terraform states and plans; write reports; exit with a meaningful code."""
+    from hds_audit.scan import ScanOptions, run_scan
+
+    try:
+        config = load_config(config_path)
+        threshold = (fail_on or config.fail_on or "low").lower()
+        try:
+            area = AllowedArea.parse(allowed or config.allowed or "eu")
+        except ValueError as error:
+            raise UsageError(f"--allowed: {error}") from None
+        options = ScanOptions(
+            terraform=[*terraform, *paths] or config.terraform,
+            area=area,
+            policy_dirs=[*config.policies, *policy_dirs],
+            gate=Gate(
+                fail_on=None if threshold == "none" else Severity(threshold),
+                fail_on_unknown=fail_on_unknown
+                if fail_on_unknown is not None
+                else (config.fail_on_unknown if config.fail_on_unknown is not None else True),
+            ),
+            lang=lang or config.lang or "fr",
+            config_file=config.path,
+        )
+        chosen = parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
+        out = Path(output or config.output or "reports")
+        report = run_scan(options)
+        written = [_write(name, report, out, options.lang) for name in chosen]
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    for error in report.errors:
+        click.echo(f"hds-audit: error: {error.source}: {error.message}", err=True)
+    if not quiet:
+        _print_summary(report, written)
+    sys.exit(report.exit_code)
+
+
+def _print_summary(report: Report, written: list[Path]) -> None:
+    counts = report.by_status
+    parts = [f"{counts[s.value]} {s.value.replace('_', ' ')}" for s in Status if counts[s.value]]
+    click.echo(
+        f"Audited {len(report.resources)} resources from {len(report.run.sources)} source(s) "
+        f"against the {report.run.area.label} area: " + (", ".join(parts) or "no findings") + "."
+    )
+    for finding in report.blocking[:10]:
+        click.echo(f"  {finding.status.value.upper():8} {finding.policy.severity.value:8} "
+                   f"{finding.policy.id}  {finding.resource.id}")
+    if len(report.blocking) > 10:
+        click.echo(f"  ... and {len(report.blocking) - 10} more (see the reports)")
+    for path in written:
+        click.echo(f"Report: {path}")
+    verdict = {
+        0: "nothing at or above the threshold",
+        1: f"{len(report.blocking)} finding(s) at or above '{report.gate.label}'"
+        + (" (unknown counts)" if report.gate.fail_on_unknown else ""),
+        2: f"{len(report.errors)} input(s) could not be read; the rest was audited",
+    }[report.exit_code]
+    click.echo(f"Exit {report.exit_code}: {verdict}.")
+
+
+@main.group()
+def policies() -> None:
+    """Inspect the policy catalogue."""
+
+
+@policies.command("list")
+@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(exists=True),
+              help="Extra policy folder or file to include.")
+def policies_list(policy_dirs: tuple[str, ...]) -> None:
+    """Print every policy: id, severity, category, name and framework references."""
+    from hds_audit.engine import load_policies
+
+    try:
+        loaded = load_policies(policy_dirs)
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    for policy in loaded:
+        meta = policy.meta
+        refs = "; ".join(f"{k}: {', '.join(v)}" for k, v in meta.frameworks.items())
+        click.echo(f"{meta.id:12} {meta.severity.value:8} {meta.category:22} {meta.name}  [{refs}]")
+
+
+@policies.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def policies_validate(paths: tuple[str, ...]) -> None:
+    """Validate policy files or folders without running anything (exit 2 on the first error)."""
+    from hds_audit.engine import load_policies
+
+    try:
+        loaded = load_policies(paths)
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    click.echo(f"{len(loaded)} policies valid.")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of report.json."""
+    from hds_audit.reports.json_report import schema_text
+
+    click.echo(schema_text(), nl=False)

@@ -1,0 +1,406 @@
+"""Turn every Terraform JSON shape into one list of resource instances.
+
+Shapes read: raw state v4 (streamed), legacy state v3 (flatmap attributes), ``terraform show
+-json`` of a state (``values``) and of a plan (``resource_changes`` + ``configuration``),
+including the 0.12-era ``format_version`` 0.x plans. Attributes are redacted here, before
+anything else can see them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hds_audit.collectors.terraform.reading import (
+    JsonCursor,
+    JsonText,
+    check_trailer,
+    describe_json_error,
+)
+from hds_audit.collectors.terraform.secrets import redact
+from hds_audit.errors import InputError
+from hds_audit.model import EMPTY_MAPPING, SourceKind, empty_mapping
+
+_PROVIDER_ADDR = re.compile(r'provider\["?([^"\]]+)"?\](?:\.([\w-]+))?')
+_LEGACY_PROVIDER = re.compile(r"provider\.([\w-]+)(?:\.([\w-]+))?")
+_MODULE_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+@dataclass(slots=True)
+class TfInstance:
+    """One resource instance as Terraform describes it, attributes already redacted."""
+
+    address: str
+    mode: str
+    type: str
+    name: str
+    module: str
+    provider: str
+    provider_key: str
+    attributes: dict[str, Any]
+    unknown: frozenset[str] = frozenset()
+    references: Mapping[str, tuple[str, ...]] = field(default_factory=empty_mapping)
+    configured: frozenset[str] | None = None
+    provider_region: str | None = None
+    action: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedDocument:
+    """What one file held: its instances, its kind and any notes on how it was read."""
+
+    kind: SourceKind
+    instances: list[TfInstance]
+    terraform_version: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+def _index_suffix(index: Any) -> str:
+    if index is None:
+        return ""
+    if isinstance(index, int):
+        return f"[{index}]"
+    return f"[{json.dumps(index)}]"
+
+
+def _address(module: str, mode: str, rtype: str, name: str, index: Any) -> str:
+    local = f"{'data.' if mode == 'data' else ''}{rtype}.{name}{_index_suffix(index)}"
+    return f"{module}.{local}" if module else local
+
+
+def _provider_from_state(provider: str) -> tuple[str, str]:
+    """``provider["registry.terraform.io/hashicorp/aws"].us`` -> (``aws``, ``aws.us``)."""
+    match = _PROVIDER_ADDR.search(provider) or _LEGACY_PROVIDER.search(provider)
+    if not match:
+        return provider, provider
+    short = match.group(1).rsplit("/", 1)[-1]
+    alias = match.group(2)
+    return short, f"{short}.{alias}" if alias else short
+
+
+def _type_provider(rtype: str) -> str:
+    return rtype.split("_", 1)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# raw state v4, streamed
+
+
+def _state_v4_instance(resource: Mapping[str, Any], out: list[TfInstance]) -> None:
+    mode = resource.get("mode", "managed")
+    rtype = str(resource.get("type", ""))
+    name = str(resource.get("name", ""))
+    module = str(resource.get("module") or "")
+    short, key = _provider_from_state(str(resource.get("provider") or _type_provider(rtype)))
+    for instance in resource.get("instances") or ():
+        attributes = instance.get("attributes")
+        if attributes is None:
+            attributes = _flat_to_nested(instance.get("attributes_flat") or {})
+        out.append(
+            TfInstance(
+                address=_address(module, mode, rtype, name, instance.get("index_key")),
+                mode=mode,
+                type=rtype,
+                name=name,
+                module=module,
+                provider=short,
+                provider_key=key,
+                attributes=redact(
+                    attributes, rtype, sensitive_paths=instance.get("sensitive_attributes")
+                ),
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# legacy state v3 (Terraform < 0.12): flatmap attributes
+
+
+def _flat_to_nested(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Expand Terraform 0.11 flatmap (``tags.%``, ``rule.0.id``) into nested values."""
+    root: dict[str, Any] = {}
+    for path, value in flat.items():
+        parts = path.split(".")
+        if parts[-1] in ("#", "%"):
+            continue
+        node: Any = root
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+    return _lists_from_digit_dicts(root)
+
+
+def _lists_from_digit_dicts(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    converted = {k: _lists_from_digit_dicts(v) for k, v in node.items()}
+    if converted and all(k.isdigit() for k in converted):
+        return [converted[k] for k in sorted(converted, key=int)]
+    return converted
+
+
+def _state_v3_instances(doc: Mapping[str, Any]) -> list[TfInstance]:
+    out: list[TfInstance] = []
+    for module in doc.get("modules") or ():
+        path = [p for p in module.get("path") or () if p != "root"]
+        module_addr = ".".join(f"module.{p}" for p in path)
+        for key, resource in (module.get("resources") or {}).items():
+            parts = key.split(".")
+            mode = "data" if parts[0] == "data" else "managed"
+            if mode == "data":
+                parts = parts[1:]
+            if len(parts) < 2:
+                continue
+            rtype, name = parts[0], parts[1]
+            index = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+            primary = resource.get("primary") or {}
+            attributes = _flat_to_nested(primary.get("attributes") or {})
+            short, pkey = _provider_from_state(str(resource.get("provider") or rtype))
+            out.append(
+                TfInstance(
+                    address=_address(module_addr, mode, rtype, name, index),
+                    mode=mode,
+                    type=rtype,
+                    name=name,
+                    module=module_addr,
+                    provider=short if resource.get("provider") else _type_provider(rtype),
+                    provider_key=pkey if resource.get("provider") else _type_provider(rtype),
+                    attributes=redact(attributes, rtype),
+                )
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# terraform show -json (state values)
+
+
+def _walk_modules(module: Mapping[str, Any] | None) -> Iterable[Mapping[str, Any]]:
+    if not module:
+        return
+    yield from module.get("resources") or ()
+    for child in module.get("child_modules") or ():
+        yield from _walk_modules(child)
+
+
+def _module_of(address: str, rtype: str, mode: str) -> str:
+    marker = f"{'data.' if mode == 'data' else ''}{rtype}."
+    position = address.rfind(marker)
+    return address[: position - 1] if position > 0 else ""
+
+
+def _show_state_instances(values: Mapping[str, Any]) -> list[TfInstance]:
+    out: list[TfInstance] = []
+    for resource in _walk_modules(values.get("root_module")):
+        rtype = str(resource.get("type", ""))
+        mode = str(resource.get("mode", "managed"))
+        address = str(resource.get("address", ""))
+        short = str(resource.get("provider_name") or rtype).rsplit("/", 1)[-1]
+        out.append(
+            TfInstance(
+                address=address,
+                mode=mode,
+                type=rtype,
+                name=str(resource.get("name", "")),
+                module=_module_of(address, rtype, mode),
+                provider=short,
+                provider_key=short,
+                attributes=redact(
+                    resource.get("values") or {},
+                    rtype,
+                    sensitive_marks=resource.get("sensitive_values"),
+                ),
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# terraform show -json (plan)
+
+
+@dataclass(slots=True)
+class _PlanConfiguration:
+    """The parts of ``configuration`` the normalisers need."""
+
+    provider_regions: dict[str, str | None]
+    resources: dict[tuple[str, str], Mapping[str, Any]]
+
+    @classmethod
+    def read(cls, doc: Mapping[str, Any]) -> _PlanConfiguration:
+        configuration = doc.get("configuration") or {}
+        variables = doc.get("variables") or {}
+        regions: dict[str, str | None] = {}
+        for key, provider in (configuration.get("provider_config") or {}).items():
+            expression = ((provider or {}).get("expressions") or {}).get("region") or {}
+            regions[key] = _expression_value(expression, variables)
+        resources: dict[tuple[str, str], Mapping[str, Any]] = {}
+        cls._collect(configuration.get("root_module") or {}, "", resources)
+        return cls(regions, resources)
+
+    @classmethod
+    def _collect(
+        cls, module: Mapping[str, Any], path: str, out: dict[tuple[str, str], Mapping[str, Any]]
+    ) -> None:
+        for resource in module.get("resources") or ():
+            out[(path, str(resource.get("address", "")))] = resource
+        for name, call in (module.get("module_calls") or {}).items():
+            child = f"{path}.module.{name}" if path else f"module.{name}"
+            cls._collect((call or {}).get("module") or {}, child, out)
+
+    def region_for(self, provider_key: str, provider: str) -> str | None:
+        """Region of a provider configuration key, trying the module-free key as well."""
+        for key in (provider_key, provider_key.split(":", 1)[-1]):
+            if key in self.provider_regions:
+                return self.provider_regions[key]
+        return None
+
+
+def _expression_value(expression: Mapping[str, Any], variables: Mapping[str, Any]) -> str | None:
+    if "constant_value" in expression:
+        value = expression["constant_value"]
+        return value if isinstance(value, str) else None
+    references = expression.get("references") or ()
+    for reference in references:
+        if isinstance(reference, str) and reference.startswith("var."):
+            variable = variables.get(reference[4:]) or {}
+            value = variable.get("value")
+            if isinstance(value, str):
+                return value
+    return None
+
+
+def _unknown_paths(marks: Any, prefix: str = "") -> Iterable[str]:
+    """Flatten ``after_unknown`` into dotted paths (``encrypted``, ``rule.0.kms_key_id``)."""
+    if marks is True:
+        yield prefix
+    elif isinstance(marks, dict):
+        for key, value in marks.items():
+            yield from _unknown_paths(value, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(marks, list):
+        for i, value in enumerate(marks):
+            yield from _unknown_paths(value, f"{prefix}.{i}" if prefix else str(i))
+
+
+def _plan_instances(doc: Mapping[str, Any]) -> list[TfInstance]:
+    config = _PlanConfiguration.read(doc)
+    out: list[TfInstance] = []
+    for change_record in doc.get("resource_changes") or ():
+        change = change_record.get("change") or {}
+        actions = change.get("actions") or []
+        if actions == ["delete"]:
+            continue
+        rtype = str(change_record.get("type", ""))
+        mode = str(change_record.get("mode", "managed"))
+        name = str(change_record.get("name", ""))
+        module = str(change_record.get("module_address") or "")
+        module_path = _MODULE_INDEX.sub("", module)
+        local = f"{'data.' if mode == 'data' else ''}{rtype}.{name}"
+        configured = config.resources.get((module_path, local), {})
+        short = str(change_record.get("provider_name") or rtype).rsplit("/", 1)[-1]
+        provider_key = str(configured.get("provider_config_key") or short)
+        references = {
+            attr: tuple(expr.get("references") or ())
+            for attr, expr in (configured.get("expressions") or {}).items()
+            if isinstance(expr, dict) and expr.get("references")
+        }
+        after = change.get("after") or {}
+        out.append(
+            TfInstance(
+                address=str(change_record.get("address", "")),
+                mode=mode,
+                type=rtype,
+                name=name,
+                module=module,
+                provider=short,
+                provider_key=provider_key,
+                attributes=redact(
+                    after if isinstance(after, dict) else {},
+                    rtype,
+                    sensitive_marks=change.get("after_sensitive"),
+                ),
+                unknown=frozenset(_unknown_paths(change.get("after_unknown"))),
+                references=references or EMPTY_MAPPING,
+                configured=frozenset(configured.get("expressions") or ()) if configured else None,
+                provider_region=config.region_for(provider_key, short),
+                action="-".join(actions) if actions else None,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# entry point
+
+
+def parse_document(doc: JsonText, name: str) -> ParsedDocument:
+    """Parse one decoded file into instances, or raise :class:`InputError` naming it."""
+    cursor = JsonCursor(doc.text)
+    top: dict[str, Any] = {}
+    streamed: list[TfInstance] = []
+
+    def stream_resources(pos: int) -> int:
+        if top.get("version") not in (4, None):
+            value, end = cursor.value(pos)
+            top["resources"] = value
+            return end
+        return cursor.array(pos, lambda resource: _state_v4_instance(resource, streamed))
+
+    if not doc.text.startswith("{", doc.start):
+        raise InputError(name, "is not a Terraform state or plan: the JSON is not an object")
+    try:
+        end = cursor.object(doc.start, {"resources": stream_resources}, top)
+    except json.JSONDecodeError as error:
+        raise InputError(name, describe_json_error(error, doc.text)) from None
+    except (AttributeError, TypeError) as error:
+        raise InputError(name, f"has an unexpected shape: {error}") from None
+    check_trailer(doc, end, name)
+    return _interpret(top, streamed, doc.notes, name)
+
+
+def _interpret(
+    top: dict[str, Any], streamed: list[TfInstance], notes: list[str], name: str
+) -> ParsedDocument:
+    tf_version = top.get("terraform_version")
+    tf_version = tf_version if isinstance(tf_version, str) else None
+    try:
+        if "version" in top and "format_version" not in top:
+            version = top["version"]
+            if version == 4:
+                return ParsedDocument(SourceKind.TERRAFORM_STATE, streamed, tf_version, notes)
+            if version == 3 and isinstance(top.get("modules"), list):
+                notes.append("legacy state version 3 (Terraform < 0.12) read from flatmap attributes")
+                instances = _state_v3_instances(top)
+                return ParsedDocument(SourceKind.TERRAFORM_STATE, instances, tf_version, notes)
+            raise InputError(
+                name, f"state version {version!r} is not supported (expected 4, or legacy 3)"
+            )
+        if "format_version" in top:
+            major = str(top["format_version"]).split(".", 1)[0]
+            if major not in ("0", "1"):
+                raise InputError(
+                    name, f"format_version {top['format_version']!r} is newer than this tool reads"
+                )
+            if major == "0":
+                notes.append(f"plan/state JSON format {top['format_version']} (Terraform 0.12 era)")
+            if "resource_changes" in top or "planned_values" in top:
+                return ParsedDocument(
+                    SourceKind.TERRAFORM_PLAN, _plan_instances(top), tf_version, notes
+                )
+            if "values" in top:
+                instances = _show_state_instances(top.get("values") or {})
+                return ParsedDocument(SourceKind.TERRAFORM_STATE, instances, tf_version, notes)
+            return ParsedDocument(SourceKind.TERRAFORM_STATE, [], tf_version, notes)
+    except (AttributeError, TypeError, ValueError) as error:
+        raise InputError(name, f"has an unexpected shape: {error}") from None
+    raise InputError(
+        name,
+        "is not a Terraform state or plan: no 'version' (state) or 'format_version' "
+        "(terraform show -json) at the top level",
+    )

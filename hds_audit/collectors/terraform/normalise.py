@@ -1,0 +1,759 @@
+"""Terraform instances -> normalised :class:`Resource` records.
+
+The simple facts (kind, which attribute says "encrypted", which holds the key) are data in
+``data/types.yaml``. Facts that span resources (an S3 bucket's separate encryption and
+replication resources, a backup plan's copy actions, an Azure account's paired region) are
+small named rules below, each reading a :class:`TerraformIndex` built once per document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources as package_files
+from typing import Any
+
+import yaml
+
+from hds_audit.collectors.terraform.documents import TfInstance
+from hds_audit.geo import GeoTables, Location
+from hds_audit.model import (
+    EMPTY_MAPPING,
+    Encryption,
+    KeyOwner,
+    Kind,
+    Replica,
+    Resource,
+    Source,
+)
+
+_ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:([a-z0-9-]*):")
+_AZ_SUFFIX = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
+_GEO_REPLICATION = {"GRS", "RAGRS", "GZRS", "RAGZRS"}
+_REDUNDANT_BACKUP = {"geo", "geozone", "grs", "ragrs", "gzrs", "ragzrs"}
+
+
+@dataclass(frozen=True, slots=True)
+class TypeSpec:
+    """How one Terraform type is read (from ``data/types.yaml``)."""
+
+    kind: Kind = Kind.OTHER
+    non_regional: bool = False
+    encryption_flag: str | None = None
+    encryption_always: bool = False
+    key_path: str | None = None
+    rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TypeTable:
+    specs: Mapping[str, TypeSpec]
+    parents: Mapping[str, str]
+    providers: Mapping[str, str]
+
+    def spec(self, rtype: str) -> TypeSpec:
+        return self.specs.get(rtype) or _OTHER
+
+    def provider(self, short: str) -> str:
+        return self.providers.get(short, short)
+
+
+_OTHER = TypeSpec()
+
+
+@cache
+def type_table() -> TypeTable:
+    """Load ``data/types.yaml`` once."""
+    text = (
+        package_files.files("hds_audit.collectors.terraform")
+        .joinpath("data/types.yaml")
+        .read_text(encoding="utf-8")
+    )
+    data = yaml.safe_load(text)
+    specs: dict[str, TypeSpec] = {}
+    for section in ("aws", "azurerm"):
+        for rtype, entry in (data.get(section) or {}).items():
+            encryption = entry.get("encryption") or {}
+            specs[rtype] = TypeSpec(
+                kind=Kind(entry.get("kind", "other")),
+                non_regional=bool(entry.get("global", False)),
+                encryption_flag=encryption.get("flag"),
+                encryption_always=bool(encryption.get("always", False)),
+                key_path=encryption.get("key"),
+                rules=tuple(entry.get("rules") or ()),
+            )
+    return TypeTable(specs, data.get("located_by_parent") or {}, data.get("providers") or {})
+
+
+def get_path(value: Any, path: str) -> Any:
+    """Follow a dotted path through dicts and lists (``rule.0.destination.0.bucket``)."""
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list):
+            if not part.isdigit() or int(part) >= len(value):
+                return None
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def _blocks(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, dict)]
+    return []
+
+
+def region_from_arn(arn: Any) -> str | None:
+    if isinstance(arn, str):
+        match = _ARN.match(arn)
+        if match and match.group(1):
+            return match.group(1)
+    return None
+
+
+def _is_unknown(instance: TfInstance, path: str) -> bool:
+    if not instance.unknown:
+        return False
+    return path in instance.unknown or any(path.startswith(u + ".") for u in instance.unknown)
+
+
+# ---------------------------------------------------------------------------------------------
+# the per-document index
+
+
+@dataclass(slots=True)
+class TerraformIndex:
+    """Cross-resource facts of one document, built in one pass over its instances."""
+
+    instances: list[TfInstance]
+    by_address: dict[str, TfInstance] = field(default_factory=dict)
+    by_type: dict[str, list[TfInstance]] = field(default_factory=lambda: defaultdict(list))
+    customer_keys: set[str] = field(default_factory=set)
+    provider_keys: set[str] = field(default_factory=set)
+    azure_ids: dict[str, TfInstance] = field(default_factory=dict)
+    provider_config_regions: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, instances: list[TfInstance]) -> TerraformIndex:
+        index = cls(instances)
+        seen_regions: dict[str, set[str]] = defaultdict(set)
+        for inst in instances:
+            index.by_address[inst.address] = inst
+            index.by_type[(inst.mode == "data" and "data." or "") + inst.type].append(inst)
+            attrs = inst.attributes
+            if inst.type == "aws_kms_key":
+                keys = index.customer_keys if inst.mode == "managed" else None
+                if inst.mode == "data":
+                    manager = attrs.get("key_manager")
+                    keys = index.provider_keys if manager == "AWS" else None
+                    if manager == "CUSTOMER":
+                        keys = index.customer_keys
+                if keys is not None:
+                    keys.update(str(attrs[k]) for k in ("arn", "id", "key_id") if attrs.get(k))
+            elif inst.type == "aws_kms_alias" and inst.mode == "data":
+                name = str(attrs.get("name") or "")
+                target = attrs.get("target_key_arn")
+                if name.startswith("alias/aws/") and target:
+                    index.provider_keys.add(str(target))
+            elif inst.type in ("aws_kms_replica_key", "azurerm_key_vault_key"):
+                index.customer_keys.update(
+                    str(attrs[k])
+                    for k in ("arn", "id", "key_id", "versionless_id", "resource_id")
+                    if attrs.get(k)
+                )
+            if inst.provider == "azurerm" and isinstance(attrs.get("id"), str):
+                index.azure_ids[attrs["id"].lower()] = inst
+            region = _own_aws_region(inst)
+            if inst.provider == "aws" and region:
+                seen_regions[inst.provider_key].add(region)
+        # Every resource of one provider configuration shares its region unless it overrides
+        # it (then its own `region` attribute says so): infer the configuration's region only
+        # when all resources that show one agree.
+        for key, regions in seen_regions.items():
+            index.provider_config_regions[key] = next(iter(regions)) if len(regions) == 1 else None
+        return index
+
+    def of_type(self, rtype: str) -> list[TfInstance]:
+        return self.by_type.get(rtype, [])
+
+    def azure(self, resource_id: Any) -> TfInstance | None:
+        return self.azure_ids.get(resource_id.lower()) if isinstance(resource_id, str) else None
+
+
+def _own_aws_region(inst: TfInstance) -> str | None:
+    attrs = inst.attributes
+    region = attrs.get("region")
+    if isinstance(region, str) and region and not _is_unknown(inst, "region"):
+        return region
+    region = region_from_arn(attrs.get("arn"))
+    if region:
+        return region
+    zone = attrs.get("availability_zone")
+    if isinstance(zone, str):
+        match = _AZ_SUFFIX.match(zone)
+        if match:
+            return match.group(1)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# building one resource
+
+
+@dataclass(slots=True)
+class Draft:
+    """A resource being assembled: rules fill in encryption, replicas and unknown reasons."""
+
+    inst: TfInstance
+    spec: TypeSpec
+    location: Location
+    encryption: Encryption | None = None
+    replicas: list[Replica] | None = field(default_factory=list)
+    unknowns: dict[str, str] = field(default_factory=dict)
+    extra: list[Resource] = field(default_factory=list)
+
+    def add_replica(self, kind: str, location: Location, target: str | None = None) -> None:
+        if self.replicas is not None:
+            self.replicas.append(Replica(kind=kind, location=location, target=target))
+
+    def replicas_unknown(self, reason: str) -> None:
+        self.replicas = None
+        self.unknowns["replicas"] = reason
+
+
+class Normaliser:
+    """Normalise the instances of one document into resources."""
+
+    def __init__(self, geo: GeoTables, source: Source, instances: list[TfInstance]) -> None:
+        self.geo = geo
+        self.source = source
+        self.types = type_table()
+        self.index = TerraformIndex.build(instances)
+
+    def resources(self) -> list[Resource]:
+        out: list[Resource] = []
+        for inst in self.index.instances:
+            if inst.mode != "managed":
+                continue
+            out.extend(self.normalise(inst))
+        return out
+
+    # -- location -----------------------------------------------------------------------------
+
+    def provider_of(self, inst: TfInstance) -> str:
+        return self.types.provider(inst.provider or inst.type.split("_", 1)[0])
+
+    def locate(self, inst: TfInstance) -> tuple[Location, str | None]:
+        """Where the instance is, and why not when that is unknown."""
+        provider = self.provider_of(inst)
+        spec = self.types.spec(inst.type)
+        if spec.non_regional:
+            return self.geo.locate(provider, "global"), None
+        if inst.provider == "azurerm":
+            return self._locate_azure(inst, provider)
+        region = _own_aws_region(inst) if inst.provider == "aws" else inst.attributes.get("region")
+        if not region and inst.provider_region:
+            region = inst.provider_region
+        if not region and inst.provider == "aws":
+            region = self.index.provider_config_regions.get(inst.provider_key)
+        if isinstance(region, str) and region:
+            return self.geo.locate(provider, region), None
+        if _is_unknown(inst, "region") or _is_unknown(inst, "availability_zone"):
+            return self.geo.locate(provider, None), "region known only after apply"
+        return self.geo.locate(provider, None), "no region in the resource or its provider"
+
+    def _locate_azure(self, inst: TfInstance, provider: str) -> tuple[Location, str | None]:
+        location = inst.attributes.get("location")
+        if isinstance(location, str) and location:
+            return self.geo.locate(provider, location), None
+        parent_attr = self.types.parents.get(inst.type)
+        if parent_attr:
+            parent = self.index.azure(inst.attributes.get(parent_attr))
+            if parent is not None:
+                return self._locate_azure(parent, provider)
+            return self.geo.locate(provider, None), f"parent {parent_attr} not in the audited sources"
+        if _is_unknown(inst, "location"):
+            return self.geo.locate(provider, None), "location known only after apply"
+        return self.geo.locate(provider, None), "no location attribute"
+
+    def locate_region(self, provider: str, region: str | None) -> Location:
+        return self.geo.locate(provider, region)
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def key_owner(
+        self, inst: TfInstance, path: str | None, value: Any = None
+    ) -> tuple[KeyOwner | None, str | None, str | None]:
+        """(owner, key id, reason when unknown) for the key at ``path`` (or ``value``)."""
+        if path is not None:
+            value = get_path(inst.attributes, path)
+            top = path.split(".", 1)[0]
+            if _is_unknown(inst, path):
+                references = inst.references.get(top, ())
+                created = [r for r in references if _is_key_reference(r)]
+                if created:
+                    return KeyOwner.CUSTOMER, created[0], None
+                if inst.configured is not None and top not in inst.configured:
+                    # Not set in the configuration: the service's default, provider-held key.
+                    return KeyOwner.PROVIDER, None, None
+                return None, None, f"{path} known only after apply"
+        if value in (None, ""):
+            return KeyOwner.PROVIDER, None, None
+        key = str(value)
+        if inst.provider == "azurerm" or key.startswith("https://"):
+            return KeyOwner.CUSTOMER, key, None
+        if "alias/aws/" in key or key in self.index.provider_keys:
+            return KeyOwner.PROVIDER, key, None
+        if key in self.index.customer_keys or key.startswith("alias/"):
+            return KeyOwner.CUSTOMER, key, None
+        return None, key, (
+            f"key {key} is not among the audited keys: a customer-managed key cannot be told "
+            "from a provider-managed one"
+        )
+
+    def encryption(self, inst: TfInstance, spec: TypeSpec, draft: Draft) -> None:
+        if spec.encryption_flag is None and not spec.encryption_always:
+            return
+        at_rest: bool | None = True
+        if spec.encryption_flag is not None:
+            flag = get_path(inst.attributes, spec.encryption_flag)
+            if _is_unknown(inst, spec.encryption_flag):
+                at_rest = None
+                draft.unknowns["encryption.at_rest"] = f"{spec.encryption_flag} known only after apply"
+            elif flag is None:
+                at_rest = None
+                draft.unknowns["encryption.at_rest"] = f"{spec.encryption_flag} not set"
+            else:
+                at_rest = bool(flag)
+        owner: KeyOwner | None = None
+        key_id: str | None = None
+        if at_rest is not False:
+            owner, key_id, reason = self.key_owner(inst, spec.key_path)
+            if reason:
+                draft.unknowns["encryption.key_owner"] = reason
+        else:
+            draft.unknowns["encryption.key_owner"] = "not encrypted at rest"
+        draft.encryption = Encryption(at_rest=at_rest, key_owner=owner, key_id=key_id)
+
+    # -- the resource -------------------------------------------------------------------------
+
+    def normalise(self, inst: TfInstance) -> list[Resource]:
+        spec = self.types.spec(inst.type)
+        location, reason = self.locate(inst)
+        draft = Draft(inst=inst, spec=spec, location=location)
+        if reason:
+            draft.unknowns["region"] = reason
+        self.encryption(inst, spec, draft)
+        for rule in spec.rules:
+            RULES[rule](self, draft)
+        return [self.finish(draft), *draft.extra]
+
+    def finish(self, draft: Draft, resource_id: str | None = None, kind: Kind | None = None) -> Resource:
+        inst = draft.inst
+        return Resource(
+            id=resource_id or inst.address,
+            provider=self.provider_of(inst),
+            type=inst.type,
+            kind=kind or draft.spec.kind,
+            location=draft.location,
+            source=self.source,
+            encryption=draft.encryption,
+            replicas=tuple(draft.replicas) if draft.replicas is not None else None,
+            name=_display_name(inst),
+            attributes=inst.attributes,
+            unknowns=draft.unknowns or EMPTY_MAPPING,
+        )
+
+
+def _display_name(inst: TfInstance) -> str | None:
+    tags = inst.attributes.get("tags")
+    if isinstance(tags, dict) and isinstance(tags.get("Name"), str):
+        return str(tags["Name"])
+    for key in ("bucket", "name", "identifier"):
+        value = inst.attributes.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _is_key_reference(reference: str) -> bool:
+    local = reference.rsplit("module.", 1)[-1]
+    return any(
+        part in local for part in ("aws_kms_key.", "aws_kms_replica_key.", "azurerm_key_vault_key.")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# rules
+
+
+Rule = Callable[[Normaliser, Draft], None]
+
+
+def _aws_location_of_arn(n: Normaliser, arn: Any) -> Location:
+    return n.locate_region("aws", region_from_arn(arn))
+
+
+def _bucket_name(value: Any) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value.rsplit(":::", 1)[-1] if value.startswith("arn:") else value
+
+
+def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
+    inst = d.inst
+    bucket = inst.attributes.get("bucket") or inst.attributes.get("id")
+    sse_rules: list[dict[str, Any]] = []
+    for block in _blocks(inst.attributes.get("server_side_encryption_configuration")):
+        sse_rules.extend(_blocks(block.get("rule")))
+    for config in n.index.of_type("aws_s3_bucket_server_side_encryption_configuration"):
+        if config.attributes.get("bucket") == bucket:
+            sse_rules.extend(_blocks(config.attributes.get("rule")))
+    default = [b for r in sse_rules for b in _blocks(r.get("apply_server_side_encryption_by_default"))]
+    if not default:
+        # Since 5 January 2023 S3 encrypts every new object with SSE-S3 (AWS-held keys).
+        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER)
+    else:
+        algorithm = default[0].get("sse_algorithm")
+        if algorithm == "AES256":
+            d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AES256")
+        else:
+            owner, key_id, reason = n.key_owner(inst, None, default[0].get("kms_master_key_id"))
+            d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+            if reason:
+                d.unknowns["encryption.key_owner"] = reason
+    destinations: list[Any] = []
+    for block in _blocks(inst.attributes.get("replication_configuration")):
+        for rule in _blocks(block.get("rules")):
+            destinations.extend(b.get("bucket") for b in _blocks(rule.get("destination")))
+    for config in n.index.of_type("aws_s3_bucket_replication_configuration"):
+        if _bucket_name(config.attributes.get("bucket")) == bucket:
+            for rule in _blocks(config.attributes.get("rule")):
+                if rule.get("status", "Enabled") == "Enabled":
+                    destinations.extend(b.get("bucket") for b in _blocks(rule.get("destination")))
+    for arn in destinations:
+        name = _bucket_name(arn)
+        target = next(
+            (b for b in n.index.of_type("aws_s3_bucket") if b.attributes.get("bucket") == name),
+            None,
+        )
+        location = n.locate(target)[0] if target is not None else n.locate_region("aws", None)
+        d.add_replica("replication", location, str(arn))
+        if target is None:
+            d.unknowns["replicas"] = (
+                f"destination bucket {name} is not in the audited sources; "
+                "an S3 ARN carries no region"
+            )
+
+
+def rule_ebs_default(n: Normaliser, d: Draft) -> None:
+    """An unencrypted volume is still encrypted when the account forces EBS encryption."""
+    if d.encryption is None or d.encryption.at_rest is not False:
+        return
+    for setting in n.index.of_type("aws_ebs_encryption_by_default"):
+        if setting.attributes.get("enabled") and n.locate(setting)[0] == d.location:
+            d.unknowns.pop("encryption.key_owner", None)
+            defaults = n.index.of_type("aws_ebs_default_kms_key")
+            key = defaults[0].attributes.get("key_arn") if defaults else None
+            owner, key_id, reason = n.key_owner(d.inst, None, key)
+            d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+            if reason:
+                d.unknowns["encryption.key_owner"] = reason
+
+
+def rule_instance_block_devices(n: Normaliser, d: Draft) -> None:
+    """Each block device of an instance is judged as block storage of its own."""
+    inst = d.inst
+    for block_name in ("root_block_device", "ebs_block_device"):
+        for i, device in enumerate(_blocks(inst.attributes.get(block_name))):
+            label = device.get("device_name") or i
+            path = f"{block_name}.{i}"
+            sub = Draft(inst=inst, spec=d.spec, location=d.location, unknowns=dict(d.unknowns))
+            if _is_unknown(inst, f"{path}.encrypted"):
+                sub.encryption = Encryption(at_rest=None)
+                sub.unknowns["encryption.at_rest"] = f"{path}.encrypted known only after apply"
+            elif device.get("encrypted") is None:
+                sub.encryption = Encryption(at_rest=None)
+                sub.unknowns["encryption.at_rest"] = f"{path}.encrypted not set"
+            elif device.get("encrypted"):
+                owner, key_id, reason = n.key_owner(inst, f"{path}.kms_key_id")
+                sub.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+                if reason:
+                    sub.unknowns["encryption.key_owner"] = reason
+            else:
+                sub.encryption = Encryption(at_rest=False)
+                sub.unknowns["encryption.key_owner"] = "not encrypted at rest"
+            rid = f"{inst.address}.{block_name}[{label if isinstance(label, int) else repr(label)}]"
+            d.extra.append(n.finish(sub, resource_id=rid, kind=Kind.BLOCK_STORAGE))
+
+
+def _matches(value: Any, *candidates: Any) -> bool:
+    return isinstance(value, str) and bool(value) and value in {c for c in candidates if c}
+
+
+def rule_rds_instance_replicas(n: Normaliser, d: Draft) -> None:
+    attrs = d.inst.attributes
+    names = (attrs.get("arn"), attrs.get("identifier"), attrs.get("id"))
+    for other in n.index.of_type("aws_db_instance"):
+        if other is not d.inst and _matches(other.attributes.get("replicate_source_db"), *names):
+            d.add_replica("read_replica", n.locate(other)[0], other.address)
+    for replication in n.index.of_type("aws_db_instance_automated_backups_replication"):
+        if _matches(replication.attributes.get("source_db_instance_arn"), attrs.get("arn")):
+            d.add_replica("backup_replication", n.locate(replication)[0], replication.address)
+
+
+def rule_rds_cluster_replicas(n: Normaliser, d: Draft) -> None:
+    global_id = d.inst.attributes.get("global_cluster_identifier")
+    if not global_id:
+        return
+    for other in n.index.of_type("aws_rds_cluster"):
+        if other is not d.inst and other.attributes.get("global_cluster_identifier") == global_id:
+            d.add_replica("global_database", n.locate(other)[0], other.address)
+
+
+def rule_dynamodb_table(n: Normaliser, d: Draft) -> None:
+    attrs = d.inst.attributes
+    sse = _blocks(attrs.get("server_side_encryption"))
+    if _is_unknown(d.inst, "server_side_encryption"):
+        d.encryption = Encryption(at_rest=True, key_owner=None)
+        d.unknowns["encryption.key_owner"] = "server_side_encryption known only after apply"
+    elif not sse or not sse[0].get("enabled"):
+        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AWS owned key")
+    else:
+        owner, key_id, reason = n.key_owner(d.inst, "server_side_encryption.0.kms_key_arn")
+        d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+        if reason:
+            d.unknowns["encryption.key_owner"] = reason
+    for replica in _blocks(attrs.get("replica")):
+        region = replica.get("region_name")
+        d.add_replica("global_table", n.locate_region("aws", region), region)
+    for replica in n.index.of_type("aws_dynamodb_table_replica"):
+        if _matches(replica.attributes.get("global_table_arn"), attrs.get("arn")):
+            d.add_replica("global_table", n.locate(replica)[0], replica.address)
+
+
+def rule_efs_replicas(n: Normaliser, d: Draft) -> None:
+    fs_id = d.inst.attributes.get("id")
+    for config in n.index.of_type("aws_efs_replication_configuration"):
+        if _matches(config.attributes.get("source_file_system_id"), fs_id):
+            for destination in _blocks(config.attributes.get("destination")):
+                region = destination.get("region")
+                d.add_replica("replication", n.locate_region("aws", region), region)
+
+
+def rule_kms_replicas(n: Normaliser, d: Draft) -> None:
+    d.encryption = None
+    arn = d.inst.attributes.get("arn")
+    for replica in n.index.of_type("aws_kms_replica_key"):
+        if _matches(replica.attributes.get("primary_key_arn"), arn):
+            d.add_replica("key_replica", n.locate(replica)[0], replica.address)
+
+
+def rule_secret_replicas(n: Normaliser, d: Draft) -> None:
+    for replica in _blocks(d.inst.attributes.get("replica")):
+        region = replica.get("region")
+        d.add_replica("replication", n.locate_region("aws", region), region)
+
+
+def rule_sqs_queue(n: Normaliser, d: Draft) -> None:
+    attrs = d.inst.attributes
+    if attrs.get("kms_master_key_id"):
+        owner, key_id, reason = n.key_owner(d.inst, "kms_master_key_id")
+        d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+        if reason:
+            d.unknowns["encryption.key_owner"] = reason
+    elif attrs.get("sqs_managed_sse_enabled"):
+        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="SSE-SQS")
+    else:
+        d.encryption = Encryption(at_rest=False)
+
+
+def _backup_copy_targets(plan: TfInstance) -> Iterable[tuple[str | None, Any]]:
+    for rule in _blocks(plan.attributes.get("rule")):
+        for action in _blocks(rule.get("copy_action")):
+            yield rule.get("target_vault_name"), action.get("destination_vault_arn")
+
+
+def rule_backup_plan_copies(n: Normaliser, d: Draft) -> None:
+    for _vault, arn in _backup_copy_targets(d.inst):
+        d.add_replica("backup_copy", _aws_location_of_arn(n, arn), str(arn))
+
+
+def rule_backup_vault_copies(n: Normaliser, d: Draft) -> None:
+    name = d.inst.attributes.get("name")
+    for plan in n.index.of_type("aws_backup_plan"):
+        for vault, arn in _backup_copy_targets(plan):
+            if vault == name:
+                d.add_replica("backup_copy", _aws_location_of_arn(n, arn), str(arn))
+
+
+# -- Azure ---------------------------------------------------------------------------------------
+
+
+def _paired_copy(n: Normaliser, d: Draft, kind: str, why: str) -> None:
+    region = d.location.region
+    if region is None:
+        d.replicas_unknown(f"{why}, but the primary location is unknown")
+        return
+    pair = n.geo.pair("azure", region)
+    if pair:
+        d.add_replica(kind, n.locate_region("azure", pair), pair)
+    elif n.geo.has_pair_entry("azure", region):
+        d.add_replica(kind, n.locate_region("azure", None), None)
+        d.unknowns["replicas"] = f"{why}, but {region} has no paired region: needs manual review"
+    else:
+        d.add_replica(kind, n.locate_region("azure", None), None)
+        d.unknowns["replicas"] = f"{why}, but the pair of {region} is not in the region tables"
+
+
+def rule_storage_account(n: Normaliser, d: Draft) -> None:
+    attrs = d.inst.attributes
+    account_id = attrs.get("id")
+    for cmk in n.index.of_type("azurerm_storage_account_customer_managed_key"):
+        if _matches(cmk.attributes.get("storage_account_id"), account_id):
+            key = cmk.attributes.get("key_vault_key_id") or cmk.attributes.get("managed_hsm_key_id")
+            if key or _is_unknown(cmk, "key_vault_key_id"):
+                d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.CUSTOMER, key_id=key)
+                d.unknowns.pop("encryption.key_owner", None)
+    replication = str(attrs.get("account_replication_type") or "").upper()
+    if replication in _GEO_REPLICATION:
+        _paired_copy(n, d, "geo_pair", f"{replication} replicates to the paired region")
+    elif not replication and _is_unknown(d.inst, "account_replication_type"):
+        d.replicas_unknown("account_replication_type known only after apply")
+    for policy in n.index.of_type("azurerm_storage_object_replication"):
+        if _matches(policy.attributes.get("source_storage_account_id"), account_id):
+            target = n.index.azure(policy.attributes.get("destination_storage_account_id"))
+            location = n.locate(target)[0] if target else n.locate_region("azure", None)
+            d.add_replica("object_replication", location, policy.address)
+
+
+def rule_managed_disk(n: Normaliser, d: Draft) -> None:
+    des = d.inst.attributes.get("disk_encryption_set_id")
+    if des:
+        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.CUSTOMER, key_id=str(des))
+    elif _is_unknown(d.inst, "disk_encryption_set_id"):
+        d.encryption = Encryption(at_rest=True, key_owner=None)
+        d.unknowns["encryption.key_owner"] = "disk_encryption_set_id known only after apply"
+    else:
+        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="platform key")
+
+
+def _tde_key(n: Normaliser, server: TfInstance) -> tuple[KeyOwner | None, str | None, str | None]:
+    server_id = server.attributes.get("id")
+    for tde in n.index.of_type("azurerm_mssql_server_transparent_data_encryption"):
+        if _matches(tde.attributes.get("server_id"), server_id):
+            key = tde.attributes.get("key_vault_key_id") or tde.attributes.get("managed_hsm_key_id")
+            if _is_unknown(tde, "key_vault_key_id"):
+                return None, None, "TDE key known only after apply"
+            if key:
+                return KeyOwner.CUSTOMER, str(key), None
+            return KeyOwner.PROVIDER, "service-managed TDE key", None
+    return KeyOwner.PROVIDER, "service-managed TDE key (no TDE resource)", None
+
+
+def rule_mssql_server(n: Normaliser, d: Draft) -> None:
+    owner, key_id, reason = _tde_key(n, d.inst)
+    d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+    if reason:
+        d.unknowns["encryption.key_owner"] = reason
+    server_id = d.inst.attributes.get("id")
+    for group in n.index.of_type("azurerm_mssql_failover_group"):
+        if _matches(group.attributes.get("server_id"), server_id):
+            for partner in _blocks(group.attributes.get("partner_server")):
+                location = partner.get("location")
+                target = n.index.azure(partner.get("id"))
+                if not location and target is not None:
+                    location = target.attributes.get("location")
+                d.add_replica("failover_group", n.locate_region("azure", location), partner.get("id"))
+
+
+def rule_mssql_database(n: Normaliser, d: Draft) -> None:
+    attrs = d.inst.attributes
+    server = n.index.azure(attrs.get("server_id"))
+    if server is not None:
+        owner, key_id, reason = _tde_key(n, server)
+    else:
+        owner, key_id, reason = None, None, "server not in the audited sources"
+    if attrs.get("transparent_data_encryption_enabled") is False:
+        d.encryption = Encryption(at_rest=False)
+        d.unknowns["encryption.key_owner"] = "not encrypted at rest"
+    else:
+        d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+        if reason:
+            d.unknowns["encryption.key_owner"] = reason
+    redundancy = str(attrs.get("storage_account_type") or "").lower()
+    if redundancy in _REDUNDANT_BACKUP:
+        _paired_copy(n, d, "geo_backup", f"backup storage '{attrs.get('storage_account_type')}'")
+    elif not redundancy and _is_unknown(d.inst, "storage_account_type"):
+        d.replicas_unknown("storage_account_type known only after apply")
+    database_id = attrs.get("id")
+    for other in n.index.of_type("azurerm_mssql_database"):
+        if other is not d.inst and _matches(
+            other.attributes.get("creation_source_database_id"), database_id
+        ):
+            d.add_replica("geo_replica", n.locate(other)[0], other.address)
+
+
+def rule_geo_backup_flag(n: Normaliser, d: Draft) -> None:
+    if _is_unknown(d.inst, "geo_redundant_backup_enabled"):
+        d.replicas_unknown("geo_redundant_backup_enabled known only after apply")
+    elif d.inst.attributes.get("geo_redundant_backup_enabled"):
+        _paired_copy(n, d, "geo_backup", "geo-redundant backup copies to the paired region")
+
+
+def rule_cosmos_locations(n: Normaliser, d: Draft) -> None:
+    for geo in _blocks(d.inst.attributes.get("geo_location")):
+        location = geo.get("location")
+        if isinstance(location, str) and location.lower() != str(d.location.region or ""):
+            d.add_replica("geo_location", n.locate_region("azure", location), location)
+    backup = _blocks(d.inst.attributes.get("backup"))
+    if backup and str(backup[0].get("storage_redundancy") or "").lower() == "geo":
+        _paired_copy(n, d, "geo_backup", "backup storage redundancy 'Geo'")
+
+
+def rule_paired_copy(n: Normaliser, d: Draft) -> None:
+    _paired_copy(n, d, "service_dr_pair", "the service replicates to the paired region for DR")
+
+
+def rule_vault_storage_mode(n: Normaliser, d: Draft) -> None:
+    # storage_mode_type defaults to GeoRedundant (azurerm recovery_services_vault docs).
+    mode = str(d.inst.attributes.get("storage_mode_type") or "GeoRedundant")
+    if mode == "GeoRedundant":
+        _paired_copy(n, d, "geo_backup", "vault storage GeoRedundant")
+
+
+def rule_backup_vault_redundancy(n: Normaliser, d: Draft) -> None:
+    if str(d.inst.attributes.get("redundancy") or "") == "GeoRedundant":
+        _paired_copy(n, d, "geo_backup", "vault redundancy GeoRedundant")
+
+
+RULES: Mapping[str, Rule] = {
+    "s3_bucket": rule_s3_bucket,
+    "ebs_default": rule_ebs_default,
+    "instance_block_devices": rule_instance_block_devices,
+    "rds_instance_replicas": rule_rds_instance_replicas,
+    "rds_cluster_replicas": rule_rds_cluster_replicas,
+    "dynamodb_table": rule_dynamodb_table,
+    "efs_replicas": rule_efs_replicas,
+    "kms_replicas": rule_kms_replicas,
+    "secret_replicas": rule_secret_replicas,
+    "sqs_queue": rule_sqs_queue,
+    "backup_plan_copies": rule_backup_plan_copies,
+    "backup_vault_copies": rule_backup_vault_copies,
+    "storage_account": rule_storage_account,
+    "managed_disk": rule_managed_disk,
+    "mssql_server": rule_mssql_server,
+    "mssql_database": rule_mssql_database,
+    "geo_backup_flag": rule_geo_backup_flag,
+    "cosmos_locations": rule_cosmos_locations,
+    "paired_copy": rule_paired_copy,
+    "vault_storage_mode": rule_vault_storage_mode,
+    "backup_vault_redundancy": rule_backup_vault_redundancy,
+}

@@ -1,0 +1,116 @@
+"""``hds-audit.yaml``: the same settings as the command line, validated before any work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hds_audit.errors import UsageError
+
+DEFAULT_CONFIG = "hds-audit.yaml"
+FORMATS = ("json", "html")
+LANGS = ("fr", "en")
+SEVERITIES = ("critical", "high", "medium", "low", "info", "none")
+
+
+@dataclass(slots=True)
+class FileConfig:
+    """Settings read from the configuration file; ``None`` means "not set there"."""
+
+    path: str | None = None
+    terraform: list[str] = field(default_factory=list)
+    allowed: str | list[str] | None = None
+    formats: list[str] | None = None
+    output: str | None = None
+    fail_on: str | None = None
+    fail_on_unknown: bool | None = None
+    lang: str | None = None
+    policies: list[str] = field(default_factory=list)
+
+
+_KEYS = {
+    "terraform",
+    "allowed",
+    "format",
+    "output",
+    "fail_on",
+    "fail_on_unknown",
+    "lang",
+    "policies",
+}
+
+
+def _strings(value: Any, key: str, path: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise UsageError(f"{path}: '{key}' must be a text or a list of texts")
+
+
+def parse_formats(value: str | list[str], where: str) -> list[str]:
+    """``json,html`` -> ``["json", "html"]``, rejecting unknown formats."""
+    items = value.split(",") if isinstance(value, str) else value
+    formats = [item.strip().lower() for item in items if item.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise UsageError(f"{where}: unknown format {', '.join(unknown) or '(none)'}; use {', '.join(FORMATS)}")
+    return formats
+
+
+def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
+    """Read ``explicit`` or ``./hds-audit.yaml`` when present; paths resolve from its folder."""
+    cwd = cwd or Path.cwd()
+    if explicit is None:
+        candidate = cwd / DEFAULT_CONFIG
+        if not candidate.is_file():
+            return FileConfig()
+        path = candidate
+    else:
+        path = Path(explicit)
+    label = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"{label}: cannot be read: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise UsageError(f"{label}{line}: invalid YAML: {getattr(error, 'problem', error)}") from None
+    if data is None:
+        return FileConfig(path=label)
+    if not isinstance(data, dict):
+        raise UsageError(f"{label}: must be a mapping of settings")
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise UsageError(f"{label}: unknown setting {', '.join(map(str, unknown))}; known: {', '.join(sorted(_KEYS))}")
+    base = path.parent
+    config = FileConfig(path=label)
+    if "terraform" in data:
+        config.terraform = [str(base / p) if not Path(p).is_absolute() and "://" not in p else p for p in _strings(data["terraform"], "terraform", label)]
+    if "policies" in data:
+        config.policies = [str(base / p) for p in _strings(data["policies"], "policies", label)]
+    if "allowed" in data:
+        allowed = data["allowed"]
+        config.allowed = allowed if isinstance(allowed, str) else _strings(allowed, "allowed", label)
+    if "format" in data:
+        config.formats = parse_formats(data["format"], label)
+    if "output" in data:
+        config.output = str(base / str(data["output"]))
+    if "fail_on" in data:
+        value = str(data["fail_on"]).lower()
+        if value not in SEVERITIES:
+            raise UsageError(f"{label}: fail_on must be one of {', '.join(SEVERITIES)}")
+        config.fail_on = value
+    if "fail_on_unknown" in data:
+        if not isinstance(data["fail_on_unknown"], bool):
+            raise UsageError(f"{label}: fail_on_unknown must be true or false")
+        config.fail_on_unknown = data["fail_on_unknown"]
+    if "lang" in data:
+        if data["lang"] not in LANGS:
+            raise UsageError(f"{label}: lang must be one of {', '.join(LANGS)}")
+        config.lang = data["lang"]
+    return config

@@ -1,0 +1,13 @@
+"""The policy engine: load and validate YAML policies, evaluate them purely."""
+
+from hds_audit.engine.evaluate import evaluate, unknown_for_errors
+from hds_audit.engine.policies import Policy, builtin_policies, load_policies, load_policy_text
+
+__all__ = [
+    "Policy",
+    "builtin_policies",
+    "evaluate",
+    "load_policies",
+    "load_policy_text",
+    "unknown_for_errors",
+]

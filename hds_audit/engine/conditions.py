@@ -1,0 +1,160 @@
+"""Checkov-style conditions compiled to closures, judged with three-valued logic.
+
+A leaf compares the values at one attribute path with an operator (Checkov's operator
+names). Any unknown value makes the leaf unknown unless another value already fails it.
+``and`` fails if any child fails, else is unknown if any is; ``or`` passes if any child
+passes, else is unknown if any is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hds_audit.engine.paths import MISSING, AreaJudge, Resolver, Value
+from hds_audit.model import Evidence, Resource, Status
+
+Outcome = tuple[Status, list[Evidence], list[str]]
+Condition = Callable[[Resource, AreaJudge], Outcome]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple | set | frozenset):
+        return list(value)
+    return [value]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _compare(value: Any, expected: Any, test: Callable[[float, float], bool]) -> bool:
+    left, right = _number(value), _number(expected)
+    return left is not None and right is not None and test(left, right)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is MISSING or value in ("", None) or (hasattr(value, "__len__") and len(value) == 0)
+
+
+# Each operator: (value, expected) -> bool. ``value`` may be MISSING (absent raw attribute).
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "equals": lambda v, e: v is not MISSING and v == e,
+    "not_equals": lambda v, e: v != e,
+    "exists": lambda v, e: v is not MISSING and v is not None,
+    "not_exists": lambda v, e: v is MISSING or v is None,
+    "is_true": lambda v, e: v is True or (isinstance(v, str) and v.lower() == "true"),
+    "is_false": lambda v, e: v is False or (isinstance(v, str) and v.lower() == "false"),
+    "is_empty": lambda v, e: _is_empty(v),
+    "is_not_empty": lambda v, e: not _is_empty(v),
+    "contains": lambda v, e: v is not MISSING and e in _as_list(v),
+    "not_contains": lambda v, e: v is MISSING or e not in _as_list(v),
+    "within": lambda v, e: v is not MISSING and v in _as_list(e),
+    "not_within": lambda v, e: v is MISSING or v not in _as_list(e),
+    "starting_with": lambda v, e: v is not MISSING and _text(v).startswith(_text(e)),
+    "not_starting_with": lambda v, e: v is MISSING or not _text(v).startswith(_text(e)),
+    "ending_with": lambda v, e: v is not MISSING and _text(v).endswith(_text(e)),
+    "not_ending_with": lambda v, e: v is MISSING or not _text(v).endswith(_text(e)),
+    "regex_match": lambda v, e: v is not MISSING and re.search(_text(e), _text(v)) is not None,
+    "not_regex_match": lambda v, e: v is MISSING or re.search(_text(e), _text(v)) is None,
+    "greater_than": lambda v, e: _compare(v, e, lambda a, b: a > b),
+    "greater_than_or_equal": lambda v, e: _compare(v, e, lambda a, b: a >= b),
+    "less_than": lambda v, e: _compare(v, e, lambda a, b: a < b),
+    "less_than_or_equal": lambda v, e: _compare(v, e, lambda a, b: a <= b),
+    "subset": lambda v, e: v is not MISSING and set(_as_list(v)) <= set(_as_list(e)),
+    "not_subset": lambda v, e: v is MISSING or not set(_as_list(v)) <= set(_as_list(e)),
+    "intersects": lambda v, e: v is not MISSING and bool(set(_as_list(v)) & set(_as_list(e))),
+    "not_intersects": lambda v, e: v is MISSING or not set(_as_list(v)) & set(_as_list(e)),
+    "length_equals": lambda v, e: v is not MISSING and _compare(len(_as_list(v)), e, float.__eq__),
+    "length_greater_than": lambda v, e: v is not MISSING
+    and _compare(len(_as_list(v)), e, float.__gt__),
+    "length_less_than": lambda v, e: v is not MISSING and _compare(len(_as_list(v)), e, float.__lt__),
+}
+# Operators that need no ``value`` in the policy.
+UNARY = {"exists", "not_exists", "is_true", "is_false", "is_empty", "is_not_empty"}
+
+
+def _evidence(value: Value) -> Evidence:
+    shown = None if value.value is MISSING else value.value
+    return Evidence(path=value.path, value=shown, note=value.unknown or value.note)
+
+
+def leaf(resolver: Resolver, operator: str, expected: Any) -> Condition:
+    """Compile one attribute condition."""
+    test = OPERATORS[operator]
+
+    def judge(resource: Resource, area: AreaJudge) -> Outcome:
+        values = resolver(resource, area)
+        evidence = [_evidence(v) for v in values]
+        reasons: list[str] = []
+        failed = False
+        for value in values:
+            if value.unknown is not None:
+                reasons.append(value.unknown)
+            elif value.value is MISSING and value.path.startswith("replicas."):
+                continue  # no copy at all: nothing can be outside the area
+            elif not test(value.value, expected):
+                failed = True
+        if failed:
+            return Status.FAIL, evidence, []
+        if reasons:
+            return Status.UNKNOWN, evidence, reasons
+        return Status.PASS, evidence, []
+
+    return judge
+
+
+def all_of(children: Sequence[Condition]) -> Condition:
+    def judge(resource: Resource, area: AreaJudge) -> Outcome:
+        evidence: list[Evidence] = []
+        reasons: list[str] = []
+        status = Status.PASS
+        for child in children:
+            child_status, child_evidence, child_reasons = child(resource, area)
+            evidence.extend(child_evidence)
+            if child_status is Status.FAIL:
+                return Status.FAIL, evidence, []
+            if child_status is Status.UNKNOWN:
+                status = Status.UNKNOWN
+                reasons.extend(child_reasons)
+        return status, evidence, reasons
+
+    return judge
+
+
+def any_of(children: Sequence[Condition]) -> Condition:
+    def judge(resource: Resource, area: AreaJudge) -> Outcome:
+        evidence: list[Evidence] = []
+        reasons: list[str] = []
+        status = Status.FAIL
+        for child in children:
+            child_status, child_evidence, child_reasons = child(resource, area)
+            evidence.extend(child_evidence)
+            if child_status is Status.PASS:
+                return Status.PASS, evidence, []
+            if child_status is Status.UNKNOWN:
+                status = Status.UNKNOWN
+                reasons.extend(child_reasons)
+        return status, evidence, reasons
+
+    return judge
+
+
+def negate(child: Condition) -> Condition:
+    def judge(resource: Resource, area: AreaJudge) -> Outcome:
+        status, evidence, reasons = child(resource, area)
+        if status is Status.PASS:
+            return Status.FAIL, evidence, []
+        if status is Status.FAIL:
+            return Status.PASS, evidence, []
+        return status, evidence, reasons
+
+    return judge

@@ -1,0 +1,273 @@
+"""Load and validate YAML policies (Checkov's custom-policy grammar, our normalised model).
+
+Validation happens before anything is collected: an unknown operator, attribute path,
+category or severity, or a duplicate id, fails with the file and the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources as package_files
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hds_audit.engine.conditions import OPERATORS, UNARY, Condition, all_of, any_of, leaf, negate
+from hds_audit.engine.paths import KNOWN_PATHS, compile_path
+from hds_audit.errors import PolicyError
+from hds_audit.model import Kind, PolicyMeta, Severity
+
+CATEGORIES = (
+    "residency",
+    "replication_residency",
+    "encryption_at_rest",
+    "key_management",
+    "certified_provider",
+    "logging",
+    "network_exposure",
+)
+_REQUIRED_METADATA = ("id", "name", "category", "severity", "rationale", "remediation")
+
+
+class _Node(dict[str, Any]):
+    """A YAML mapping that remembers the line it and each of its keys started on."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Node:
+    loader.flatten_mapping(node)
+    mapping = _Node()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.MarkedYAMLError(
+                problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[str(key)] = key_node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which resources a policy judges; ``when`` false gives ``not_applicable``."""
+
+    kinds: frozenset[Kind] | None
+    providers: frozenset[str] | None
+    when: Condition | None
+    when_text: str | None
+
+    def covers(self, kind: Kind, provider: str) -> bool:
+        if self.kinds is not None and kind not in self.kinds:
+            return False
+        return self.providers is None or provider in self.providers
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A loaded policy: what reports show (``meta``) and what the engine runs."""
+
+    meta: PolicyMeta
+    scope: Scope
+    condition: Condition
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+
+def _line(node: Any, key: str | None = None) -> int | None:
+    if isinstance(node, _Node):
+        if key is not None and key in node.key_lines:
+            return node.key_lines[key]
+        return node.line
+    return None
+
+
+class _Compiler:
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, node: Any, problem: str, key: str | None = None) -> PolicyError:
+        return PolicyError(self.file, _line(node, key), problem)
+
+    def condition(self, node: Any) -> Condition:
+        if not isinstance(node, dict):
+            raise self.fail(node, "a condition must be a mapping")
+        for logical, combine in (("and", all_of), ("or", any_of)):
+            if logical in node:
+                children = node[logical]
+                if not isinstance(children, list) or not children:
+                    raise self.fail(node, f"'{logical}' needs a non-empty list", logical)
+                return combine([self.condition(child) for child in children])
+        if "not" in node:
+            return negate(self.condition(node["not"]))
+        cond_type = node.get("cond_type", "attribute")
+        if cond_type != "attribute":
+            raise self.fail(node, f"unsupported cond_type {cond_type!r} (use 'attribute')", "cond_type")
+        attribute = node.get("attribute")
+        if not isinstance(attribute, str):
+            raise self.fail(node, "a condition needs 'attribute' (or 'and' / 'or' / 'not')")
+        resolver = compile_path(attribute)
+        if resolver is None:
+            raise self.fail(
+                node,
+                f"unknown attribute path {attribute!r}; known: {', '.join(KNOWN_PATHS)}",
+                "attribute",
+            )
+        operator = node.get("operator")
+        if operator not in OPERATORS:
+            raise self.fail(
+                node,
+                f"unknown operator {operator!r}; known: {', '.join(sorted(OPERATORS))}",
+                "operator",
+            )
+        if operator not in UNARY and "value" not in node:
+            raise self.fail(node, f"operator {operator!r} needs a 'value'", "operator")
+        return leaf(resolver, str(operator), node.get("value"))
+
+    def text_map(self, metadata: Mapping[str, Any], key: str) -> dict[str, str]:
+        """A text field may be a string or ``{en: ..., fr: ...}``."""
+        value = metadata.get(key)
+        if isinstance(value, str):
+            return {"en": value}
+        if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+            return {str(k): v for k, v in value.items()}
+        raise self.fail(metadata, f"'{key}' must be text or a mapping of language to text", key)
+
+    def policy(self, document: Any) -> Policy:
+        if not isinstance(document, dict):
+            raise self.fail(document, "a policy must be a mapping with 'metadata' and 'definition'")
+        metadata = document.get("metadata")
+        if not isinstance(metadata, dict):
+            raise self.fail(document, "missing 'metadata'")
+        for key in _REQUIRED_METADATA:
+            if not metadata.get(key):
+                raise self.fail(metadata, f"metadata needs '{key}'")
+        category = metadata["category"]
+        if category not in CATEGORIES:
+            raise self.fail(
+                metadata, f"unknown category {category!r}; known: {', '.join(CATEGORIES)}", "category"
+            )
+        try:
+            severity = Severity(str(metadata["severity"]).lower())
+        except ValueError:
+            raise self.fail(metadata, f"unknown severity {metadata['severity']!r}", "severity") from None
+        frameworks = metadata.get("frameworks") or {}
+        if not isinstance(frameworks, dict) or not frameworks:
+            raise self.fail(metadata, "metadata needs 'frameworks' (at least one reference)")
+        texts = {field: self.text_map(metadata, field) for field in ("name", "rationale", "remediation")}
+        translations: dict[str, dict[str, str]] = {}
+        for field, by_lang in texts.items():
+            for lang, text in by_lang.items():
+                translations.setdefault(lang, {})[field] = text.strip()
+        definition = document.get("definition")
+        if definition is None:
+            raise self.fail(document, "missing 'definition'")
+        meta = PolicyMeta(
+            id=str(metadata["id"]),
+            name=_default(texts["name"]),
+            category=str(category),
+            severity=severity,
+            rationale=_default(texts["rationale"]),
+            remediation=_default(texts["remediation"]),
+            remediation_terraform=str(metadata.get("remediation_terraform") or "").strip(),
+            frameworks={str(k): tuple(str(r) for r in _listify(v)) for k, v in frameworks.items()},
+            file=self.file,
+            translations=translations,
+        )
+        return Policy(meta=meta, scope=self.scope(document.get("scope") or {}), condition=self.condition(definition))
+
+    def scope(self, node: Any) -> Scope:
+        if not isinstance(node, dict):
+            raise self.fail(node, "'scope' must be a mapping")
+        kinds: frozenset[Kind] | None = None
+        raw_kinds = node.get("kinds", "all")
+        if raw_kinds != "all":
+            try:
+                kinds = frozenset(Kind(k) for k in _listify(raw_kinds))
+            except ValueError as error:
+                raise self.fail(node, f"unknown kind in scope: {error}", "kinds") from None
+        providers = node.get("providers")
+        when = node.get("when")
+        return Scope(
+            kinds=kinds,
+            providers=frozenset(_listify(providers)) if providers else None,
+            when=self.condition(when) if when is not None else None,
+            when_text=str(node.get("when_description") or "") or None,
+        )
+
+
+def _default(by_lang: Mapping[str, str]) -> str:
+    return (by_lang.get("en") or next(iter(by_lang.values()))).strip()
+
+
+def _listify(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def load_policy_text(text: str, file: str) -> list[Policy]:
+    """Parse and validate every policy document in one YAML text."""
+    compiler = _Compiler(file)
+    try:
+        documents = list(yaml.load_all(text, Loader=_LineLoader))  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise PolicyError(file, line, f"invalid YAML: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise PolicyError(file, None, f"invalid YAML: {error}") from None
+    return [compiler.policy(document) for document in documents if document is not None]
+
+
+def _check_unique(policies: Iterable[Policy]) -> list[Policy]:
+    seen: dict[str, Policy] = {}
+    for policy in policies:
+        if policy.id in seen:
+            first = seen[policy.id].meta.file
+            raise PolicyError(policy.meta.file, None, f"duplicate policy id {policy.id!r} (also in {first})")
+        seen[policy.id] = policy
+    return list(seen.values())
+
+
+@cache
+def builtin_policies() -> tuple[Policy, ...]:
+    """The policies shipped in the package (``hds_audit/policies/*.yaml``)."""
+    folder = package_files.files("hds_audit") / "policies"
+    loaded: list[Policy] = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".yaml", ".yml")):
+            loaded.extend(load_policy_text(entry.read_text(encoding="utf-8"), f"policies/{entry.name}"))
+    return tuple(_check_unique(loaded))
+
+
+def load_policies(extra_dirs: Iterable[str] = (), include_builtin: bool = True) -> list[Policy]:
+    """Built-in policies plus those in ``extra_dirs``; ids must be unique across all."""
+    loaded: list[Policy] = list(builtin_policies()) if include_builtin else []
+    for directory in extra_dirs:
+        path = Path(directory)
+        files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                text = file.read_text(encoding="utf-8")
+            except OSError as error:
+                raise PolicyError(str(file), None, f"cannot be read: {error.strerror}") from None
+            loaded.extend(load_policy_text(text, str(file)))
+    return _check_unique(loaded)

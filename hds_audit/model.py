@@ -1,0 +1,241 @@
+"""The normalised model every collector produces and every policy judges.
+
+One model for every source: a Terraform ``aws_db_instance.storage_encrypted``, boto3's
+``StorageEncrypted`` and an Azure SQL TDE protector all land on :class:`Encryption`.
+Instances are frozen and slotted: a benchmark state holds 100,000 of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from hds_audit.geo import Location
+
+EMPTY_MAPPING: Mapping[str, Any] = MappingProxyType({})
+
+
+def empty_mapping() -> Mapping[str, Any]:
+    """Default for mapping fields: one shared read-only empty mapping, not a dict each."""
+    return EMPTY_MAPPING
+
+
+class Status(StrEnum):
+    """Verdict of one policy on one resource. ``unknown`` is never a pass."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    ERROR = "error"
+    WAIVED = "waived"
+    NOT_APPLICABLE = "not_applicable"
+    MANUAL = "manual"
+
+
+class Severity(StrEnum):
+    """Severity of a policy, ordered by :attr:`rank` (critical highest)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """4 for critical down to 0 for info."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+class Kind(StrEnum):
+    """Provider-neutral kind of resource."""
+
+    OBJECT_STORAGE = "object_storage"
+    BLOCK_STORAGE = "block_storage"
+    DATABASE = "database"
+    FILE_STORAGE = "file_storage"
+    KEY = "key"
+    BACKUP = "backup"
+    LOG = "log"
+    COMPUTE = "compute"
+    NETWORK = "network"
+    IDENTITY = "identity"
+    OTHER = "other"
+
+
+DATA_KINDS = frozenset(
+    {Kind.OBJECT_STORAGE, Kind.BLOCK_STORAGE, Kind.DATABASE, Kind.FILE_STORAGE, Kind.BACKUP, Kind.LOG}
+)
+
+
+class KeyOwner(StrEnum):
+    """Who holds the key that encrypts data at rest."""
+
+    CUSTOMER = "customer"
+    PROVIDER = "provider"
+
+
+class SourceKind(StrEnum):
+    """Where a resource was read from."""
+
+    TERRAFORM_STATE = "terraform-state"
+    TERRAFORM_PLAN = "terraform-plan"
+    AWS_API = "aws-api"
+    AZURE_API = "azure-api"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One input of a run: a file, or an account and region. Shared by its resources."""
+
+    kind: SourceKind
+    file: str | None = None
+    account: str | None = None
+    region: str | None = None
+
+    def label(self) -> str:
+        """Short human label: the file, or ``account/region``."""
+        if self.file:
+            return self.file
+        return "/".join(part for part in (self.account, self.region) if part) or self.kind.value
+
+
+@dataclass(frozen=True, slots=True)
+class Encryption:
+    """Encryption at rest. ``None`` fields are unknown, never assumed."""
+
+    at_rest: bool | None
+    key_owner: KeyOwner | None = None
+    key_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Replica:
+    """A place a copy of the data goes: replication, read replica, geo pair, backup copy."""
+
+    kind: str
+    location: Location
+    target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A normalised resource.
+
+    ``replicas`` is ``None`` when the copies could not be established; an empty tuple means
+    the audited sources show none. ``unknowns`` maps a field path (``encryption.at_rest``) to
+    the reason it is unknown (``known after apply``), so a finding can say why.
+    """
+
+    id: str
+    provider: str
+    type: str
+    kind: Kind
+    location: Location
+    source: Source
+    encryption: Encryption | None = None
+    replicas: tuple[Replica, ...] | None = ()
+    name: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=empty_mapping)
+    unknowns: Mapping[str, str] = field(default_factory=empty_mapping)
+
+    @property
+    def stores_data(self) -> bool:
+        """True where the kind holds data at rest."""
+        return self.kind in DATA_KINDS
+
+    @property
+    def region(self) -> str | None:
+        return self.location.region
+
+    @property
+    def country(self) -> str | None:
+        return self.location.country
+
+    @property
+    def in_eu(self) -> bool | None:
+        return self.location.in_eu
+
+    @property
+    def in_eea(self) -> bool | None:
+        return self.location.in_eea
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyMeta:
+    """What a report needs to know about a policy (the engine adds its compiled rule)."""
+
+    id: str
+    name: str
+    category: str
+    severity: Severity
+    rationale: str
+    remediation: str
+    remediation_terraform: str = ""
+    frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=empty_mapping)
+    file: str = ""
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=empty_mapping)
+
+    def text(self, field: str, lang: str) -> str:
+        """``name``, ``rationale`` or ``remediation`` in ``lang``, else in English."""
+        translated = self.translations.get(lang, EMPTY_MAPPING).get(field)
+        return translated if translated is not None else str(getattr(self, field))
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One value a policy looked at: its path on the normalised resource and what it was."""
+
+    path: str
+    value: Any
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """The verdict of one policy on one resource, with the evidence it looked at."""
+
+    policy: PolicyMeta
+    resource: Resource
+    status: Status
+    evidence: tuple[Evidence, ...] = ()
+    reason: str | None = None
+
+    @property
+    def policy_id(self) -> str:
+        return self.policy.id
+
+    @property
+    def category(self) -> str:
+        return self.policy.category
+
+    @property
+    def severity(self) -> Severity:
+        return self.policy.severity
+
+    @property
+    def resource_id(self) -> str:
+        return self.resource.id
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionError:
+    """Something a collector could not read; its scope's findings become ``unknown``."""
+
+    source: str
+    scope: str
+    message: str
+    kind: str = "input"
+    details: Mapping[str, Any] = field(default_factory=empty_mapping)

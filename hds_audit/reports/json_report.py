@@ -1,0 +1,175 @@
+"""``report.json``: the machine-readable contract (schema in ``schema/report.schema.json``).
+
+Written as a stream, one resource or finding per line, so a 100,000-resource report never
+exists twice in memory; written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from importlib import resources as package_files
+from pathlib import Path
+from typing import IO, Any
+
+from hds_audit.model import CollectionError, Finding, PolicyMeta, Replica, Resource, Source
+from hds_audit.reports.atomic import atomic_writer
+from hds_audit.reports.messages import finding_message
+from hds_audit.reports.model import SCHEMA_VERSION, Report
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False).encode
+
+
+def schema_text() -> str:
+    """The JSON Schema of the report, as shipped in the package."""
+    return (
+        package_files.files("hds_audit.reports")
+        .joinpath("schema/report.schema.json")
+        .read_text(encoding="utf-8")
+    )
+
+
+def _source(source: Source, address: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": source.kind.value}
+    if source.file:
+        data["file"] = source.file
+    if address:
+        data["address"] = address
+    if source.account:
+        data["account"] = source.account
+    if source.region:
+        data["region"] = source.region
+    return data
+
+
+def _replica(replica: Replica) -> dict[str, Any]:
+    loc = replica.location
+    return {
+        "kind": replica.kind,
+        "target": replica.target,
+        "region": loc.region,
+        "country": loc.country,
+        "in_eu": loc.in_eu,
+        "in_eea": loc.in_eea,
+    }
+
+
+def resource_dict(resource: Resource) -> dict[str, Any]:
+    """One resource as the contract shows it."""
+    loc = resource.location
+    encryption = resource.encryption
+    is_terraform = resource.source.kind.value.startswith("terraform")
+    return {
+        "id": resource.id,
+        "provider": resource.provider,
+        "type": resource.type,
+        "kind": resource.kind.value,
+        "stores_data": resource.stores_data,
+        "name": resource.name,
+        "region": loc.region,
+        "country": loc.country,
+        "in_eu": loc.in_eu,
+        "in_eea": loc.in_eea,
+        "non_regional": loc.non_regional,
+        "encryption": None
+        if encryption is None
+        else {
+            "at_rest": encryption.at_rest,
+            "key_owner": encryption.key_owner.value if encryption.key_owner else None,
+            "key_id": encryption.key_id,
+        },
+        "replicas": None
+        if resource.replicas is None
+        else [_replica(r) for r in resource.replicas],
+        "unknowns": dict(resource.unknowns),
+        "source": _source(resource.source, resource.id if is_terraform else None),
+    }
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """One finding as the contract shows it."""
+    resource = finding.resource
+    return {
+        "policy_id": finding.policy.id,
+        "category": finding.policy.category,
+        "severity": finding.policy.severity.value,
+        "status": finding.status.value,
+        "resource_id": resource.id,
+        "resource_type": resource.type,
+        "region": resource.location.region,
+        "source_file": resource.source.file,
+        "message": finding_message(finding),
+        "reason": finding.reason,
+        "evidence": [{"path": e.path, "value": e.value, "note": e.note} for e in finding.evidence],
+    }
+
+
+def policy_dict(meta: PolicyMeta) -> dict[str, Any]:
+    return {
+        "id": meta.id,
+        "name": meta.name,
+        "category": meta.category,
+        "severity": meta.severity.value,
+        "rationale": meta.rationale,
+        "remediation": meta.remediation,
+        "remediation_terraform": meta.remediation_terraform,
+        "frameworks": {k: list(v) for k, v in meta.frameworks.items()},
+        "file": meta.file,
+    }
+
+
+def error_dict(error: CollectionError) -> dict[str, Any]:
+    return {"source": error.source, "scope": error.scope, "message": error.message, "kind": error.kind}
+
+
+def run_dict(report: Report) -> dict[str, Any]:
+    run = report.run
+    return {
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat(),
+        "tool_version": run.tool_version,
+        "sources": [
+            {
+                "path": s.path,
+                "kind": s.kind,
+                "resources": s.resources,
+                "terraform_version": s.terraform_version,
+                "notes": s.notes,
+            }
+            for s in run.sources
+        ],
+        "policy_set": {"name": run.policy_set, "policies": [p.id for p in report.policies]},
+        "allowed_area": {
+            "mode": run.area.mode,
+            "label": run.area.label,
+            "description": run.area.describe("en"),
+        },
+        "config_file": run.config_file,
+        "lang": run.lang,
+    }
+
+
+def _write_array(stream: IO[str], key: str, items: Iterable[Mapping[str, Any]], last: bool = False) -> None:
+    stream.write(f'"{key}": [')
+    first = True
+    for item in items:
+        stream.write("\n" if first else ",\n")
+        stream.write(_ENCODE(item))
+        first = False
+    stream.write("\n]" if not first else "]")
+    stream.write("\n" if last else ",\n")
+
+
+def write_json(report: Report, path: Path) -> Path:
+    """Write ``report.json`` to ``path`` atomically; return the path."""
+    with atomic_writer(path) as stream:
+        stream.write("{\n")
+        stream.write(f'"schema_version": {_ENCODE(SCHEMA_VERSION)},\n')
+        stream.write(f'"run": {_ENCODE(run_dict(report))},\n')
+        stream.write(f'"summary": {_ENCODE(report.summary())},\n')
+        _write_array(stream, "policies", (policy_dict(p) for p in report.policies))
+        _write_array(stream, "errors", (error_dict(e) for e in report.errors))
+        _write_array(stream, "resources", (resource_dict(r) for r in report.resources))
+        _write_array(stream, "findings", (finding_dict(f) for f in report.findings), last=True)
+        stream.write("}\n")
+    return path
