@@ -6,7 +6,6 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
-from typing import Any
 
 import click
 
@@ -36,7 +35,8 @@ def _write(name: str, report: Report, out: Path, lang: str) -> Path:
         return write_json(report, out / "report.json")
     from hds_audit.reports.html_report import write_html
 
-    return write_html(report, out / "report.html", lang)
+    written: Path = write_html(report, out / "report.html", lang)
+    return written
 
 
 class _Group(click.Group):
@@ -69,22 +69,49 @@ def main() -> None:
 
 @main.command(epilog=EXIT_HELP)
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--terraform", "terraform", multiple=True, type=click.Path(),
-              help="State file, plan JSON (terraform show -json) or working directory. Repeatable; "
-              "extra PATHS after the options are read the same way.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Settings file (default: ./hds-audit.yaml when present).")
-@click.option("--allowed", help="Allowed area: eu (default), eea (HDS v2 EXI 28), fr, or a "
-              "comma-separated list of countries and regions (FR,DE,eu-west-3).")
-@click.option("--format", "formats", help=f"Report formats, comma-separated ({', '.join(FORMATS)}).")
-@click.option("--output", "-o", type=click.Path(file_okay=False), help="Report folder (default: reports).")
-@click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False),
-              help="Lowest severity that fails the run (default: low).")
-@click.option("--fail-on-unknown/--no-fail-on-unknown", default=None,
-              help="Whether unknown verdicts fail the run (default: they do).")
+@click.option(
+    "--terraform",
+    "terraform",
+    multiple=True,
+    type=click.Path(),
+    help="State file, plan JSON (terraform show -json) or working directory. Repeatable; "
+    "extra PATHS after the options are read the same way.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Settings file (default: ./hds-audit.yaml when present).",
+)
+@click.option(
+    "--allowed",
+    help="Allowed area: eu (default), eea (HDS v2 EXI 28), fr, or a "
+    "comma-separated list of countries and regions (FR,DE,eu-west-3).",
+)
+@click.option(
+    "--format", "formats", help=f"Report formats, comma-separated ({', '.join(FORMATS)})."
+)
+@click.option(
+    "--output", "-o", type=click.Path(file_okay=False), help="Report folder (default: reports)."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES, case_sensitive=False),
+    help="Lowest severity that fails the run (default: low).",
+)
+@click.option(
+    "--fail-on-unknown/--no-fail-on-unknown",
+    default=None,
+    help="Whether unknown verdicts fail the run (default: they do).",
+)
 @click.option("--lang", type=click.Choice(LANGS), help="Language of the HTML report (default: fr).")
-@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(exists=True),
-              help="Extra policy folder or file, added to the built-in policies. Repeatable.")
+@click.option(
+    "--policies",
+    "policy_dirs",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Extra policy folder or file, added to the built-in policies. Repeatable.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 def scan(
     paths: tuple[str, ...],
@@ -100,6 +127,8 @@ def scan(
     quiet: bool,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
+    from hds_audit.collectors.base import Collector
+    from hds_audit.collectors.terraform import TerraformCollector
     from hds_audit.scan import ScanOptions, run_scan
 
     try:
@@ -109,8 +138,12 @@ def scan(
             area = AllowedArea.parse(allowed or config.allowed or "eu")
         except ValueError as error:
             raise UsageError(f"--allowed: {error}") from None
+        collectors: list[Collector] = []
+        terraform_paths = [*terraform, *paths] or config.terraform
+        if terraform_paths:
+            collectors.append(TerraformCollector(tuple(terraform_paths)))
         options = ScanOptions(
-            terraform=[*terraform, *paths] or config.terraform,
+            collectors=collectors,
             area=area,
             policy_dirs=[*config.policies, *policy_dirs],
             gate=Gate(
@@ -122,15 +155,17 @@ def scan(
             lang=lang or config.lang or "fr",
             config_file=config.path,
         )
-        chosen = parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
+        chosen = (
+            parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
+        )
         out = Path(output or config.output or "reports")
         report = run_scan(options)
         written = [_write(name, report, out, options.lang) for name in chosen]
     except HdsAuditError as error:
         _fail(error)
         return
-    for error in report.errors:
-        click.echo(f"hds-audit: error: {error.source}: {error.message}", err=True)
+    for problem in report.errors:
+        click.echo(f"hds-audit: error: {problem.source}: {problem.message}", err=True)
     if not quiet:
         _print_summary(report, written)
     sys.exit(report.exit_code)
@@ -144,8 +179,10 @@ def _print_summary(report: Report, written: list[Path]) -> None:
         f"against the {report.run.area.label} area: " + (", ".join(parts) or "no findings") + "."
     )
     for finding in report.blocking[:10]:
-        click.echo(f"  {finding.status.value.upper():8} {finding.policy.severity.value:8} "
-                   f"{finding.policy.id}  {finding.resource.id}")
+        click.echo(
+            f"  {finding.status.value.upper():8} {finding.policy.severity.value:8} "
+            f"{finding.policy.id}  {finding.resource.id}"
+        )
     if len(report.blocking) > 10:
         click.echo(f"  ... and {len(report.blocking) - 10} more (see the reports)")
     for path in written:
@@ -165,8 +202,13 @@ def policies() -> None:
 
 
 @policies.command("list")
-@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(exists=True),
-              help="Extra policy folder or file to include.")
+@click.option(
+    "--policies",
+    "policy_dirs",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Extra policy folder or file to include.",
+)
 def policies_list(policy_dirs: tuple[str, ...]) -> None:
     """Print every policy: id, severity, category, name and framework references."""
     from hds_audit.engine import load_policies

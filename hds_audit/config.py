@@ -57,7 +57,9 @@ def parse_formats(value: str | list[str], where: str) -> list[str]:
     formats = [item.strip().lower() for item in items if item.strip()]
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise UsageError(f"{where}: unknown format {', '.join(unknown) or '(none)'}; use {', '.join(FORMATS)}")
+        raise UsageError(
+            f"{where}: unknown format {', '.join(unknown) or '(none)'}; use {', '.join(FORMATS)}"
+        )
     return formats
 
 
@@ -79,23 +81,33 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise UsageError(f"{label}{line}: invalid YAML: {getattr(error, 'problem', error)}") from None
+        raise UsageError(
+            f"{label}{line}: invalid YAML: {getattr(error, 'problem', error)}"
+        ) from None
     if data is None:
         return FileConfig(path=label)
     if not isinstance(data, dict):
         raise UsageError(f"{label}: must be a mapping of settings")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
-        raise UsageError(f"{label}: unknown setting {', '.join(map(str, unknown))}; known: {', '.join(sorted(_KEYS))}")
+        raise UsageError(
+            f"{label}: unknown setting {', '.join(map(str, unknown))}; "
+            f"known: {', '.join(sorted(_KEYS))}"
+        )
     base = path.parent
     config = FileConfig(path=label)
     if "terraform" in data:
-        config.terraform = [str(base / p) if not Path(p).is_absolute() and "://" not in p else p for p in _strings(data["terraform"], "terraform", label)]
+        config.terraform = [
+            str(base / p) if not Path(p).is_absolute() and "://" not in p else p
+            for p in _strings(data["terraform"], "terraform", label)
+        ]
     if "policies" in data:
         config.policies = [str(base / p) for p in _strings(data["policies"], "policies", label)]
     if "allowed" in data:
         allowed = data["allowed"]
-        config.allowed = allowed if isinstance(allowed, str) else _strings(allowed, "allowed", label)
+        config.allowed = (
+            allowed if isinstance(allowed, str) else _strings(allowed, "allowed", label)
+        )
     if "format" in data:
         config.formats = parse_formats(data["format"], label)
     if "output" in data:

@@ -76,7 +76,14 @@ class Kind(StrEnum):
 
 
 DATA_KINDS = frozenset(
-    {Kind.OBJECT_STORAGE, Kind.BLOCK_STORAGE, Kind.DATABASE, Kind.FILE_STORAGE, Kind.BACKUP, Kind.LOG}
+    {
+        Kind.OBJECT_STORAGE,
+        Kind.BLOCK_STORAGE,
+        Kind.DATABASE,
+        Kind.FILE_STORAGE,
+        Kind.BACKUP,
+        Kind.LOG,
+    }
 )
 
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hds_audit import __version__
-from hds_audit.collectors.base import Collection
-from hds_audit.collectors.terraform import TerraformCli, collect_terraform
+from hds_audit.collectors.base import Collection, Collector
 from hds_audit.engine import Policy, evaluate, load_policies, unknown_for_errors
 from hds_audit.errors import UsageError
 from hds_audit.geo import AllowedArea, GeoTables
@@ -25,7 +24,7 @@ def utc_now() -> datetime:
 class ScanOptions:
     """Everything a scan needs, already validated (see :mod:`hds_audit.config`)."""
 
-    terraform: list[str] = field(default_factory=list)
+    collectors: list[Collector] = field(default_factory=list)
     area: AllowedArea = field(default_factory=lambda: AllowedArea.parse("eu"))
     policy_dirs: list[str] = field(default_factory=list)
     gate: Gate = field(default_factory=Gate)
@@ -38,17 +37,17 @@ def run_scan(
     *,
     geo: GeoTables | None = None,
     clock: Clock = utc_now,
-    terraform_cli: TerraformCli | None = None,
     policies: Sequence[Policy] | None = None,
 ) -> Report:
     """Run one audit and return its report (writers are called by the caller)."""
-    if not options.terraform:
+    if not options.collectors:
         raise UsageError("nothing to audit: give --terraform PATH (state, plan JSON or directory)")
     geo = geo or GeoTables.default()
     policies = list(policies) if policies is not None else load_policies(options.policy_dirs)
     started = clock()
     collection = Collection()
-    collection.extend(collect_terraform(options.terraform, geo, terraform_cli))
+    for collector in options.collectors:
+        collection.extend(collector.collect(geo))
     findings = evaluate(policies, collection.resources, options.area)
     findings.extend(unknown_for_errors(policies, collection.errors, geo))
     run = RunInfo(

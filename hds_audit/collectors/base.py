@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from hds_audit.geo import GeoTables
 from hds_audit.model import CollectionError, Resource
 
 
@@ -30,3 +32,16 @@ class Collection:
         self.resources.extend(other.resources)
         self.errors.extend(other.errors)
         self.sources.extend(other.sources)
+
+
+class Collector(Protocol):
+    """A source of resources: Terraform files, an AWS organisation, Azure subscriptions.
+
+    ``collect`` never raises for what it could not read: it returns the failure as
+    :class:`CollectionError` entries, and the pipeline turns them into ``unknown`` findings.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    def collect(self, geo: GeoTables) -> Collection: ...

@@ -42,7 +42,9 @@ def _compare(value: Any, expected: Any, test: Callable[[float, float], bool]) ->
 
 
 def _is_empty(value: Any) -> bool:
-    return value is MISSING or value in ("", None) or (hasattr(value, "__len__") and len(value) == 0)
+    return (
+        value is MISSING or value in ("", None) or (hasattr(value, "__len__") and len(value) == 0)
+    )
 
 
 # Each operator: (value, expected) -> bool. ``value`` may be MISSING (absent raw attribute).
@@ -74,9 +76,12 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "intersects": lambda v, e: v is not MISSING and bool(set(_as_list(v)) & set(_as_list(e))),
     "not_intersects": lambda v, e: v is MISSING or not set(_as_list(v)) & set(_as_list(e)),
     "length_equals": lambda v, e: v is not MISSING and _compare(len(_as_list(v)), e, float.__eq__),
-    "length_greater_than": lambda v, e: v is not MISSING
-    and _compare(len(_as_list(v)), e, float.__gt__),
-    "length_less_than": lambda v, e: v is not MISSING and _compare(len(_as_list(v)), e, float.__lt__),
+    "length_greater_than": lambda v, e: (
+        v is not MISSING and _compare(len(_as_list(v)), e, float.__gt__)
+    ),
+    "length_less_than": lambda v, e: (
+        v is not MISSING and _compare(len(_as_list(v)), e, float.__lt__)
+    ),
 }
 # Operators that need no ``value`` in the policy.
 UNARY = {"exists", "not_exists", "is_true", "is_false", "is_empty", "is_not_empty"}

@@ -190,7 +190,9 @@ def compile_path(path: str) -> Resolver | None:
         return _location_field(path, path)
     if path.startswith("encryption."):
         field = path.split(".", 1)[1]
-        return _encryption_field(path, field) if field in ("at_rest", "key_owner", "key_id") else None
+        return (
+            _encryption_field(path, field) if field in ("at_rest", "key_owner", "key_id") else None
+        )
     if path == "replicas":
         return _replicas_field(None)
     if path.startswith("replicas.*."):

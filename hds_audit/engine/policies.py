@@ -61,7 +61,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Node:
 
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -121,7 +121,9 @@ class _Compiler:
             return negate(self.condition(node["not"]))
         cond_type = node.get("cond_type", "attribute")
         if cond_type != "attribute":
-            raise self.fail(node, f"unsupported cond_type {cond_type!r} (use 'attribute')", "cond_type")
+            raise self.fail(
+                node, f"unsupported cond_type {cond_type!r} (use 'attribute')", "cond_type"
+            )
         attribute = node.get("attribute")
         if not isinstance(attribute, str):
             raise self.fail(node, "a condition needs 'attribute' (or 'and' / 'or' / 'not')")
@@ -164,16 +166,22 @@ class _Compiler:
         category = metadata["category"]
         if category not in CATEGORIES:
             raise self.fail(
-                metadata, f"unknown category {category!r}; known: {', '.join(CATEGORIES)}", "category"
+                metadata,
+                f"unknown category {category!r}; known: {', '.join(CATEGORIES)}",
+                "category",
             )
         try:
             severity = Severity(str(metadata["severity"]).lower())
         except ValueError:
-            raise self.fail(metadata, f"unknown severity {metadata['severity']!r}", "severity") from None
+            raise self.fail(
+                metadata, f"unknown severity {metadata['severity']!r}", "severity"
+            ) from None
         frameworks = metadata.get("frameworks") or {}
         if not isinstance(frameworks, dict) or not frameworks:
             raise self.fail(metadata, "metadata needs 'frameworks' (at least one reference)")
-        texts = {field: self.text_map(metadata, field) for field in ("name", "rationale", "remediation")}
+        texts = {
+            field: self.text_map(metadata, field) for field in ("name", "rationale", "remediation")
+        }
         translations: dict[str, dict[str, str]] = {}
         for field, by_lang in texts.items():
             for lang, text in by_lang.items():
@@ -193,7 +201,11 @@ class _Compiler:
             file=self.file,
             translations=translations,
         )
-        return Policy(meta=meta, scope=self.scope(document.get("scope") or {}), condition=self.condition(definition))
+        return Policy(
+            meta=meta,
+            scope=self.scope(document.get("scope") or {}),
+            condition=self.condition(definition),
+        )
 
     def scope(self, node: Any) -> Scope:
         if not isinstance(node, dict):
@@ -227,7 +239,7 @@ def load_policy_text(text: str, file: str) -> list[Policy]:
     """Parse and validate every policy document in one YAML text."""
     compiler = _Compiler(file)
     try:
-        documents = list(yaml.load_all(text, Loader=_LineLoader))  # noqa: S506 - SafeLoader subclass
+        documents = list(yaml.load_all(text, Loader=_LineLoader))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -242,7 +254,9 @@ def _check_unique(policies: Iterable[Policy]) -> list[Policy]:
     for policy in policies:
         if policy.id in seen:
             first = seen[policy.id].meta.file
-            raise PolicyError(policy.meta.file, None, f"duplicate policy id {policy.id!r} (also in {first})")
+            raise PolicyError(
+                policy.meta.file, None, f"duplicate policy id {policy.id!r} (also in {first})"
+            )
         seen[policy.id] = policy
     return list(seen.values())
 
@@ -254,7 +268,9 @@ def builtin_policies() -> tuple[Policy, ...]:
     loaded: list[Policy] = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith((".yaml", ".yml")):
-            loaded.extend(load_policy_text(entry.read_text(encoding="utf-8"), f"policies/{entry.name}"))
+            loaded.extend(
+                load_policy_text(entry.read_text(encoding="utf-8"), f"policies/{entry.name}")
+            )
     return tuple(_check_unique(loaded))
 
 

@@ -146,8 +146,11 @@ def _parse_token(
         names = ", ".join(f"{p}:{r}" for p, r in matches)
         raise ValueError(f"allowed area: {token!r} is ambiguous ({names}); write provider:region")
     provider, region = matches[0]
-    if geo.locate(provider, region).non_regional:
+    location = geo.locate(provider, region)
+    if location.non_regional:
         raise ValueError(f"allowed area: {token!r} is not a region (non-regional location)")
+    if location.country is None and not location.members:
+        raise ValueError(f"allowed area: {token!r} has no known country, it cannot be allowed")
     regions.add((provider, region))
     return f"{provider}:{region}"
 

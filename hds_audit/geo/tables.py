@@ -326,20 +326,25 @@ class _ProviderTable:
         return self._rule_local_zone(group)
 
     def _rule_local_zone(self, key: str) -> _Place | None:
-        """``us-east-1-bos-1a`` -> its Local Zone row, else the parent with an unknown country."""
+        """``us-east-1-bos-1a`` -> its Local Zone row (region = parent, country = the zone's).
+
+        A zone of a known region missing from ``local_zones`` keeps its own name as region and
+        gets no country: Local/Wavelength Zones can be in another country than their parent.
+        """
         parts = key.split("-")
         for i in range(len(parts) - 1, 1, -1):
-            parent = self.index.get("-".join(parts[:i]))
-            if parent is None or parent.members or parent.region != "-".join(parts[:i]):
+            prefix = "-".join(parts[:i])
+            parent = self.index.get(prefix)
+            if parent is None or parent.members or parent.region != prefix:
                 continue
             group = key[:-1] if key[-1].isalpha() and key[-2].isdigit() else key
             known = self.local_zones.get(group) or self.local_zones.get(key)
             if known is not None:
                 return known
             return _Place(
-                region=parent.region,
+                region=key,
                 country=None,
-                name=f"{parent.name or parent.region} – zone {key} (location unknown)",
+                name=f"zone of {parent.region} ({parent.name or parent.region}), location unknown",
                 verified=False,
             )
         return None

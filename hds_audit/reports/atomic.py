@@ -26,7 +26,7 @@ def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(tmp, path)
+        tmp.replace(path)
     except OSError as error:
         tmp.unlink(missing_ok=True)
         raise AuditIncomplete(f"{path}: cannot write the report: {error.strerror}") from None

@@ -78,9 +78,7 @@ def resource_dict(resource: Resource) -> dict[str, Any]:
             "key_owner": encryption.key_owner.value if encryption.key_owner else None,
             "key_id": encryption.key_id,
         },
-        "replicas": None
-        if resource.replicas is None
-        else [_replica(r) for r in resource.replicas],
+        "replicas": None if resource.replicas is None else [_replica(r) for r in resource.replicas],
         "unknowns": dict(resource.unknowns),
         "source": _source(resource.source, resource.id if is_terraform else None),
     }
@@ -119,7 +117,12 @@ def policy_dict(meta: PolicyMeta) -> dict[str, Any]:
 
 
 def error_dict(error: CollectionError) -> dict[str, Any]:
-    return {"source": error.source, "scope": error.scope, "message": error.message, "kind": error.kind}
+    return {
+        "source": error.source,
+        "scope": error.scope,
+        "message": error.message,
+        "kind": error.kind,
+    }
 
 
 def run_dict(report: Report) -> dict[str, Any]:
@@ -149,7 +152,9 @@ def run_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def _write_array(stream: IO[str], key: str, items: Iterable[Mapping[str, Any]], last: bool = False) -> None:
+def _write_array(
+    stream: IO[str], key: str, items: Iterable[Mapping[str, Any]], last: bool = False
+) -> None:
     stream.write(f'"{key}": [')
     first = True
     for item in items:

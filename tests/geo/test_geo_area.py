@@ -82,6 +82,8 @@ def test_list_mode_expands_eu_and_eea_keywords() -> None:
         ("UK", "'UK'"),
         ("eu-west-2", "'eu-west-2'"),  # aws (London) and outscale (France): ambiguous
         ("FR,azure:global", "'azure:global'"),
+        ("FR,azure:brazilus", "'azure:brazilus'"),  # in the tables, country unknown
+        ("aws:us-east-1-wl1-bos-wlz-1", "'aws:us-east-1-wl1-bos-wlz-1'"),
     ],
 )
 def test_list_mode_errors_name_the_bad_token(spec: str, token: str) -> None:
@@ -149,7 +151,9 @@ def test_multi_region_with_an_unknown_member_is_unknown() -> None:
     unknown = Location("gcp", "europe-west99", None, None, None)
     multi = Location("gcp", "CUSTOM", None, None, None, members=(known, unknown))
     assert AllowedArea.parse("eu").allows(multi) is None
-    failing = Location("gcp", "CUSTOM", None, None, None, members=(unknown, _loc("gcp", "us-east1")))
+    failing = Location(
+        "gcp", "CUSTOM", None, None, None, members=(unknown, _loc("gcp", "us-east1"))
+    )
     assert AllowedArea.parse("eu").allows(failing) is False
 
 

@@ -11,7 +11,9 @@ from hds_audit.geo import GeoTables, Location
 GEO = GeoTables.default()
 
 
-def _where(provider: str, region: str | None) -> tuple[str | None, str | None, bool | None, bool | None]:
+def _where(
+    provider: str, region: str | None
+) -> tuple[str | None, str | None, bool | None, bool | None]:
     loc = GEO.locate(provider, region)
     return loc.region, loc.country, loc.in_eu, loc.in_eea
 
@@ -146,9 +148,17 @@ def test_global_is_non_regional_with_no_country(provider: str, region: str) -> N
     assert loc.region is not None and loc.region.lower() == region.lower()
 
 
-def test_unlisted_aws_local_or_wavelength_zone_keeps_parent_but_not_its_country() -> None:
+def test_unlisted_aws_local_or_wavelength_zone_has_no_country() -> None:
     loc = GEO.locate("aws", "us-east-1-wl1-bos-wlz-1")
-    assert (loc.region, loc.country, loc.in_eu, loc.verified) == ("us-east-1", None, None, False)
+    assert (loc.region, loc.country, loc.in_eu, loc.verified) == (
+        "us-east-1-wl1-bos-wlz-1",
+        None,
+        None,
+        False,
+    )
+    assert loc.name is not None and "us-east-1" in loc.name
+    # AZ ID of an unlisted Local Zone
+    assert GEO.locate("aws", "use1-xyz1-az1").country is None
 
 
 def test_s3_location_constraints() -> None:

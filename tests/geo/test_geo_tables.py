@@ -134,15 +134,26 @@ def test_has_pair_entry_separates_no_pair_from_unknown() -> None:
 
 def test_azure_restricted_regions_and_clouds() -> None:
     restricted = {
-        r for r in GEO.known_regions("azure") if (GEO.region_info("azure", r) or {}).get("restricted")
+        r
+        for r in GEO.known_regions("azure")
+        if (GEO.region_info("azure", r) or {}).get("restricted")
     }
     assert {"francesouth", "germanynorth", "norwaywest", "swedensouth", "switzerlandwest"} <= (
         restricted
     )
     assert "francecentral" not in restricted
-    clouds = {r: (GEO.region_info("azure", r) or {}).get("cloud") for r in GEO.known_regions("azure")}
+    clouds = {
+        r: (GEO.region_info("azure", r) or {}).get("cloud") for r in GEO.known_regions("azure")
+    }
     assert set(clouds.values()) == {"public", "china", "usgov", "germany"}
-    for code in ("chinanorth", "chinanorth2", "chinanorth3", "chinaeast", "chinaeast2", "chinaeast3"):
+    for code in (
+        "chinanorth",
+        "chinanorth2",
+        "chinanorth3",
+        "chinaeast",
+        "chinaeast2",
+        "chinaeast3",
+    ):
         assert clouds[code] == "china"
     for code in ("usgovvirginia", "usgovtexas", "usgovarizona", "usdodeast", "usdodcentral"):
         assert clouds[code] == "usgov"

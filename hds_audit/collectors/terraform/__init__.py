@@ -12,12 +12,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.terraform.documents import ParsedDocument, parse_document
 from hds_audit.collectors.terraform.normalise import Normaliser
 from hds_audit.collectors.terraform.reading import read_text
 from hds_audit.errors import InputError
 from hds_audit.geo import GeoTables
-from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.model import CollectionError, Source
 
 STATE_SUFFIXES = (".tfstate", ".json")
@@ -135,3 +135,15 @@ def collect_terraform(
         else:
             result.extend(collect_file(path, label, geo))
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class TerraformCollector:
+    """The Terraform inputs of a scan, as a :class:`~hds_audit.collectors.base.Collector`."""
+
+    paths: tuple[str, ...]
+    cli: TerraformCli = TerraformCli()
+    name: str = "terraform"
+
+    def collect(self, geo: GeoTables) -> Collection:
+        return collect_terraform(self.paths, geo, self.cli)

@@ -133,7 +133,8 @@ def _flat_to_nested(flat: Mapping[str, Any]) -> dict[str, Any]:
                 node[part] = value
             else:
                 node = node.setdefault(part, {})
-    return _lists_from_digit_dicts(root)
+    nested: dict[str, Any] = _lists_from_digit_dicts(root)
+    return nested
 
 
 def _lists_from_digit_dicts(node: Any) -> Any:
@@ -375,7 +376,9 @@ def _interpret(
             if version == 4:
                 return ParsedDocument(SourceKind.TERRAFORM_STATE, streamed, tf_version, notes)
             if version == 3 and isinstance(top.get("modules"), list):
-                notes.append("legacy state version 3 (Terraform < 0.12) read from flatmap attributes")
+                notes.append(
+                    "legacy state version 3 (Terraform < 0.12) read from flatmap attributes"
+                )
                 instances = _state_v3_instances(top)
                 return ParsedDocument(SourceKind.TERRAFORM_STATE, instances, tf_version, notes)
             raise InputError(

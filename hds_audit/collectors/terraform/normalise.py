@@ -146,7 +146,7 @@ class TerraformIndex:
         seen_regions: dict[str, set[str]] = defaultdict(set)
         for inst in instances:
             index.by_address[inst.address] = inst
-            index.by_type[(inst.mode == "data" and "data." or "") + inst.type].append(inst)
+            index.by_type[((inst.mode == "data" and "data.") or "") + inst.type].append(inst)
             attrs = inst.attributes
             if inst.type == "aws_kms_key":
                 keys = index.customer_keys if inst.mode == "managed" else None
@@ -278,7 +278,9 @@ class Normaliser:
             parent = self.index.azure(inst.attributes.get(parent_attr))
             if parent is not None:
                 return self._locate_azure(parent, provider)
-            return self.geo.locate(provider, None), f"parent {parent_attr} not in the audited sources"
+            return self.geo.locate(
+                provider, None
+            ), f"parent {parent_attr} not in the audited sources"
         if _is_unknown(inst, "location"):
             return self.geo.locate(provider, None), "location known only after apply"
         return self.geo.locate(provider, None), "no location attribute"
@@ -313,9 +315,13 @@ class Normaliser:
             return KeyOwner.PROVIDER, key, None
         if key in self.index.customer_keys or key.startswith("alias/"):
             return KeyOwner.CUSTOMER, key, None
-        return None, key, (
-            f"key {key} is not among the audited keys: a customer-managed key cannot be told "
-            "from a provider-managed one"
+        return (
+            None,
+            key,
+            (
+                f"key {key} is not among the audited keys: a customer-managed key cannot be told "
+                "from a provider-managed one"
+            ),
         )
 
     def encryption(self, inst: TfInstance, spec: TypeSpec, draft: Draft) -> None:
@@ -326,7 +332,9 @@ class Normaliser:
             flag = get_path(inst.attributes, spec.encryption_flag)
             if _is_unknown(inst, spec.encryption_flag):
                 at_rest = None
-                draft.unknowns["encryption.at_rest"] = f"{spec.encryption_flag} known only after apply"
+                draft.unknowns["encryption.at_rest"] = (
+                    f"{spec.encryption_flag} known only after apply"
+                )
             elif flag is None:
                 at_rest = None
                 draft.unknowns["encryption.at_rest"] = f"{spec.encryption_flag} not set"
@@ -355,7 +363,9 @@ class Normaliser:
             RULES[rule](self, draft)
         return [self.finish(draft), *draft.extra]
 
-    def finish(self, draft: Draft, resource_id: str | None = None, kind: Kind | None = None) -> Resource:
+    def finish(
+        self, draft: Draft, resource_id: str | None = None, kind: Kind | None = None
+    ) -> Resource:
         inst = draft.inst
         return Resource(
             id=resource_id or inst.address,
@@ -416,7 +426,9 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
     for config in n.index.of_type("aws_s3_bucket_server_side_encryption_configuration"):
         if config.attributes.get("bucket") == bucket:
             sse_rules.extend(_blocks(config.attributes.get("rule")))
-    default = [b for r in sse_rules for b in _blocks(r.get("apply_server_side_encryption_by_default"))]
+    default = [
+        b for r in sse_rules for b in _blocks(r.get("apply_server_side_encryption_by_default"))
+    ]
     if not default:
         # Since 5 January 2023 S3 encrypts every new object with SSE-S3 (AWS-held keys).
         d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER)
@@ -531,8 +543,8 @@ def rule_dynamodb_table(n: Normaliser, d: Draft) -> None:
         d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
         if reason:
             d.unknowns["encryption.key_owner"] = reason
-    for replica in _blocks(attrs.get("replica")):
-        region = replica.get("region_name")
+    for block in _blocks(attrs.get("replica")):
+        region = block.get("region_name")
         d.add_replica("global_table", n.locate_region("aws", region), region)
     for replica in n.index.of_type("aws_dynamodb_table_replica"):
         if _matches(replica.attributes.get("global_table_arn"), attrs.get("arn")):
@@ -671,7 +683,9 @@ def rule_mssql_server(n: Normaliser, d: Draft) -> None:
                 target = n.index.azure(partner.get("id"))
                 if not location and target is not None:
                     location = target.attributes.get("location")
-                d.add_replica("failover_group", n.locate_region("azure", location), partner.get("id"))
+                d.add_replica(
+                    "failover_group", n.locate_region("azure", location), partner.get("id")
+                )
 
 
 def rule_mssql_database(n: Normaliser, d: Draft) -> None:

@@ -119,7 +119,9 @@ def check_trailer(doc: JsonText, end: int, name: str) -> None:
 def describe_json_error(error: json.JSONDecodeError, text: str) -> str:
     """One line for a decoding error; says 'truncated' when the text simply stops."""
     if not text[error.pos :].strip():
-        return f"is truncated: the JSON stops at line {error.lineno} before the document is complete"
+        return (
+            f"is truncated: the JSON stops at line {error.lineno} before the document is complete"
+        )
     return f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
 
 

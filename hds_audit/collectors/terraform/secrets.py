@@ -63,9 +63,9 @@ def _scrub(value: Any) -> Any:
         if any(new is not old for new, old in zip(items, value, strict=True)):
             return items
         return value
-    if isinstance(value, str) and ("=" in value or "-----" in value or "@" in value):
-        if _SECRET_VALUE.search(value):
-            return REDACTED
+    suspicious = isinstance(value, str) and ("=" in value or "-----" in value or "@" in value)
+    if suspicious and _SECRET_VALUE.search(value):
+        return REDACTED
     return value
 
 
@@ -76,9 +76,7 @@ def _redact_marked(value: Any, marks: Any) -> Any:
     if isinstance(marks, dict) and isinstance(value, dict):
         return {k: _redact_marked(v, marks.get(k)) if k in marks else v for k, v in value.items()}
     if isinstance(marks, list) and isinstance(value, list):
-        return [
-            _redact_marked(v, marks[i]) if i < len(marks) else v for i, v in enumerate(value)
-        ]
+        return [_redact_marked(v, marks[i]) if i < len(marks) else v for i, v in enumerate(value)]
     return value
 
 
