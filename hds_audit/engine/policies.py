@@ -243,7 +243,10 @@ def load_policy_text(text: str, file: str) -> list[Policy]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark is not None else None
-        raise PolicyError(file, line, f"invalid YAML: {error.problem}") from None
+        problem = f"invalid YAML: {error.problem}"
+        if error.context and error.context_mark is not None:
+            problem += f" ({error.context} started at line {error.context_mark.line + 1})"
+        raise PolicyError(file, line, problem) from None
     except yaml.YAMLError as error:
         raise PolicyError(file, None, f"invalid YAML: {error}") from None
     return [compiler.policy(document) for document in documents if document is not None]

@@ -358,7 +358,7 @@ def parse_document(doc: JsonText, name: str) -> ParsedDocument:
     try:
         end = cursor.object(doc.start, {"resources": stream_resources}, top)
     except json.JSONDecodeError as error:
-        raise InputError(name, describe_json_error(error, doc.text)) from None
+        raise InputError(name, describe_json_error(error, doc.text, doc.start)) from None
     except (AttributeError, TypeError) as error:
         raise InputError(name, f"has an unexpected shape: {error}") from None
     check_trailer(doc, end, name)

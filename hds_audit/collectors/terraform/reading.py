@@ -88,10 +88,12 @@ def _skip_wrapper_lines(text: str, name: str, notes: list[str]) -> int:
     """Return the offset of the JSON document, past lines a CI wrapper printed before it."""
     pos = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
     skipped = 0
-    while pos < len(text) and text[pos] not in "{[":
+    while pos < len(text):
         end = text.find("\n", pos)
         line = text[pos : end if end >= 0 else len(text)]
         if not _WRAPPER_LINE.match(line):
+            if text[pos] in "{[":
+                break
             shown = line.strip()[:60]
             raise InputError(name, f"is not JSON: it starts with {shown!r}")
         skipped += 1
@@ -116,12 +118,31 @@ def check_trailer(doc: JsonText, end: int, name: str) -> None:
     raise InputError(name, f"has unexpected data after the JSON document: {shown!r}")
 
 
-def describe_json_error(error: json.JSONDecodeError, text: str) -> str:
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[{}\[\]]')
+
+
+def _ends_inside_document(text: str, start: int) -> bool:
+    """True when the text stops while a container or a string is still open (and every
+    bracket before that point matched): the file was cut, not malformed."""
+    stack: list[str] = []
+    pairs = {"}": "{", "]": "["}
+    for match in _TOKENS.finditer(text, start):
+        token = match.group()
+        if token in "{[":
+            stack.append(token)
+        elif token in "}]":
+            if not stack or stack.pop() != pairs[token]:
+                return False
+        elif len(token) == 1 or not token.endswith('"'):
+            return True  # a string that runs to the end of the text
+    return bool(stack)
+
+
+def describe_json_error(error: json.JSONDecodeError, text: str, start: int = 0) -> str:
     """One line for a decoding error; says 'truncated' when the text simply stops."""
-    if not text[error.pos :].strip():
-        return (
-            f"is truncated: the JSON stops at line {error.lineno} before the document is complete"
-        )
+    if not text[error.pos :].strip() or _ends_inside_document(text, start):
+        last_line = text.count("\n", 0, len(text.rstrip())) + 1
+        return f"is truncated: the JSON stops at line {last_line} before the document is complete"
     return f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
 
 

@@ -1,0 +1,59 @@
+"""Each policy against its fixture: resources are named for the verdict they must get.
+
+``tests/fixtures/policies/<POLICY_ID>.yaml`` lists resources (state or plan shape); a name
+starting ``pass_``, ``fail_``, ``unknown_`` or ``na_`` is the expected verdict of that policy.
+The resources go through the real Terraform reader and normaliser, then the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hds_audit.collectors.terraform import collect_terraform
+from hds_audit.engine import Policy, builtin_policies, evaluate
+from hds_audit.geo import AllowedArea, GeoTables
+from hds_audit.testing import Spec, plan_document, state_document
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policies"
+EXPECTED = {"pass": "pass", "fail": "fail", "unknown": "unknown", "na": "not_applicable"}
+_NAME = re.compile(r"\.(pass|fail|unknown|na)_[\w-]+(\[[^\]]*\])?$")
+
+
+def _fixture_findings(policy: Policy, tmp_path: Path, geo: GeoTables) -> dict[str, str]:
+    data = yaml.safe_load((FIXTURES / f"{policy.id}.yaml").read_text(encoding="utf-8"))
+    specs = [Spec.from_mapping(item) for item in data["resources"]]
+    if data.get("format") == "plan":
+        document = plan_document(specs, data.get("provider_regions"))
+    else:
+        document = state_document(specs)
+    path = tmp_path / f"{policy.id}.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    collection = collect_terraform([str(path)], geo)
+    assert collection.errors == []
+    findings = evaluate([policy], collection.resources, AllowedArea.parse("eu"))
+    return {f.resource.id: f.status.value for f in findings}
+
+
+@pytest.mark.parametrize("policy", builtin_policies(), ids=lambda p: p.id)
+def test_policy_verdicts_match_fixture_names(policy: Policy, tmp_path: Path, geo: GeoTables) -> None:
+    verdicts = _fixture_findings(policy, tmp_path, geo)
+    expected = {
+        address: EXPECTED[match.group(1)]
+        for address in verdicts
+        if (match := _NAME.search(address))
+    }
+    assert expected, f"no pass_/fail_/unknown_ resources judged by {policy.id}"
+    wrong = {a: (verdicts[a], want) for a, want in expected.items() if verdicts[a] != want}
+    assert wrong == {}, "address: (got, expected)"
+
+
+@pytest.mark.parametrize("policy", builtin_policies(), ids=lambda p: p.id)
+def test_every_policy_fixture_covers_pass_fail_unknown(policy: Policy) -> None:
+    text = (FIXTURES / f"{policy.id}.yaml").read_text(encoding="utf-8")
+    for prefix in ("pass_", "fail_", "unknown_"):
+        assert f"name: {prefix}" in text, f"{policy.id} fixture has no {prefix}* resource"
