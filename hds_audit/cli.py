@@ -112,6 +112,29 @@ def main() -> None:
     type=click.Path(exists=True),
     help="Extra policy folder or file, added to the built-in policies. Repeatable.",
 )
+@click.option(
+    "--azure",
+    "azure_flag",
+    is_flag=True,
+    help="Audit every Azure subscription the identity can read (DefaultAzureCredential).",
+)
+@click.option(
+    "--azure-subscription",
+    "azure_subscriptions",
+    multiple=True,
+    metavar="ID",
+    help="Audit only this Azure subscription. Repeatable; implies --azure.",
+)
+@click.option(
+    "--azure-cloud",
+    type=click.Choice(["public", "china", "usgov"]),
+    help="Azure cloud (default: public); implies --azure.",
+)
+@click.option(
+    "--azure-workers",
+    type=click.IntRange(1, 256),
+    help="Parallel Azure calls (default: 16).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 def scan(
     paths: tuple[str, ...],
@@ -125,11 +148,16 @@ def scan(
     lang: str | None,
     policy_dirs: tuple[str, ...],
     quiet: bool,
+    azure_flag: bool = False,
+    azure_subscriptions: tuple[str, ...] = (),
+    azure_cloud: str | None = None,
+    azure_workers: int | None = None,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
     from hds_audit.collectors.base import Collector
     from hds_audit.collectors.terraform import TerraformCollector
     from hds_audit.scan import ScanOptions, run_scan
+    from hds_audit.collectors.azure.settings import merge_settings
 
     try:
         config = load_config(config_path)
@@ -142,6 +170,14 @@ def scan(
         terraform_paths = [*terraform, *paths] or config.terraform
         if terraform_paths:
             collectors.append(TerraformCollector(tuple(terraform_paths)))
+        azure = merge_settings(
+            config.azure, azure_flag, azure_subscriptions, azure_cloud, azure_workers
+        )
+        if azure is not None:
+            from hds_audit.collectors.azure import AzureRuntime, build_collector
+
+            runtime = click.get_current_context().find_object(AzureRuntime)
+            collectors.append(build_collector(azure, runtime, quiet))
         options = ScanOptions(
             collectors=collectors,
             area=area,
@@ -236,6 +272,26 @@ def policies_validate(paths: tuple[str, ...]) -> None:
         _fail(error)
         return
     click.echo(f"{len(loaded)} policies valid.")
+
+
+@main.group()
+def permissions() -> None:
+    """Print the read-only permissions hds-audit needs."""
+
+
+@permissions.command("azure")
+@click.option(
+    "--azure-subscription",
+    "subscriptions",
+    multiple=True,
+    metavar="ID",
+    help="Subscription the role is assignable to. Repeatable (default: a placeholder).",
+)
+def permissions_azure(subscriptions: tuple[str, ...]) -> None:
+    """Print an Azure custom role definition (JSON) with exactly the read actions needed."""
+    from hds_audit.collectors.azure.permissions import role_definition_json
+
+    click.echo(role_definition_json(subscriptions), nl=False)
 
 
 @main.command()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from hds_audit.errors import UsageError
+
+if TYPE_CHECKING:
+    from hds_audit.collectors.azure.settings import AzureSettings
 
 DEFAULT_CONFIG = "hds-audit.yaml"
 FORMATS = ("json", "html")
@@ -29,6 +32,68 @@ class FileConfig:
     fail_on_unknown: bool | None = None
     lang: str | None = None
     policies: list[str] = field(default_factory=list)
+    aws: AwsConfig | None = None
+    azure: AzureSettings | None = None
+
+
+@dataclass(slots=True)
+class AwsConfig:
+    """The ``aws:`` section: the same settings as the ``--aws*`` options."""
+
+    enabled: bool = True
+    profile: str | None = None
+    regions: list[str] | None = None
+    role_arns: list[str] = field(default_factory=list)
+    org_role: str | None = None
+    endpoint_url: str | None = None
+    max_workers: int | None = None
+
+
+_AWS_KEYS = {
+    "enabled",
+    "profile",
+    "regions",
+    "role_arns",
+    "org_role",
+    "endpoint_url",
+    "max_workers",
+}
+
+
+def _aws_section(value: Any, path: str) -> AwsConfig:
+    """Validate ``aws:`` (``aws: true`` is shorthand for ``aws: {enabled: true}``)."""
+    if isinstance(value, bool):
+        return AwsConfig(enabled=value)
+    if value is None:
+        return AwsConfig()
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: 'aws' must be true/false or a mapping of settings")
+    unknown = sorted(set(map(str, value)) - _AWS_KEYS)
+    if unknown:
+        raise UsageError(
+            f"{path}: unknown aws setting {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(_AWS_KEYS))}"
+        )
+    section = AwsConfig()
+    if "enabled" in value:
+        if not isinstance(value["enabled"], bool):
+            raise UsageError(f"{path}: aws.enabled must be true or false")
+        section.enabled = value["enabled"]
+    for key in ("profile", "org_role", "endpoint_url"):
+        if key in value:
+            if not isinstance(value[key], str) or not value[key]:
+                raise UsageError(f"{path}: aws.{key} must be a text")
+            setattr(section, key, value[key])
+    if "regions" in value:
+        section.regions = _strings(value["regions"], "aws.regions", path)
+    if "role_arns" in value:
+        section.role_arns = _strings(value["role_arns"], "aws.role_arns", path)
+    if "max_workers" in value:
+        workers = value["max_workers"]
+        if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 256:
+            raise UsageError(f"{path}: aws.max_workers must be a whole number from 1 to 256")
+        section.max_workers = workers
+    return section
 
 
 _KEYS = {
@@ -40,6 +105,8 @@ _KEYS = {
     "fail_on_unknown",
     "lang",
     "policies",
+    "aws",
+    "azure",
 }
 
 
@@ -125,4 +192,10 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
         if data["lang"] not in LANGS:
             raise UsageError(f"{label}: lang must be one of {', '.join(LANGS)}")
         config.lang = data["lang"]
+    if "aws" in data:
+        config.aws = _aws_section(data["aws"], label)
+    if "azure" in data:
+        from hds_audit.collectors.azure.settings import parse_azure_section
+
+        config.azure = parse_azure_section(data["azure"], label)
     return config

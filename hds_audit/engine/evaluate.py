@@ -45,14 +45,20 @@ def evaluate(
 
 
 def scope_placeholder(error: CollectionError, geo: GeoTables) -> Resource:
-    """A stand-in resource for what a collection error hid, so its findings are visible."""
+    """A stand-in resource for what a collection error hid, so its findings are visible.
+
+    A collector may name the provider and source kind in ``error.details`` (``provider``,
+    ``source_kind``: the Azure collector does); otherwise they are unknown / Terraform.
+    """
+    provider = str(error.details.get("provider") or "unknown")
+    source_kind = SourceKind(error.details.get("source_kind") or SourceKind.TERRAFORM_STATE.value)
     return Resource(
         id=error.scope,
-        provider="unknown",
+        provider=provider,
         type="unreadable_scope",
         kind=Kind.OTHER,
-        location=geo.locate("unknown", None),
-        source=Source(kind=SourceKind.TERRAFORM_STATE, file=error.source),
+        location=geo.locate(provider, None),
+        source=Source(kind=source_kind, file=error.source),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources as package_files
@@ -240,7 +240,8 @@ class _CountryGroup:
     eu: bool | None
     eea: bool | None
     allowed: tuple[int, int, int]  # resources in / outside / unknown to the allowed area
-    copies: int
+    copies: tuple[int, int, int]  # their copies in / outside / unknown to the allowed area
+    copies_unknown: int  # resources whose copies could not be established
     resources: tuple[_DataResource, ...]
 
 
@@ -256,6 +257,7 @@ class _Matrix:
 class _CatalogueRow:
     id: str
     name: str
+    category_key: str
     category: str
     severity: str
     frameworks: tuple[tuple[str, str], ...]
@@ -336,9 +338,7 @@ def _policy_block(
     )
     collapsed = []
     for status in _COLLAPSED:
-        members = sorted(
-            (f.resource.id, f.resource.name) for f in findings if f.status is status
-        )
+        members = sorted((f.resource.id, f.resource.name) for f in findings if f.status is status)
         if members:
             label = texts.tn(f"findings.collapsed.{status.value}", len(members))
             collapsed.append(_Collapsed(status.value, label, tuple(members)))
@@ -401,7 +401,9 @@ def _matrix(
     return _Matrix(columns, tuple(rows))
 
 
-def _data_resource(resource: Resource, report: Report, places: _Places, texts: _Texts) -> _DataResource:
+def _data_resource(
+    resource: Resource, report: Report, places: _Places, texts: _Texts
+) -> _DataResource:
     area = report.run.area
     replicas: tuple[_ReplicaView, ...] | None = None
     if resource.replicas is not None:
@@ -445,6 +447,7 @@ def _places_groups(report: Report, texts: _Texts, places: _Places) -> list[_Coun
             (_data_resource(r, report, places, texts) for r in members), key=lambda v: v.id
         )
         allowed = Counter(v.allowed for v in views)
+        copies = Counter(c.allowed for v in views for c in v.replicas or ())
         first = members[0].location
         groups.append(
             _CountryGroup(
@@ -454,14 +457,24 @@ def _places_groups(report: Report, texts: _Texts, places: _Places) -> list[_Coun
                 eu=first.in_eu,
                 eea=first.in_eea,
                 allowed=(allowed[True], allowed[False], allowed[None]),
-                copies=sum(len(v.replicas or ()) for v in views),
+                copies=(copies[True], copies[False], copies[None]),
+                copies_unknown=sum(1 for v in views if v.replicas is None),
                 resources=tuple(views),
             )
         )
 
     def rank(group: _CountryGroup) -> tuple[int, str]:
         _, outside, unknown = group.allowed
-        return (0 if outside else 1 if unknown else 2, group.label.casefold())
+        _, copies_outside, copies_unknown = group.copies
+        if outside:
+            first = 0
+        elif unknown:
+            first = 1
+        elif copies_outside or copies_unknown or group.copies_unknown:
+            first = 2
+        else:
+            first = 3
+        return (first, group.label.casefold())
 
     return sorted(groups, key=rank)
 
@@ -472,6 +485,7 @@ def _catalogue(policies: Iterable[PolicyMeta], texts: _Texts) -> list[_Catalogue
         _CatalogueRow(
             id=p.id,
             name=p.text("name", lang),
+            category_key=p.category,
             category=texts.opt("category", p.category),
             severity=p.severity.value,
             frameworks=tuple((fw, ", ".join(refs)) for fw, refs in p.frameworks.items()),
@@ -480,7 +494,7 @@ def _catalogue(policies: Iterable[PolicyMeta], texts: _Texts) -> list[_Catalogue
         )
         for p in policies
     ]
-    return sorted(rows, key=lambda r: (_category_key(r.category), r.id))
+    return sorted(rows, key=lambda r: (_category_key(r.category_key), r.id))
 
 
 def _verdict(report: Report, texts: _Texts) -> dict[str, Any]:
@@ -599,17 +613,26 @@ def _environment() -> Environment:
     )
 
 
-def render_html(report: Report, lang: str = "fr") -> str:
-    """The whole report as one self-contained HTML document, in ``lang`` (``fr`` or ``en``)."""
+def _render(report: Report, lang: str) -> Iterator[str]:
     if lang not in SUPPORTED_LANGS:
         raise ValueError(f"unsupported language {lang!r} (expected one of {SUPPORTED_LANGS})")
     template = _environment().get_template("report.html.j2")
-    return template.render(_context(report, lang))
+    return template.generate(_context(report, lang))
+
+
+def render_html(report: Report, lang: str = "fr") -> str:
+    """The whole report as one self-contained HTML document, in ``lang`` (``fr`` or ``en``)."""
+    return "".join(_render(report, lang))
 
 
 def write_html(report: Report, path: Path, lang: str = "fr") -> Path:
-    """Write the HTML report to ``path`` atomically; return the path."""
-    text = render_html(report, lang)
+    """Write the HTML report to ``path`` atomically; return the path.
+
+    The document is streamed to a temporary file and renamed into place: a reader sees the
+    previous report or the new one, never half of one, and a failed render leaves no file.
+    """
+    chunks = _render(report, lang)
     with atomic_writer(path) as stream:
-        stream.write(text)
+        for chunk in chunks:
+            stream.write(chunk)
     return path

@@ -102,6 +102,22 @@ def get_path(value: Any, path: str) -> Any:
     return value
 
 
+def get_all(value: Any, path: str) -> list[Any]:
+    """Like :func:`get_path`, with ``*`` standing for every element of a list."""
+    values = [value]
+    for part in path.split("."):
+        step: list[Any] = []
+        for item in values:
+            if part == "*" and isinstance(item, list):
+                step.extend(item)
+            elif isinstance(item, dict) and part in item:
+                step.append(item[part])
+            elif isinstance(item, list) and part.isdigit() and int(part) < len(item):
+                step.append(item[int(part)])
+        values = step
+    return values
+
+
 def _blocks(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, dict):
         return [value]
@@ -139,6 +155,7 @@ class TerraformIndex:
     provider_keys: set[str] = field(default_factory=set)
     azure_ids: dict[str, TfInstance] = field(default_factory=dict)
     provider_config_regions: dict[str, str | None] = field(default_factory=dict)
+    _joins: dict[tuple[str, str], dict[str, list[TfInstance]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, instances: list[TfInstance]) -> TerraformIndex:
@@ -169,7 +186,11 @@ class TerraformIndex:
                     if attrs.get(k)
                 )
             if inst.provider == "azurerm" and isinstance(attrs.get("id"), str):
-                index.azure_ids[attrs["id"].lower()] = inst
+                # Attachment resources (a storage account's customer-managed key) reuse their
+                # parent's id: the resource that has a location of its own wins.
+                known = index.azure_ids.setdefault(attrs["id"].lower(), inst)
+                if known is not inst and "location" not in known.attributes:
+                    index.azure_ids[attrs["id"].lower()] = inst
             region = _own_aws_region(inst)
             if inst.provider == "aws" and region:
                 seen_regions[inst.provider_key].add(region)
@@ -182,6 +203,29 @@ class TerraformIndex:
 
     def of_type(self, rtype: str) -> list[TfInstance]:
         return self.by_type.get(rtype, [])
+
+    def where(
+        self, rtype: str, path: str, *values: Any, key: Callable[[Any], Any] | None = None
+    ) -> list[TfInstance]:
+        """Instances of ``rtype`` whose attribute at ``path`` equals one of ``values``.
+
+        Each (type, path) is indexed once, so joins stay linear on 100,000-resource states.
+        """
+        table = self._joins.get((rtype, path))
+        if table is None:
+            table = defaultdict(list)
+            for inst in self.of_type(rtype):
+                for found in get_all(inst.attributes, path):
+                    found = key(found) if key is not None else found
+                    if isinstance(found, str) and found and inst not in table[found]:
+                        table[found].append(inst)
+            self._joins[(rtype, path)] = table
+        matches: list[TfInstance] = []
+        for value in dict.fromkeys(values):
+            value = key(value) if key is not None else value
+            if isinstance(value, str) and value:
+                matches.extend(i for i in table.get(value, ()) if i not in matches)
+        return matches
 
     def azure(self, resource_id: Any) -> TfInstance | None:
         return self.azure_ids.get(resource_id.lower()) if isinstance(resource_id, str) else None
@@ -276,7 +320,7 @@ class Normaliser:
         parent_attr = self.types.parents.get(inst.type)
         if parent_attr:
             parent = self.index.azure(inst.attributes.get(parent_attr))
-            if parent is not None:
+            if parent is not None and parent is not inst:
                 return self._locate_azure(parent, provider)
             return self.geo.locate(
                 provider, None
@@ -423,9 +467,10 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
     sse_rules: list[dict[str, Any]] = []
     for block in _blocks(inst.attributes.get("server_side_encryption_configuration")):
         sse_rules.extend(_blocks(block.get("rule")))
-    for config in n.index.of_type("aws_s3_bucket_server_side_encryption_configuration"):
-        if config.attributes.get("bucket") == bucket:
-            sse_rules.extend(_blocks(config.attributes.get("rule")))
+    for config in n.index.where(
+        "aws_s3_bucket_server_side_encryption_configuration", "bucket", bucket, key=_bucket_name
+    ):
+        sse_rules.extend(_blocks(config.attributes.get("rule")))
     default = [
         b for r in sse_rules for b in _blocks(r.get("apply_server_side_encryption_by_default"))
     ]
@@ -445,17 +490,16 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
     for block in _blocks(inst.attributes.get("replication_configuration")):
         for rule in _blocks(block.get("rules")):
             destinations.extend(b.get("bucket") for b in _blocks(rule.get("destination")))
-    for config in n.index.of_type("aws_s3_bucket_replication_configuration"):
-        if _bucket_name(config.attributes.get("bucket")) == bucket:
-            for rule in _blocks(config.attributes.get("rule")):
-                if rule.get("status", "Enabled") == "Enabled":
-                    destinations.extend(b.get("bucket") for b in _blocks(rule.get("destination")))
+    for config in n.index.where(
+        "aws_s3_bucket_replication_configuration", "bucket", bucket, key=_bucket_name
+    ):
+        for rule in _blocks(config.attributes.get("rule")):
+            if rule.get("status", "Enabled") == "Enabled":
+                destinations.extend(b.get("bucket") for b in _blocks(rule.get("destination")))
     for arn in destinations:
         name = _bucket_name(arn)
-        target = next(
-            (b for b in n.index.of_type("aws_s3_bucket") if b.attributes.get("bucket") == name),
-            None,
-        )
+        targets = n.index.where("aws_s3_bucket", "bucket", name)
+        target = targets[0] if targets else None
         location = n.locate(target)[0] if target is not None else n.locate_region("aws", None)
         d.add_replica("replication", location, str(arn))
         if target is None:
@@ -506,27 +550,28 @@ def rule_instance_block_devices(n: Normaliser, d: Draft) -> None:
             d.extra.append(n.finish(sub, resource_id=rid, kind=Kind.BLOCK_STORAGE))
 
 
-def _matches(value: Any, *candidates: Any) -> bool:
-    return isinstance(value, str) and bool(value) and value in {c for c in candidates if c}
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def rule_rds_instance_replicas(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     names = (attrs.get("arn"), attrs.get("identifier"), attrs.get("id"))
-    for other in n.index.of_type("aws_db_instance"):
-        if other is not d.inst and _matches(other.attributes.get("replicate_source_db"), *names):
+    for other in n.index.where("aws_db_instance", "replicate_source_db", *names):
+        if other is not d.inst:
             d.add_replica("read_replica", n.locate(other)[0], other.address)
-    for replication in n.index.of_type("aws_db_instance_automated_backups_replication"):
-        if _matches(replication.attributes.get("source_db_instance_arn"), attrs.get("arn")):
-            d.add_replica("backup_replication", n.locate(replication)[0], replication.address)
+    for replication in n.index.where(
+        "aws_db_instance_automated_backups_replication", "source_db_instance_arn", attrs.get("arn")
+    ):
+        d.add_replica("backup_replication", n.locate(replication)[0], replication.address)
 
 
 def rule_rds_cluster_replicas(n: Normaliser, d: Draft) -> None:
     global_id = d.inst.attributes.get("global_cluster_identifier")
     if not global_id:
         return
-    for other in n.index.of_type("aws_rds_cluster"):
-        if other is not d.inst and other.attributes.get("global_cluster_identifier") == global_id:
+    for other in n.index.where("aws_rds_cluster", "global_cluster_identifier", global_id):
+        if other is not d.inst:
             d.add_replica("global_database", n.locate(other)[0], other.address)
 
 
@@ -546,26 +591,23 @@ def rule_dynamodb_table(n: Normaliser, d: Draft) -> None:
     for block in _blocks(attrs.get("replica")):
         region = block.get("region_name")
         d.add_replica("global_table", n.locate_region("aws", region), region)
-    for replica in n.index.of_type("aws_dynamodb_table_replica"):
-        if _matches(replica.attributes.get("global_table_arn"), attrs.get("arn")):
-            d.add_replica("global_table", n.locate(replica)[0], replica.address)
+    for replica in n.index.where("aws_dynamodb_table_replica", "global_table_arn", attrs.get("arn")):
+        d.add_replica("global_table", n.locate(replica)[0], replica.address)
 
 
 def rule_efs_replicas(n: Normaliser, d: Draft) -> None:
     fs_id = d.inst.attributes.get("id")
-    for config in n.index.of_type("aws_efs_replication_configuration"):
-        if _matches(config.attributes.get("source_file_system_id"), fs_id):
-            for destination in _blocks(config.attributes.get("destination")):
-                region = destination.get("region")
-                d.add_replica("replication", n.locate_region("aws", region), region)
+    for config in n.index.where("aws_efs_replication_configuration", "source_file_system_id", fs_id):
+        for destination in _blocks(config.attributes.get("destination")):
+            region = destination.get("region")
+            d.add_replica("replication", n.locate_region("aws", region), region)
 
 
 def rule_kms_replicas(n: Normaliser, d: Draft) -> None:
     d.encryption = None
     arn = d.inst.attributes.get("arn")
-    for replica in n.index.of_type("aws_kms_replica_key"):
-        if _matches(replica.attributes.get("primary_key_arn"), arn):
-            d.add_replica("key_replica", n.locate(replica)[0], replica.address)
+    for replica in n.index.where("aws_kms_replica_key", "primary_key_arn", arn):
+        d.add_replica("key_replica", n.locate(replica)[0], replica.address)
 
 
 def rule_secret_replicas(n: Normaliser, d: Draft) -> None:
@@ -600,7 +642,7 @@ def rule_backup_plan_copies(n: Normaliser, d: Draft) -> None:
 
 def rule_backup_vault_copies(n: Normaliser, d: Draft) -> None:
     name = d.inst.attributes.get("name")
-    for plan in n.index.of_type("aws_backup_plan"):
+    for plan in n.index.where("aws_backup_plan", "rule.*.target_vault_name", name):
         for vault, arn in _backup_copy_targets(plan):
             if vault == name:
                 d.add_replica("backup_copy", _aws_location_of_arn(n, arn), str(arn))
@@ -628,22 +670,24 @@ def _paired_copy(n: Normaliser, d: Draft, kind: str, why: str) -> None:
 def rule_storage_account(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     account_id = attrs.get("id")
-    for cmk in n.index.of_type("azurerm_storage_account_customer_managed_key"):
-        if _matches(cmk.attributes.get("storage_account_id"), account_id):
-            key = cmk.attributes.get("key_vault_key_id") or cmk.attributes.get("managed_hsm_key_id")
-            if key or _is_unknown(cmk, "key_vault_key_id"):
-                d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.CUSTOMER, key_id=key)
-                d.unknowns.pop("encryption.key_owner", None)
+    for cmk in n.index.where(
+        "azurerm_storage_account_customer_managed_key", "storage_account_id", account_id, key=_lower
+    ):
+        key = cmk.attributes.get("key_vault_key_id") or cmk.attributes.get("managed_hsm_key_id")
+        if key or _is_unknown(cmk, "key_vault_key_id"):
+            d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.CUSTOMER, key_id=key)
+            d.unknowns.pop("encryption.key_owner", None)
     replication = str(attrs.get("account_replication_type") or "").upper()
     if replication in _GEO_REPLICATION:
         _paired_copy(n, d, "geo_pair", f"{replication} replicates to the paired region")
     elif not replication and _is_unknown(d.inst, "account_replication_type"):
         d.replicas_unknown("account_replication_type known only after apply")
-    for policy in n.index.of_type("azurerm_storage_object_replication"):
-        if _matches(policy.attributes.get("source_storage_account_id"), account_id):
-            target = n.index.azure(policy.attributes.get("destination_storage_account_id"))
-            location = n.locate(target)[0] if target else n.locate_region("azure", None)
-            d.add_replica("object_replication", location, policy.address)
+    for policy in n.index.where(
+        "azurerm_storage_object_replication", "source_storage_account_id", account_id, key=_lower
+    ):
+        target = n.index.azure(policy.attributes.get("destination_storage_account_id"))
+        location = n.locate(target)[0] if target else n.locate_region("azure", None)
+        d.add_replica("object_replication", location, policy.address)
 
 
 def rule_managed_disk(n: Normaliser, d: Draft) -> None:
@@ -659,14 +703,15 @@ def rule_managed_disk(n: Normaliser, d: Draft) -> None:
 
 def _tde_key(n: Normaliser, server: TfInstance) -> tuple[KeyOwner | None, str | None, str | None]:
     server_id = server.attributes.get("id")
-    for tde in n.index.of_type("azurerm_mssql_server_transparent_data_encryption"):
-        if _matches(tde.attributes.get("server_id"), server_id):
-            key = tde.attributes.get("key_vault_key_id") or tde.attributes.get("managed_hsm_key_id")
-            if _is_unknown(tde, "key_vault_key_id"):
-                return None, None, "TDE key known only after apply"
-            if key:
-                return KeyOwner.CUSTOMER, str(key), None
-            return KeyOwner.PROVIDER, "service-managed TDE key", None
+    for tde in n.index.where(
+        "azurerm_mssql_server_transparent_data_encryption", "server_id", server_id, key=_lower
+    ):
+        key = tde.attributes.get("key_vault_key_id") or tde.attributes.get("managed_hsm_key_id")
+        if _is_unknown(tde, "key_vault_key_id"):
+            return None, None, "TDE key known only after apply"
+        if key:
+            return KeyOwner.CUSTOMER, str(key), None
+        return KeyOwner.PROVIDER, "service-managed TDE key", None
     return KeyOwner.PROVIDER, "service-managed TDE key (no TDE resource)", None
 
 
@@ -676,16 +721,15 @@ def rule_mssql_server(n: Normaliser, d: Draft) -> None:
     if reason:
         d.unknowns["encryption.key_owner"] = reason
     server_id = d.inst.attributes.get("id")
-    for group in n.index.of_type("azurerm_mssql_failover_group"):
-        if _matches(group.attributes.get("server_id"), server_id):
-            for partner in _blocks(group.attributes.get("partner_server")):
-                location = partner.get("location")
-                target = n.index.azure(partner.get("id"))
-                if not location and target is not None:
-                    location = target.attributes.get("location")
-                d.add_replica(
-                    "failover_group", n.locate_region("azure", location), partner.get("id")
-                )
+    for group in n.index.where("azurerm_mssql_failover_group", "server_id", server_id, key=_lower):
+        for partner in _blocks(group.attributes.get("partner_server")):
+            location = partner.get("location")
+            target = n.index.azure(partner.get("id"))
+            if not location and target is not None:
+                location = target.attributes.get("location")
+            d.add_replica(
+                "failover_group", n.locate_region("azure", location), partner.get("id")
+            )
 
 
 def rule_mssql_database(n: Normaliser, d: Draft) -> None:
@@ -708,10 +752,10 @@ def rule_mssql_database(n: Normaliser, d: Draft) -> None:
     elif not redundancy and _is_unknown(d.inst, "storage_account_type"):
         d.replicas_unknown("storage_account_type known only after apply")
     database_id = attrs.get("id")
-    for other in n.index.of_type("azurerm_mssql_database"):
-        if other is not d.inst and _matches(
-            other.attributes.get("creation_source_database_id"), database_id
-        ):
+    for other in n.index.where(
+        "azurerm_mssql_database", "creation_source_database_id", database_id, key=_lower
+    ):
+        if other is not d.inst:
             d.add_replica("geo_replica", n.locate(other)[0], other.address)
 
 

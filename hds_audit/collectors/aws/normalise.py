@@ -1,0 +1,554 @@
+"""Raw AWS API data -> normalised :class:`Resource` records. Reads, never judges.
+
+Each normaliser receives one task's data (context values, listed items with their detail
+responses) and a :class:`TaskContext`. The facts mirror the Terraform normaliser's, so the
+same policies judge both sources alike: S3 without a default-encryption rule is SSE-S3
+(provider key), DynamoDB without an SSE description uses an AWS-owned key (provider), and a
+KMS key's owner comes from ``KeyMetadata.KeyManager``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hds_audit.collectors.aws.keys import KeyResolver, KeyVerdict
+from hds_audit.collectors.aws.session import Account
+from hds_audit.collectors.terraform.normalise import type_table
+from hds_audit.geo import GeoTables, Location
+from hds_audit.model import (
+    EMPTY_MAPPING,
+    Encryption,
+    KeyOwner,
+    Kind,
+    Replica,
+    Resource,
+    Source,
+)
+
+_ARN = re.compile(r"^arn:([\w-]+):([\w-]+):([a-z0-9-]*):(\d*):(.*)$")
+
+
+@dataclass(slots=True)
+class Listed:
+    """One listed item and the responses of its detail calls (by detail key)."""
+
+    item: Any
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """A context value that could not be read (optional call failed)."""
+
+    reason: str
+
+
+@dataclass(slots=True)
+class TaskData:
+    context: dict[str, Any] = field(default_factory=dict)
+    lists: dict[str, list[Listed]] = field(default_factory=dict)
+
+
+BucketRegion = Callable[[str], tuple[str | None, str | None]]
+
+
+@dataclass(slots=True)
+class TaskContext:
+    """What a normaliser may use besides the data: where it is, and shared resolvers."""
+
+    account: Account
+    region: str
+    geo: GeoTables
+    source: Source
+    keys: KeyResolver
+    bucket_region: BucketRegion
+    inventory_types: Mapping[str, str]
+
+    def locate(self, region: str | None) -> Location:
+        return self.geo.locate("aws", region)
+
+    def key(self, key_id: Any, region: str | None = None) -> KeyVerdict:
+        return self.keys.owner(self.account, region or self.region, key_id)
+
+
+def region_of_arn(arn: Any) -> str | None:
+    if isinstance(arn, str):
+        match = _ARN.match(arn)
+        if match and match.group(3):
+            return match.group(3)
+    return None
+
+
+def _display(item: Mapping[str, Any], *keys: str) -> str | None:
+    for tag in item.get("Tags") or item.get("TagList") or ():
+        if isinstance(tag, dict) and tag.get("Key") == "Name" and tag.get("Value"):
+            return str(tag["Value"])
+    for key in keys:
+        value = item.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _clean(item: Any) -> dict[str, Any]:
+    """The raw item as evidence attributes (ResponseMetadata dropped)."""
+    if not isinstance(item, dict):
+        return {"value": item}
+    return {k: v for k, v in item.items() if k != "ResponseMetadata"}
+
+
+@dataclass(slots=True)
+class Draft:
+    id: str
+    type: str
+    kind: Kind
+    location: Location
+    name: str | None = None
+    encryption: Encryption | None = None
+    replicas: list[Replica] | None = field(default_factory=list)
+    unknowns: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def encrypted_with(self, verdict: KeyVerdict) -> None:
+        self.encryption = Encryption(at_rest=True, key_owner=verdict.owner, key_id=verdict.key_id)
+        if verdict.reason:
+            self.unknowns["encryption.key_owner"] = verdict.reason
+
+    def not_encrypted(self) -> None:
+        self.encryption = Encryption(at_rest=False)
+        self.unknowns["encryption.key_owner"] = "not encrypted at rest"
+
+    def encrypted_flag(self, ctx: TaskContext, flag: Any, key_id: Any) -> None:
+        if flag is True:
+            self.encrypted_with(ctx.key(key_id))
+        elif flag is False:
+            self.not_encrypted()
+        else:
+            self.encryption = Encryption(at_rest=None)
+            self.unknowns["encryption.at_rest"] = "the API did not say whether it is encrypted"
+
+    def replica(self, kind: str, location: Location, target: str | None) -> None:
+        if self.replicas is not None:
+            self.replicas.append(Replica(kind=kind, location=location, target=target))
+
+    def replicas_unknown(self, reason: str) -> None:
+        self.replicas = None
+        self.unknowns["replicas"] = reason
+
+    def finish(self, ctx: TaskContext) -> Resource:
+        return Resource(
+            id=self.id,
+            provider="aws",
+            type=self.type,
+            kind=self.kind,
+            location=self.location,
+            source=ctx.source,
+            encryption=self.encryption,
+            replicas=tuple(self.replicas) if self.replicas is not None else None,
+            name=self.name,
+            attributes=self.attributes,
+            unknowns=self.unknowns or EMPTY_MAPPING,
+        )
+
+
+Normaliser = Callable[[TaskContext, TaskData], list[Resource]]
+
+
+# -- S3 ----------------------------------------------------------------------------------------
+
+
+def s3_bucket(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    out: list[Resource] = []
+    for listed in data.lists["buckets"]:
+        item = listed.item
+        name = str(item["Name"])
+        region = item.get("BucketRegion") or ctx.region
+        d = Draft(
+            id=f"arn:{ctx.account.partition}:s3:::{name}",
+            type="aws_s3_bucket",
+            kind=Kind.OBJECT_STORAGE,
+            location=ctx.locate(region),
+            name=name,
+            attributes={"account": ctx.account.id, **_clean(item)},
+        )
+        encryption = listed.details.get("encryption") or {}
+        rules = [r for r in encryption.get("Rules") or () if isinstance(r, dict)]
+        default = next((r.get("ApplyServerSideEncryptionByDefault") for r in rules), None)
+        if not default:
+            # Since 5 January 2023 S3 encrypts every new object with SSE-S3 (AWS-held keys).
+            d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AES256")
+        elif default.get("SSEAlgorithm") == "AES256":
+            d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AES256")
+        else:
+            key = default.get("KMSMasterKeyID")
+            d.encrypted_with(ctx.key(key, region) if key else KeyVerdict(KeyOwner.PROVIDER, "aws/s3"))
+        d.attributes["sse_algorithm"] = (default or {}).get("SSEAlgorithm")
+        d.attributes["bucket_key_enabled"] = next(
+            (r.get("BucketKeyEnabled") for r in rules if "BucketKeyEnabled" in r), None
+        )
+        d.attributes["public_access_block"] = listed.details.get("public_access_block")
+        replication = listed.details.get("replication") or {}
+        d.attributes["replication"] = replication or None
+        for rule in replication.get("Rules") or ():
+            if rule.get("Status") != "Enabled":
+                continue
+            target = str((rule.get("Destination") or {}).get("Bucket") or "")
+            target_name = target.rsplit(":::", 1)[-1]
+            constraint, problem = ctx.bucket_region(target_name)
+            if problem:
+                d.replica("replication", ctx.locate(None), target)
+                d.unknowns["replicas"] = f"region of destination bucket {target_name}: {problem}"
+            else:
+                d.replica("replication", ctx.geo.s3_bucket_location(constraint), target)
+        out.append(d.finish(ctx))
+    return out
+
+
+# -- EBS and EC2 ---------------------------------------------------------------------------------
+
+
+def ebs(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    default = data.context.get("encryption_by_default")
+    default_text = default.reason if isinstance(default, Unavailable) else default
+    out: list[Resource] = []
+    for listed in data.lists["volumes"]:
+        v = listed.item
+        d = Draft(
+            id=f"arn:{ctx.account.partition}:ec2:{ctx.region}:{ctx.account.id}:volume/{v['VolumeId']}",
+            type="aws_ebs_volume",
+            kind=Kind.BLOCK_STORAGE,
+            location=ctx.locate(v.get("AvailabilityZone") or ctx.region),
+            name=_display(v, "VolumeId"),
+            attributes={
+                **_clean(v),
+                "account": ctx.account.id,
+                "ebs_encryption_by_default": default_text,
+            },
+        )
+        d.encrypted_flag(ctx, v.get("Encrypted"), v.get("KmsKeyId"))
+        out.append(d.finish(ctx))
+    for listed in data.lists["snapshots"]:
+        s = listed.item
+        d = Draft(
+            id=f"arn:{ctx.account.partition}:ec2:{ctx.region}::snapshot/{s['SnapshotId']}",
+            type="aws_ebs_snapshot",
+            kind=Kind.BACKUP,
+            location=ctx.locate(ctx.region),
+            name=_display(s, "SnapshotId"),
+            attributes={**_clean(s), "account": ctx.account.id},
+        )
+        d.encrypted_flag(ctx, s.get("Encrypted"), s.get("KmsKeyId"))
+        out.append(d.finish(ctx))
+    return out
+
+
+def ec2_instance(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    out: list[Resource] = []
+    for listed in data.lists["instances"]:
+        i = listed.item
+        volumes = [
+            (m.get("Ebs") or {}).get("VolumeId")
+            for m in i.get("BlockDeviceMappings") or ()
+            if (m.get("Ebs") or {}).get("VolumeId")
+        ]
+        zone = (i.get("Placement") or {}).get("AvailabilityZone")
+        arn = f"arn:{ctx.account.partition}:ec2:{ctx.region}:{ctx.account.id}"
+        d = Draft(
+            id=f"{arn}:instance/{i['InstanceId']}",
+            type="aws_instance",
+            kind=Kind.COMPUTE,
+            location=ctx.locate(zone or ctx.region),
+            name=_display(i, "InstanceId"),
+            attributes={
+                "account": ctx.account.id,
+                "instance_id": i.get("InstanceId"),
+                "instance_type": i.get("InstanceType"),
+                "state": (i.get("State") or {}).get("Name"),
+                "availability_zone": zone,
+                "volumes": [f"{arn}:volume/{v}" for v in volumes],
+            },
+        )
+        out.append(d.finish(ctx))
+    return out
+
+
+# -- RDS ----------------------------------------------------------------------------------------
+
+
+def _replica_location(ctx: TaskContext, identifier: str) -> Location:
+    return ctx.locate(region_of_arn(identifier) or ctx.region)
+
+
+def rds(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    globals_ = data.context.get("global_clusters")
+    members: dict[str, list[str]] = {}
+    if isinstance(globals_, list):
+        for cluster in globals_:
+            arns = [str(m.get("DBClusterArn")) for m in cluster.get("GlobalClusterMembers") or ()]
+            for arn in arns:
+                members[arn] = [a for a in arns if a != arn]
+    out: list[Resource] = []
+    for listed in data.lists["instances"]:
+        db = listed.item
+        in_cluster = bool(db.get("DBClusterIdentifier"))
+        d = Draft(
+            id=str(db["DBInstanceArn"]),
+            type="aws_rds_cluster_instance" if in_cluster else "aws_db_instance",
+            kind=Kind.COMPUTE if in_cluster else Kind.DATABASE,
+            location=ctx.locate(db.get("AvailabilityZone") or ctx.region),
+            name=db.get("DBInstanceIdentifier"),
+            attributes={**_clean(db), "account": ctx.account.id},
+        )
+        if not in_cluster:
+            d.encrypted_flag(ctx, db.get("StorageEncrypted"), db.get("KmsKeyId"))
+            for replica in db.get("ReadReplicaDBInstanceIdentifiers") or ():
+                d.replica("read_replica", _replica_location(ctx, replica), replica)
+            for backup in db.get("DBInstanceAutomatedBackupsReplications") or ():
+                arn = str(backup.get("DBInstanceAutomatedBackupsArn"))
+                d.replica("backup_replication", _replica_location(ctx, arn), arn)
+        out.append(d.finish(ctx))
+    for listed in data.lists["clusters"]:
+        c = listed.item
+        arn = str(c["DBClusterArn"])
+        d = Draft(
+            id=arn,
+            type="aws_rds_cluster",
+            kind=Kind.DATABASE,
+            location=ctx.locate(ctx.region),
+            name=c.get("DBClusterIdentifier"),
+            attributes={**_clean(c), "account": ctx.account.id},
+        )
+        d.encrypted_flag(ctx, c.get("StorageEncrypted"), c.get("KmsKeyId"))
+        for other in members.get(arn, ()):
+            d.replica("global_database", _replica_location(ctx, other), other)
+        for replica in c.get("ReadReplicaIdentifiers") or ():
+            d.replica("read_replica", _replica_location(ctx, replica), replica)
+        if isinstance(globals_, Unavailable):
+            d.unknowns["replicas"] = f"global clusters unknown: {globals_.reason}"
+            d.replicas = None
+        out.append(d.finish(ctx))
+    return out
+
+
+# -- DynamoDB, EFS ---------------------------------------------------------------------------------
+
+
+def dynamodb_table(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    out: list[Resource] = []
+    for listed in data.lists["tables"]:
+        t = listed.details.get("table") or {}
+        d = Draft(
+            id=str(t.get("TableArn") or f"dynamodb:{listed.item}"),
+            type="aws_dynamodb_table",
+            kind=Kind.DATABASE,
+            location=ctx.locate(ctx.region),
+            name=str(listed.item),
+            attributes={**_clean(t), "account": ctx.account.id},
+        )
+        sse = t.get("SSEDescription") or {}
+        if sse.get("SSEType") == "KMS" and sse.get("Status") in ("ENABLED", "UPDATING"):
+            d.encrypted_with(ctx.key(sse.get("KMSMasterKeyArn")))
+        else:
+            d.encryption = Encryption(
+                at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AWS owned key"
+            )
+        for replica in t.get("Replicas") or ():
+            region = replica.get("RegionName")
+            if region and region != ctx.region:
+                d.replica("global_table", ctx.locate(region), region)
+        out.append(d.finish(ctx))
+    return out
+
+
+def efs_file_system(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    replications = data.context.get("replications")
+    out: list[Resource] = []
+    for listed in data.lists["file_systems"]:
+        fs = listed.item
+        d = Draft(
+            id=str(fs["FileSystemArn"]),
+            type="aws_efs_file_system",
+            kind=Kind.FILE_STORAGE,
+            location=ctx.locate(fs.get("AvailabilityZoneName") or ctx.region),
+            name=_display(fs, "Name", "FileSystemId"),
+            attributes={**_clean(fs), "account": ctx.account.id},
+        )
+        d.encrypted_flag(ctx, fs.get("Encrypted"), fs.get("KmsKeyId"))
+        if isinstance(replications, Unavailable):
+            d.replicas_unknown(f"replication configurations unknown: {replications.reason}")
+        else:
+            for config in replications or ():
+                if config.get("SourceFileSystemId") != fs.get("FileSystemId"):
+                    continue
+                for destination in config.get("Destinations") or ():
+                    region = destination.get("Region")
+                    d.replica("replication", ctx.locate(region), region)
+        out.append(d.finish(ctx))
+    return out
+
+
+# -- KMS, Backup, CloudTrail -----------------------------------------------------------------------
+
+
+def kms_key(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    out: list[Resource] = []
+    for listed in data.lists["keys"]:
+        meta = listed.details.get("metadata") or {}
+        arn = str(meta.get("Arn") or listed.item.get("KeyArn"))
+        d = Draft(
+            id=arn,
+            type="aws_kms_key",
+            kind=Kind.KEY,
+            location=ctx.locate(region_of_arn(arn) or ctx.region),
+            name=str(meta.get("KeyId") or listed.item.get("KeyId")),
+            attributes={
+                "account": ctx.account.id,
+                "key_manager": meta.get("KeyManager"),
+                "origin": meta.get("Origin"),
+                "multi_region": meta.get("MultiRegion"),
+                "key_state": meta.get("KeyState"),
+                "key_spec": meta.get("KeySpec"),
+                "rotation_enabled": listed.details.get("rotation"),
+            },
+        )
+        config = meta.get("MultiRegionConfiguration") or {}
+        if config.get("MultiRegionKeyType") == "PRIMARY":
+            for replica in config.get("ReplicaKeys") or ():
+                d.replica("key_replica", ctx.locate(replica.get("Region")), replica.get("Arn"))
+        out.append(d.finish(ctx))
+    return out
+
+
+def backup(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    copies: dict[str, list[str]] = {}
+    out: list[Resource] = []
+    for listed in data.lists["plans"]:
+        plan = listed.details.get("plan") or {}
+        arn = str(listed.item.get("BackupPlanArn"))
+        d = Draft(
+            id=arn,
+            type="aws_backup_plan",
+            kind=Kind.BACKUP,
+            location=ctx.locate(ctx.region),
+            name=listed.item.get("BackupPlanName"),
+            attributes={**_clean(plan), "account": ctx.account.id},
+        )
+        for rule in plan.get("Rules") or ():
+            for action in rule.get("CopyActions") or ():
+                target = str(action.get("DestinationBackupVaultArn"))
+                d.replica("backup_copy", _replica_location(ctx, target), target)
+                copies.setdefault(str(rule.get("TargetBackupVaultName")), []).append(target)
+        out.append(d.finish(ctx))
+    for listed in data.lists["vaults"]:
+        v = listed.item
+        d = Draft(
+            id=str(v["BackupVaultArn"]),
+            type="aws_backup_vault",
+            kind=Kind.BACKUP,
+            location=ctx.locate(ctx.region),
+            name=v.get("BackupVaultName"),
+            attributes={**_clean(v), "account": ctx.account.id},
+        )
+        d.encrypted_with(ctx.key(v.get("EncryptionKeyArn")))
+        for target in copies.get(str(v.get("BackupVaultName")), ()):
+            d.replica("backup_copy", _replica_location(ctx, target), target)
+        out.append(d.finish(ctx))
+    return out
+
+
+def cloudtrail_trail(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    out: list[Resource] = []
+    for listed in data.lists["trails"]:
+        t = listed.item
+        status = listed.details.get("status") or {}
+        d = Draft(
+            id=str(t["TrailARN"]),
+            type="aws_cloudtrail",
+            kind=Kind.LOG,
+            location=ctx.locate(t.get("HomeRegion") or ctx.region),
+            name=t.get("Name"),
+            attributes={
+                **_clean(t),
+                "account": ctx.account.id,
+                "is_logging": status.get("IsLogging"),
+            },
+        )
+        key = t.get("KmsKeyId")
+        if key:
+            d.encrypted_with(ctx.key(key))
+        else:  # delivered to S3 under the bucket's encryption, SSE-S3 by default
+            d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="SSE-S3")
+        out.append(d.finish(ctx))
+    return out
+
+
+# -- inventory of everything else ----------------------------------------------------------------
+
+
+def inventory_type(arn: str, types: Mapping[str, str]) -> str:
+    """``arn:aws:sqs:...`` -> ``aws_sqs_queue`` via the table, else ``aws_<svc>_<type>``."""
+    match = _ARN.match(arn)
+    if not match:
+        return "aws_unknown"
+    service, rest = match.group(2), match.group(5)
+    resource_type = re.split(r"[/:]", rest, maxsplit=1)[0] if re.search(r"[/:]", rest) else ""
+    found = types.get(f"{service}:{resource_type}") or types.get(f"{service}:")
+    if found:
+        return found
+    return re.sub(r"[^a-z0-9]+", "_", f"aws_{service}_{resource_type}".lower()).strip("_")
+
+
+def inventory(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    specs = type_table()
+    out: list[Resource] = []
+    for listed in data.lists["resources"]:
+        arn = str(listed.item.get("ResourceARN"))
+        rtype = inventory_type(arn, ctx.inventory_types)
+        spec = specs.spec(rtype)
+        region = region_of_arn(arn)
+        d = Draft(
+            id=arn,
+            type=rtype,
+            kind=spec.kind,
+            location=ctx.locate("global" if spec.non_regional else region),
+            name=_display(listed.item) or arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1],
+            attributes={
+                "account": ctx.account.id,
+                "collected_by": "inventory",
+                "tags": listed.item.get("Tags") or [],
+            },
+        )
+        if region is None and not spec.non_regional:
+            d.unknowns["region"] = "the ARN carries no region"
+        if spec.kind in (
+            Kind.OBJECT_STORAGE,
+            Kind.BLOCK_STORAGE,
+            Kind.DATABASE,
+            Kind.FILE_STORAGE,
+            Kind.BACKUP,
+            Kind.LOG,
+            Kind.KEY,
+        ):
+            why = "found by the tagging inventory only: hds-audit does not read this service yet"
+            d.encryption = Encryption(at_rest=None)
+            d.unknowns["encryption.at_rest"] = why
+            d.replicas_unknown(why)
+        out.append(d.finish(ctx))
+    return out
+
+
+NORMALISERS: Mapping[str, Normaliser] = {
+    "s3_bucket": s3_bucket,
+    "ebs": ebs,
+    "ec2_instance": ec2_instance,
+    "rds": rds,
+    "dynamodb_table": dynamodb_table,
+    "efs_file_system": efs_file_system,
+    "kms_key": kms_key,
+    "backup": backup,
+    "cloudtrail_trail": cloudtrail_trail,
+    "inventory": inventory,
+}

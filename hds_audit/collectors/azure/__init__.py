@@ -1,0 +1,77 @@
+"""Azure collector: every subscription the identity can read, read-only, azure-identity + azure-mgmt.
+
+The SDK is imported only when a collection runs (the ``azure`` extra); the table, settings
+and permissions work without it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from hds_audit.collectors.azure.clouds import CLOUDS, AzureCloud, cloud_named
+from hds_audit.collectors.azure.collect import AzureCollector, CollectStats
+from hds_audit.collectors.azure.progress import LiveProgress, LogProgress, NoProgress, Progress
+from hds_audit.collectors.azure.settings import AzureSettings, merge_settings, parse_azure_section
+from hds_audit.collectors.azure.table import azure_table
+
+__all__ = [
+    "CLOUDS",
+    "AzureCloud",
+    "AzureCollector",
+    "AzureRuntime",
+    "AzureSettings",
+    "CollectStats",
+    "build_collector",
+    "merge_settings",
+    "parse_azure_section",
+]
+
+
+class AzureRuntime:
+    """What a caller (tests, an embedding program) injects through ``click``'s ``obj``:
+    a credential, a cloud (endpoints), TLS verification, a clock, a progress stream."""
+
+    def __init__(
+        self,
+        credential: Any = None,
+        cloud: AzureCloud | None = None,
+        connection_verify: bool | str = True,
+        clock: Any = None,
+        retry_total: int = 6,
+    ) -> None:
+        self.credential = credential
+        self.cloud = cloud
+        self.connection_verify = connection_verify
+        self.clock = clock
+        self.retry_total = retry_total
+
+
+def build_collector(
+    settings: AzureSettings, runtime: AzureRuntime | None, quiet: bool
+) -> AzureCollector:
+    """An :class:`AzureCollector` for the settings; its credential is checked here, before
+    any scan (no credential: one-line UsageError, exit 2)."""
+    runtime = runtime or AzureRuntime()
+    cloud = runtime.cloud or cloud_named(settings.cloud)
+    services = 1 + len(azure_table().services)
+    progress: Progress
+    if quiet:
+        progress = NoProgress()
+    elif sys.stderr.isatty():
+        progress = LiveProgress(sys.stderr, services)
+    else:
+        progress = LogProgress(sys.stderr)
+    extra: dict[str, Any] = {"clock": runtime.clock} if runtime.clock is not None else {}
+    collector = AzureCollector(
+        cloud=cloud,
+        subscriptions=settings.subscriptions,
+        credential=runtime.credential,
+        max_workers=settings.max_workers,
+        connection_verify=runtime.connection_verify,
+        progress=progress,
+        retry_total=runtime.retry_total,
+        **extra,
+    )
+    collector.preflight()
+    return collector

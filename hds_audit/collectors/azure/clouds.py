@@ -1,0 +1,93 @@
+"""Azure clouds (endpoints) and credentials. No Azure SDK import at module level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hds_audit.errors import UsageError
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+
+@dataclass(frozen=True, slots=True)
+class AzureCloud:
+    """Where a cloud's Resource Manager and Entra ID live.
+
+    ``authority_host`` is one of :class:`azure.identity.AzureAuthorityHosts`; tests build a
+    cloud whose ``resource_manager`` is the loopback ARM server.
+    """
+
+    name: str
+    resource_manager: str
+    authority_host: str
+    credential_scope: str
+    data_boundaries: bool = False
+
+    @property
+    def base_url(self) -> str:
+        return self.resource_manager.rstrip("/")
+
+
+# Endpoints: azure.mgmt.core / msrestazure cloud definitions; authority hosts:
+# azure.identity.AzureAuthorityHosts (AZURE_PUBLIC_CLOUD, AZURE_CHINA, AZURE_GOVERNMENT).
+# The EU Data Boundary exists only in the public cloud.
+CLOUDS: dict[str, AzureCloud] = {
+    "public": AzureCloud(
+        "public",
+        "https://management.azure.com",
+        "login.microsoftonline.com",
+        "https://management.azure.com/.default",
+        data_boundaries=True,
+    ),
+    "china": AzureCloud(
+        "china",
+        "https://management.chinacloudapi.cn",
+        "login.chinacloudapi.cn",
+        "https://management.chinacloudapi.cn/.default",
+    ),
+    "usgov": AzureCloud(
+        "usgov",
+        "https://management.usgovcloudapi.net",
+        "login.microsoftonline.us",
+        "https://management.usgovcloudapi.net/.default",
+    ),
+}
+
+
+def cloud_named(name: str) -> AzureCloud:
+    try:
+        return CLOUDS[name.lower()]
+    except KeyError:
+        raise UsageError(
+            f"unknown Azure cloud {name!r}; use one of {', '.join(CLOUDS)}"
+        ) from None
+
+
+def default_credential(cloud: AzureCloud) -> TokenCredential:
+    """DefaultAzureCredential for ``cloud``: environment, workload identity, managed identity,
+    Azure CLI login... (azure-identity decides, in its documented order)."""
+    try:
+        from azure.identity import DefaultAzureCredential
+    except ImportError:
+        raise UsageError(
+            "--azure needs the Azure SDK: pip install 'hds-audit[azure]'"
+        ) from None
+    return DefaultAzureCredential(authority=cloud.authority_host)
+
+
+def check_credential(credential: TokenCredential, cloud: AzureCloud) -> None:
+    """Get one token now, so a missing login fails in one line before anything is audited."""
+    from azure.core.exceptions import ClientAuthenticationError
+    from azure.identity import CredentialUnavailableError
+
+    try:
+        credential.get_token(cloud.credential_scope)
+    except (CredentialUnavailableError, ClientAuthenticationError) as error:
+        first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+        raise UsageError(
+            f"no Azure credential available for the {cloud.name} cloud ({first[:200]}); "
+            "sign in with 'az login', or set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, "
+            "or run with a managed or workload identity"
+        ) from None

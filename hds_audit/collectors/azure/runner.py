@@ -1,0 +1,78 @@
+"""A bounded task runner: total workers and in-flight tasks per key (subscription) are capped.
+
+Tasks return their follow-up tasks instead of waiting on them, so a detail call never
+blocks a worker while it waits for another: no pool starvation, whatever the bounds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+Group = tuple[str, str]
+
+
+@dataclass(slots=True)
+class Task:
+    """One call: ``key`` bounds its parallelism; ``group`` is what progress reports on."""
+
+    key: str
+    group: Group
+    run: Callable[[], list[Task]]
+
+
+def run_tasks(
+    tasks: Iterable[Task],
+    max_workers: int,
+    per_key: int | None = None,
+    on_group_done: Callable[[Group], None] | None = None,
+    on_crash: Callable[[Task, BaseException], None] | None = None,
+) -> None:
+    """Run ``tasks`` and all their follow-ups; returns when every one has finished.
+
+    A task is expected to record its own failures; one that raises anyway is reported to
+    ``on_crash`` (never dropped) and its group still completes.
+    """
+    max_workers = max(1, max_workers)
+    per_key = max(1, per_key or max_workers)
+    queues: dict[str, deque[Task]] = {}
+    pending: Counter[Group] = Counter()
+    running: Counter[str] = Counter()
+
+    def enqueue(task: Task) -> None:
+        queues.setdefault(task.key, deque()).append(task)
+        pending[task.group] += 1
+
+    for task in tasks:
+        enqueue(task)
+    in_flight: dict[Future[list[Task]], Task] = {}
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hds-azure") as pool:
+        while True:
+            progressed = True
+            while progressed and len(in_flight) < max_workers:
+                progressed = False
+                for key, queue in queues.items():
+                    if queue and running[key] < per_key and len(in_flight) < max_workers:
+                        task = queue.popleft()
+                        running[key] += 1
+                        in_flight[pool.submit(task.run)] = task
+                        progressed = True
+            if not in_flight:
+                break
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = in_flight.pop(future)
+                running[task.key] -= 1
+                error = future.exception()
+                if error is not None:
+                    if on_crash is None:
+                        raise error
+                    on_crash(task, error)
+                else:
+                    for follow in future.result():
+                        enqueue(follow)
+                pending[task.group] -= 1
+                if pending[task.group] == 0 and on_group_done is not None:
+                    on_group_done(task.group)
