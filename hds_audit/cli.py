@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from hds_audit import __version__
+from hds_audit._gc import paused_gc
 from hds_audit.config import FORMATS, LANGS, SEVERITIES, load_config, parse_formats
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.geo import AllowedArea
@@ -135,6 +136,40 @@ def main() -> None:
     type=click.IntRange(1, 256),
     help="Parallel Azure calls (default: 16).",
 )
+@click.option(
+    "--aws/--no-aws",
+    "aws_flag",
+    default=None,
+    help="Audit the AWS account of the current credentials in every enabled region.",
+)
+@click.option("--aws-profile", metavar="NAME", help="AWS profile to use; implies --aws.")
+@click.option(
+    "--aws-regions",
+    metavar="all|REGION,...",
+    help="Regions to audit (default: all enabled regions); implies --aws.",
+)
+@click.option(
+    "--aws-role-arn",
+    "aws_role_arns",
+    multiple=True,
+    metavar="ARN",
+    help="Role to assume, one per account. Repeatable; implies --aws.",
+)
+@click.option(
+    "--aws-org-role",
+    metavar="NAME",
+    help="List the organisation's accounts and assume role NAME in each; implies --aws.",
+)
+@click.option(
+    "--aws-endpoint-url",
+    metavar="URL",
+    help="AWS-compatible endpoint for every call (e.g. a local emulator).",
+)
+@click.option(
+    "--aws-workers",
+    type=click.IntRange(1, 256),
+    help="Parallel AWS tasks (account x region x service; default: 16).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 def scan(
     paths: tuple[str, ...],
@@ -152,6 +187,13 @@ def scan(
     azure_subscriptions: tuple[str, ...] = (),
     azure_cloud: str | None = None,
     azure_workers: int | None = None,
+    aws_flag: bool | None = None,
+    aws_profile: str | None = None,
+    aws_regions: str | None = None,
+    aws_role_arns: tuple[str, ...] = (),
+    aws_org_role: str | None = None,
+    aws_endpoint_url: str | None = None,
+    aws_workers: int | None = None,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
     from hds_audit.collectors.base import Collector
@@ -168,8 +210,17 @@ def scan(
             raise UsageError(f"--allowed: {error}") from None
         collectors: list[Collector] = []
         terraform_paths = [*terraform, *paths] or config.terraform
+        aws_collector, remote = _aws(
+            (aws_flag, aws_profile, aws_regions, aws_role_arns, aws_org_role),
+            (aws_endpoint_url, aws_workers),
+            config,
+            terraform_paths,
+            quiet,
+        )
+        if aws_collector is not None:
+            collectors.append(aws_collector)
         if terraform_paths:
-            collectors.append(TerraformCollector(tuple(terraform_paths)))
+            collectors.append(TerraformCollector(tuple(terraform_paths), remote=remote))
         azure = merge_settings(
             config.azure, azure_flag, azure_subscriptions, azure_cloud, azure_workers
         )
@@ -196,7 +247,8 @@ def scan(
         )
         out = Path(output or config.output or "reports")
         report = run_scan(options)
-        written = [_write(name, report, out, options.lang) for name in chosen]
+        with paused_gc():
+            written = [_write(name, report, out, options.lang) for name in chosen]
     except HdsAuditError as error:
         _fail(error)
         return
@@ -205,6 +257,31 @@ def scan(
     if not quiet:
         _print_summary(report, written)
     sys.exit(report.exit_code)
+
+
+def _aws(
+    scope: tuple[bool | None, str | None, str | None, tuple[str, ...], str | None],
+    tuning: tuple[str | None, int | None],
+    config: Any,
+    terraform_paths: list[str],
+    quiet: bool,
+) -> tuple[Any, Any]:
+    """The AWS collector (credentials checked: exit 2 before any scan) and s3:// reader."""
+    flag, profile, regions, role_arns, org_role = scope
+    endpoint_url, workers = tuning
+    wanted = flag or profile or regions or role_arns or org_role or endpoint_url or workers
+    remote = any(p.startswith("s3://") for p in terraform_paths)
+    if flag is False or not (wanted or config.aws is not None or remote):
+        return None, None
+    try:
+        from hds_audit.collectors.aws.options import AwsOptions, AwsRuntime, plan_aws
+    except ImportError as error:
+        raise UsageError(
+            f"AWS support is not installed ({error}): pip install 'hds-audit[aws]'"
+        ) from None
+    options = AwsOptions(flag, profile, regions, role_arns, org_role, endpoint_url, workers)
+    runtime = click.get_current_context().find_object(AwsRuntime)
+    return plan_aws(options, config.aws, terraform_paths, quiet, runtime)
 
 
 def _print_summary(report: Report, written: list[Path]) -> None:
@@ -292,6 +369,14 @@ def permissions_azure(subscriptions: tuple[str, ...]) -> None:
     from hds_audit.collectors.azure.permissions import role_definition_json
 
     click.echo(role_definition_json(subscriptions), nl=False)
+
+
+@permissions.command("aws")
+def permissions_aws() -> None:
+    """Print the least-privilege read-only IAM policy (JSON) that `scan --aws` needs."""
+    from hds_audit.collectors.aws.table import iam_policy_json
+
+    click.echo(iam_policy_json())
 
 
 @main.command()

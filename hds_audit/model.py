@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from hds_audit.geo import Location
 
@@ -201,17 +201,21 @@ class PolicyMeta:
         return translated if translated is not None else str(getattr(self, field))
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """One value a policy looked at: its path on the normalised resource and what it was."""
+class Evidence(NamedTuple):
+    """One value a policy looked at: its path on the normalised resource and what it was.
+
+    ``unknown`` marks a value that could not be established (``note`` says why);
+    ``missing`` a raw attribute that is absent. Tuples: a benchmark makes 400,000 of them.
+    """
 
     path: str
     value: Any
     note: str | None = None
+    unknown: bool = False
+    missing: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """The verdict of one policy on one resource, with the evidence it looked at."""
 
     policy: PolicyMeta

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hds_audit import __version__
+from hds_audit._gc import paused_gc
 from hds_audit.collectors.base import Collection, Collector
 from hds_audit.engine import Policy, evaluate, load_policies, unknown_for_errors
 from hds_audit.errors import UsageError
@@ -46,10 +47,11 @@ def run_scan(
     policies = list(policies) if policies is not None else load_policies(options.policy_dirs)
     started = clock()
     collection = Collection()
-    for collector in options.collectors:
-        collection.extend(collector.collect(geo))
-    findings = evaluate(policies, collection.resources, options.area)
-    findings.extend(unknown_for_errors(policies, collection.errors, geo))
+    with paused_gc():
+        for collector in options.collectors:
+            collection.extend(collector.collect(geo))
+        findings = evaluate(policies, collection.resources, options.area)
+        findings.extend(unknown_for_errors(policies, collection.errors, geo))
     run = RunInfo(
         started_at=started,
         finished_at=clock(),

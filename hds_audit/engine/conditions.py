@@ -12,12 +12,13 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hds_audit.engine.paths import MISSING, AreaJudge, Resolver, Value
+from hds_audit.engine.paths import EvaluationContext, Resolver
 from hds_audit.model import Evidence, Resource, Status
 
-Outcome = tuple[Status, list[Evidence], list[str]]
-Condition = Callable[[Resource, AreaJudge], Outcome]
+MISSING: Any = object()  # an absent raw attribute, as operators see it
 
+Outcome = tuple[Status, tuple[Evidence, ...], str | None]
+Condition = Callable[[Resource, EvaluationContext], Outcome]
 
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, list | tuple | set | frozenset):
@@ -87,79 +88,80 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 UNARY = {"exists", "not_exists", "is_true", "is_false", "is_empty", "is_not_empty"}
 
 
-def _evidence(value: Value) -> Evidence:
-    shown = None if value.value is MISSING else value.value
-    return Evidence(path=value.path, value=shown, note=value.unknown or value.note)
-
-
 def leaf(resolver: Resolver, operator: str, expected: Any) -> Condition:
     """Compile one attribute condition."""
     test = OPERATORS[operator]
 
-    def judge(resource: Resource, area: AreaJudge) -> Outcome:
-        values = resolver(resource, area)
-        evidence = [_evidence(v) for v in values]
-        reasons: list[str] = []
+    def judge(resource: Resource, ctx: EvaluationContext) -> Outcome:
+        evidence = resolver(resource, ctx)
+        reason: str | None = None
         failed = False
-        for value in values:
-            if value.unknown is not None:
-                reasons.append(value.unknown)
-            elif value.value is MISSING and value.path.startswith("replicas."):
+        for item in evidence:
+            if item.unknown:
+                if reason is None:
+                    reason = item.note
+                elif item.note and item.note not in reason:
+                    reason = f"{reason}; {item.note}"
+            elif item.missing and item.path.startswith("replicas."):
                 continue  # no copy at all: nothing can be outside the area
-            elif not test(value.value, expected):
+            elif not test(MISSING if item.missing else item.value, expected):
                 failed = True
         if failed:
-            return Status.FAIL, evidence, []
-        if reasons:
-            return Status.UNKNOWN, evidence, reasons
-        return Status.PASS, evidence, []
+            return Status.FAIL, evidence, None
+        if reason is not None:
+            return Status.UNKNOWN, evidence, reason
+        return Status.PASS, evidence, None
 
     return judge
 
 
+def _merge(reasons: list[str]) -> str | None:
+    return "; ".join(dict.fromkeys(reasons)) or None
+
+
 def all_of(children: Sequence[Condition]) -> Condition:
-    def judge(resource: Resource, area: AreaJudge) -> Outcome:
+    def judge(resource: Resource, ctx: EvaluationContext) -> Outcome:
         evidence: list[Evidence] = []
         reasons: list[str] = []
-        status = Status.PASS
         for child in children:
-            child_status, child_evidence, child_reasons = child(resource, area)
+            status, child_evidence, reason = child(resource, ctx)
             evidence.extend(child_evidence)
-            if child_status is Status.FAIL:
-                return Status.FAIL, evidence, []
-            if child_status is Status.UNKNOWN:
-                status = Status.UNKNOWN
-                reasons.extend(child_reasons)
-        return status, evidence, reasons
+            if status is Status.FAIL:
+                return Status.FAIL, tuple(evidence), None
+            if status is Status.UNKNOWN:
+                reasons.append(reason or "unknown")
+        if reasons:
+            return Status.UNKNOWN, tuple(evidence), _merge(reasons)
+        return Status.PASS, tuple(evidence), None
 
     return judge
 
 
 def any_of(children: Sequence[Condition]) -> Condition:
-    def judge(resource: Resource, area: AreaJudge) -> Outcome:
+    def judge(resource: Resource, ctx: EvaluationContext) -> Outcome:
         evidence: list[Evidence] = []
         reasons: list[str] = []
-        status = Status.FAIL
         for child in children:
-            child_status, child_evidence, child_reasons = child(resource, area)
+            status, child_evidence, reason = child(resource, ctx)
             evidence.extend(child_evidence)
-            if child_status is Status.PASS:
-                return Status.PASS, evidence, []
-            if child_status is Status.UNKNOWN:
-                status = Status.UNKNOWN
-                reasons.extend(child_reasons)
-        return status, evidence, reasons
+            if status is Status.PASS:
+                return Status.PASS, tuple(evidence), None
+            if status is Status.UNKNOWN:
+                reasons.append(reason or "unknown")
+        if reasons:
+            return Status.UNKNOWN, tuple(evidence), _merge(reasons)
+        return Status.FAIL, tuple(evidence), None
 
     return judge
 
 
 def negate(child: Condition) -> Condition:
-    def judge(resource: Resource, area: AreaJudge) -> Outcome:
-        status, evidence, reasons = child(resource, area)
+    def judge(resource: Resource, ctx: EvaluationContext) -> Outcome:
+        status, evidence, reason = child(resource, ctx)
         if status is Status.PASS:
-            return Status.FAIL, evidence, []
+            return Status.FAIL, evidence, None
         if status is Status.FAIL:
-            return Status.PASS, evidence, []
-        return status, evidence, reasons
+            return Status.PASS, evidence, None
+        return status, evidence, reason
 
     return judge

@@ -4,43 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from hds_audit.engine.paths import AreaJudge
+from hds_audit.engine.paths import EvaluationContext
 from hds_audit.engine.policies import Policy
 from hds_audit.geo import AllowedArea, GeoTables
 from hds_audit.model import CollectionError, Finding, Kind, Resource, Source, SourceKind, Status
-
-
-def _reason(reasons: list[str]) -> str | None:
-    return "; ".join(dict.fromkeys(reasons)) or None
 
 
 def evaluate(
     policies: Sequence[Policy], resources: Iterable[Resource], area: AllowedArea
 ) -> list[Finding]:
     """Judge every resource with every policy whose scope covers it."""
-    judge = AreaJudge(area)
+    ctx = EvaluationContext(area)
     findings: list[Finding] = []
     append = findings.append
+    plan = [(p.meta, p.scope.kinds, p.scope.providers, p.scope.when, p.scope.when_text,
+             p.condition) for p in policies]
     for resource in resources:
-        for policy in policies:
-            scope = policy.scope
-            if not scope.covers(resource.kind, resource.provider):
+        kind, provider = resource.kind, resource.provider
+        for meta, kinds, providers, when, when_text, condition in plan:
+            if (kinds is not None and kind not in kinds) or (
+                providers is not None and provider not in providers
+            ):
                 continue
-            if scope.when is not None:
-                status, evidence, reasons = scope.when(resource, judge)
+            if when is not None:
+                status, evidence, _ = when(resource, ctx)
                 if status is Status.FAIL:
-                    append(
-                        Finding(
-                            policy.meta,
-                            resource,
-                            Status.NOT_APPLICABLE,
-                            tuple(evidence),
-                            scope.when_text or "outside the policy's scope",
-                        )
-                    )
+                    reason = when_text or "outside the policy's scope"
+                    append(Finding(meta, resource, Status.NOT_APPLICABLE, evidence, reason))
                     continue
-            status, evidence, reasons = policy.condition(resource, judge)
-            append(Finding(policy.meta, resource, status, tuple(evidence), _reason(reasons)))
+            append(Finding(meta, resource, *condition(resource, ctx)))
     return findings
 
 

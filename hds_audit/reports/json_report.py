@@ -12,7 +12,15 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import IO, Any
 
-from hds_audit.model import CollectionError, Finding, PolicyMeta, Replica, Resource, Source
+from hds_audit.model import (
+    CollectionError,
+    Evidence,
+    Finding,
+    PolicyMeta,
+    Replica,
+    Resource,
+    Source,
+)
 from hds_audit.reports.atomic import atomic_writer
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.model import SCHEMA_VERSION, Report
@@ -30,7 +38,7 @@ def schema_text() -> str:
 
 
 def _source(source: Source, address: str | None) -> dict[str, Any]:
-    data: dict[str, Any] = {"kind": source.kind.value}
+    data: dict[str, Any] = {"kind": source.kind}
     if source.file:
         data["file"] = source.file
     if address:
@@ -58,12 +66,12 @@ def resource_dict(resource: Resource) -> dict[str, Any]:
     """One resource as the contract shows it."""
     loc = resource.location
     encryption = resource.encryption
-    is_terraform = resource.source.kind.value.startswith("terraform")
+    is_terraform = resource.source.kind.startswith("terraform")
     return {
         "id": resource.id,
         "provider": resource.provider,
         "type": resource.type,
-        "kind": resource.kind.value,
+        "kind": resource.kind,
         "stores_data": resource.stores_data,
         "name": resource.name,
         "region": loc.region,
@@ -75,7 +83,7 @@ def resource_dict(resource: Resource) -> dict[str, Any]:
         if encryption is None
         else {
             "at_rest": encryption.at_rest,
-            "key_owner": encryption.key_owner.value if encryption.key_owner else None,
+            "key_owner": encryption.key_owner,
             "key_id": encryption.key_id,
         },
         "replicas": None if resource.replicas is None else [_replica(r) for r in resource.replicas],
@@ -84,22 +92,75 @@ def resource_dict(resource: Resource) -> dict[str, Any]:
     }
 
 
+def _evidence_list(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
+    return [{"path": e.path, "value": e.value, "note": e.note} for e in evidence]
+
+
 def finding_dict(finding: Finding) -> dict[str, Any]:
     """One finding as the contract shows it."""
     resource = finding.resource
     return {
         "policy_id": finding.policy.id,
         "category": finding.policy.category,
-        "severity": finding.policy.severity.value,
-        "status": finding.status.value,
+        "severity": finding.policy.severity,
+        "status": finding.status,
         "resource_id": resource.id,
         "resource_type": resource.type,
         "region": resource.location.region,
         "source_file": resource.source.file,
         "message": finding_message(finding),
         "reason": finding.reason,
-        "evidence": [{"path": e.path, "value": e.value, "note": e.note} for e in finding.evidence],
+        "evidence": _evidence_list(finding.evidence),
     }
+
+
+class _FindingLines:
+    """Encode findings to JSON lines, reusing what repeats.
+
+    A finding's line is its policy's part, its resource's part and a tail (status, message,
+    reason, evidence). Policies are few, consecutive findings share their resource, and
+    evidence is interned by the engine, so most tails are cache hits: the output is the
+    same as ``json.dumps(finding_dict(finding))``, several times faster.
+    """
+
+    def __init__(self) -> None:
+        self._policy: dict[str, str] = {}
+        self._tails: dict[tuple[Any, ...], str] = {}
+        self._resource: Resource | None = None
+        self._resource_part = ""
+
+    def encode(self, finding: Finding) -> str:
+        meta = finding.policy
+        head = self._policy.get(meta.id)
+        if head is None:
+            head = self._policy[meta.id] = (
+                f'{{"policy_id": {_ENCODE(meta.id)}, "category": {_ENCODE(meta.category)}, '
+                f'"severity": {_ENCODE(meta.severity)}, '
+            )
+        resource = finding.resource
+        if resource is not self._resource:
+            self._resource = resource
+            self._resource_part = (
+                f'"resource_id": {_ENCODE(resource.id)}, "resource_type": {_ENCODE(resource.type)}, '
+                f'"region": {_ENCODE(resource.location.region)}, '
+                f'"source_file": {_ENCODE(resource.source.file)}, '
+            )
+        key = (meta.id, finding.status, finding.evidence, finding.reason)
+        try:
+            tail = self._tails.get(key)
+        except TypeError:  # unhashable evidence value: encode without the cache
+            return head + self._resource_part + self._tail(finding)
+        if tail is None:
+            tail = self._tails[key] = self._tail(finding)
+        return head + self._resource_part + tail
+
+    @staticmethod
+    def _tail(finding: Finding) -> str:
+        return (
+            f'"status": {_ENCODE(finding.status)}, "message": {_ENCODE(finding_message(finding))}, '
+            f'"reason": {_ENCODE(finding.reason)}, '
+            f'"evidence": {_ENCODE(_evidence_list(finding.evidence))}}}'
+        )
 
 
 def policy_dict(meta: PolicyMeta) -> dict[str, Any]:
@@ -152,17 +213,21 @@ def run_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def _write_array(
-    stream: IO[str], key: str, items: Iterable[Mapping[str, Any]], last: bool = False
-) -> None:
+def _write_lines(stream: IO[str], key: str, lines: Iterable[str], last: bool = False) -> None:
     stream.write(f'"{key}": [')
     first = True
-    for item in items:
+    for line in lines:
         stream.write("\n" if first else ",\n")
-        stream.write(_ENCODE(item))
+        stream.write(line)
         first = False
     stream.write("\n]" if not first else "]")
     stream.write("\n" if last else ",\n")
+
+
+def _write_array(
+    stream: IO[str], key: str, items: Iterable[Mapping[str, Any]], last: bool = False
+) -> None:
+    _write_lines(stream, key, (_ENCODE(item) for item in items), last)
 
 
 def write_json(report: Report, path: Path) -> Path:
@@ -175,6 +240,7 @@ def write_json(report: Report, path: Path) -> Path:
         _write_array(stream, "policies", (policy_dict(p) for p in report.policies))
         _write_array(stream, "errors", (error_dict(e) for e in report.errors))
         _write_array(stream, "resources", (resource_dict(r) for r in report.resources))
-        _write_array(stream, "findings", (finding_dict(f) for f in report.findings), last=True)
+        lines = _FindingLines()
+        _write_lines(stream, "findings", map(lines.encode, report.findings), last=True)
         stream.write("}\n")
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import urllib.request
 from collections.abc import Iterator
 
@@ -34,6 +35,8 @@ def aws_env() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def moto_url(aws_env: None) -> Iterator[str]:
+    # moto answers unimplemented calls (EFS replication) with a 500 and a logged traceback
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,15 +159,17 @@ def plant(url: str) -> Estate:
     m.replicate("fail-records-to-virginia", "eu-west-3", "fail-replica-virginia")
     ids["volume_pass"] = m.volume("eu-west-3", True, ids["key_paris"], "pass-volume")
     ids["volume_plain"] = m.volume("eu-west-3", False, None, "fail-unencrypted-volume")
-    ids["volume_aws_key"] = m.volume("eu-west-3", True, None, "fail-aws-managed-key-volume")
     ids["db_pass"] = m.database("eu-west-3", "pass-records-db", True, ids["key_paris"])
     ids["db_us_plain"] = m.database("us-east-1", "fail-us-plain-db", False)
     ids["table_global"] = m.table("eu-west-3", "fail-global-table", ids["key_paris"])
+    ids["table_owned_key"] = m.table("eu-central-1", "fail-aws-owned-key-table", None)
     trail_bucket = m.bucket("pass-trail-logs", "eu-west-3", ids["key_paris"])
     ids["trail_bucket"] = trail_bucket
     ct = m.client("cloudtrail", "eu-west-3")
     ids["trail"] = ct.create_trail(
-        Name="org-trail", S3BucketName="pass-trail-logs", KmsKeyId=ids["key_paris"],
+        Name="org-trail",
+        S3BucketName="pass-trail-logs",
+        KmsKeyId=ids["key_paris"],
         IsMultiRegionTrail=True,
     )["TrailARN"]
     sqs = m.client("sqs", "eu-west-3")
@@ -177,5 +178,4 @@ def plant(url: str) -> Estate:
     member = Planter(url, session_for(url, estate.member))
     ids["member_bucket_us"] = member.bucket("fail-member-bucket-virginia", "us-east-1")
     ids["member_key_us"] = member.key("us-east-1", "member key in Virginia")
-    _ = json  # (kept for rewrites built by tests)
     return estate

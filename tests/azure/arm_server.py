@@ -61,6 +61,7 @@ class ArmEstate:
     unregistered: dict[tuple[str, str], str] = field(default_factory=dict)
     throttle: dict[str, int] = field(default_factory=dict)
     retry_after: str = "0.3"
+    faults: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.routes["/subscriptions"] = []
@@ -429,10 +430,18 @@ class ArmHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         entry = self._log()
-        status, body, headers = self.server.answer(entry)
-        entry.status = status
-        if self.server.latency:
-            time.sleep(self.server.latency)
+        server = self.server
+        with server.lock:
+            server.active += 1
+            server.peak = max(server.peak, server.active)
+        try:
+            status, body, headers = server.answer(entry)
+            entry.status = status
+            if server.latency:
+                time.sleep(server.latency)
+        finally:
+            with server.lock:
+                server.active -= 1
         self._send(status, body, headers)
 
     def _refuse(self) -> None:
@@ -460,6 +469,8 @@ class ArmServer(ThreadingHTTPServer):
         self.page_size = page_size
         self.lock = threading.Lock()
         self.log: list[LoggedRequest] = []
+        self.active = 0
+        self.peak = 0
 
     @property
     def url(self) -> str:
@@ -504,6 +515,10 @@ class ArmServer(ThreadingHTTPServer):
                 f"The subscription is not registered to use namespace '{original}'. "
                 "See https://aka.ms/rps-not-found for how to register subscriptions.",
             ), {}
+        fault = estate.faults.get(path)
+        if fault is not None:
+            status, code = fault
+            return status, arm_error(code, f"fault planted on {entry.path}"), {}
         value = estate.routes.get(path)
         if value is None:
             return 404, arm_error("ResourceNotFound", f"The resource '{entry.path}' was not found."), {}

@@ -54,7 +54,7 @@ def test_hostile_policy_text_is_escaped(report: Report) -> None:
         remediation_terraform='resource "x" { name = "</pre><script>alert(2)</script>" }',
         translations={"fr": {"name": "<b onmouseover=alert(3)>policy</b>"}},
     )
-    uk_fail = dataclasses.replace(report.findings[1], policy=policy)
+    uk_fail = report.findings[1]._replace(policy=policy)
     hostile = dataclasses.replace(report, findings=[uk_fail], policies=[policy])
     html = render_html(hostile)
     assert "<script>alert(2)" not in html
@@ -344,8 +344,7 @@ def test_remediation_snippet_once_per_policy(report: Report) -> None:
     uk_fail = report.findings[1]
     assert uk_fail.status is Status.FAIL
     many = [
-        dataclasses.replace(
-            uk_fail,
+        uk_fail._replace(
             resource=dataclasses.replace(uk_fail.resource, id=f"bucket-{i}"),
             status=Status.FAIL if i % 3 else Status.PASS,
             evidence=(Evidence("in_area", False, f"n{i}"),),

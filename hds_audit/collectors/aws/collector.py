@@ -206,7 +206,9 @@ class AwsCollector:
             targets.append((parts[4] if len(parts) > 4 else arn, arn))
         if self.settings.org_role:
             try:
-                org = self.connector.new_client(base, self.connector.home_region(base), "organizations")
+                org = self.connector.new_client(
+                    base, self.connector.home_region(base), "organizations"
+                )
                 listed = [
                     a
                     for page in org.get_paginator("list_accounts").paginate()
@@ -220,7 +222,7 @@ class AwsCollector:
                         scope=f"aws:{own}/organizations",
                         message=f"organizations:ListAccounts: {message}",
                         kind=kind,
-                        details={"provider": "aws", "account": own},
+                        details={"provider": "aws", "source_kind": "aws-api", "account": own},
                     )
                 )
                 listed = []
@@ -249,7 +251,11 @@ class AwsCollector:
                         scope=f"aws:{account_id}",
                         message=f"sts:AssumeRole {role}: {message}",
                         kind=kind,
-                        details={"provider": "aws", "account": account_id},
+                        details={
+                            "provider": "aws",
+                            "source_kind": "aws-api",
+                            "account": account_id,
+                        },
                     )
                 )
                 continue
@@ -269,7 +275,7 @@ class AwsCollector:
                     scope=f"aws:{account.id}",
                     message=f"ec2:DescribeRegions: {message}",
                     kind=kind,
-                    details={"provider": "aws", "account": account.id},
+                    details={"provider": "aws", "source_kind": "aws-api", "account": account.id},
                 )
             )
             return None
@@ -357,6 +363,7 @@ def _failed(
                 kind=kind,
                 details={
                     "provider": "aws",
+                    "source_kind": "aws-api",
                     "account": account.id,
                     "region": region,
                     "service": spec.name,

@@ -184,7 +184,9 @@ def s3_bucket(ctx: TaskContext, data: TaskData) -> list[Resource]:
             d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AES256")
         else:
             key = default.get("KMSMasterKeyID")
-            d.encrypted_with(ctx.key(key, region) if key else KeyVerdict(KeyOwner.PROVIDER, "aws/s3"))
+            d.encrypted_with(
+                ctx.key(key, region) if key else KeyVerdict(KeyOwner.PROVIDER, "aws/s3")
+            )
         d.attributes["sse_algorithm"] = (default or {}).get("SSEAlgorithm")
         d.attributes["bucket_key_enabled"] = next(
             (r.get("BucketKeyEnabled") for r in rules if "BucketKeyEnabled" in r), None

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 from hds_audit.collectors.aws.collector import AwsCollector
 from hds_audit.collectors.aws.progress import LiveProgress, LogProgress, NoProgress, Progress
 from hds_audit.collectors.aws.session import (
+    DEFAULT_MAX_WORKERS,
     AwsSettings,
+    CallRecord,
     Connector,
     SessionFactory,
     classify,
@@ -47,9 +49,7 @@ def settings_from(options: AwsOptions, section: AwsConfig | None) -> AwsSettings
     import re
 
     section = section or AwsConfig(enabled=False)
-    given = bool(
-        options.profile or options.regions or options.role_arns or options.org_role
-    )
+    given = bool(options.profile or options.regions or options.role_arns or options.org_role)
     enabled = options.enabled if options.enabled is not None else (section.enabled or given)
     if not enabled:
         return None
@@ -67,7 +67,7 @@ def settings_from(options: AwsOptions, section: AwsConfig | None) -> AwsSettings
         role_arns=role_arns,
         org_role=options.org_role or section.org_role,
         endpoint_url=endpoint,
-        max_workers=options.max_workers or section.max_workers or AwsSettings.max_workers,
+        max_workers=options.max_workers or section.max_workers or DEFAULT_MAX_WORKERS,
     )
 
 
@@ -83,9 +83,12 @@ def build_collector(
     settings: AwsSettings,
     quiet: bool,
     session_factory: SessionFactory = default_session_factory,
+    observer: Callable[[CallRecord], None] | None = None,
 ) -> AwsCollector:
     """The collector, its credentials already checked (exit 2 before any scan otherwise)."""
-    collector = AwsCollector(settings, session_factory, progress=progress_for(quiet))
+    collector = AwsCollector(
+        settings, session_factory, progress=progress_for(quiet), observer=observer
+    )
     collector.prepare()
     return collector
 
@@ -112,3 +115,50 @@ def s3_reader(
         return body
 
     return read
+
+
+@dataclass(frozen=True, slots=True)
+class AwsRuntime:
+    """What tests (and embedders) inject through the click context object."""
+
+    session_factory: SessionFactory = default_session_factory
+    observer: Callable[[CallRecord], None] | None = None
+    max_attempts: int | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+
+
+def plan_aws(
+    options: AwsOptions,
+    section: AwsConfig | None,
+    terraform_paths: list[str],
+    quiet: bool,
+    runtime: AwsRuntime | None = None,
+) -> tuple[AwsCollector | None, Callable[[str], bytes] | None]:
+    """The AWS collector (credentials checked) and the reader of ``s3://`` Terraform states."""
+    from dataclasses import replace
+
+    runtime = runtime or AwsRuntime()
+    settings = settings_from(options, section)
+    base = settings or settings_from(
+        AwsOptions(enabled=True, profile=options.profile, endpoint_url=options.endpoint_url),
+        section,
+    )
+    assert base is not None
+    tuned = {
+        name: value
+        for name in ("max_attempts", "connect_timeout", "read_timeout")
+        if (value := getattr(runtime, name)) is not None
+    }
+    base = replace(base, **tuned)
+    remote = (
+        s3_reader(base, runtime.session_factory)
+        if any(p.startswith("s3://") for p in terraform_paths)
+        else None
+    )
+    if settings is None:
+        return None, remote
+    collector = build_collector(
+        replace(settings, **tuned), quiet, runtime.session_factory, runtime.observer
+    )
+    return collector, remote

@@ -21,6 +21,7 @@ from hds_audit.collectors.aws.table import ServiceTable
 from hds_audit.errors import UsageError
 
 DEFAULT_HOME_REGION = "us-east-1"
+DEFAULT_MAX_WORKERS = 16
 ROLE_SESSION_NAME = "hds-audit"
 
 SessionFactory = Callable[[str | None], boto3.session.Session]
@@ -43,7 +44,7 @@ class AwsSettings:
     role_arns: tuple[str, ...] = ()
     org_role: str | None = None
     endpoint_url: str | None = None
-    max_workers: int = 16
+    max_workers: int = DEFAULT_MAX_WORKERS
     max_attempts: int = 5
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -157,7 +158,7 @@ class Connector:
 
     def new_client(self, session: boto3.session.Session, region: str, service: str) -> Any:
         client = session.client(
-            service,  # type: ignore[call-overload]
+            service,
             region_name=region,
             endpoint_url=self.settings.endpoint_url,
             config=self.config(),

@@ -51,6 +51,7 @@ class Fault:
     region: str | None = None
     operation: str | None = None
     seconds: float = 5.0
+    code: str | None = None
     rewrite: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def matches(self, service: str, region: str, operation: str) -> bool:
@@ -146,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if fault is not None and fault.action in ("throttle", "deny"):
-            status, headers, payload = _error(service, fault.action, self.headers)
+            status, headers, payload = _error(service, fault.action, self.headers, fault.code)
             proxy.record(Seen(service, region, operation, status))
             self._reply(status, headers, payload)
             return
@@ -198,32 +199,36 @@ def _operation(method: str, path: str, headers: Any, body: bytes, service: str) 
     return f"{method} {split.path.split('/')[1] if split.path.count('/') > 1 else ''}?{query}"
 
 
-def _error(service: str, action: str, headers: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+def _error(
+    service: str, action: str, headers: Any, override: str | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
     deny = action == "deny"
     message = "User is not authorized to perform this action" if deny else "Rate exceeded"
+    if override:
+        message = f"{override} (injected)"
     if headers.get("X-Amz-Target"):
-        code = "AccessDeniedException" if deny else "ThrottlingException"
+        code = override or ("AccessDeniedException" if deny else "ThrottlingException")
         body = json.dumps({"__type": code, "message": message}).encode()
         return 400, [("Content-Type", "application/x-amz-json-1.1")], body
     if service == "ec2":
-        code = "UnauthorizedOperation" if deny else "RequestLimitExceeded"
+        code = override or ("UnauthorizedOperation" if deny else "RequestLimitExceeded")
         xml = (
             f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
             "</Error></Errors><RequestID>fault</RequestID></Response>"
         )
         return (403 if deny else 503), [("Content-Type", "text/xml")], xml.encode()
     if service in _QUERY:
-        code = "AccessDenied" if deny else "Throttling"
+        code = override or ("AccessDenied" if deny else "Throttling")
         xml = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
             f"<Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
         )
         return (403 if deny else 400), [("Content-Type", "text/xml")], xml.encode()
     if service == "s3":
-        code = "AccessDenied" if deny else "SlowDown"
+        code = override or ("AccessDenied" if deny else "SlowDown")
         xml = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
         return (403 if deny else 503), [("Content-Type", "application/xml")], xml.encode()
-    code = "AccessDeniedException" if deny else "ThrottlingException"
+    code = override or ("AccessDeniedException" if deny else "ThrottlingException")
     return (
         (403 if deny else 429),
         [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)],

@@ -8,6 +8,7 @@ bounds, progress). Every failure becomes a :class:`CollectionError` on a meaning
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -178,10 +179,13 @@ class AzureCollector:
             connection_verify=self.connection_verify,
             retry_total=self.retry_total,
         )
+        notice = _NoRegistrationNotice()
+        logging.getLogger(_REGISTRATION_LOGGER).addFilter(notice)
         try:
             run = _Collection(self, factory, geo)
             result = run.collect()
         finally:
+            logging.getLogger(_REGISTRATION_LOGGER).removeFilter(notice)
             factory.close()
             self.progress.close()
         self.stats = CollectStats(
@@ -191,6 +195,18 @@ class AzureCollector:
             resources=len(result.resources),
         )
         return result
+
+
+class _NoRegistrationNotice(logging.Filter):
+    """azure-mgmt-core announces it is registering a resource provider before it tries; the
+    read-only policy refuses that request, so the notice would be false: drop it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "registering for you" not in message and "Registration failed" not in message
+
+
+_REGISTRATION_LOGGER = "azure.mgmt.core.policies._base"
 
 
 class _Collection:

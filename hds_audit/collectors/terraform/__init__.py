@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,13 +123,39 @@ def pull_state(directory: Path, label: str, cli: TerraformCli, geo: GeoTables) -
     return result
 
 
+RemoteReader = Callable[[str], bytes]
+"""Reads a remote state (``s3://bucket/key``); raises :class:`InputError` when it cannot."""
+
+
+def collect_remote(url: str, geo: GeoTables, remote: RemoteReader | None) -> Collection:
+    """A state stored in a remote backend (``s3://bucket/key``), read through ``remote``."""
+    try:
+        if remote is None:
+            raise InputError(url, "remote states need the AWS support (pip install hds-audit[aws])")
+        data = remote(url)
+    except InputError as error:
+        failure = CollectionError(source=url, scope=url, message=error.problem)
+        return Collection(errors=[failure], sources=[CollectedSource(url, "unreadable", 0)])
+    with tempfile.TemporaryDirectory(prefix="hds-audit-state-") as tmp:
+        fetched = Path(tmp) / "remote.tfstate"
+        fetched.write_bytes(data)
+        return collect_file(fetched, url, geo)
+
+
 def collect_terraform(
-    paths: Iterable[str], geo: GeoTables, cli: TerraformCli | None = None
+    paths: Iterable[str],
+    geo: GeoTables,
+    cli: TerraformCli | None = None,
+    remote: RemoteReader | None = None,
 ) -> Collection:
     """Collect every input; one bad input never stops the others."""
     cli = cli or TerraformCli()
     result = Collection()
-    for label, path, is_working_dir in expand_inputs(paths):
+    paths = list(paths)
+    for url in (p for p in paths if p.startswith("s3://")):
+        result.extend(collect_remote(url, geo, remote))
+    local = [p for p in paths if not p.startswith("s3://")]
+    for label, path, is_working_dir in expand_inputs(local):
         if is_working_dir:
             result.extend(pull_state(path, label, cli, geo))
         else:
@@ -144,6 +170,7 @@ class TerraformCollector:
     paths: tuple[str, ...]
     cli: TerraformCli = TerraformCli()
     name: str = "terraform"
+    remote: RemoteReader | None = None
 
     def collect(self, geo: GeoTables) -> Collection:
-        return collect_terraform(self.paths, geo, self.cli)
+        return collect_terraform(self.paths, geo, self.cli, self.remote)

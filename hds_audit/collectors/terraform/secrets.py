@@ -37,34 +37,52 @@ _SECRET_TYPES = {
 _TYPE_ONLY_NAMES = {"result", "value"}
 
 
+_NAME_VERDICTS: dict[str, bool] = {}
+
+
 def is_secret_name(name: str) -> bool:
     """True when an attribute name says it holds a secret (``kms_key_id`` does not)."""
-    lowered = name.lower()
-    if lowered in _TYPE_ONLY_NAMES or _REFERENCE_NAME.search(lowered):
-        return False
-    return bool(_SECRET_NAME.search(lowered))
+    verdict = _NAME_VERDICTS.get(name)
+    if verdict is None:
+        lowered = name.lower()
+        verdict = not (lowered in _TYPE_ONLY_NAMES or _REFERENCE_NAME.search(lowered)) and bool(
+            _SECRET_NAME.search(lowered)
+        )
+        if len(_NAME_VERDICTS) < 100_000:
+            _NAME_VERDICTS[name] = verdict
+    return verdict
+
+
+def _suspicious(value: str) -> bool:
+    return ("=" in value or "-----" in value or "@" in value) and bool(_SECRET_VALUE.search(value))
 
 
 def _scrub(value: Any) -> Any:
     """Redact by name and by value, recursively; returns the same object when nothing changes."""
     if isinstance(value, dict):
-        changed = False
-        out: dict[str, Any] = {}
+        out: dict[str, Any] | None = None
         for key, item in value.items():
-            if item is not None and item != "" and is_secret_name(key):
+            if item is None or item is True or item is False:
+                continue
+            if is_secret_name(key) and item != "":
                 new: Any = REDACTED
-            else:
+            elif isinstance(item, str):
+                new = REDACTED if _suspicious(item) else item
+            elif isinstance(item, dict | list):
                 new = _scrub(item)
-            changed = changed or new is not item
-            out[key] = new
-        return out if changed else value
+            else:
+                continue
+            if new is not item:
+                if out is None:
+                    out = dict(value)
+                out[key] = new
+        return value if out is None else out
     if isinstance(value, list):
         items = [_scrub(item) for item in value]
         if any(new is not old for new, old in zip(items, value, strict=True)):
             return items
         return value
-    suspicious = isinstance(value, str) and ("=" in value or "-----" in value or "@" in value)
-    if suspicious and _SECRET_VALUE.search(value):
+    if isinstance(value, str) and _suspicious(value):
         return REDACTED
     return value
 
