@@ -42,49 +42,99 @@ def _instance(kind: int, i: int, rng: random.Random) -> tuple[str, str, dict[str
     account = "111122223333"
     if kind == 0:
         name = f"records-{i}"
-        return "aws_s3_bucket", AWS, {
-            "id": name, "bucket": name, "arn": f"arn:aws:s3:::{name}", "region": region,
-            "force_destroy": False, "tags": _tags(i),
-        }
+        return (
+            "aws_s3_bucket",
+            AWS,
+            {
+                "id": name,
+                "bucket": name,
+                "arn": f"arn:aws:s3:::{name}",
+                "region": region,
+                "force_destroy": False,
+                "tags": _tags(i),
+            },
+        )
     if kind == 1:
-        return "aws_ebs_volume", AWS, {
-            "id": f"vol-{i:017x}", "arn": f"arn:aws:ec2:{region}:{account}:volume/vol-{i:017x}",
-            "availability_zone": f"{region}a", "encrypted": rng.random() > 0.1, "size": 100,
-            "kms_key_id": f"arn:aws:kms:{region}:{account}:key/{i:08x}-0000-4000-8000-000000000000",
-            "tags": _tags(i),
-        }
+        return (
+            "aws_ebs_volume",
+            AWS,
+            {
+                "id": f"vol-{i:017x}",
+                "arn": f"arn:aws:ec2:{region}:{account}:volume/vol-{i:017x}",
+                "availability_zone": f"{region}a",
+                "encrypted": rng.random() > 0.1,
+                "size": 100,
+                "kms_key_id": f"arn:aws:kms:{region}:{account}:key/{i:08x}-0000-4000-8000-000000000000",
+                "tags": _tags(i),
+            },
+        )
     if kind == 2:
-        return "aws_db_instance", AWS, {
-            "id": f"db-{i}", "arn": f"arn:aws:rds:{region}:{account}:db:records-{i}",
-            "identifier": f"records-{i}", "engine": "postgres", "storage_encrypted": True,
-            "kms_key_id": "", "password": f"bench-secret-{i}", "multi_az": True, "tags": _tags(i),
-        }
+        return (
+            "aws_db_instance",
+            AWS,
+            {
+                "id": f"db-{i}",
+                "arn": f"arn:aws:rds:{region}:{account}:db:records-{i}",
+                "identifier": f"records-{i}",
+                "engine": "postgres",
+                "storage_encrypted": True,
+                "kms_key_id": "",
+                "password": f"bench-secret-{i}",
+                "multi_az": True,
+                "tags": _tags(i),
+            },
+        )
     if kind == 3:
         location = AZURE_REGIONS[i % len(AZURE_REGIONS)]
-        return "azurerm_storage_account", AZURE, {
-            "id": f"/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa{i}",
-            "name": f"sa{i}", "location": location,
-            "account_replication_type": "GRS" if i % 3 else "LRS",
-            "primary_access_key": f"bench-key-{i}", "tags": _tags(i),
-        }
+        return (
+            "azurerm_storage_account",
+            AZURE,
+            {
+                "id": f"/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa{i}",
+                "name": f"sa{i}",
+                "location": location,
+                "account_replication_type": "GRS" if i % 3 else "LRS",
+                "primary_access_key": f"bench-key-{i}",
+                "tags": _tags(i),
+            },
+        )
     if kind == 4:
         location = AZURE_REGIONS[i % len(AZURE_REGIONS)]
-        return "azurerm_managed_disk", AZURE, {
-            "id": f"/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/disks/d{i}",
-            "name": f"d{i}", "location": location, "disk_encryption_set_id": "" if i % 2 else f"/des/{i}",
-            "tags": _tags(i),
-        }
+        return (
+            "azurerm_managed_disk",
+            AZURE,
+            {
+                "id": f"/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/disks/d{i}",
+                "name": f"d{i}",
+                "location": location,
+                "disk_encryption_set_id": "" if i % 2 else f"/des/{i}",
+                "tags": _tags(i),
+            },
+        )
     if kind == 5:
-        return "aws_dynamodb_table", AWS, {
-            "id": f"t{i}", "arn": f"arn:aws:dynamodb:{region}:{account}:table/t{i}", "name": f"t{i}",
-            "server_side_encryption": [{"enabled": True, "kms_key_arn": ""}],
-            "replica": [{"region_name": "eu-central-1"}] if i % 2 else [], "tags": _tags(i),
-        }
-    return "aws_subnet", AWS, {
-        "id": f"subnet-{i:017x}", "arn": f"arn:aws:ec2:{region}:{account}:subnet/subnet-{i:017x}",
-        "cidr_block": f"10.{i % 256}.{(i // 256) % 256}.0/24",
-        "availability_zone": f"{region}b", "tags": _tags(i),
-    }
+        return (
+            "aws_dynamodb_table",
+            AWS,
+            {
+                "id": f"t{i}",
+                "arn": f"arn:aws:dynamodb:{region}:{account}:table/t{i}",
+                "name": f"t{i}",
+                "server_side_encryption": [{"enabled": True, "kms_key_arn": ""}],
+                "replica": [{"region_name": "eu-central-1"}] if i % 2 else [],
+                "tags": _tags(i),
+            },
+        )
+    return (
+        "aws_subnet",
+        AWS,
+        {
+            "id": f"subnet-{i:017x}",
+            "arn": f"arn:aws:ec2:{region}:{account}:subnet/subnet-{i:017x}",
+            "cidr_block": f"10.{i % 256}.{(i // 256) % 256}.0/24",
+            "availability_zone": f"{region}b",
+            "tags": _tags(i),
+        },
+    )
 
 
 def _resources(count: int) -> Iterator[dict[str, Any]]:
@@ -152,26 +202,38 @@ def main() -> int:
     t0 = time.perf_counter()
     generate(state, args.resources)
     size = state.stat().st_size
-    print(f"generated {args.resources:,} resources in {time.perf_counter() - t0:.1f}s: "
-          f"{size / 1e6:.1f} MB ({state})")
+    print(
+        f"generated {args.resources:,} resources in {time.perf_counter() - t0:.1f}s: "
+        f"{size / 1e6:.1f} MB ({state})"
+    )
     child = subprocess.run(
         [sys.executable, "-c", _CHILD, str(state), str(workdir / "report.json")],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     data = json.loads(child.stdout.strip().splitlines()[-1])
     total = data["scan"] + data["report"]
     peak_bytes = (data["peak_kib"] - data["baseline_kib"]) * 1024
     cores = os.cpu_count()
-    print(f"machine: {cores} cores, "
-          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB")
-    print(f"resources normalised: {data['resources']:,}  findings: {data['findings']:,}  "
-          f"errors: {data['errors']}")
-    print(f"parse+normalise+evaluate {data['scan']:.2f}s | JSON report {data['report']:.2f}s | "
-          f"total {total:.2f}s")
+    print(
+        f"machine: {cores} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"
+    )
+    print(
+        f"resources normalised: {data['resources']:,}  findings: {data['findings']:,}  "
+        f"errors: {data['errors']}"
+    )
+    print(
+        f"parse+normalise+evaluate {data['scan']:.2f}s | JSON report {data['report']:.2f}s | "
+        f"total {total:.2f}s"
+    )
     print(f"throughput: {data['resources'] / total:,.0f} resources/s (target: 100,000 in < 5 s)")
-    print(f"peak memory above baseline: {peak_bytes / 1e6:.0f} MB = {peak_bytes / size:.2f}x "
-          f"the state file (target: < 4x); report.json "
-          f"{(workdir / 'report.json').stat().st_size / 1e6:.0f} MB")
+    print(
+        f"peak memory above baseline: {peak_bytes / 1e6:.0f} MB = {peak_bytes / size:.2f}x "
+        f"the state file (target: < 4x); report.json "
+        f"{(workdir / 'report.json').stat().st_size / 1e6:.0f} MB"
+    )
     if not args.keep:
         for file in workdir.iterdir():
             file.unlink()

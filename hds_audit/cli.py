@@ -196,10 +196,10 @@ def scan(
     aws_workers: int | None = None,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
+    from hds_audit.collectors.azure.settings import merge_settings
     from hds_audit.collectors.base import Collector
     from hds_audit.collectors.terraform import TerraformCollector
     from hds_audit.scan import ScanOptions, run_scan
-    from hds_audit.collectors.azure.settings import merge_settings
 
     try:
         config = load_config(config_path)

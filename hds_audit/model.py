@@ -47,16 +47,10 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         """4 for critical down to 0 for info."""
-        return _SEVERITY_RANK[self]
+        return _SEVERITY_RANK[self._value_]
 
 
-_SEVERITY_RANK = {
-    Severity.CRITICAL: 4,
-    Severity.HIGH: 3,
-    Severity.MEDIUM: 2,
-    Severity.LOW: 1,
-    Severity.INFO: 0,
-}
+_SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 
 
 class Kind(StrEnum):

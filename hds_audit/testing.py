@@ -118,7 +118,7 @@ def plan_document(
     changes = []
     config_resources: dict[str, list[dict[str, Any]]] = {}
     for spec in specs:
-        unknown = {name: True for name in spec.unknown}
+        unknown = dict.fromkeys(spec.unknown, True)
         after = {k: v for k, v in spec.attributes.items() if k not in unknown}
         short = spec.provider_short
         changes.append(
@@ -136,7 +136,7 @@ def plan_document(
                     "after": after,
                     "after_unknown": unknown,
                     "before_sensitive": False,
-                    "after_sensitive": {name: True for name in spec.sensitive},
+                    "after_sensitive": dict.fromkeys(spec.sensitive, True),
                 },
             }
         )
@@ -188,7 +188,10 @@ def _config_module(by_module: Mapping[str, list[dict[str, Any]]], path: str) -> 
     )
     if children:
         module["module_calls"] = {
-            name: {"source": f"./modules/{name}", "module": _config_module(by_module, prefix + name)}
+            name: {
+                "source": f"./modules/{name}",
+                "module": _config_module(by_module, prefix + name),
+            }
             for name in children
         }
     return module

@@ -20,6 +20,7 @@ MISSING: Any = object()  # an absent raw attribute, as operators see it
 Outcome = tuple[Status, tuple[Evidence, ...], str | None]
 Condition = Callable[[Resource, EvaluationContext], Outcome]
 
+
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, list | tuple | set | frozenset):
         return list(value)

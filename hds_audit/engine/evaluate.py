@@ -17,8 +17,10 @@ def evaluate(
     ctx = EvaluationContext(area)
     findings: list[Finding] = []
     append = findings.append
-    plan = [(p.meta, p.scope.kinds, p.scope.providers, p.scope.when, p.scope.when_text,
-             p.condition) for p in policies]
+    plan = [
+        (p.meta, p.scope.kinds, p.scope.providers, p.scope.when, p.scope.when_text, p.condition)
+        for p in policies
+    ]
     for resource in resources:
         kind, provider = resource.kind, resource.provider
         for meta, kinds, providers, when, when_text, condition in plan:

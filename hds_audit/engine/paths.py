@@ -16,6 +16,8 @@ from hds_audit.geo import AllowedArea, Location
 from hds_audit.geo.area import eea_would_allow
 from hds_audit.model import Evidence, Replica, Resource
 
+EEA_NOTE = "would pass under HDS v2 EXI 28 (EEA)"
+
 
 class EvaluationContext:
     """What evaluation needs besides the resource: the allowed area, and memo tables."""
@@ -57,7 +59,7 @@ class EvaluationContext:
             else:
                 note = f"{location.region} ({location.country})"
                 if verdict is False and self.area.mode == "eu" and eea_would_allow(location):
-                    note += "; would pass under HDS v2 EXI 28 (EEA)"
+                    note += f"; {EEA_NOTE}"
                 found = Evidence(path, verdict, note)
             found = self._areas[key] = self.intern(found)
         return found

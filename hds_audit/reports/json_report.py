@@ -214,13 +214,19 @@ def run_dict(report: Report) -> dict[str, Any]:
 
 
 def _write_lines(stream: IO[str], key: str, lines: Iterable[str], last: bool = False) -> None:
+    """Write ``"key": [`` one element per line ``]``, in batches of a thousand lines."""
     stream.write(f'"{key}": [')
-    first = True
+    batch: list[str] = []
+    started = False
     for line in lines:
-        stream.write("\n" if first else ",\n")
-        stream.write(line)
-        first = False
-    stream.write("\n]" if not first else "]")
+        batch.append(line)
+        if len(batch) == 1000:
+            stream.write(("\n" if not started else ",\n") + ",\n".join(batch))
+            started, batch = True, []
+    if batch:
+        stream.write(("\n" if not started else ",\n") + ",\n".join(batch))
+        started = True
+    stream.write("\n]" if started else "]")
     stream.write("\n" if last else ",\n")
 
 

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from hds_audit.collectors.base import CollectedSource
+from hds_audit.engine.paths import EEA_NOTE
 from hds_audit.geo import AllowedArea
 from hds_audit.model import CollectionError, Finding, PolicyMeta, Resource, Severity, Status
 
@@ -65,27 +66,45 @@ class Report:
     gate: Gate = field(default_factory=Gate)
 
     @cached_property
+    def _tallies(self) -> Counter[tuple[str, str, str]]:
+        """(severity, category, status) -> count, in one pass over the findings."""
+        return Counter((f.policy.severity, f.policy.category, f.status) for f in self.findings)
+
+    @cached_property
     def by_status(self) -> dict[str, int]:
-        counts = Counter(f.status.value for f in self.findings)
-        return {status.value: counts.get(status.value, 0) for status in Status}
+        counts: Counter[str] = Counter()
+        for (_, _, status), n in self._tallies.items():
+            counts[status] += n
+        return {status.value: counts.get(status, 0) for status in Status}
 
     @cached_property
     def by_severity(self) -> dict[str, dict[str, int]]:
         table: dict[str, Counter[str]] = defaultdict(Counter)
-        for finding in self.findings:
-            table[finding.policy.severity.value][finding.status.value] += 1
-        return {sev.value: dict(table[sev.value]) for sev in Severity if sev.value in table}
+        for (severity, _, status), n in self._tallies.items():
+            table[severity][status] += n
+        return {
+            sev.value: {str(k): v for k, v in table[sev].items()}
+            for sev in Severity
+            if sev in table
+        }
 
     @cached_property
     def by_category(self) -> dict[str, dict[str, int]]:
         table: dict[str, Counter[str]] = defaultdict(Counter)
-        for finding in self.findings:
-            table[finding.policy.category][finding.status.value] += 1
-        return {category: dict(counts) for category, counts in sorted(table.items())}
+        for (_, category, status), n in self._tallies.items():
+            table[category][status] += n
+        return {c: {str(k): v for k, v in counts.items()} for c, counts in sorted(table.items())}
 
     @cached_property
     def blocking(self) -> list[Finding]:
-        return [f for f in self.findings if self.gate.blocks(f)]
+        gate = self.gate
+        if gate.fail_on is None:
+            return []
+        statuses = {Status.FAIL, Status.ERROR} | (
+            {Status.UNKNOWN} if gate.fail_on_unknown else set()
+        )
+        rank = gate.fail_on.rank
+        return [f for f in self.findings if f.status in statuses and f.policy.severity.rank >= rank]
 
     @property
     def input_errors(self) -> bool:
@@ -107,7 +126,7 @@ class Report:
             f
             for f in self.findings
             if f.status is Status.FAIL
-            and any(e.note and "EXI 28 (EEA)" in e.note for e in f.evidence)
+            and any(e.note and e.note.endswith(EEA_NOTE) for e in f.evidence)
         ]
 
     def summary(self) -> dict[str, Any]:

@@ -603,3 +603,16 @@ def serve(
             server.shutdown()
             server.server_close()
             thread.join(timeout=5)
+
+
+def serve_process(
+    estate: ArmEstate, latency: float, page_size: int, ready: Any, directory: str
+) -> None:
+    """Entry point of a server in its own process (the benchmark: no GIL shared with the
+    client). Puts ``(url, ca_path)`` on ``ready`` and serves until terminated."""
+    cert, key = self_signed(Path(directory))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = ArmServer(estate, context, latency=latency, page_size=page_size)
+    ready.put((server.url, str(cert)))
+    server.serve_forever(poll_interval=0.05)

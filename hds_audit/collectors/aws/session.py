@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import boto3
 import botocore.exceptions as bce
+import botocore.session
 from botocore.config import Config
 
 from hds_audit.collectors.aws.table import ServiceTable
@@ -182,11 +183,16 @@ class Connector:
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)[
             "Credentials"
         ]
+        # Share the base session's model loader: each service model is parsed once per scan,
+        # not once per account.
+        core = botocore.session.Session()
+        core.register_component("data_loader", base._session.get_component("data_loader"))
         return boto3.session.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
             region_name=self.home_region(base),
+            botocore_session=core,
         )
 
 

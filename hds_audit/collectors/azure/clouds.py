@@ -60,9 +60,7 @@ def cloud_named(name: str) -> AzureCloud:
     try:
         return CLOUDS[name.lower()]
     except KeyError:
-        raise UsageError(
-            f"unknown Azure cloud {name!r}; use one of {', '.join(CLOUDS)}"
-        ) from None
+        raise UsageError(f"unknown Azure cloud {name!r}; use one of {', '.join(CLOUDS)}") from None
 
 
 def default_credential(cloud: AzureCloud) -> TokenCredential:
@@ -71,9 +69,7 @@ def default_credential(cloud: AzureCloud) -> TokenCredential:
     try:
         from azure.identity import DefaultAzureCredential
     except ImportError:
-        raise UsageError(
-            "--azure needs the Azure SDK: pip install 'hds-audit[azure]'"
-        ) from None
+        raise UsageError("--azure needs the Azure SDK: pip install 'hds-audit[azure]'") from None
     return DefaultAzureCredential(authority=cloud.authority_host)
 
 

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from hds_audit.collectors.azure.clouds import CLOUDS, AzureCloud, check_credential, default_credential
+from hds_audit.collectors.azure.clouds import (
+    CLOUDS,
+    AzureCloud,
+    check_credential,
+    default_credential,
+)
 from hds_audit.collectors.azure.normalise import (
     NORMALISERS,
     Context,
@@ -27,7 +32,13 @@ from hds_audit.collectors.azure.normalise import (
 )
 from hds_audit.collectors.azure.progress import NoProgress, Progress
 from hds_audit.collectors.azure.runner import Group, Task, run_tasks
-from hds_audit.collectors.azure.table import AzureTable, CallSpec, DetailSpec, ServiceSpec, azure_table
+from hds_audit.collectors.azure.table import (
+    AzureTable,
+    CallSpec,
+    DetailSpec,
+    ServiceSpec,
+    azure_table,
+)
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.geo import GeoTables, Location
 from hds_audit.model import CollectionError, Resource, Source, SourceKind
@@ -223,7 +234,9 @@ class _Collection:
 
     # -- calls --------------------------------------------------------------------------------
 
-    def call(self, client: str, dotted: str, subscription: str | None, *args: Any) -> list[dict[str, Any]]:
+    def call(
+        self, client: str, dotted: str, subscription: str | None, *args: Any
+    ) -> list[dict[str, Any]]:
         from hds_audit.collectors.azure.pipeline import operation, rest_json
 
         spec = self.table.clients[client]
@@ -253,12 +266,16 @@ class _Collection:
 
             def get(sub_id: str) -> list[Task]:
                 try:
-                    item = self.call("subscriptions", spec.subscriptions_get.operation, None, sub_id)[0]
+                    item = self.call(
+                        "subscriptions", spec.subscriptions_get.operation, None, sub_id
+                    )[0]
                 except Exception as error:  # recorded, never dropped
                     failure = classify(error)
                     with self.state.lock:
                         self.errors.append(
-                            self.error(f"azure:{sub_id}", f"azure:{sub_id}", failure, subscription=sub_id)
+                            self.error(
+                                f"azure:{sub_id}", f"azure:{sub_id}", failure, subscription=sub_id
+                            )
                         )
                     return []
                 with self.state.lock:
@@ -349,7 +366,11 @@ class _Collection:
         child: str | None,
     ) -> list[Task]:
         item_id = str(item.get("id") or "")
-        values = {"resource_group": resource_group(item_id), "name": item.get("name"), "child": child}
+        values = {
+            "resource_group": resource_group(item_id),
+            "name": item.get("name"),
+            "child": child,
+        }
         args = [values[a] for a in detail.args]
         details = self.state.details[(sub.id, service.name, item_id.lower())]
         key = f"{detail.name}/{child}" if child else detail.name
@@ -402,7 +423,9 @@ class _Collection:
         failure = self.state.failures.get(group) or (
             self.state.failures.get((sub, "resources")) if service == INVENTORY else None
         )
-        self.owner.progress.finished(sub, service, items, errors, failure.message if failure else None)
+        self.owner.progress.finished(
+            sub, service, items, errors, failure.message if failure else None
+        )
 
     def crashed(self, task: Task, error: BaseException) -> None:
         sub, service = task.group
@@ -472,7 +495,9 @@ class _Collection:
                 covered[arm_type.lower()] = service.name
             items = state.items.get((sub.id, service.name))
             if items is None:
-                failure = state.failures.get((sub.id, service.name)) or Failure("internal", "not read")
+                failure = state.failures.get((sub.id, service.name)) or Failure(
+                    "internal", "not read"
+                )
                 errors.append(
                     self.error(
                         source_label,
@@ -486,7 +511,9 @@ class _Collection:
             ctx = Context(self.geo, source, self.table, siblings=items)
             normaliser = NORMALISERS[service.normaliser]
             for item in items:
-                details = state.details.get((sub.id, service.name, str(item.get("id") or "").lower()))
+                details = state.details.get(
+                    (sub.id, service.name, str(item.get("id") or "").lower())
+                )
                 for resource in normaliser(ctx, item, details or Details()):
                     detailed.setdefault(resource.id.lower(), resource)
         ctx = Context(self.geo, source, self.table)
@@ -532,7 +559,9 @@ class _Collection:
 
 
 def _subscription(item: dict[str, Any], fallback: str | None) -> Subscription:
-    sub_id = str(item.get("subscriptionId") or fallback or str(item.get("id", "")).rsplit("/", 1)[-1])
+    sub_id = str(
+        item.get("subscriptionId") or fallback or str(item.get("id", "")).rsplit("/", 1)[-1]
+    )
     return Subscription(
         id=sub_id,
         name=str(item.get("displayName") or sub_id),

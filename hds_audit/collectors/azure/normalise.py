@@ -216,7 +216,9 @@ def storage_account(ctx: Context, item: dict[str, Any], details: Details) -> lis
     source = str(encryption.get("keySource") or "")
     vault = encryption.get("keyvaultproperties") or {}
     if source.lower() == "microsoft.keyvault":
-        key = "/".join(str(v).rstrip("/") for v in (vault.get("keyvaulturi"), vault.get("keyname")) if v)
+        key = "/".join(
+            str(v).rstrip("/") for v in (vault.get("keyvaulturi"), vault.get("keyname")) if v
+        )
         d.key(KeyOwner.CUSTOMER, key or "customer-managed key")
     elif source.lower() == "microsoft.storage":
         d.key(KeyOwner.PROVIDER, "Microsoft-managed key")
@@ -368,13 +370,16 @@ def _sql_database(
     else:
         d.encryption = Encryption(at_rest=None)
         d.unknowns["encryption.at_rest"] = "TDE state not reported by the API"
-    redundancy = p.get("currentBackupStorageRedundancy") or p.get("requestedBackupStorageRedundancy")
+    redundancy = p.get("currentBackupStorageRedundancy") or p.get(
+        "requestedBackupStorageRedundancy"
+    )
     d.attributes["backup_storage_redundancy"] = redundancy
     if str(redundancy or "").lower() in GEO_BACKUP:
         paired_copy(ctx, d, "geo_backup", f"backup storage '{redundancy}'")
     if links is None:
         d.replicas_unknown(
-            "replication links not readable: " + (details.failure("replication_links") or "not read")
+            "replication links not readable: "
+            + (details.failure("replication_links") or "not read")
         )
     else:
         own = d.id.lower()
@@ -383,7 +388,9 @@ def _sql_database(
             if not match or match.group(1).lower() != own:
                 continue
             lp = props(link)
-            target = "/".join(str(v) for v in (lp.get("partnerServer"), lp.get("partnerDatabase")) if v)
+            target = "/".join(
+                str(v) for v in (lp.get("partnerServer"), lp.get("partnerDatabase")) if v
+            )
             d.add_replica(
                 "geo_replica", locate(ctx.geo, lp.get("partnerLocation"))[0], target or None
             )

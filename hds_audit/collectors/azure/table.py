@@ -117,7 +117,9 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _call(name: str, entry: Mapping[str, Any], key: str, clients: Mapping[str, ClientSpec]) -> CallSpec:
+def _call(
+    name: str, entry: Mapping[str, Any], key: str, clients: Mapping[str, ClientSpec]
+) -> CallSpec:
     client = entry.get("client")
     if client not in clients:
         raise TableError(f"services.yaml: {name}: unknown client {client!r}")
@@ -157,7 +159,9 @@ def _details(service: str, raw: Any) -> tuple[DetailSpec, ...]:
 
 def parse_table(data: Mapping[str, Any]) -> AzureTable:
     clients = {
-        name: ClientSpec(name, entry["module"], entry["class"], bool(entry.get("subscription", True)))
+        name: ClientSpec(
+            name, entry["module"], entry["class"], bool(entry.get("subscription", True))
+        )
         for name, entry in data["clients"].items()
     }
     tenant = data["tenant"]

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 from hds_audit.collectors.terraform.reading import (
@@ -99,6 +100,9 @@ def _state_v4_instance(resource: Mapping[str, Any], out: list[TfInstance]) -> No
         attributes = instance.get("attributes")
         if attributes is None:
             attributes = _flat_to_nested(instance.get("attributes_flat") or {})
+        elif isinstance(attributes, dict):
+            # The decoder makes new key strings for every resource; share them.
+            attributes = {intern(key): value for key, value in attributes.items()}
         out.append(
             TfInstance(
                 address=_address(module, mode, rtype, name, instance.get("index_key")),

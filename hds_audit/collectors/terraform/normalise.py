@@ -591,13 +591,17 @@ def rule_dynamodb_table(n: Normaliser, d: Draft) -> None:
     for block in _blocks(attrs.get("replica")):
         region = block.get("region_name")
         d.add_replica("global_table", n.locate_region("aws", region), region)
-    for replica in n.index.where("aws_dynamodb_table_replica", "global_table_arn", attrs.get("arn")):
+    for replica in n.index.where(
+        "aws_dynamodb_table_replica", "global_table_arn", attrs.get("arn")
+    ):
         d.add_replica("global_table", n.locate(replica)[0], replica.address)
 
 
 def rule_efs_replicas(n: Normaliser, d: Draft) -> None:
     fs_id = d.inst.attributes.get("id")
-    for config in n.index.where("aws_efs_replication_configuration", "source_file_system_id", fs_id):
+    for config in n.index.where(
+        "aws_efs_replication_configuration", "source_file_system_id", fs_id
+    ):
         for destination in _blocks(config.attributes.get("destination")):
             region = destination.get("region")
             d.add_replica("replication", n.locate_region("aws", region), region)
@@ -727,9 +731,7 @@ def rule_mssql_server(n: Normaliser, d: Draft) -> None:
             target = n.index.azure(partner.get("id"))
             if not location and target is not None:
                 location = target.attributes.get("location")
-            d.add_replica(
-                "failover_group", n.locate_region("azure", location), partner.get("id")
-            )
+            d.add_replica("failover_group", n.locate_region("azure", location), partner.get("id"))
 
 
 def rule_mssql_database(n: Normaliser, d: Draft) -> None:

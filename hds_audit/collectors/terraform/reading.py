@@ -206,8 +206,12 @@ class JsonCursor:
         pos = self._skip_ws(self._expect(pos, "["))
         if pos < len(text) and text[pos] == "]":
             return pos + 1
+        scan = _DECODER.scan_once
         while True:
-            element, pos = _DECODER.raw_decode(text, pos)
+            try:
+                element, pos = scan(text, pos)
+            except StopIteration as stop:
+                raise json.JSONDecodeError("Expecting value", text, stop.value) from None
             each(element)
             pos = self._skip_ws(pos)
             if pos < len(text) and text[pos] == ",":
