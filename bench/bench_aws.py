@@ -37,13 +37,16 @@ SERVER = textwrap.dedent(
     """
     import logging, sys
     from moto.server import ThreadedMotoServer
-    from hds_audit.collectors.aws.testing import FaultProxy
+    from hds_audit.collectors.aws.testing import Fault, FaultProxy
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     moto = f"http://{host}:{port}"
     proxy = FaultProxy(moto, latency=float(sys.argv[1])).start()
+    # moto does not implement EFS replication listing: answer it as AWS would, empty
+    proxy.faults.append(Fault("respond", service="elasticfilesystem",
+                              path="replication-configurations", body={"Replications": []}))
     print(moto, proxy.url, flush=True)
     sys.stdin.read()
     proxy.stop()
@@ -53,11 +56,11 @@ SERVER = textwrap.dedent(
 
 # per (account, region): 111 resources; 18 scopes -> 1,998 (+2 trails -> 2,000)
 MIX = {
-    "volumes": 40,
+    "volumes": 46,
     "snapshots": 20,
     "buckets": 10,
     "tables": 15,
-    "databases": 10,
+    "databases": 4,
     "keys": 6,
     "queues": 10,
 }

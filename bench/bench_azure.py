@@ -62,7 +62,7 @@ def main() -> int:
         server.start()
         try:
             url, ca = ready.get(timeout=60)
-            run(url, ca, 4)  # warm-up: imports, TLS, token (not measured)
+            run(url, ca, args.workers)  # warm-up: imports, TLS, token (not measured)
             started = time.perf_counter()
             parallel = run(url, ca, args.workers)
             parallel_wall = time.perf_counter() - started

@@ -151,11 +151,13 @@ class Resource:
     name: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=empty_mapping)
     unknowns: Mapping[str, str] = field(default_factory=empty_mapping)
+    holds_data: bool | None = None
 
     @property
     def stores_data(self) -> bool:
-        """True where the kind holds data at rest."""
-        return self.kind in DATA_KINDS
+        """True where the resource holds data at rest: its kind's default unless the
+        collector knows better (an AWS Backup *plan* is of kind backup but holds nothing)."""
+        return self.kind in DATA_KINDS if self.holds_data is None else self.holds_data
 
     @property
     def region(self) -> str | None:

@@ -18,14 +18,24 @@ def evaluate(
     findings: list[Finding] = []
     append = findings.append
     plan = [
-        (p.meta, p.scope.kinds, p.scope.providers, p.scope.when, p.scope.when_text, p.condition)
+        (
+            p.meta,
+            p.scope.kinds,
+            p.scope.providers,
+            p.scope.stores_data,
+            p.scope.when,
+            p.scope.when_text,
+            p.condition,
+        )
         for p in policies
     ]
     for resource in resources:
         kind, provider = resource.kind, resource.provider
-        for meta, kinds, providers, when, when_text, condition in plan:
-            if (kinds is not None and kind not in kinds) or (
-                providers is not None and provider not in providers
+        for meta, kinds, providers, needs_data, when, when_text, condition in plan:
+            if (
+                (kinds is not None and kind not in kinds)
+                or (providers is not None and provider not in providers)
+                or (needs_data and not resource.stores_data)
             ):
                 continue
             if when is not None:

@@ -18,7 +18,7 @@ import yaml
 from hds_audit.engine.conditions import OPERATORS, UNARY, Condition, all_of, any_of, leaf, negate
 from hds_audit.engine.paths import KNOWN_PATHS, compile_path
 from hds_audit.errors import PolicyError
-from hds_audit.model import Kind, PolicyMeta, Severity
+from hds_audit.model import Kind, PolicyMeta, Resource, Severity
 
 CATEGORIES = (
     "residency",
@@ -73,11 +73,14 @@ class Scope:
     providers: frozenset[str] | None
     when: Condition | None
     when_text: str | None
+    stores_data: bool = False
 
-    def covers(self, kind: Kind, provider: str) -> bool:
-        if self.kinds is not None and kind not in self.kinds:
+    def covers(self, resource: Resource) -> bool:
+        if self.kinds is not None and resource.kind not in self.kinds:
             return False
-        return self.providers is None or provider in self.providers
+        if self.stores_data and not resource.stores_data:
+            return False
+        return self.providers is None or resource.provider in self.providers
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,11 +222,15 @@ class _Compiler:
                 raise self.fail(node, f"unknown kind in scope: {error}", "kinds") from None
         providers = node.get("providers")
         when = node.get("when")
+        stores_data = node.get("stores_data", False)
+        if not isinstance(stores_data, bool):
+            raise self.fail(node, "'stores_data' must be true or false", "stores_data")
         return Scope(
             kinds=kinds,
             providers=frozenset(_listify(providers)) if providers else None,
             when=self.condition(when) if when is not None else None,
             when_text=str(node.get("when_description") or "") or None,
+            stores_data=stores_data,
         )
 
 

@@ -7,14 +7,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hds_audit.collectors.base import CollectedSource
 from hds_audit.engine.paths import EEA_NOTE
 from hds_audit.geo import AllowedArea
 from hds_audit.model import CollectionError, Finding, PolicyMeta, Resource, Severity, Status
 
-SCHEMA_VERSION = "1.0"
+if TYPE_CHECKING:
+    from hds_audit.baseline import Comparison, Fixed
+    from hds_audit.history.trend import Drift
+    from hds_audit.waivers import WaiverOutcome
+
+SCHEMA_VERSION = "1.1"
 # Statuses that gate (exit code 1) when at or above the threshold.
 _FAILING = {Status.FAIL, Status.ERROR}
 
@@ -64,6 +69,12 @@ class Report:
     errors: Sequence[CollectionError]
     policies: Sequence[PolicyMeta]
     gate: Gate = field(default_factory=Gate)
+    # --baseline: each finding new / unchanged; only new findings gate (see ``blocking``).
+    baseline: Comparison | None = None
+    # What the waivers file did (applied, expired, stale); None without a waivers file.
+    waivers: WaiverOutcome | None = None
+    # History: the trend of the last runs and what changed since the previous one.
+    drift: Drift | None = None
 
     @cached_property
     def _tallies(self) -> Counter[tuple[str, str, str]]:
@@ -104,7 +115,23 @@ class Report:
             {Status.UNKNOWN} if gate.fail_on_unknown else set()
         )
         rank = gate.fail_on.rank
-        return [f for f in self.findings if f.status in statuses and f.policy.severity.rank >= rank]
+        blocking = [
+            f for f in self.findings if f.status in statuses and f.policy.severity.rank >= rank
+        ]
+        if self.baseline is not None:  # only new findings gate
+            state = self.baseline.state
+            blocking = [f for f in blocking if state(f) == "new"]
+        return blocking
+
+    @cached_property
+    def fixed(self) -> list[Fixed]:
+        """With a baseline: its problems that now pass, no longer apply, or are gone."""
+        return [] if self.baseline is None else self.baseline.fixed(self.findings)
+
+    @cached_property
+    def baseline_counts(self) -> dict[str, int]:
+        """With a baseline: how many findings are new and unchanged."""
+        return {} if self.baseline is None else self.baseline.counts(self.findings)
 
     @property
     def input_errors(self) -> bool:
@@ -142,6 +169,7 @@ class Report:
                 "fail_on_unknown": self.gate.fail_on_unknown,
                 "blocking": len(self.blocking),
                 "exit_code": self.exit_code,
+                "new_only": self.baseline is not None,
             },
             "eea_would_pass": len(self.eea_would_pass),
         }

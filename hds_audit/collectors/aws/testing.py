@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -41,24 +42,29 @@ class Seen:
 class Fault:
     """A fault for the requests that match every given field (``None`` matches all).
 
-    ``action``: ``throttle`` (a throttling error, every attempt), ``deny`` (AccessDenied),
-    ``hang`` (wait ``seconds`` then drop the connection), ``rewrite`` (forward, then pass the
-    JSON response through ``rewrite``).
+    ``action``: ``throttle`` (a throttling error, every attempt), ``deny`` (AccessDenied, or
+    ``code``), ``hang`` (wait ``seconds`` then drop the connection), ``rewrite`` (forward, then
+    pass the JSON response through ``rewrite``), ``respond`` (answer ``body`` as JSON without
+    forwarding: an operation moto does not implement). ``path`` matches a substring of the
+    request path (REST protocols carry the operation there).
     """
 
     action: str
     service: str | None = None
     region: str | None = None
     operation: str | None = None
+    path: str | None = None
+    body: dict[str, Any] | None = None
     seconds: float = 5.0
     code: str | None = None
     rewrite: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
-    def matches(self, service: str, region: str, operation: str) -> bool:
+    def matches(self, service: str, region: str, operation: str, path: str = "") -> bool:
         return (
             (self.service is None or self.service == service)
             and (self.region is None or self.region == region)
             and (self.operation is None or self.operation == operation)
+            and (self.path is None or self.path in path)
         )
 
 
@@ -117,9 +123,11 @@ class FaultProxy:
         with self._lock:
             return Counter((s.service, s.operation) for s in self.seen)
 
-    def fault_for(self, service: str, region: str, operation: str) -> Fault | None:
+    def fault_for(self, service: str, region: str, operation: str, path: str) -> Fault | None:
         with self._lock:
-            return next((f for f in self.faults if f.matches(service, region, operation)), None)
+            return next(
+                (f for f in self.faults if f.matches(service, region, operation, path)), None
+            )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -128,6 +136,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         return None
+
+    def setup(self) -> None:
+        super().setup()
+        # no Nagle: small replies must not wait for a delayed ACK (40 ms on loopback)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -140,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
         proxy = self.owner
         if proxy.latency:
             time.sleep(proxy.latency)
-        fault = proxy.fault_for(service, region, operation)
+        fault = proxy.fault_for(service, region, operation, self.path)
         if fault is not None and fault.action == "hang":
             proxy.record(Seen(service, region, operation, 0))
             time.sleep(fault.seconds)
@@ -150,6 +163,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, payload = _error(service, fault.action, self.headers, fault.code)
             proxy.record(Seen(service, region, operation, status))
             self._reply(status, headers, payload)
+            return
+        if fault is not None and fault.action == "respond":
+            proxy.record(Seen(service, region, operation, 200))
+            payload = json.dumps(fault.body or {}).encode()
+            self._reply(200, [("Content-Type", "application/json")], payload)
             return
         status, headers, payload = self._forward(body)
         if fault is not None and fault.action == "rewrite" and fault.rewrite and status == 200:
@@ -179,9 +197,10 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in headers:
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
+        self.end_headers()  # flushes the status line and headers
         if self.command != "HEAD":
             self.wfile.write(payload)
+        self.wfile.flush()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 

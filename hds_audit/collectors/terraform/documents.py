@@ -48,6 +48,16 @@ class TfInstance:
     provider_region: str | None = None
     action: str | None = None
 
+    @property
+    def module_path(self) -> str:
+        """The module address without instance keys (``module.a.module.b``)."""
+        return _MODULE_INDEX.sub("", self.module) if "[" in self.module else self.module
+
+    @property
+    def local(self) -> str:
+        """The module-relative configuration address (``aws_s3_bucket.records``)."""
+        return f"{'data.' if self.mode == 'data' else ''}{self.type}.{self.name}"
+
 
 @dataclass(slots=True)
 class ParsedDocument:
@@ -293,6 +303,23 @@ def _unknown_paths(marks: Any, prefix: str = "") -> Iterable[str]:
             yield from _unknown_paths(value, f"{prefix}.{i}" if prefix else str(i))
 
 
+def _references(expressions: Mapping[str, Any], prefix: str = "") -> dict[str, tuple[str, ...]]:
+    """Configuration references by attribute path, nested blocks flattened without indices
+    (``bucket``, ``rule.destination.bucket``)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for attr, expression in expressions.items():
+        path = f"{prefix}{attr}"
+        if isinstance(expression, dict):
+            if expression.get("references"):
+                found[path] = tuple(str(r) for r in expression["references"])
+        elif isinstance(expression, list):
+            for block in expression:
+                if isinstance(block, dict):
+                    for key, refs in _references(block, f"{path}.").items():
+                        found[key] = found.get(key, ()) + refs
+    return found
+
+
 def _plan_instances(doc: Mapping[str, Any]) -> list[TfInstance]:
     config = _PlanConfiguration.read(doc)
     out: list[TfInstance] = []
@@ -310,11 +337,7 @@ def _plan_instances(doc: Mapping[str, Any]) -> list[TfInstance]:
         configured = config.resources.get((module_path, local), {})
         short = str(change_record.get("provider_name") or rtype).rsplit("/", 1)[-1]
         provider_key = str(configured.get("provider_config_key") or short)
-        references = {
-            attr: tuple(expr.get("references") or ())
-            for attr, expr in (configured.get("expressions") or {}).items()
-            if isinstance(expr, dict) and expr.get("references")
-        }
+        references = _references(configured.get("expressions") or {})
         after = change.get("after") or {}
         out.append(
             TfInstance(

@@ -42,6 +42,7 @@ class TypeSpec:
 
     kind: Kind = Kind.OTHER
     non_regional: bool = False
+    holds_data: bool | None = None
     encryption_flag: str | None = None
     encryption_always: bool = False
     key_path: str | None = None
@@ -53,6 +54,7 @@ class TypeTable:
     specs: Mapping[str, TypeSpec]
     parents: Mapping[str, str]
     providers: Mapping[str, str]
+    logical_providers: frozenset[str]
 
     def spec(self, rtype: str) -> TypeSpec:
         return self.specs.get(rtype) or _OTHER
@@ -62,6 +64,9 @@ class TypeTable:
 
 
 _OTHER = TypeSpec()
+_NO_INFRASTRUCTURE = Location(
+    provider="terraform", region=None, country=None, in_eu=None, in_eea=None, non_regional=True
+)
 
 
 @cache
@@ -80,12 +85,18 @@ def type_table() -> TypeTable:
             specs[rtype] = TypeSpec(
                 kind=Kind(entry.get("kind", "other")),
                 non_regional=bool(entry.get("global", False)),
+                holds_data=entry.get("holds_data"),
                 encryption_flag=encryption.get("flag"),
                 encryption_always=bool(encryption.get("always", False)),
                 key_path=encryption.get("key"),
                 rules=tuple(entry.get("rules") or ()),
             )
-    return TypeTable(specs, data.get("located_by_parent") or {}, data.get("providers") or {})
+    return TypeTable(
+        specs,
+        data.get("located_by_parent") or {},
+        data.get("providers") or {},
+        frozenset(str(p) for p in data.get("logical_providers") or ()),
+    )
 
 
 def get_path(value: Any, path: str) -> Any:
@@ -156,6 +167,10 @@ class TerraformIndex:
     azure_ids: dict[str, TfInstance] = field(default_factory=dict)
     provider_config_regions: dict[str, str | None] = field(default_factory=dict)
     _joins: dict[tuple[str, str], dict[str, list[TfInstance]]] = field(default_factory=dict)
+    _links: dict[tuple[str, str], dict[tuple[str, str], list[TfInstance]]] = field(
+        default_factory=dict
+    )
+    _by_local: dict[tuple[str, str], list[TfInstance]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, instances: list[TfInstance]) -> TerraformIndex:
@@ -227,8 +242,65 @@ class TerraformIndex:
                 matches.extend(i for i in table.get(value, ()) if i not in matches)
         return matches
 
+    def linked(self, rtype: str, path: str, target: TfInstance) -> list[TfInstance]:
+        """Instances of ``rtype`` whose configuration at ``path`` references ``target``.
+
+        Plans leave a value unknown when it comes from a resource created in the same plan
+        (``bucket = aws_s3_bucket.records.id``); the configuration still names the resource.
+        """
+        table = self._links.get((rtype, path))
+        if table is None:
+            table = defaultdict(list)
+            for inst in self.of_type(rtype):
+                for reference in inst.references.get(path, ()):
+                    local = reference_target(reference)
+                    if local and inst not in table[(inst.module_path, local)]:
+                        table[(inst.module_path, local)].append(inst)
+            self._links[(rtype, path)] = table
+        return list(table.get((target.module_path, target.local), ()))
+
+    def referenced(self, inst: TfInstance, path: str) -> list[TfInstance]:
+        """The resources ``inst``'s configuration at ``path`` refers to (same module)."""
+        if not self._by_local:
+            for other in self.instances:
+                self._by_local.setdefault((other.module_path, other.local), []).append(other)
+        found: list[TfInstance] = []
+        for reference in inst.references.get(path, ()):
+            local = reference_target(reference)
+            for other in self._by_local.get((inst.module_path, local or ""), ()):
+                if other not in found:
+                    found.append(other)
+        return found
+
+    def joined(
+        self,
+        rtype: str,
+        path: str,
+        target: TfInstance,
+        *values: Any,
+        key: Callable[[Any], Any] | None = None,
+    ) -> list[TfInstance]:
+        """Instances of ``rtype`` joined to ``target`` by value at ``path`` or by reference."""
+        found = self.where(rtype, path, *values, key=key)
+        found.extend(i for i in self.linked(rtype, path, target) if i not in found)
+        return found
+
     def azure(self, resource_id: Any) -> TfInstance | None:
         return self.azure_ids.get(resource_id.lower()) if isinstance(resource_id, str) else None
+
+
+_REFERENCE_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def reference_target(reference: str) -> str | None:
+    """``aws_s3_bucket.records[0].arn`` -> ``aws_s3_bucket.records``; module outputs and
+    variables -> None."""
+    parts = _REFERENCE_INDEX.sub("", reference).split(".")
+    if parts[0] in ("var", "local", "module", "each", "count", "path", "terraform", "self"):
+        return None
+    if parts[0] == "data":
+        return ".".join(parts[:3]) if len(parts) >= 3 else None
+    return ".".join(parts[:2]) if len(parts) >= 2 else None
 
 
 def _own_aws_region(inst: TfInstance) -> str | None:
@@ -298,6 +370,8 @@ class Normaliser:
         """Where the instance is, and why not when that is unknown."""
         provider = self.provider_of(inst)
         spec = self.types.spec(inst.type)
+        if inst.provider in self.types.logical_providers:
+            return _NO_INFRASTRUCTURE, None
         if spec.non_regional:
             return self.geo.locate(provider, "global"), None
         if inst.provider == "azurerm":
@@ -320,6 +394,9 @@ class Normaliser:
         parent_attr = self.types.parents.get(inst.type)
         if parent_attr:
             parent = self.index.azure(inst.attributes.get(parent_attr))
+            if parent is None:
+                parents = self.index.referenced(inst, parent_attr)
+                parent = parents[0] if parents else None
             if parent is not None and parent is not inst:
                 return self._locate_azure(parent, provider)
             return self.geo.locate(
@@ -341,14 +418,15 @@ class Normaliser:
         if path is not None:
             value = get_path(inst.attributes, path)
             top = path.split(".", 1)[0]
+            if inst.configured is not None and top not in inst.configured:
+                # Not set in the configuration: the service's default, provider-held key,
+                # whatever ARN the provider reports for it.
+                return KeyOwner.PROVIDER, value if isinstance(value, str) else None, None
             if _is_unknown(inst, path):
                 references = inst.references.get(top, ())
                 created = [r for r in references if _is_key_reference(r)]
                 if created:
                     return KeyOwner.CUSTOMER, created[0], None
-                if inst.configured is not None and top not in inst.configured:
-                    # Not set in the configuration: the service's default, provider-held key.
-                    return KeyOwner.PROVIDER, None, None
                 return None, None, f"{path} known only after apply"
         if value in (None, ""):
             return KeyOwner.PROVIDER, None, None
@@ -423,6 +501,7 @@ class Normaliser:
             name=_display_name(inst),
             attributes=inst.attributes,
             unknowns=draft.unknowns or EMPTY_MAPPING,
+            holds_data=draft.spec.holds_data if kind is None else None,
         )
 
 
@@ -467,8 +546,12 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
     sse_rules: list[dict[str, Any]] = []
     for block in _blocks(inst.attributes.get("server_side_encryption_configuration")):
         sse_rules.extend(_blocks(block.get("rule")))
-    for config in n.index.where(
-        "aws_s3_bucket_server_side_encryption_configuration", "bucket", bucket, key=_bucket_name
+    for config in n.index.joined(
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "bucket",
+        inst,
+        bucket,
+        key=_bucket_name,
     ):
         sse_rules.extend(_blocks(config.attributes.get("rule")))
     default = [
@@ -490,16 +573,21 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
     for block in _blocks(inst.attributes.get("replication_configuration")):
         for rule in _blocks(block.get("rules")):
             destinations.extend(b.get("bucket") for b in _blocks(rule.get("destination")))
-    for config in n.index.where(
-        "aws_s3_bucket_replication_configuration", "bucket", bucket, key=_bucket_name
+    referenced: list[TfInstance] = []
+    for config in n.index.joined(
+        "aws_s3_bucket_replication_configuration", "bucket", inst, bucket, key=_bucket_name
     ):
         for rule in _blocks(config.attributes.get("rule")):
             if rule.get("status", "Enabled") == "Enabled":
                 destinations.extend(b.get("bucket") for b in _blocks(rule.get("destination")))
+        referenced.extend(n.index.referenced(config, "rule.destination.bucket"))
     for arn in destinations:
         name = _bucket_name(arn)
         targets = n.index.where("aws_s3_bucket", "bucket", name)
         target = targets[0] if targets else None
+        if target is None and not name and referenced:
+            target = referenced.pop(0)
+            arn = target.address
         location = n.locate(target)[0] if target is not None else n.locate_region("aws", None)
         d.add_replica("replication", location, str(arn))
         if target is None:
@@ -557,11 +645,14 @@ def _lower(value: Any) -> Any:
 def rule_rds_instance_replicas(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     names = (attrs.get("arn"), attrs.get("identifier"), attrs.get("id"))
-    for other in n.index.where("aws_db_instance", "replicate_source_db", *names):
+    for other in n.index.joined("aws_db_instance", "replicate_source_db", d.inst, *names):
         if other is not d.inst:
             d.add_replica("read_replica", n.locate(other)[0], other.address)
-    for replication in n.index.where(
-        "aws_db_instance_automated_backups_replication", "source_db_instance_arn", attrs.get("arn")
+    for replication in n.index.joined(
+        "aws_db_instance_automated_backups_replication",
+        "source_db_instance_arn",
+        d.inst,
+        attrs.get("arn"),
     ):
         d.add_replica("backup_replication", n.locate(replication)[0], replication.address)
 
@@ -591,16 +682,16 @@ def rule_dynamodb_table(n: Normaliser, d: Draft) -> None:
     for block in _blocks(attrs.get("replica")):
         region = block.get("region_name")
         d.add_replica("global_table", n.locate_region("aws", region), region)
-    for replica in n.index.where(
-        "aws_dynamodb_table_replica", "global_table_arn", attrs.get("arn")
+    for replica in n.index.joined(
+        "aws_dynamodb_table_replica", "global_table_arn", d.inst, attrs.get("arn")
     ):
         d.add_replica("global_table", n.locate(replica)[0], replica.address)
 
 
 def rule_efs_replicas(n: Normaliser, d: Draft) -> None:
     fs_id = d.inst.attributes.get("id")
-    for config in n.index.where(
-        "aws_efs_replication_configuration", "source_file_system_id", fs_id
+    for config in n.index.joined(
+        "aws_efs_replication_configuration", "source_file_system_id", d.inst, fs_id
     ):
         for destination in _blocks(config.attributes.get("destination")):
             region = destination.get("region")
@@ -610,7 +701,7 @@ def rule_efs_replicas(n: Normaliser, d: Draft) -> None:
 def rule_kms_replicas(n: Normaliser, d: Draft) -> None:
     d.encryption = None
     arn = d.inst.attributes.get("arn")
-    for replica in n.index.where("aws_kms_replica_key", "primary_key_arn", arn):
+    for replica in n.index.joined("aws_kms_replica_key", "primary_key_arn", d.inst, arn):
         d.add_replica("key_replica", n.locate(replica)[0], replica.address)
 
 
@@ -674,11 +765,20 @@ def _paired_copy(n: Normaliser, d: Draft, kind: str, why: str) -> None:
 def rule_storage_account(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     account_id = attrs.get("id")
-    for cmk in n.index.where(
-        "azurerm_storage_account_customer_managed_key", "storage_account_id", account_id, key=_lower
+    for cmk in n.index.joined(
+        "azurerm_storage_account_customer_managed_key",
+        "storage_account_id",
+        d.inst,
+        account_id,
+        key=_lower,
     ):
-        key = cmk.attributes.get("key_vault_key_id") or cmk.attributes.get("managed_hsm_key_id")
-        if key or _is_unknown(cmk, "key_vault_key_id"):
+        cmk_attrs = cmk.attributes
+        key = (
+            cmk_attrs.get("key_vault_key_id")
+            or cmk_attrs.get("managed_hsm_key_id")
+            or "/".join(str(cmk_attrs[k]) for k in ("key_vault_id", "key_name") if cmk_attrs.get(k))
+        )
+        if key or _is_unknown(cmk, "key_vault_key_id") or _is_unknown(cmk, "key_name"):
             d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.CUSTOMER, key_id=key)
             d.unknowns.pop("encryption.key_owner", None)
     replication = str(attrs.get("account_replication_type") or "").upper()
@@ -707,8 +807,12 @@ def rule_managed_disk(n: Normaliser, d: Draft) -> None:
 
 def _tde_key(n: Normaliser, server: TfInstance) -> tuple[KeyOwner | None, str | None, str | None]:
     server_id = server.attributes.get("id")
-    for tde in n.index.where(
-        "azurerm_mssql_server_transparent_data_encryption", "server_id", server_id, key=_lower
+    for tde in n.index.joined(
+        "azurerm_mssql_server_transparent_data_encryption",
+        "server_id",
+        server,
+        server_id,
+        key=_lower,
     ):
         key = tde.attributes.get("key_vault_key_id") or tde.attributes.get("managed_hsm_key_id")
         if _is_unknown(tde, "key_vault_key_id"):
@@ -737,6 +841,9 @@ def rule_mssql_server(n: Normaliser, d: Draft) -> None:
 def rule_mssql_database(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     server = n.index.azure(attrs.get("server_id"))
+    if server is None:
+        servers = n.index.referenced(d.inst, "server_id")
+        server = servers[0] if servers else None
     if server is not None:
         owner, key_id, reason = _tde_key(n, server)
     else:

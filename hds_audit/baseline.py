@@ -1,0 +1,160 @@
+"""Compare a run with an earlier one: each finding is ``new`` or ``unchanged``; fixed ones listed.
+
+Finding identity, stable across runs: ``(policy id, resource id, source kind)``. The resource id
+is the Terraform address, the ARN or the Azure resource id; the source kind
+(``terraform-plan``, ``terraform-state``, ``aws-api``, ``azure-api``) tells a plan from a state
+of the same address. A finding is ``unchanged`` when the earlier run had the same identity with
+the same status, ``new`` otherwise (a pass that turned into a fail is new). A finding is
+``fixed`` when it was a problem (fail, error, unknown) earlier and now passes, no longer
+applies, or is gone. With a baseline, only ``new`` findings gate (see ``Report.blocking``).
+
+The earlier run is a ``report.json`` (``--baseline FILE``) or a run of the history database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from hds_audit.errors import UsageError
+from hds_audit.model import Finding, Status
+
+#: ``(policy_id, resource_id, source_kind)``.
+Identity = tuple[str, str, str]
+
+NEW = "new"
+UNCHANGED = "unchanged"
+#: Statuses that need someone's attention; a finding leaving them is fixed.
+PROBLEMS = frozenset({Status.FAIL.value, Status.ERROR.value, Status.UNKNOWN.value})
+#: Statuses after which a former problem counts as fixed (``None``: the finding is gone).
+_RESOLVED = frozenset({Status.PASS.value, Status.NOT_APPLICABLE.value, None})
+_STATUSES = frozenset(s.value for s in Status)
+
+
+def identity(finding: Finding) -> Identity:
+    """The identity of a finding across runs."""
+    resource = finding.resource
+    return (finding.policy.id, resource.id, resource.source.kind.value)
+
+
+def fingerprint(key: Identity) -> str:
+    """The identity as one string (SARIF ``partialFingerprints``, CSV, JSON)."""
+    policy_id, resource_id, source_kind = key
+    return f"{policy_id}|{source_kind}|{resource_id}"
+
+
+class Earlier(NamedTuple):
+    """What a comparison keeps of an earlier finding."""
+
+    status: str
+    severity: str
+    category: str
+
+
+class Fixed(NamedTuple):
+    """A problem of the earlier run that is gone or resolved now."""
+
+    policy_id: str
+    resource_id: str
+    source_kind: str
+    severity: str
+    category: str
+    status_before: str
+    status_now: str | None  # None: the finding (its resource or policy) is gone
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """An earlier run, indexed by identity; ``label`` says which run it was."""
+
+    label: str
+    earlier: Mapping[Identity, Earlier]
+
+    def state(self, finding: Finding) -> str:
+        """``new`` or ``unchanged`` (one dict lookup)."""
+        before = self.earlier.get(identity(finding))
+        return UNCHANGED if before is not None and before.status == finding.status else NEW
+
+    def fixed(self, findings: Iterable[Finding]) -> list[Fixed]:
+        """Earlier problems that now pass, no longer apply, or are gone; sorted."""
+        now: dict[Identity, str] = {identity(f): f.status.value for f in findings}
+        out = []
+        for key, before in self.earlier.items():
+            if before.status not in PROBLEMS:
+                continue
+            status_now = now.get(key)
+            if status_now in _RESOLVED:
+                out.append(Fixed(*key, before.severity, before.category, before.status, status_now))
+        out.sort(key=lambda f: (f.policy_id, f.resource_id, f.source_kind))
+        return out
+
+    def counts(self, findings: Iterable[Finding]) -> dict[str, int]:
+        """How many findings are new and unchanged."""
+        new = unchanged = 0
+        for finding in findings:
+            if self.state(finding) == NEW:
+                new += 1
+            else:
+                unchanged += 1
+        return {NEW: new, UNCHANGED: unchanged}
+
+
+def load_baseline(path: str | Path) -> Comparison:
+    """Read a previous ``report.json``; a problem is one line naming the file (exit 2)."""
+    label = str(path)
+    try:
+        with Path(path).open(encoding="utf-8") as stream:
+            data = json.load(stream)
+    except FileNotFoundError:
+        raise UsageError(f"{label}: baseline report not found") from None
+    except OSError as error:
+        raise UsageError(f"{label}: cannot read the baseline report: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{label}: baseline report is not UTF-8 JSON") from None
+    except json.JSONDecodeError as error:
+        raise UsageError(
+            f"{label}:{error.lineno}: baseline report is not valid JSON: {error.msg}"
+        ) from None
+    return comparison_from_report(data, label)
+
+
+def comparison_from_report(data: Any, label: str) -> Comparison:
+    """A comparison from a parsed ``report.json`` (schema 1.x)."""
+    if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
+        raise UsageError(f"{label}: not an hds-audit report.json (no 'findings' list)")
+    version = data.get("schema_version")
+    if not isinstance(version, str) or not version.startswith("1."):
+        raise UsageError(
+            f"{label}: baseline report has schema_version {version!r}; this hds-audit reads 1.x"
+        )
+    # Reports of schema 1.0 carry no source_kind on findings: take it from the resources.
+    kinds: dict[str, str] = {}
+    for resource in data.get("resources") or ():
+        if isinstance(resource, dict) and isinstance(resource.get("source"), dict):
+            kinds.setdefault(str(resource.get("id")), str(resource["source"].get("kind")))
+    earlier: dict[Identity, Earlier] = {}
+    for index, item in enumerate(data["findings"]):
+        try:
+            policy_id, resource_id, status = item["policy_id"], item["resource_id"], item["status"]
+            source_kind = item.get("source_kind") or kinds.get(resource_id, "")
+            severity, category = item["severity"], item["category"]
+        except (TypeError, KeyError) as error:
+            raise UsageError(
+                f"{label}: finding {index} is missing {error} (not an hds-audit report.json)"
+            ) from None
+        if status not in _STATUSES:
+            raise UsageError(f"{label}: finding {index} has an unknown status {status!r}")
+        earlier[(policy_id, resource_id, source_kind)] = Earlier(status, severity, category)
+    return Comparison(label=label, earlier=earlier)
+
+
+def comparison_from_rows(label: str, rows: Iterable[Sequence[str]]) -> Comparison:
+    """A comparison from ``(policy_id, resource_id, source_kind, status, severity, category)``."""
+    earlier = {
+        (row[0], row[1], row[2]): Earlier(row[3], row[4], row[5])
+        for row in rows  # one pass, no per-row work beyond the tuple
+    }
+    return Comparison(label=label, earlier=earlier)
