@@ -165,7 +165,7 @@ class _Compiler:
             raise self.fail(document, "missing 'metadata'")
         for key in _REQUIRED_METADATA:
             if not metadata.get(key):
-                raise self.fail(metadata, f"metadata needs '{key}'")
+                raise self.fail(document, f"metadata needs '{key}'", "metadata")
         category = metadata["category"]
         if category not in CATEGORIES:
             raise self.fail(
@@ -181,7 +181,9 @@ class _Compiler:
             ) from None
         frameworks = metadata.get("frameworks") or {}
         if not isinstance(frameworks, dict) or not frameworks:
-            raise self.fail(metadata, "metadata needs 'frameworks' (at least one reference)")
+            raise self.fail(
+                document, "metadata needs 'frameworks' (at least one reference)", "metadata"
+            )
         texts = {
             field: self.text_map(metadata, field) for field in ("name", "rationale", "remediation")
         }

@@ -71,7 +71,10 @@ class ArmEstate:
                 "id": "/providers/Microsoft.Resources/dataBoundaries/default",
                 "name": "default",
                 "type": "Microsoft.Resources/dataBoundaries",
-                "properties": {"dataBoundary": self.data_boundary, "provisioningState": "Succeeded"},
+                "properties": {
+                    "dataBoundary": self.data_boundary,
+                    "provisioningState": "Succeeded",
+                },
             }
 
     # -- building ------------------------------------------------------------------------------
@@ -92,7 +95,10 @@ class ArmEstate:
             "displayName": name,
             "state": "Enabled",
             "authorizationSource": "RoleBased",
-            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "spendingLimit": "Off"},
+            "subscriptionPolicies": {
+                "locationPlacementId": "Public_2014-09-01",
+                "spendingLimit": "Off",
+            },
         }
         self.collection("/subscriptions").append(entry)
         self.put(f"/subscriptions/{sub}", entry)
@@ -143,7 +149,9 @@ class ArmEstate:
     ) -> dict[str, Any]:
         """A resource in the inventory and in its service's subscription-level listing."""
         namespace, kind = arm_type.split("/", 1)
-        rid = self.generic(sub, rg, arm_type, name, location, **({"sku": body["sku"]} if "sku" in body else {}))
+        rid = self.generic(
+            sub, rg, arm_type, name, location, **({"sku": body["sku"]} if "sku" in body else {})
+        )
         item = {"id": rid, "name": name, "type": arm_type, "location": location, **body}
         self.collection(f"/subscriptions/{sub}/providers/{namespace}/{kind}").append(item)
         return item
@@ -181,7 +189,11 @@ class ArmEstate:
             "Microsoft.Storage/storageAccounts",
             name,
             location,
-            {"kind": "StorageV2", "sku": {"name": sku, "tier": "Standard"}, "properties": properties},
+            {
+                "kind": "StorageV2",
+                "sku": {"name": sku, "tier": "Standard"},
+                "properties": properties,
+            },
         )
         policies = self.collection(f"{item['id']}/objectReplicationPolicies")
         if object_replication_to:
@@ -194,7 +206,9 @@ class ArmEstate:
                         "policyId": "p1",
                         "sourceAccount": item["id"],
                         "destinationAccount": object_replication_to,
-                        "rules": [{"ruleId": "r1", "sourceContainer": "a", "destinationContainer": "b"}],
+                        "rules": [
+                            {"ruleId": "r1", "sourceContainer": "a", "destinationContainer": "b"}
+                        ],
                     },
                 }
             )
@@ -212,7 +226,11 @@ class ArmEstate:
             location,
             {
                 "sku": {"name": "Premium_LRS", "tier": "Premium"},
-                "properties": {"diskSizeGB": 128, "encryption": encryption, "diskState": "Attached"},
+                "properties": {
+                    "diskSizeGB": 128,
+                    "encryption": encryption,
+                    "diskState": "Attached",
+                },
             },
         )
         return str(item["id"])
@@ -259,7 +277,9 @@ class ArmEstate:
         partner: tuple[str, str] | None = None,
         system: bool = False,
     ) -> str:
-        server_id = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}"
+        server_id = (
+            f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Sql/servers/{server}"
+        )
         rid = f"{server_id}/databases/{name}"
         item = {
             "id": rid,
@@ -307,7 +327,13 @@ class ArmEstate:
         return rid
 
     def cosmos(
-        self, sub: str, rg: str, name: str, location: str, regions: list[str], key_uri: str | None = None
+        self,
+        sub: str,
+        rg: str,
+        name: str,
+        location: str,
+        regions: list[str],
+        key_uri: str | None = None,
     ) -> str:
         properties: dict[str, Any] = {
             "databaseAccountOfferType": "Standard",
@@ -315,36 +341,58 @@ class ArmEstate:
                 {"locationName": region, "failoverPriority": i, "isZoneRedundant": False}
                 for i, region in enumerate(regions)
             ],
-            "backupPolicy": {"type": "Continuous", "continuousModeProperties": {"tier": "Continuous7Days"}},
+            "backupPolicy": {
+                "type": "Continuous",
+                "continuousModeProperties": {"tier": "Continuous7Days"},
+            },
         }
         if key_uri:
             properties["keyVaultKeyUri"] = key_uri
         item = self.tracked(
-            sub, rg, "Microsoft.DocumentDB/databaseAccounts", name, location,
+            sub,
+            rg,
+            "Microsoft.DocumentDB/databaseAccounts",
+            name,
+            location,
             {"kind": "GlobalDocumentDB", "properties": properties},
         )
         return str(item["id"])
 
     def key_vault(self, sub: str, rg: str, name: str, location: str) -> str:
         item = self.tracked(
-            sub, rg, "Microsoft.KeyVault/vaults", name, location,
+            sub,
+            rg,
+            "Microsoft.KeyVault/vaults",
+            name,
+            location,
             {"properties": {"tenantId": self.tenant, "sku": {"family": "A", "name": "premium"}}},
         )
         return str(item["id"])
 
     def flexible_server(
-        self, sub: str, rg: str, name: str, location: str, engine: str = "postgresql",
-        geo_backup: bool = False, key_uri: str | None = None,
+        self,
+        sub: str,
+        rg: str,
+        name: str,
+        location: str,
+        engine: str = "postgresql",
+        geo_backup: bool = False,
+        key_uri: str | None = None,
     ) -> str:
         arm_type = (
-            "Microsoft.DBforPostgreSQL/flexibleServers" if engine == "postgresql"
+            "Microsoft.DBforPostgreSQL/flexibleServers"
+            if engine == "postgresql"
             else "Microsoft.DBforMySQL/flexibleServers"
         )
         encryption: dict[str, Any] = {"type": "SystemManaged"}
         if key_uri:
             encryption = {"type": "AzureKeyVault", "primaryKeyURI": key_uri}
         item = self.tracked(
-            sub, rg, arm_type, name, location,
+            sub,
+            rg,
+            arm_type,
+            name,
+            location,
             {
                 "sku": {"name": "Standard_D2ds_v4", "tier": "GeneralPurpose"},
                 "properties": {
@@ -361,7 +409,11 @@ class ArmEstate:
 
     def recovery_vault(self, sub: str, rg: str, name: str, location: str, redundancy: str) -> str:
         item = self.tracked(
-            sub, rg, "Microsoft.RecoveryServices/vaults", name, location,
+            sub,
+            rg,
+            "Microsoft.RecoveryServices/vaults",
+            name,
+            location,
             {
                 "sku": {"name": "RS0", "tier": "Standard"},
                 "properties": {
@@ -377,7 +429,11 @@ class ArmEstate:
 
     def backup_vault(self, sub: str, rg: str, name: str, location: str, redundancy: str) -> str:
         item = self.tracked(
-            sub, rg, "Microsoft.DataProtection/backupVaults", name, location,
+            sub,
+            rg,
+            "Microsoft.DataProtection/backupVaults",
+            name,
+            location,
             {
                 "properties": {
                     "provisioningState": "Succeeded",
@@ -505,27 +561,40 @@ class ArmServer(ThreadingHTTPServer):
             )
         sub = _SUB.match(path)
         if sub and sub.group(1) in estate.forbidden:
-            return 403, arm_error(
-                "AuthorizationFailed",
-                "The client 'hds-audit-test' with object id '00000000-0000-0000-0000-000000000001' "
-                f"does not have authorization to perform action 'read' over scope "
-                f"'/subscriptions/{sub.group(1)}' or the scope is invalid.",
-            ), {}
+            return (
+                403,
+                arm_error(
+                    "AuthorizationFailed",
+                    "The client 'hds-audit-test' with object id "
+                    "'00000000-0000-0000-0000-000000000001' "
+                    f"does not have authorization to perform action 'read' over scope "
+                    f"'/subscriptions/{sub.group(1)}' or the scope is invalid.",
+                ),
+                {},
+            )
         namespace = _NAMESPACE.search(path)
         if sub and namespace and (sub.group(1), namespace.group(1)) in estate.unregistered:
             original = estate.unregistered[(sub.group(1), namespace.group(1))]
-            return 409, arm_error(
-                "MissingSubscriptionRegistration",
-                f"The subscription is not registered to use namespace '{original}'. "
-                "See https://aka.ms/rps-not-found for how to register subscriptions.",
-            ), {}
+            return (
+                409,
+                arm_error(
+                    "MissingSubscriptionRegistration",
+                    f"The subscription is not registered to use namespace '{original}'. "
+                    "See https://aka.ms/rps-not-found for how to register subscriptions.",
+                ),
+                {},
+            )
         fault = estate.faults.get(path)
         if fault is not None:
             status, code = fault
             return status, arm_error(code, f"fault planted on {entry.path}"), {}
         value = estate.routes.get(path)
         if value is None:
-            return 404, arm_error("ResourceNotFound", f"The resource '{entry.path}' was not found."), {}
+            return (
+                404,
+                arm_error("ResourceNotFound", f"The resource '{entry.path}' was not found."),
+                {},
+            )
         if isinstance(value, dict):
             return 200, value, {}
         query = parse_qs(entry.query)
@@ -599,7 +668,9 @@ def serve(
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         server = ArmServer(estate, context, latency=latency, page_size=page_size)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         thread.start()
         try:
             yield server, str(cert)

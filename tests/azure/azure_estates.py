@@ -56,7 +56,7 @@ def bench_estate(subscriptions: int = 3, resources: int = 3000) -> ArmEstate:
     """``resources`` resources over ``subscriptions`` subscriptions: a realistic mix of data
     stores (with their detail calls) and inventory-only resources."""
     e = ArmEstate(data_boundary="EU")
-    per_sub = resources // subscriptions
+    per_sub = resources // subscriptions - 1  # the subscription's resource group counts
     regions = ["francecentral", "westeurope", "northeurope", "germanywestcentral"]
     for s in range(subscriptions):
         sub = f"0b000000-0000-4000-8000-{s:012d}"

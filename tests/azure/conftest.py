@@ -10,10 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from arm_server import ArmServer, StaticCredential, serve  # noqa: E402
-from azure_estates import planted  # noqa: E402
+from arm_server import ArmServer, StaticCredential, serve
+from azure_estates import planted
 
-from hds_audit.collectors.azure import AzureCloud, AzureRuntime  # noqa: E402
+from hds_audit.collectors.azure import AzureCloud, AzureRuntime
 
 
 def loopback_cloud(server: ArmServer) -> AzureCloud:

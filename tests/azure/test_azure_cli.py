@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from arm_server import ArmServer
+from arm_server import TENANT, ArmServer
 from azure_estates import DENIED, PROD
 from click.testing import CliRunner
 from conftest import loopback_cloud
@@ -16,8 +16,15 @@ from hds_audit.collectors.azure import AzureRuntime
 from hds_audit.collectors.azure.table import azure_table
 
 ARM = f"/subscriptions/{PROD}/resourceGroups/health-data/providers"
-TENANT_BOUNDARY = "/tenants/7d2c5a1e-0000-4000-8000-00000000aaaa/providers/Microsoft.Resources/dataBoundaries/default"
-POLICIES = ("HDS_ENC_001", "HDS_KEY_001", "HDS_REP_001", "HDS_RES_001", "HDS_RES_002", "HDS_TEN_001")
+TENANT_BOUNDARY = f"/tenants/{TENANT}/providers/Microsoft.Resources/dataBoundaries/default"
+POLICIES = (
+    "HDS_ENC_001",
+    "HDS_KEY_001",
+    "HDS_REP_001",
+    "HDS_RES_001",
+    "HDS_RES_002",
+    "HDS_TEN_001",
+)
 
 
 def _data_store(enc: str, key: str, rep: str, res: str) -> dict[str, str]:
@@ -32,11 +39,19 @@ EXPECTED: dict[str, dict[str, str]] = {
     f"{ARM}/Microsoft.Storage/storageAccounts/ukdata": _data_store("pass", "pass", "pass", "fail"),
     f"{ARM}/Microsoft.Sql/servers/records-sql": PASSING,
     f"{ARM}/Microsoft.Sql/servers/records-sql/databases/patients": _data_store(
-        "pass", "pass", "fail", "pass"  # geo-replicated to eastus
+        "pass",
+        "pass",
+        "fail",
+        "pass",  # geo-replicated to eastus
     ),
-    f"{ARM}/Microsoft.Compute/disks/vm-os": _data_store("pass", "fail", "pass", "pass"),  # platform key
+    f"{ARM}/Microsoft.Compute/disks/vm-os": _data_store(
+        "pass", "fail", "pass", "pass"
+    ),  # platform key
     f"{ARM}/Microsoft.DocumentDB/databaseAccounts/cosmos-hds": _data_store(
-        "pass", "pass", "fail", "pass"  # a location in switzerlandnorth
+        "pass",
+        "pass",
+        "fail",
+        "pass",  # a location in switzerlandnorth
     ),
     f"{ARM}/Microsoft.KeyVault/vaults/kv-hds": {"HDS_REP_001": "pass", "HDS_RES_001": "pass"},
     f"{ARM}/Microsoft.Compute/virtualMachines/vm": {"HDS_RES_002": "pass"},
@@ -122,14 +137,18 @@ def test_no_credential_one_line_exit_2_before_any_request(
 ) -> None:
     server, ca = arm
     # DefaultAzureCredential restricted to the environment credential, with no environment.
-    for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_USERNAME",
-                 "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE"):
+    for name in (
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_USERNAME",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "AZURE_FEDERATED_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential")
     runtime = AzureRuntime(cloud=loopback_cloud(server), connection_verify=ca)
-    result = CliRunner().invoke(
-        main, ["scan", "--azure", "--output", str(tmp_path)], obj=runtime
-    )
+    result = CliRunner().invoke(main, ["scan", "--azure", "--output", str(tmp_path)], obj=runtime)
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1, result.output

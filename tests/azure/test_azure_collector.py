@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from arm_server import ArmEstate, ArmServer, StaticCredential, serve, unregister
+from arm_server import ArmEstate, ArmServer, StaticCredential, serve
 from azure_estates import KEY, PROD, RG, planted
 from conftest import loopback_cloud
 
@@ -117,7 +117,9 @@ def test_forbidden_subscription_collapses_to_one_error_others_still_audited() ->
 
 def test_detail_failure_makes_that_fact_unknown_with_the_reason() -> None:
     e = planted()
-    server_id = f"/subscriptions/{PROD}/resourceGroups/{RG}/providers/Microsoft.Sql/servers/records-sql"
+    server_id = (
+        f"/subscriptions/{PROD}/resourceGroups/{RG}/providers/Microsoft.Sql/servers/records-sql"
+    )
     e.faults[f"{server_id}/replicationLinks".lower()] = (403, "AuthorizationFailed")
     with serve(e) as (server, ca):
         result = collector(server, ca).collect(GEO)
@@ -137,7 +139,10 @@ def test_normalised_facts_of_the_planted_estate() -> None:
     ]
     assert r["frgrs"].encryption is not None
     assert r["frgrs"].encryption.key_owner is KeyOwner.CUSTOMER
-    assert r["frgrs"].encryption.key_id == "https://kv-hds.vault.azure.net/keys/hds/0123456789abcdef/hds"
+    assert (
+        r["frgrs"].encryption.key_id
+        == "https://kv-hds.vault.azure.net/keys/hds/0123456789abcdef/hds"
+    )
     assert [x.location.region for x in r["weragrs"].replicas or ()] == ["northeurope"]
     assert r["ukdata"].replicas == ()
     assert [(x.kind, x.location.region) for x in r["patients"].replicas or ()] == [
@@ -170,9 +175,18 @@ def test_global_and_empty_locations_are_non_regional_never_a_pass() -> None:
 def test_object_replication_target_is_located_after_collection() -> None:
     e = small_estate()
     target = e.storage(PROD, RG, "copyuk", "uksouth", "Standard_LRS", KEY)
-    e.storage(PROD, RG, "source", "francecentral", "Standard_LRS", KEY, object_replication_to=target)
-    e.storage(PROD, RG, "elsewhere", "francecentral", "Standard_LRS", KEY,
-              object_replication_to="/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/gone")
+    e.storage(
+        PROD, RG, "source", "francecentral", "Standard_LRS", KEY, object_replication_to=target
+    )
+    e.storage(
+        PROD,
+        RG,
+        "elsewhere",
+        "francecentral",
+        "Standard_LRS",
+        KEY,
+        object_replication_to="/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/gone",
+    )
     with serve(e) as (server, ca):
         result = collector(server, ca).collect(GEO)
     r = by_name(result.resources)
@@ -199,7 +213,7 @@ def test_explicit_subscriptions_are_read_with_get_not_list() -> None:
     assert "/subscriptions" not in paths
     assert f"/subscriptions/{PROD}" in paths
     assert not any("a002" in p for p in paths)
-    assert [s.path for s in result.sources][0] == f"azure:{PROD}"
+    assert result.sources[0].path == f"azure:{PROD}"
 
 
 def test_progress_log_lines_and_live_display() -> None:
@@ -207,7 +221,10 @@ def test_progress_log_lines_and_live_display() -> None:
     with serve(planted()) as (server, ca):
         collector(server, ca, progress=LogProgress(log)).collect(GEO)
     lines = log.getvalue().splitlines()
-    assert "azure: hds-prod (0a1b2c3d-0000-4000-8000-00000000a001): storage_accounts: 3 resource(s)" in lines
+    assert (
+        "azure: hds-prod (0a1b2c3d-0000-4000-8000-00000000a001): storage_accounts: 3 resource(s)"
+        in lines
+    )
     assert any("hds-denied" in line and "error(s): access denied" in line for line in lines)
     live = io.StringIO()
     services = 1 + len(azure_table().services)
@@ -224,7 +241,15 @@ def test_every_table_operation_exists_on_the_real_sdk_client(tmp_path: Path) -> 
 
     table = azure_table()
     factory = ClientFactory(StaticCredential(), CLOUDS["public"])
-    calls = [(c.client, c.operation) for c in (table.subscriptions_list, table.subscriptions_get, table.data_boundary, *table.inventory)]
+    calls = [
+        (c.client, c.operation)
+        for c in (
+            table.subscriptions_list,
+            table.subscriptions_get,
+            table.data_boundary,
+            *table.inventory,
+        )
+    ]
     for service in table.services:
         calls.append((service.client, service.operation))
         calls.extend((service.client, d.operation) for d in service.details)

@@ -1,4 +1,4 @@
-"""Azure collector: every subscription the identity can read, read-only, azure-identity + azure-mgmt.
+"""Azure collector: every subscription the identity can read, read-only (azure-identity, mgmt).
 
 The SDK is imported only when a collection runs (the ``azure`` extra); the table, settings
 and permissions work without it.

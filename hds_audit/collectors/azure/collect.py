@@ -94,7 +94,8 @@ def classify(error: BaseException) -> Failure:
             return Failure(
                 "not_registered",
                 f"resource provider {namespace} is not registered in this subscription "
-                "(MissingSubscriptionRegistration; hds-audit is read-only and does not register it)",
+                "(MissingSubscriptionRegistration; hds-audit is read-only and does not "
+                "register it)",
             )
         return Failure("read_only", str(error))
     if isinstance(error, HttpResponseError):
@@ -537,14 +538,14 @@ class _Collection:
                 if item_id in detailed:
                     continue
                 arm_type = str(item.get("type") or "").lower()
-                service = covered.get(arm_type)
+                covering = covered.get(arm_type)
                 why = None
-                if service is not None:
-                    failure = state.failures.get((sub.id, service))
+                if covering is not None:
+                    denied = state.failures.get((sub.id, covering))
                     why = (
-                        f"details not readable: {failure.message}"
-                        if failure
-                        else self.missing_reason(sub, service, item_id)
+                        f"details not readable: {denied.message}"
+                        if denied
+                        else self.missing_reason(sub, covering, item_id)
                     )
                 out.append(generic(ctx, item, why))
         return sorted(out, key=lambda r: r.id.lower()), _collapse(sub, errors)
@@ -621,14 +622,14 @@ def _resolve_targets(resources: list[Resource], geo: GeoTables) -> list[Resource
             out.append(resource)
             continue
         fixed = []
-        missing = []
+        missing: list[str] = []
         for replica in replicas:
             if replica.location.region is None and replica.target:
                 location = where.get(replica.target.lower())
                 if location is not None:
                     replica = replace(replica, location=location)
                 else:
-                    missing.append(replica.target)
+                    missing.append(str(replica.target))
             fixed.append(replica)
         unknowns = dict(resource.unknowns)
         if missing:

@@ -388,11 +388,11 @@ def _sql_database(
             if not match or match.group(1).lower() != own:
                 continue
             lp = props(link)
-            target = "/".join(
+            partner = "/".join(
                 str(v) for v in (lp.get("partnerServer"), lp.get("partnerDatabase")) if v
             )
             d.add_replica(
-                "geo_replica", locate(ctx.geo, lp.get("partnerLocation"))[0], target or None
+                "geo_replica", locate(ctx.geo, lp.get("partnerLocation"))[0], partner or None
             )
     for location, target in grouped.get(d.id.lower(), []):
         d.add_replica("failover_group", location, target)

@@ -152,6 +152,6 @@ def rest_json(model: Any) -> dict[str, Any]:
         result: dict[str, Any] = serialize(keep_readonly=True)
         return result
     if as_dict is not None:
-        result = as_dict()
-        return result
+        mapped: dict[str, Any] = as_dict()
+        return mapped
     raise TypeError(f"cannot read {type(model).__name__} as ARM JSON")

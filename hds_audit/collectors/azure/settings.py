@@ -34,7 +34,8 @@ def parse_azure_section(value: Any, label: str) -> AzureSettings:
     unknown = sorted(set(map(str, value)) - _KEYS)
     if unknown:
         raise UsageError(
-            f"{label}: unknown azure setting {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}"
+            f"{label}: unknown azure setting {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(_KEYS))}"
         )
     enabled = value.get("enabled", True)
     if not isinstance(enabled, bool):

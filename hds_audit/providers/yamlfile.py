@@ -1,0 +1,121 @@
+"""Read a YAML data file keeping the line of every mapping and key, to name it in errors.
+
+The registry, the framework mappings and the attestations are data files a person edits; a
+mistake must fail at load with ``file:line: problem`` (exit 2), before anything is scanned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from hds_audit.errors import UsageError
+
+
+class DataFileError(UsageError):
+    """A registry, framework or attestations file is invalid: names the file and the line."""
+
+    def __init__(self, file: str, line: int | None, problem: str) -> None:
+        where = f"{file}:{line}" if line is not None else file
+        super().__init__(f"{where}: {problem}")
+        self.file = file
+        self.line = line
+        self.problem = problem
+
+
+class Node(dict[str, Any]):
+    """A mapping that remembers the line it and each of its keys started on."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
+    loader.flatten_mapping(node)
+    mapping = Node()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.MarkedYAMLError(
+                problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[str(key)] = key_node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+# Dates stay text (``2026-01-31``): the loaders parse and validate them themselves.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def line_of(node: Any, key: str | None = None) -> int | None:
+    """The line of ``node`` (or of its ``key``), when it came from a YAML mapping."""
+    if isinstance(node, Node):
+        if key is not None and key in node.key_lines:
+            return node.key_lines[key]
+        return node.line
+    return None
+
+
+def load_yaml(text: str, file: str) -> Any:
+    """Parse one YAML document; a syntax error names the file and the line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise DataFileError(file, line, f"invalid YAML: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise DataFileError(file, None, f"invalid YAML: {error}") from None
+
+
+class Checker:
+    """Raise :class:`DataFileError` naming ``file`` and the line of the node at fault."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, node: Any, problem: str, key: str | None = None) -> DataFileError:
+        return DataFileError(self.file, line_of(node, key), problem)
+
+    def mapping(self, node: Any, what: str, parent: Any = None) -> Node:
+        if not isinstance(node, Node):
+            raise self.fail(parent if node is None else node, f"{what} must be a mapping")
+        return node
+
+    def text(self, node: Node, key: str, required: bool = True) -> str:
+        value = node.get(key)
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str | int | float) or isinstance(value, bool) or value == "":
+            raise self.fail(node, f"'{key}' must be non-empty text", key)
+        return str(value)
+
+    def texts(self, node: Node, key: str, required: bool = True) -> dict[str, str]:
+        """Text, or ``{fr: ..., en: ...}``; a plain string counts for every language."""
+        value = node.get(key)
+        if value is None and not required:
+            return {}
+        if isinstance(value, str) and value.strip():
+            return {"fr": value.strip(), "en": value.strip()}
+        if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+            return {str(k): v.strip() for k, v in value.items()}
+        raise self.fail(node, f"'{key}' must be text or a mapping of language to text", key)
+
+    def unknown_keys(self, node: Node, allowed: tuple[str, ...], what: str) -> None:
+        for key in node:
+            if key not in allowed:
+                raise self.fail(
+                    node, f"unknown key {key!r} in {what}; known: {', '.join(allowed)}", str(key)
+                )
