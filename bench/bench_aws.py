@@ -213,7 +213,10 @@ def main() -> None:
     )
     try:
         assert child.stdout is not None
-        moto_url, proxy_url = child.stdout.readline().split()
+        urls = child.stdout.readline().split()
+        if len(urls) != 2:
+            raise SystemExit("bench_aws: the moto server did not start (see above)")
+        moto_url, proxy_url = urls
         started = time.perf_counter()
         _members, planted = plant(moto_url, args.resources)
         print(

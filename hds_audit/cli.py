@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
@@ -28,8 +28,23 @@ def _fail(error: HdsAuditError) -> None:
     sys.exit(error.exit_code)
 
 
-def _write(name: str, report: Report, out: Path, lang: str) -> Path:
+#: File name of each format in the output folder.
+REPORT_FILES = {
+    "json": "report.json",
+    "html": "report.html",
+    "sarif": "report.sarif",
+    "junit": "report.junit.xml",
+    "csv": "report.csv",
+    "markdown": "report.md",
+}
+
+
+def _write(name: str, report: Report, out: Path, lang: str, html_url: str | None = None) -> Path:
     """Write one report format into ``out``."""
+    if name in ("sarif", "junit", "csv", "markdown"):
+        from hds_audit.reports.ci_writers import write_ci_format
+
+        return write_ci_format(name, report, out / REPORT_FILES[name], html_url)
     if name == "json":
         from hds_audit.reports.json_report import write_json
 
@@ -170,6 +185,30 @@ def main() -> None:
     type=click.IntRange(1, 256),
     help="Parallel AWS tasks (account x region x service; default: 16).",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    help="A previous report.json: findings are marked new / unchanged, fixed ones listed, "
+    "and only new findings fail the run.",
+)
+@click.option(
+    "--waivers",
+    "waivers_path",
+    type=click.Path(dir_okay=False),
+    help="Waivers file (accepted risks with a reason, an approver and an expiry date).",
+)
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False),
+    help="History database (default: OUTPUT/history.sqlite, i.e. reports/history.sqlite).",
+)
+@click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
+@click.option(
+    "--report-url",
+    metavar="URL",
+    help="Link to the HTML report in the Markdown summary (e.g. the CI artifact URL).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 def scan(
     paths: tuple[str, ...],
@@ -194,6 +233,11 @@ def scan(
     aws_org_role: str | None = None,
     aws_endpoint_url: str | None = None,
     aws_workers: int | None = None,
+    baseline: str | None = None,
+    waivers_path: str | None = None,
+    history_path: str | None = None,
+    no_history: bool = False,
+    report_url: str | None = None,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
     from hds_audit.collectors.azure.settings import merge_settings
@@ -246,15 +290,28 @@ def scan(
             parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
         )
         out = Path(output or config.output or "reports")
+        ci = _ci_inputs(config, baseline, waivers_path, history_path, no_history, out)
+        options.waivers, options.baseline = ci.waivers, ci.baseline
         report = run_scan(options)
+        if ci.history is not None:
+            from hds_audit.history import drift_for
+
+            report.drift = drift_for(report, ci.history)
+        html_url = report_url or config.report_url
+        if html_url is None and "html" in chosen:
+            html_url = REPORT_FILES["html"]
         with paused_gc():
-            written = [_write(name, report, out, options.lang) for name in chosen]
+            written = [_write(name, report, out, options.lang, html_url) for name in chosen]
+        run_id = ci.history.record(report) if ci.history is not None else None
     except HdsAuditError as error:
         _fail(error)
         return
     for problem in report.errors:
         click.echo(f"hds-audit: error: {problem.source}: {problem.message}", err=True)
+    for line in report.waivers.warnings() if report.waivers is not None else ():
+        click.echo(f"hds-audit: warning: {line}", err=True)
     if not quiet:
+        _print_ci_summary(report, run_id, ci.history)
         _print_summary(report, written)
     sys.exit(report.exit_code)
 
@@ -377,6 +434,127 @@ def permissions_aws() -> None:
     from hds_audit.collectors.aws.table import iam_policy_json
 
     click.echo(iam_policy_json())
+
+
+class _CiInputs(NamedTuple):
+    waivers: Any
+    baseline: Any
+    history: Any
+
+
+def _ci_inputs(
+    config: Any,
+    baseline: str | None,
+    waivers_path: str | None,
+    history_path: str | None,
+    no_history: bool,
+    out: Path,
+) -> _CiInputs:
+    """Waivers, baseline and history, each validated before any scan (exit 2 on a problem)."""
+    from hds_audit.baseline import load_baseline
+    from hds_audit.history import HistoryStore
+    from hds_audit.waivers import load_waivers
+
+    waivers_file = waivers_path or config.waivers
+    baseline_file = baseline or config.baseline
+    history = None
+    if not no_history and config.history is not False:
+        configured = config.history if isinstance(config.history, str) else None
+        history = HistoryStore(history_path or configured or out / "history.sqlite")
+        history.check()
+    return _CiInputs(
+        load_waivers(waivers_file) if waivers_file else None,
+        load_baseline(baseline_file) if baseline_file else None,
+        history,
+    )
+
+
+def _print_ci_summary(report: Report, run_id: int | None, history: Any) -> None:
+    """Baseline, waivers and history lines; expired and stale waivers go to stderr."""
+    if report.waivers is not None:
+        click.echo(
+            f"Waivers: {report.waivers.waived} finding(s) waived; "
+            f"{len(report.waivers.expired)} expired, {len(report.waivers.stale)} stale."
+        )
+    if report.baseline is not None:
+        counts = report.baseline_counts
+        click.echo(
+            f"Baseline {report.baseline.label}: {counts['new']} new, {counts['unchanged']} "
+            f"unchanged, {len(report.fixed)} fixed; only new findings gate."
+        )
+    drift = report.drift
+    if drift is not None and drift.previous is not None:
+        click.echo(
+            f"Since {drift.previous}: {len(drift.new)} new problem(s), {len(drift.fixed)} fixed."
+        )
+    if run_id is not None:
+        click.echo(f"History: run {run_id} recorded in {history.path}")
+
+
+@main.group()
+def history() -> None:
+    """The run history: list the runs, compare two of them."""
+
+
+_HISTORY_OPTION = click.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False),
+    help="History database (default: the 'history' setting, else reports/history.sqlite).",
+)
+_CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Settings file (default: ./hds-audit.yaml when present).",
+)
+
+
+def _history_store(history_path: str | None, config_path: str | None) -> Any:
+    from hds_audit.history import HistoryStore
+
+    config = load_config(config_path)
+    if history_path is None and config.history is False:
+        raise UsageError("history is turned off in the configuration ('history: false')")
+    default = Path(config.output or "reports") / "history.sqlite"
+    configured = config.history if isinstance(config.history, str) else None
+    return HistoryStore(history_path or configured or default)
+
+
+@history.command("list")
+@_HISTORY_OPTION
+@_CONFIG_OPTION
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Runs shown.")
+def history_list(history_path: str | None, config_path: str | None, limit: int) -> None:
+    """List the recorded runs, oldest first: id, date, exit code, counts, sources."""
+    from hds_audit.history.cli_text import runs_table
+
+    try:
+        rows = _history_store(history_path, config_path).runs(limit=limit)
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    for line in runs_table(rows):
+        click.echo(line)
+
+
+@history.command("diff")
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+@_HISTORY_OPTION
+@_CONFIG_OPTION
+def history_diff(run_a: int, run_b: int, history_path: str | None, config_path: str | None) -> None:
+    """What changed from RUN_A to RUN_B: new problems, fixed ones, changed statuses."""
+    from hds_audit.history.cli_text import diff_lines
+
+    try:
+        store = _history_store(history_path, config_path)
+        lines = diff_lines(store, run_a, run_b)
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    for line in lines:
+        click.echo(line)
 
 
 @main.command()

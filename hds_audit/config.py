@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from hds_audit.collectors.azure.settings import AzureSettings
 
 DEFAULT_CONFIG = "hds-audit.yaml"
-FORMATS = ("json", "html")
+FORMATS = ("json", "html", "sarif", "junit", "csv", "markdown")
 LANGS = ("fr", "en")
 SEVERITIES = ("critical", "high", "medium", "low", "info", "none")
 
@@ -34,6 +34,10 @@ class FileConfig:
     policies: list[str] = field(default_factory=list)
     aws: AwsConfig | None = None
     azure: AzureSettings | None = None
+    waivers: str | None = None
+    baseline: str | None = None
+    history: str | bool | None = None  # a path, or False for no history
+    report_url: str | None = None
 
 
 @dataclass(slots=True)
@@ -107,6 +111,10 @@ _KEYS = {
     "policies",
     "aws",
     "azure",
+    "waivers",
+    "baseline",
+    "history",
+    "report_url",
 }
 
 
@@ -128,6 +136,28 @@ def parse_formats(value: str | list[str], where: str) -> list[str]:
             f"{where}: unknown format {', '.join(unknown) or '(none)'}; use {', '.join(FORMATS)}"
         )
     return formats
+
+
+def _ci_settings(data: dict[str, Any], config: FileConfig, base: Path, label: str) -> None:
+    """``waivers``, ``baseline``, ``history`` (a path or false) and ``report_url``."""
+    for key in ("waivers", "baseline"):
+        if key in data:
+            value = data[key]
+            if not isinstance(value, str) or not value:
+                raise UsageError(f"{label}: '{key}' must be a file path")
+            setattr(config, key, str(base / value))
+    if "history" in data:
+        value = data["history"]
+        if value is False:
+            config.history = False
+        elif isinstance(value, str) and value:
+            config.history = str(base / value)
+        else:
+            raise UsageError(f"{label}: 'history' must be a file path, or false for no history")
+    if "report_url" in data:
+        if not isinstance(data["report_url"], str) or not data["report_url"]:
+            raise UsageError(f"{label}: 'report_url' must be a URL")
+        config.report_url = data["report_url"]
 
 
 def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
@@ -192,6 +222,7 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
         if data["lang"] not in LANGS:
             raise UsageError(f"{label}: lang must be one of {', '.join(LANGS)}")
         config.lang = data["lang"]
+    _ci_settings(data, config, base, label)
     if "aws" in data:
         config.aws = _aws_section(data["aws"], label)
     if "azure" in data:

@@ -2,23 +2,55 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from hds_audit import __version__
 from hds_audit._gc import paused_gc
 from hds_audit.collectors.base import Collection, Collector
 from hds_audit.engine import Policy, evaluate, load_policies, unknown_for_errors
 from hds_audit.errors import UsageError
+from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import AllowedArea, GeoTables
+from hds_audit.model import EMPTY_MAPPING, Resource
 from hds_audit.reports.model import Gate, Report, RunInfo
+
+if TYPE_CHECKING:
+    from hds_audit.attestations import AttestationSet
+    from hds_audit.frameworks import Framework
+    from hds_audit.providers.registry import Registry
+    from hds_audit.baseline import Comparison
+    from hds_audit.waivers import WaiverSet
 
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def judged_attribute_roots(policies: Sequence[Policy]) -> frozenset[str]:
+    """The top-level raw attributes some policy reads, plus ``tags``."""
+    return frozenset({"tags"}).union(*(p.attribute_roots for p in policies))
+
+
+def keep_judged_attributes(resources: list[Resource], roots: frozenset[str]) -> list[Resource]:
+    """Drop the raw attributes no policy reads.
+
+    Normalisation has already taken what it needs; the raw attributes of a large state weigh
+    more than the whole model, and no report shows them.
+    """
+    kept: list[Resource] = []
+    for resource in resources:
+        attributes = resource.attributes
+        if attributes and not attributes.keys() <= roots:
+            trimmed = {k: v for k, v in attributes.items() if k in roots}
+            resource = dataclasses.replace(resource, attributes=trimmed or EMPTY_MAPPING)
+        kept.append(resource)
+    return kept
 
 
 @dataclass(slots=True)
@@ -31,6 +63,13 @@ class ScanOptions:
     gate: Gate = field(default_factory=Gate)
     lang: str = "fr"
     config_file: str | None = None
+    waivers: WaiverSet | None = None  # accepted risks, applied after evaluation
+    baseline: Comparison | None = None  # an earlier report: only new findings gate
+    # Certified hosts are judged on this date (--audit-date); None: the run's clock, today.
+    audit_date: date | None = None
+    registry: Registry | None = None  # certified-host registry; None: the built-in one
+    frameworks: Sequence[Framework] | None = None  # None: the built-in mappings
+    attestations: AttestationSet | None = None  # answers to manual requirements
 
 
 def run_scan(
@@ -48,10 +87,24 @@ def run_scan(
     started = clock()
     collection = Collection()
     with paused_gc():
+        roots = judged_attribute_roots(policies)
         for collector in options.collectors:
-            collection.extend(collector.collect(geo))
-        findings = evaluate(policies, collection.resources, options.area)
+            # Collectors that can drop unread raw attributes early do (large states).
+            narrow = getattr(collector, "with_attribute_roots", None)
+            collection.extend((narrow(roots) if narrow else collector).collect(geo))
+        collection.resources = keep_judged_attributes(collection.resources, roots)
+        audit_date = options.audit_date or started.date()
+        findings = evaluate(
+            policies,
+            collection.resources,
+            options.area,
+            registry=options.registry,
+            audit_date=audit_date,
+        )
         findings.extend(unknown_for_errors(policies, collection.errors, geo))
+        waived = None
+        if options.waivers is not None:  # the expiry is judged on the run's own clock
+            findings, waived = options.waivers.apply(findings, started.date())
     run = RunInfo(
         started_at=started,
         finished_at=clock(),
@@ -69,4 +122,13 @@ def run_scan(
         errors=collection.errors,
         policies=[p.meta for p in policies],
         gate=options.gate,
+        baseline=options.baseline,
+        waivers=waived,
+        compliance=build_compliance(
+            findings,
+            audit_date,
+            registry=options.registry,
+            frameworks=options.frameworks,
+            attestations=options.attestations,
+        ),
     )

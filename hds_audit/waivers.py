@@ -101,7 +101,9 @@ class WaiverSet:
     file: str
     waivers: tuple[Waiver, ...]
 
-    def apply(self, findings: Sequence[Finding], today: date) -> tuple[list[Finding], WaiverOutcome]:
+    def apply(
+        self, findings: Sequence[Finding], today: date
+    ) -> tuple[list[Finding], WaiverOutcome]:
         """A copy of ``findings`` with active waivers applied, and what happened.
 
         Per finding: one dict lookup for an exact waiver, one regex per policy with globs.
@@ -152,7 +154,9 @@ class _Matcher:
         self.globs: dict[str, tuple[re.Pattern[str], list[Waiver]]] = {
             policy: (
                 re.compile(
-                    "|".join(f"(?P<w{i}>{glob_regex(w.resource_id).pattern})" for i, w in enumerate(ws)),
+                    "|".join(
+                        f"(?P<w{i}>{glob_regex(w.resource_id).pattern})" for i, w in enumerate(ws)
+                    ),
                     re.DOTALL,
                 ),
                 ws,
@@ -186,7 +190,8 @@ def _value_node(mapping: yaml.Node, key: str) -> yaml.Node | None:
     if isinstance(mapping, yaml.MappingNode):
         for key_node, value_node in mapping.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return value_node
+                found: yaml.Node = value_node
+                return found
     return None
 
 
@@ -212,7 +217,7 @@ def parse_waivers(text: str, label: str) -> WaiverSet:
     """Validate the text of a waivers file (``label`` names it in messages)."""
     try:
         data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from hds_audit.engine.paths import EvaluationContext
 from hds_audit.engine.policies import Policy
 from hds_audit.geo import AllowedArea, GeoTables
 from hds_audit.model import CollectionError, Finding, Kind, Resource, Source, SourceKind, Status
+from hds_audit.providers.facts import HostFacts
+from hds_audit.providers.registry import Registry
 
 
 def evaluate(
-    policies: Sequence[Policy], resources: Iterable[Resource], area: AllowedArea
+    policies: Sequence[Policy],
+    resources: Iterable[Resource],
+    area: AllowedArea,
+    *,
+    registry: Registry | None = None,
+    audit_date: date | None = None,
 ) -> list[Finding]:
-    """Judge every resource with every policy whose scope covers it."""
-    ctx = EvaluationContext(area)
+    """Judge every resource with every policy whose scope covers it.
+
+    ``registry`` (default: the built-in certified-host registry) and ``audit_date`` (default:
+    today, UTC) are what the ``host.*`` paths judge certificates against.
+    """
+    ctx = EvaluationContext(area, HostFacts(registry, audit_date))
     findings: list[Finding] = []
     append = findings.append
     plan = [

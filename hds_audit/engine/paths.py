@@ -15,6 +15,7 @@ from typing import Any
 from hds_audit.geo import AllowedArea, Location
 from hds_audit.geo.area import eea_would_allow
 from hds_audit.model import Evidence, Replica, Resource
+from hds_audit.providers.facts import HOST_PATHS, HostFacts
 
 EEA_NOTE = "would pass under HDS v2 EXI 28 (EEA)"
 
@@ -22,10 +23,12 @@ EEA_NOTE = "would pass under HDS v2 EXI 28 (EEA)"
 class EvaluationContext:
     """What evaluation needs besides the resource: the allowed area, and memo tables."""
 
-    __slots__ = ("_areas", "_interned", "_singles", "area")
+    __slots__ = ("_areas", "_interned", "_singles", "area", "hosts")
 
-    def __init__(self, area: AllowedArea) -> None:
+    def __init__(self, area: AllowedArea, hosts: HostFacts | None = None) -> None:
         self.area = area
+        # host.* paths: the certified-host registry and the audit date (built-in / today).
+        self.hosts = hosts if hosts is not None else HostFacts()
         self._areas: dict[tuple[str, Location, str | None], Evidence] = {}
         self._interned: dict[Evidence, Evidence] = {}
         self._singles: dict[Evidence, tuple[Evidence]] = {}
@@ -194,8 +197,17 @@ _LOCATION_FIELDS = ("country", "in_area", "in_eea", "in_eu", "region")
 _ENCRYPTION_FIELDS = ("at_rest", "key_id", "key_owner")
 
 
+def _host_field(path: str) -> Resolver:
+    def resolve(resource: Resource, ctx: EvaluationContext) -> tuple[Evidence, ...]:
+        return ctx.single(ctx.hosts.evidence(path, resource))
+
+    return resolve
+
+
 def compile_path(path: str) -> Resolver | None:
     """A resolver for ``path``, or ``None`` when the path names nothing in the model."""
+    if path in HOST_PATHS:
+        return _host_field(path)
     if path in _SIMPLE:
         return _model(path, _SIMPLE[path])
     if path in _LOCATION_FIELDS:
@@ -220,4 +232,5 @@ KNOWN_PATHS = (
     + ["replicas"]
     + [f"replicas.*.{f}" for f in _REPLICA_FIELDS]
     + ["attributes.<path>"]
+    + list(HOST_PATHS)
 )

@@ -90,6 +90,7 @@ class Policy:
     meta: PolicyMeta
     scope: Scope
     condition: Condition
+    attribute_roots: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -107,6 +108,7 @@ def _line(node: Any, key: str | None = None) -> int | None:
 class _Compiler:
     def __init__(self, file: str) -> None:
         self.file = file
+        self.roots: set[str] = set()
 
     def fail(self, node: Any, problem: str, key: str | None = None) -> PolicyError:
         return PolicyError(self.file, _line(node, key), problem)
@@ -131,6 +133,8 @@ class _Compiler:
         if not isinstance(attribute, str):
             raise self.fail(node, "a condition needs 'attribute' (or 'and' / 'or' / 'not')")
         resolver = compile_path(attribute)
+        if attribute.startswith("attributes."):
+            self.roots.add(attribute.split(".", 2)[1])
         if resolver is None:
             raise self.fail(
                 node,
@@ -206,11 +210,10 @@ class _Compiler:
             file=self.file,
             translations=translations,
         )
-        return Policy(
-            meta=meta,
-            scope=self.scope(document.get("scope") or {}),
-            condition=self.condition(definition),
-        )
+        self.roots = set()
+        scope = self.scope(document.get("scope") or {})
+        condition = self.condition(definition)
+        return Policy(meta, scope, condition, attribute_roots=frozenset(self.roots))
 
     def scope(self, node: Any) -> Scope:
         if not isinstance(node, dict):

@@ -598,7 +598,15 @@ def _context(report: Report, lang: str) -> dict[str, Any]:
         "categories": _categories(report, texts, places),
         "catalogue": _catalogue(report.policies, texts),
         "generated": texts.when(run.finished_at),
+        "drift": _drift_context(report, texts.when),
     }
+
+
+def _drift_context(report: Report, when: Callable[[datetime], str]) -> dict[str, Any] | None:
+    """Trend, baseline and waivers (``_trend.html.j2``), prepared by :mod:`hds_audit.history`."""
+    from hds_audit.history.trend import html_context
+
+    return html_context(report, when)
 
 
 @functools.cache

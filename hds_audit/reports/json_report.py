@@ -7,7 +7,7 @@ exists twice in memory; written atomically.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import resources as package_files
 from pathlib import Path
 from typing import IO, Any
@@ -96,10 +96,10 @@ def _evidence_list(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
     return [{"path": e.path, "value": e.value, "note": e.note} for e in evidence]
 
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
-    """One finding as the contract shows it."""
+def finding_dict(finding: Finding, baseline: str | None = None) -> dict[str, Any]:
+    """One finding as the contract shows it (``baseline``: new / unchanged, with --baseline)."""
     resource = finding.resource
-    return {
+    data = {
         "policy_id": finding.policy.id,
         "category": finding.policy.category,
         "severity": finding.policy.severity,
@@ -108,10 +108,14 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "resource_type": resource.type,
         "region": resource.location.region,
         "source_file": resource.source.file,
+        "source_kind": resource.source.kind,
         "message": finding_message(finding),
         "reason": finding.reason,
         "evidence": _evidence_list(finding.evidence),
     }
+    if baseline is not None:
+        data["baseline"] = baseline
+    return data
 
 
 class _FindingLines:
@@ -123,7 +127,8 @@ class _FindingLines:
     same as ``json.dumps(finding_dict(finding))``, several times faster.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, state: Callable[[Finding], str] | None = None) -> None:
+        self._state = state  # the baseline state of a finding, with --baseline
         self._policy: dict[str, str] = {}
         self._tails: dict[tuple[Any, ...], str] = {}
         self._resource: Resource | None = None
@@ -144,14 +149,18 @@ class _FindingLines:
                 f'"resource_id": {_ENCODE(resource.id)}, "resource_type": {_ENCODE(resource.type)}, '
                 f'"region": {_ENCODE(resource.location.region)}, '
                 f'"source_file": {_ENCODE(resource.source.file)}, '
+                f'"source_kind": {_ENCODE(resource.source.kind)}, '
             )
         key = (meta.id, finding.status, finding.evidence, finding.reason)
         try:
             tail = self._tails.get(key)
         except TypeError:  # unhashable evidence value: encode without the cache
-            return head + self._resource_part + self._tail(finding)
-        if tail is None:
-            tail = self._tails[key] = self._tail(finding)
+            tail = self._tail(finding)
+        else:
+            if tail is None:
+                tail = self._tails[key] = self._tail(finding)
+        if self._state is not None:
+            tail = f'{tail[:-1]}, "baseline": "{self._state(finding)}"}}'
         return head + self._resource_part + tail
 
     @staticmethod
@@ -236,6 +245,15 @@ def _write_array(
     _write_lines(stream, key, (_ENCODE(item) for item in items), last)
 
 
+def write_drift_sections(stream: IO[str], report: Report) -> None:
+    """``baseline``, ``fixed`` and ``waivers`` (schema 1.1; see :mod:`hds_audit.baseline`)."""
+    from hds_audit.reports.drift_json import baseline_dict, fixed_dict, waivers_dict
+
+    stream.write(f'"baseline": {_ENCODE(baseline_dict(report))},\n')
+    _write_array(stream, "fixed", (fixed_dict(f) for f in report.fixed))
+    stream.write(f'"waivers": {_ENCODE(waivers_dict(report))},\n')
+
+
 def write_json(report: Report, path: Path) -> Path:
     """Write ``report.json`` to ``path`` atomically; return the path."""
     with atomic_writer(path) as stream:
@@ -245,8 +263,9 @@ def write_json(report: Report, path: Path) -> Path:
         stream.write(f'"summary": {_ENCODE(report.summary())},\n')
         _write_array(stream, "policies", (policy_dict(p) for p in report.policies))
         _write_array(stream, "errors", (error_dict(e) for e in report.errors))
+        write_drift_sections(stream, report)
         _write_array(stream, "resources", (resource_dict(r) for r in report.resources))
-        lines = _FindingLines()
+        lines = _FindingLines(report.baseline.state if report.baseline is not None else None)
         _write_lines(stream, "findings", map(lines.encode, report.findings), last=True)
         stream.write("}\n")
     return path

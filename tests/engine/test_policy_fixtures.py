@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,6 +19,7 @@ import yaml
 from hds_audit.collectors.terraform import collect_terraform
 from hds_audit.engine import Policy, builtin_policies, evaluate
 from hds_audit.geo import AllowedArea, GeoTables
+from hds_audit.providers.registry import load_registry
 from hds_audit.testing import Spec, plan_document, state_document
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policies"
@@ -26,6 +29,18 @@ _NAME = re.compile(r"\.(pass|fail|unknown|na)_[\w-]+(\[[^\]]*\])?$")
 
 def _fixture_findings(policy: Policy, tmp_path: Path, geo: GeoTables) -> dict[str, str]:
     data = yaml.safe_load((FIXTURES / f"{policy.id}.yaml").read_text(encoding="utf-8"))
+    if "cases" in data:  # certified-provider policies: a registry and an audit date per case
+        verdicts: dict[str, str] = {}
+        for number, case in enumerate(data["cases"]):
+            verdicts.update(_case_findings(policy, case, tmp_path / str(number), geo))
+        return verdicts
+    return _case_findings(policy, data, tmp_path, geo)
+
+
+def _case_findings(
+    policy: Policy, data: dict[str, Any], tmp_path: Path, geo: GeoTables
+) -> dict[str, str]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     specs = [Spec.from_mapping(item) for item in data["resources"]]
     if data.get("format") == "plan":
         document = plan_document(specs, data.get("provider_regions"))
@@ -35,7 +50,15 @@ def _fixture_findings(policy: Policy, tmp_path: Path, geo: GeoTables) -> dict[st
     path.write_text(json.dumps(document), encoding="utf-8")
     collection = collect_terraform([str(path)], geo)
     assert collection.errors == []
-    findings = evaluate([policy], collection.resources, AllowedArea.parse("eu"))
+    registry = load_registry(FIXTURES.parent / data["registry"]) if "registry" in data else None
+    audit_date = date.fromisoformat(str(data["audit_date"])) if "audit_date" in data else None
+    findings = evaluate(
+        [policy],
+        collection.resources,
+        AllowedArea.parse("eu"),
+        registry=registry,
+        audit_date=audit_date,
+    )
     return {f.resource.id: f.status.value for f in findings}
 
 

@@ -134,3 +134,16 @@ def test_show_json_state_values(tmp_path: Path, geo: GeoTables) -> None:
     db = resources["module.db.aws_db_instance.main"]
     assert db.region == "eu-west-3"  # type: ignore[attr-defined]
     assert db.attributes["password"] == "[REDACTED]"  # type: ignore[attr-defined]
+
+
+def test_provider_alias_is_kept_per_resource(tmp_path: Path, geo: GeoTables) -> None:
+    """Two aliases whose resources lack a region attribute each get their own region."""
+    specs = [
+        Spec("aws_s3_bucket", "us", {"bucket": "us", "region": "us-east-1"}, alias="us"),
+        Spec("aws_s3_bucket_versioning", "us", {"bucket": "us"}, alias="us"),
+        Spec("aws_s3_bucket", "fr", {"bucket": "fr", "region": "eu-west-3"}),
+        Spec("aws_s3_bucket_versioning", "fr", {"bucket": "fr"}),
+    ]
+    resources = _collect(tmp_path, geo, state_document(specs))
+    assert resources["aws_s3_bucket_versioning.us"].region == "us-east-1"  # type: ignore[attr-defined]
+    assert resources["aws_s3_bucket_versioning.fr"].region == "eu-west-3"  # type: ignore[attr-defined]

@@ -56,13 +56,13 @@ def build_collector(
     cloud = runtime.cloud or cloud_named(settings.cloud)
     services = 1 + len(azure_table().services)
     progress: Progress
+    extra: dict[str, Any] = {"clock": runtime.clock} if runtime.clock is not None else {}
     if quiet:
         progress = NoProgress()
     elif sys.stderr.isatty():
-        progress = LiveProgress(sys.stderr, services)
+        progress = LiveProgress(sys.stderr, services, **extra)
     else:
         progress = LogProgress(sys.stderr)
-    extra: dict[str, Any] = {"clock": runtime.clock} if runtime.clock is not None else {}
     collector = AzureCollector(
         cloud=cloud,
         subscriptions=settings.subscriptions,

@@ -153,6 +153,10 @@ class CollectStats:
 class AzureCollector:
     """Every readable (or every listed) subscription of one cloud, as a Collector.
 
+    Parallelism is bounded three ways: ``max_workers`` calls in all, ``per_subscription``
+    (default: ``max_workers``) and ``per_service`` within one subscription (ARM throttles
+    per subscription and resource provider).
+
     ``credential`` defaults to ``DefaultAzureCredential`` for the cloud; ``cloud`` may be a
     built-in one (``CLOUDS``) or any endpoint set (the loopback ARM server in tests);
     ``connection_verify`` is the transport's TLS verification (a CA bundle path in tests).
@@ -163,6 +167,7 @@ class AzureCollector:
     credential: TokenCredential | None = None
     max_workers: int = 16
     per_subscription: int | None = None
+    per_service: int | None = 8
     connection_verify: bool | str = True
     clock: Callable[[], float] = time.monotonic
     progress: Progress = field(default_factory=NoProgress)
@@ -442,6 +447,7 @@ class _Collection:
             self.tasks(),
             self.owner.max_workers,
             self.owner.per_subscription,
+            self.owner.per_service,
             on_group_done=self.group_done,
             on_crash=self.crashed,
         )

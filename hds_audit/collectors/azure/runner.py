@@ -1,4 +1,5 @@
-"""A bounded task runner: total workers and in-flight tasks per key (subscription) are capped.
+"""A bounded task runner: total workers, in-flight tasks per key (subscription) and per group
+(subscription and service) are capped.
 
 Tasks return their follow-up tasks instead of waiting on them, so a detail call never
 blocks a worker while it waits for another: no pool starvation, whatever the bounds.
@@ -27,6 +28,7 @@ def run_tasks(
     tasks: Iterable[Task],
     max_workers: int,
     per_key: int | None = None,
+    per_group: int | None = None,
     on_group_done: Callable[[Group], None] | None = None,
     on_crash: Callable[[Task, BaseException], None] | None = None,
 ) -> None:
@@ -37,12 +39,14 @@ def run_tasks(
     """
     max_workers = max(1, max_workers)
     per_key = max(1, per_key or max_workers)
-    queues: dict[str, deque[Task]] = {}
+    per_group = max(1, per_group or max_workers)
+    queues: dict[Group, deque[Task]] = {}  # one per group: round-robin over services
     pending: Counter[Group] = Counter()
     running: Counter[str] = Counter()
+    running_groups: Counter[Group] = Counter()
 
     def enqueue(task: Task) -> None:
-        queues.setdefault(task.key, deque()).append(task)
+        queues.setdefault(task.group, deque()).append(task)
         pending[task.group] += 1
 
     for task in tasks:
@@ -53,10 +57,16 @@ def run_tasks(
             progressed = True
             while progressed and len(in_flight) < max_workers:
                 progressed = False
-                for key, queue in queues.items():
-                    if queue and running[key] < per_key and len(in_flight) < max_workers:
+                for group, queue in queues.items():
+                    if (
+                        queue
+                        and len(in_flight) < max_workers
+                        and running_groups[group] < per_group
+                        and running[queue[0].key] < per_key
+                    ):
                         task = queue.popleft()
-                        running[key] += 1
+                        running[task.key] += 1
+                        running_groups[group] += 1
                         in_flight[pool.submit(task.run)] = task
                         progressed = True
             if not in_flight:
@@ -65,6 +75,7 @@ def run_tasks(
             for future in done:
                 task = in_flight.pop(future)
                 running[task.key] -= 1
+                running_groups[task.group] -= 1
                 error = future.exception()
                 if error is not None:
                     if on_crash is None:

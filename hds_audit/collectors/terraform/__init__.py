@@ -6,6 +6,7 @@ It reads and normalises; it never judges. Each unusable input becomes a
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -61,7 +62,9 @@ def _state_files(directory: Path) -> Iterator[Path]:
             yield entry
 
 
-def collect_file(path: Path, label: str, geo: GeoTables) -> Collection:
+def collect_file(
+    path: Path, label: str, geo: GeoTables, keep_attributes: frozenset[str] | None = None
+) -> Collection:
     """Read, parse and normalise one state or plan file."""
     result = Collection()
     try:
@@ -72,12 +75,14 @@ def collect_file(path: Path, label: str, geo: GeoTables) -> Collection:
         result.errors.append(CollectionError(source=label, scope=label, message=error.problem))
         result.sources.append(CollectedSource(path=label, kind="unreadable", resources=0))
         return result
-    return _normalised(parsed, label, geo)
+    return _normalised(parsed, label, geo, keep_attributes)
 
 
-def _normalised(parsed: ParsedDocument, label: str, geo: GeoTables) -> Collection:
+def _normalised(
+    parsed: ParsedDocument, label: str, geo: GeoTables, keep: frozenset[str] | None = None
+) -> Collection:
     source = Source(kind=parsed.kind, file=label)
-    resources = Normaliser(geo, source, parsed.instances).resources()
+    resources = Normaliser(geo, source, parsed.instances, keep).resources()
     return Collection(
         resources=resources,
         sources=[
@@ -92,7 +97,13 @@ def _normalised(parsed: ParsedDocument, label: str, geo: GeoTables) -> Collectio
     )
 
 
-def pull_state(directory: Path, label: str, cli: TerraformCli, geo: GeoTables) -> Collection:
+def pull_state(
+    directory: Path,
+    label: str,
+    cli: TerraformCli,
+    geo: GeoTables,
+    keep_attributes: frozenset[str] | None = None,
+) -> Collection:
     """Run ``terraform state pull`` in a working directory (python-terraform) and read it."""
     if not cli.available():
         error = CollectionError(
@@ -117,7 +128,7 @@ def pull_state(directory: Path, label: str, cli: TerraformCli, geo: GeoTables) -
     with tempfile.TemporaryDirectory(prefix="hds-audit-state-") as tmp:
         pulled = Path(tmp) / "pulled.tfstate"
         pulled.write_text(out, encoding="utf-8")
-        result = collect_file(pulled, label, geo)
+        result = collect_file(pulled, label, geo, keep_attributes)
     for collected in result.sources:
         collected.notes.append("read with terraform state pull")
     return result
@@ -127,7 +138,12 @@ RemoteReader = Callable[[str], bytes]
 """Reads a remote state (``s3://bucket/key``); raises :class:`InputError` when it cannot."""
 
 
-def collect_remote(url: str, geo: GeoTables, remote: RemoteReader | None) -> Collection:
+def collect_remote(
+    url: str,
+    geo: GeoTables,
+    remote: RemoteReader | None,
+    keep_attributes: frozenset[str] | None = None,
+) -> Collection:
     """A state stored in a remote backend (``s3://bucket/key``), read through ``remote``."""
     try:
         if remote is None:
@@ -139,7 +155,7 @@ def collect_remote(url: str, geo: GeoTables, remote: RemoteReader | None) -> Col
     with tempfile.TemporaryDirectory(prefix="hds-audit-state-") as tmp:
         fetched = Path(tmp) / "remote.tfstate"
         fetched.write_bytes(data)
-        return collect_file(fetched, url, geo)
+        return collect_file(fetched, url, geo, keep_attributes)
 
 
 def collect_terraform(
@@ -147,19 +163,23 @@ def collect_terraform(
     geo: GeoTables,
     cli: TerraformCli | None = None,
     remote: RemoteReader | None = None,
+    keep_attributes: frozenset[str] | None = None,
 ) -> Collection:
-    """Collect every input; one bad input never stops the others."""
+    """Collect every input; one bad input never stops the others.
+
+    ``keep_attributes`` names the raw attributes resources keep (``None``: all of them).
+    """
     cli = cli or TerraformCli()
     result = Collection()
     paths = list(paths)
     for url in (p for p in paths if p.startswith("s3://")):
-        result.extend(collect_remote(url, geo, remote))
+        result.extend(collect_remote(url, geo, remote, keep_attributes))
     local = [p for p in paths if not p.startswith("s3://")]
     for label, path, is_working_dir in expand_inputs(local):
         if is_working_dir:
-            result.extend(pull_state(path, label, cli, geo))
+            result.extend(pull_state(path, label, cli, geo, keep_attributes))
         else:
-            result.extend(collect_file(path, label, geo))
+            result.extend(collect_file(path, label, geo, keep_attributes))
     return result
 
 
@@ -171,6 +191,11 @@ class TerraformCollector:
     cli: TerraformCli = TerraformCli()
     name: str = "terraform"
     remote: RemoteReader | None = None
+    keep_attributes: frozenset[str] | None = None
 
     def collect(self, geo: GeoTables) -> Collection:
-        return collect_terraform(self.paths, geo, self.cli, self.remote)
+        return collect_terraform(self.paths, geo, self.cli, self.remote, self.keep_attributes)
+
+    def with_attribute_roots(self, roots: frozenset[str]) -> TerraformCollector:
+        """The same collector, keeping only the raw attributes policies read."""
+        return dataclasses.replace(self, keep_attributes=roots)

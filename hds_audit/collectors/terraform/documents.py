@@ -100,19 +100,27 @@ def _type_provider(rtype: str) -> str:
 # raw state v4, streamed
 
 
+def _shared(value: Any) -> Any:
+    """Share short strings (regions, flags, engine names) across the many resources."""
+    return intern(value) if type(value) is str and len(value) <= 32 else value
+
+
 def _state_v4_instance(resource: Mapping[str, Any], out: list[TfInstance]) -> None:
-    mode = resource.get("mode", "managed")
-    rtype = str(resource.get("type", ""))
+    mode = intern(str(resource.get("mode", "managed")))
+    rtype = intern(str(resource.get("type", "")))
     name = str(resource.get("name", ""))
-    module = str(resource.get("module") or "")
-    short, key = _provider_from_state(str(resource.get("provider") or _type_provider(rtype)))
+    module = intern(str(resource.get("module") or ""))
+    short, provider_key = _provider_from_state(
+        str(resource.get("provider") or _type_provider(rtype))
+    )
+    short, provider_key = intern(short), intern(provider_key)
     for instance in resource.get("instances") or ():
         attributes = instance.get("attributes")
         if attributes is None:
             attributes = _flat_to_nested(instance.get("attributes_flat") or {})
         elif isinstance(attributes, dict):
-            # The decoder makes new key strings for every resource; share them.
-            attributes = {intern(key): value for key, value in attributes.items()}
+            # The decoder makes new strings for every resource: share keys and short values.
+            attributes = {intern(k): _shared(v) for k, v in attributes.items()}
         out.append(
             TfInstance(
                 address=_address(module, mode, rtype, name, instance.get("index_key")),
@@ -121,7 +129,7 @@ def _state_v4_instance(resource: Mapping[str, Any], out: list[TfInstance]) -> No
                 name=name,
                 module=module,
                 provider=short,
-                provider_key=key,
+                provider_key=provider_key,
                 attributes=redact(
                     attributes, rtype, sensitive_paths=instance.get("sensitive_attributes")
                 ),

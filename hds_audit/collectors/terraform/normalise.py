@@ -347,11 +347,22 @@ class Draft:
 class Normaliser:
     """Normalise the instances of one document into resources."""
 
-    def __init__(self, geo: GeoTables, source: Source, instances: list[TfInstance]) -> None:
+    def __init__(
+        self,
+        geo: GeoTables,
+        source: Source,
+        instances: list[TfInstance],
+        keep_attributes: frozenset[str] | None = None,
+    ) -> None:
         self.geo = geo
         self.source = source
+        self.keep_attributes = keep_attributes
         self.types = type_table()
         self.index = TerraformIndex.build(instances)
+
+    def _kept(self, attributes: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The raw attributes the resource keeps: all, or only those policies read."""
+        return attributes if self.keep_attributes is None else _trim(attributes, self.keep_attributes)
 
     def resources(self) -> list[Resource]:
         out: list[Resource] = []
@@ -499,10 +510,16 @@ class Normaliser:
             encryption=draft.encryption,
             replicas=tuple(draft.replicas) if draft.replicas is not None else None,
             name=_display_name(inst),
-            attributes=inst.attributes,
+            attributes=self._kept(inst.attributes),
             unknowns=draft.unknowns or EMPTY_MAPPING,
             holds_data=draft.spec.holds_data if kind is None else None,
         )
+
+
+def _trim(attributes: Mapping[str, Any], keep: frozenset[str]) -> Mapping[str, Any]:
+    if attributes.keys() <= keep:
+        return attributes
+    return {k: v for k, v in attributes.items() if k in keep} or EMPTY_MAPPING
 
 
 def _display_name(inst: TfInstance) -> str | None:

@@ -1,0 +1,163 @@
+"""Requirement verdicts: findings of each requirement's policies, plus its attestation.
+
+* automated: any fail/error -> non_compliant; else any unknown -> unknown; else any pass ->
+  compliant; no finding at all -> not_evaluated.
+* partial: as automated for the policies; when they raise nothing, the attestation decides
+  (valid -> compliant, missing or expired -> attestation_owed).
+* manual: valid attestation -> compliant, else attestation_owed.
+
+Information-severity findings are shown with their requirement but never decide it (EXI 30
+asks for a disclosure, not for the absence of exposure). Unknown is never compliant.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from hds_audit.attestations import Attestation, AttestationSet
+from hds_audit.frameworks import Framework, Requirement
+from hds_audit.model import Finding, Severity, Status
+from hds_audit.providers.registry import Registry
+
+VERDICTS: Final = ("non_compliant", "unknown", "attestation_owed", "compliant", "not_evaluated")
+_FAILING: Final = frozenset({Status.FAIL, Status.ERROR})
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTally:
+    policy_id: str
+    counts: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementResult:
+    requirement: Requirement
+    verdict: str
+    policies: tuple[PolicyTally, ...]
+    attestation: Attestation | None
+    attestation_state: str | None  # valid | expired | future | missing | None (automated)
+
+    @property
+    def owed(self) -> bool:
+        return self.attestation_state in ("missing", "expired", "future")
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkResult:
+    framework: Framework
+    requirements: tuple[RequirementResult, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        tally = Counter(r.verdict for r in self.requirements)
+        return {v: tally.get(v, 0) for v in VERDICTS}
+
+
+def _policy_state(tallies: Iterable[PolicyTally], decisive: Mapping[str, bool]) -> str:
+    failing = unknown = passing = False
+    for tally in tallies:
+        if not decisive.get(tally.policy_id, True):
+            continue
+        counts = tally.counts
+        failing |= bool(counts.get("fail") or counts.get("error"))
+        unknown |= bool(counts.get("unknown"))
+        passing |= bool(counts.get("pass"))
+    if failing:
+        return "non_compliant"
+    if unknown:
+        return "unknown"
+    return "compliant" if passing else "not_evaluated"
+
+
+def _attestation_state(attestation: Attestation | None, audit_date: date) -> str:
+    if attestation is None:
+        return "missing"
+    if attestation.future(audit_date):
+        return "future"
+    return "expired" if attestation.expired(audit_date) else "valid"
+
+
+def evaluate_frameworks(
+    frameworks: Sequence[Framework],
+    findings: Iterable[Finding],
+    attestations: AttestationSet,
+    audit_date: date,
+) -> list[FrameworkResult]:
+    """One result per framework, requirement by requirement, in file order."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    decisive: dict[str, bool] = {}
+    for finding in findings:
+        meta = finding.policy
+        counts[meta.id][finding.status.value] += 1
+        decisive[meta.id] = meta.severity is not Severity.INFO
+    answered = attestations.by_requirement()
+    results = []
+    for framework in frameworks:
+        rows = []
+        for requirement in framework.requirements:
+            tallies = tuple(
+                PolicyTally(p, dict(counts.get(p, Counter()))) for p in requirement.policies
+            )
+            state = _policy_state(tallies, decisive)
+            attestation = answered.get(requirement.ref)
+            attest_state = (
+                _attestation_state(attestation, audit_date)
+                if requirement.needs_attestation
+                else None
+            )
+            if requirement.mode == "automated":
+                verdict = state
+            elif requirement.mode == "partial" and state in ("non_compliant", "unknown"):
+                verdict = state
+            else:
+                verdict = "compliant" if attest_state == "valid" else "attestation_owed"
+            rows.append(RequirementResult(requirement, verdict, tallies, attestation, attest_state))
+        results.append(FrameworkResult(framework, tuple(rows)))
+    return results
+
+
+def owed(results: Iterable[FrameworkResult]) -> list[RequirementResult]:
+    """Requirements whose attestation is missing, expired or dated after the audit."""
+    return [r for result in results for r in result.requirements if r.owed]
+
+
+@dataclass(frozen=True, slots=True)
+class Compliance:
+    """What the sovereignty report shows beyond findings: the audit date, the host registry,
+    the framework verdicts and the attestations."""
+
+    audit_date: date
+    registry: Registry
+    frameworks: tuple[FrameworkResult, ...]
+    attestations: AttestationSet
+
+    @property
+    def owed(self) -> list[RequirementResult]:
+        return owed(self.frameworks)
+
+
+def build_compliance(
+    findings: Iterable[Finding],
+    audit_date: date,
+    *,
+    registry: Registry | None = None,
+    frameworks: Sequence[Framework] | None = None,
+    attestations: AttestationSet | None = None,
+) -> Compliance:
+    """Framework verdicts for a run (built-in registry and frameworks unless given)."""
+    from hds_audit.attestations import EMPTY
+    from hds_audit.frameworks import builtin_frameworks
+    from hds_audit.providers.registry import builtin_registry
+
+    chosen = tuple(frameworks) if frameworks is not None else builtin_frameworks()
+    answers = attestations if attestations is not None else EMPTY
+    return Compliance(
+        audit_date=audit_date,
+        registry=registry if registry is not None else builtin_registry(),
+        frameworks=tuple(evaluate_frameworks(chosen, findings, answers, audit_date)),
+        attestations=answers,
+    )

@@ -1,0 +1,182 @@
+"""Per-run facts about the host of a resource, for the ``host.*`` policy paths.
+
+A policy judges a resource's host through these paths, resolved from the registry and the
+audit date. Evidence is memoised per (path, provider, region, kind): an estate of 100,000
+resources has a handful of distinct combinations, so each finding costs one dict lookup.
+Unknown stays unknown: a fact the registry does not know gives ``unknown`` evidence whose
+note names the source that was checked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Final
+
+from hds_audit.model import Evidence, Kind, Resource
+from hds_audit.providers.registry import Host, Registry, builtin_registry
+
+#: Days before expiry from which a certificate is reported as expiring (a warning).
+EXPIRY_WARNING_DAYS: Final = 90
+
+HOST_PATHS: Final[tuple[str, ...]] = (
+    "host.name",
+    "host.certificate_status",
+    "host.covers_storage",
+    "host.in_scope",
+    "host.days_to_expiry",
+    "host.secnumcloud",
+    "host.extra_eu_law",
+)
+#: ``host.certificate_status`` values. valid and expiring pass; the others fail.
+CERTIFICATE_VERDICTS: Final = ("valid", "expiring", "expired", "not_yet_valid", "missing")
+# Activities (R.1111-9 CSP) a certificate needs for data at rest: 2 (hardware infrastructure,
+# where the data is stored; activity 1, the physical site, may sit with a certified
+# sub-processor) and, for backups, 6 (backup).
+_STORAGE_ACTIVITIES: Final = frozenset({2})
+_BACKUP_ACTIVITIES: Final = frozenset({2, 6})
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+class HostFacts:
+    """Resolves ``host.*`` paths for one run (one registry, one audit date)."""
+
+    __slots__ = ("_audit_date", "_memo", "_registry")
+
+    def __init__(self, registry: Registry | None = None, audit_date: date | None = None) -> None:
+        self._registry = registry
+        self._audit_date = audit_date
+        self._memo: dict[tuple[str, str, str | None, Kind], Evidence] = {}
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = builtin_registry()
+        return self._registry
+
+    @property
+    def audit_date(self) -> date:
+        if self._audit_date is None:
+            self._audit_date = today_utc()
+        return self._audit_date
+
+    def evidence(self, path: str, resource: Resource) -> Evidence:
+        key = (path, resource.provider, resource.location.region, resource.kind)
+        found = self._memo.get(key)
+        if found is None:
+            host = self.registry.by_provider.get(resource.provider)
+            found = self._memo[key] = self._resolve(path, host, resource)
+        return found
+
+    # ------------------------------------------------------------------ resolution
+
+    def _unknown(self, path: str, host: Host, fact: str, what: str) -> Evidence:
+        detail = host.fact(fact)
+        note = f"{host.name}: {what} unknown (source {detail.source} checked"
+        note += f": {detail.note})" if detail.note else ")"
+        return Evidence(path, None, note, unknown=True)
+
+    def _no_host(self, path: str, resource: Resource) -> Evidence:
+        note = (
+            f"no HDS-certified host recorded for provider {resource.provider!r} "
+            f"in the registry ({self.registry.version})"
+        )
+        if path == "host.certificate_status":
+            return Evidence(path, "missing", note)
+        return Evidence(path, None, note, unknown=True)
+
+    def _resolve(self, path: str, host: Host | None, resource: Resource) -> Evidence:
+        if host is None:
+            return self._no_host(path, resource)
+        if path == "host.name":
+            return Evidence(path, host.name)
+        if path == "host.certificate_status":
+            return self._status(path, host)
+        if path == "host.days_to_expiry":
+            expires = host.expires()
+            if expires is None:
+                return self._unknown(path, host, "expires", "certificate expiry date")
+            days = (expires - self.audit_date).days
+            return Evidence(path, days, f"expires {expires.isoformat()} [{host.fact('expires').source}]")
+        if path == "host.covers_storage":
+            return self._covers(path, host, resource)
+        if path == "host.in_scope":
+            return self._in_scope(path, host, resource)
+        if path == "host.secnumcloud":
+            offers = host.known("secnumcloud")
+            if offers is None:
+                return self._unknown(path, host, "secnumcloud", "SecNumCloud qualification")
+            note = f"[{host.fact('secnumcloud').source}]"
+            return Evidence(path, list(offers), note)
+        if path == "host.extra_eu_law":
+            exposed = host.known("extra_eu_law")
+            if exposed is None:
+                return self._unknown(path, host, "extra_eu_law", "exposure to extra-EU law (EXI 30)")
+            return Evidence(path, exposed, f"[{host.fact('extra_eu_law').source}]")
+        raise KeyError(path)
+
+    def _status(self, path: str, host: Host) -> Evidence:
+        fact = host.fact("certificate_status")
+        if not fact.known:
+            return self._unknown(path, host, "certificate_status", "HDS certificate status")
+        if fact.value == "not_certified":
+            return Evidence(path, "missing", f"{host.name}: not certified [{fact.source}]")
+        expires = host.expires()
+        if expires is None:
+            certified = f"{host.name}: certified [{fact.source}]"
+            return Evidence(
+                path,
+                None,
+                f"{certified} but the expiry date is unknown (source "
+                f"{host.fact('expires').source} checked): validity on "
+                f"{self.audit_date.isoformat()} cannot be established",
+                unknown=True,
+            )
+        issued = host.issued()
+        audit = self.audit_date
+        if issued is not None and issued > audit:
+            verdict = "not_yet_valid"
+        elif expires < audit:
+            verdict = "expired"
+        elif (expires - audit).days <= EXPIRY_WARNING_DAYS:
+            verdict = "expiring"
+        else:
+            verdict = "valid"
+        note = f"expires {expires.isoformat()}, audit date {audit.isoformat()} [{host.fact('expires').source}]"
+        return Evidence(path, verdict, note)
+
+    def _covers(self, path: str, host: Host, resource: Resource) -> Evidence:
+        activities = host.known("activities")
+        if activities is None:
+            return self._unknown(path, host, "activities", "certified activities")
+        needed = _BACKUP_ACTIVITIES if resource.kind is Kind.BACKUP else _STORAGE_ACTIVITIES
+        covered = needed <= set(activities)
+        listed = ", ".join(str(a) for a in activities)
+        wanted = ", ".join(str(a) for a in sorted(needed))
+        note = f"activities {listed} (needs {wanted}) [{host.fact('activities').source}]"
+        return Evidence(path, covered, note)
+
+    def _in_scope(self, path: str, host: Host, resource: Resource) -> Evidence:
+        regions = host.known("scope_regions")
+        kinds = host.known("scope_kinds")
+        reasons: list[str] = []
+        region = resource.location.region
+        if regions is None:
+            reasons.append(f"regions covered not published (source {host.fact('scope_regions').source} checked)")
+        elif region is None or region not in regions:
+            reasons.append(
+                f"region {region or 'unknown'} is outside the certificate's known scope "
+                f"({', '.join(regions)}) [{host.fact('scope_regions').source}]"
+            )
+        if kinds is None:
+            reasons.append(f"services covered not published (source {host.fact('scope_kinds').source} checked)")
+        elif resource.kind.value not in kinds:
+            reasons.append(
+                f"{resource.kind.value} is outside the certificate's known services "
+                f"({', '.join(kinds)}) [{host.fact('scope_kinds').source}]"
+            )
+        if reasons:
+            return Evidence(path, None, f"{host.name}: " + "; ".join(reasons), unknown=True)
+        return Evidence(path, True, f"{region}, {resource.kind.value} in the known scope")

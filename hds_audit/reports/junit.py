@@ -1,0 +1,123 @@
+"""``report.junit.xml``: JUnit XML for the CI's test tab (GitLab, Jenkins, Azure DevOps...).
+
+One ``<testsuite>`` per policy, one ``<testcase>`` per policy and resource
+(``classname`` the policy id, ``name`` the resource id). ``fail`` and ``unknown`` are
+``<failure>``, ``error`` is ``<error>``, ``waived`` is ``<skipped>`` with the reason (it stays
+visible), ``not_applicable`` and ``manual`` are ``<skipped>`` too; ``pass`` is a passing case.
+Streamed (a suite's counts are computed before it is written) and written atomically.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from hds_audit.baseline import fingerprint, identity
+from hds_audit.model import Finding, PolicyMeta, Status
+from hds_audit.reports.atomic import atomic_writer
+from hds_audit.reports.messages import finding_message
+from hds_audit.reports.model import Report
+
+_FAILURE = frozenset({Status.FAIL, Status.UNKNOWN})
+_SKIPPED = frozenset({Status.WAIVED, Status.NOT_APPLICABLE, Status.MANUAL})
+# Characters XML 1.0 cannot carry at all, even escaped.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return _INVALID_XML.sub("\ufffd", text)
+
+
+def _attr(text: str) -> str:
+    return quoteattr(_clean(text), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+
+
+def _details(finding: Finding) -> str:
+    lines = [
+        f"Policy: {finding.policy.id} — {finding.policy.name}",
+        f"Severity: {finding.policy.severity.value}; category: {finding.policy.category}",
+        f"Resource: {finding.resource.id} ({finding.resource.type}, "
+        f"{finding.resource.source.kind.value}"
+        + (f", {finding.resource.source.file}" if finding.resource.source.file else "")
+        + ")",
+        f"Status: {finding.status.value}",
+    ]
+    if finding.reason:
+        lines.append(f"Reason: {finding.reason}")
+    lines.extend(
+        f"Evidence: {e.path} = {e.value!r}" + (f" [{e.note}]" if e.note else "")
+        for e in finding.evidence
+    )
+    if finding.status in _FAILURE or finding.status is Status.ERROR:
+        lines.append(f"Remediation: {finding.policy.remediation}")
+    lines.append(f"Identity: {fingerprint(identity(finding))}")
+    return escape(_clean("\n".join(lines)))
+
+
+def _case(finding: Finding, state: str | None) -> str:
+    resource = finding.resource
+    head = (
+        f"<testcase classname={_attr(finding.policy.id)} name={_attr(resource.id)} "
+        f'file={_attr(resource.source.file or resource.source.kind.value)} time="0"'
+    )
+    status = finding.status
+    if status is Status.PASS:
+        return head + "/>"
+    message = _attr(finding_message(finding))
+    if status in _FAILURE:
+        body = (
+            f"<failure message={message} type={_attr(status.value)}>{_details(finding)}</failure>"
+        )
+    elif status is Status.ERROR:
+        body = f'<error message={message} type="error">{_details(finding)}</error>'
+    else:
+        body = f"<skipped message={message}/>"
+    if state is not None:
+        body += f'<properties><property name="baseline" value="{state}"/></properties>'
+    return f"{head}>{body}</testcase>"
+
+
+def _suite(meta: PolicyMeta, findings: list[Finding], report: Report) -> Iterable[str]:
+    counts = Counter(f.status for f in findings)
+    failures = sum(counts[s] for s in _FAILURE)
+    skipped = sum(counts[s] for s in _SKIPPED)
+    yield (
+        f'<testsuite name={_attr(f"{meta.id} {meta.name}")} tests="{len(findings)}" '
+        f'failures="{failures}" errors="{counts[Status.ERROR]}" skipped="{skipped}" time="0">\n'
+        f'<properties><property name="severity" value="{meta.severity.value}"/>'
+        f'<property name="category" value={_attr(meta.category)}/></properties>\n'
+    )
+    state = report.baseline.state if report.baseline is not None else None
+    for finding in findings:
+        yield _case(finding, state(finding) if state is not None else None) + "\n"
+    yield "</testsuite>\n"
+
+
+def write_junit(report: Report, path: Path) -> Path:
+    """Write ``report.junit.xml`` atomically; return the path."""
+    by_policy: dict[str, list[Finding]] = defaultdict(list)
+    metas: dict[str, PolicyMeta] = {}
+    for finding in report.findings:
+        by_policy[finding.policy.id].append(finding)
+        metas.setdefault(finding.policy.id, finding.policy)
+    counts = Counter(f.status for f in report.findings)
+    with atomic_writer(path) as stream:
+        stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        stream.write(
+            f'<testsuites name="hds-audit" tests="{len(report.findings)}" '
+            f'failures="{sum(counts[s] for s in _FAILURE)}" errors="{counts[Status.ERROR]}" '
+            f'skipped="{sum(counts[s] for s in _SKIPPED)}" time="0">\n'
+        )
+        for policy_id in sorted(by_policy):
+            batch: list[str] = []
+            for chunk in _suite(metas[policy_id], by_policy[policy_id], report):
+                batch.append(chunk)
+                if len(batch) >= 1000:
+                    stream.write("".join(batch))
+                    batch = []
+            stream.write("".join(batch))
+        stream.write("</testsuites>\n")
+    return path
