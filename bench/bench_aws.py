@@ -179,6 +179,15 @@ def plant(url: str, resources: int) -> tuple[list[str], int]:
     return [m for m in members], planted
 
 
+def _cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def scan(proxy_url: str, workers: int) -> tuple[float, int, int, Counter[str], int]:
     from hds_audit.collectors.aws import AwsCollector, AwsSettings
     from hds_audit.collectors.aws.session import CallRecord
@@ -226,7 +235,9 @@ def main() -> None:
         print(f"latency added at the HTTP boundary: {args.latency * 1000:.0f} ms per call")
         results = {}
         for workers in (args.workers, 1):
+            cpu = (_cpu(os.getpid()), _cpu(child.pid))
             elapsed, found, calls, by_operation, errors = scan(proxy_url, workers)
+            cpu = (_cpu(os.getpid()) - cpu[0], _cpu(child.pid) - cpu[1])
             results[workers] = elapsed
             scopes = 3 * len(REGIONS)
             fixed = sum(n for op, n in by_operation.items() if op in _FIXED)
@@ -234,7 +245,8 @@ def main() -> None:
                 f"workers={workers:3d}: {elapsed:6.1f} s wall, {found} resources, {calls} API "
                 f"calls = {calls / max(found, 1):.2f} per resource "
                 f"({fixed / scopes:.1f} fixed per account-region + "
-                f"{(calls - fixed) / max(found, 1):.2f} per resource), {errors} errors"
+                f"{(calls - fixed) / max(found, 1):.2f} per resource), {errors} errors; "
+                f"CPU: collector {cpu[0]:.1f} s, moto+proxy {cpu[1]:.1f} s"
             )
         print(
             f"speed-up over one worker: {results[1] / results[args.workers]:.1f}x "

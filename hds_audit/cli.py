@@ -45,6 +45,10 @@ def _write(name: str, report: Report, out: Path, lang: str, html_url: str | None
         from hds_audit.reports.ci_writers import write_ci_format
 
         return write_ci_format(name, report, out / REPORT_FILES[name], html_url)
+    if name == "pdf":
+        from hds_audit.reports.pdf_report import write_pdf
+
+        return write_pdf(report, out / "report.pdf", lang)
     if name == "json":
         from hds_audit.reports.json_report import write_json
 
@@ -209,6 +213,24 @@ def main() -> None:
     metavar="URL",
     help="Link to the HTML report in the Markdown summary (e.g. the CI artifact URL).",
 )
+@click.option(
+    "--audit-date",
+    metavar="YYYY-MM-DD",
+    help="Date certificates and attestations are judged on (default: today). "
+    "Set it for a reproducible audit.",
+)
+@click.option(
+    "--attestations",
+    "attestations_path",
+    type=click.Path(dir_okay=False),
+    help="Attestations file answering the manual requirements (see terraform_fixtures/).",
+)
+@click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(dir_okay=False),
+    help="Certified-host registry file (default: the built-in one; see `providers list`).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 def scan(
     paths: tuple[str, ...],
@@ -238,6 +260,9 @@ def scan(
     history_path: str | None = None,
     no_history: bool = False,
     report_url: str | None = None,
+    audit_date: str | None = None,
+    attestations_path: str | None = None,
+    registry_path: str | None = None,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
     from hds_audit.collectors.azure.settings import merge_settings
@@ -292,6 +317,7 @@ def scan(
         out = Path(output or config.output or "reports")
         ci = _ci_inputs(config, baseline, waivers_path, history_path, no_history, out)
         options.waivers, options.baseline = ci.waivers, ci.baseline
+        _compliance_inputs(options, audit_date, attestations_path, registry_path, chosen)
         report = run_scan(options)
         if ci.history is not None:
             from hds_audit.history import drift_for
@@ -314,6 +340,37 @@ def scan(
         _print_ci_summary(report, run_id, ci.history)
         _print_summary(report, written)
     sys.exit(report.exit_code)
+
+
+def _compliance_inputs(
+    options: Any,
+    audit_date: str | None,
+    attestations_path: str | None,
+    registry_path: str | None,
+    formats: list[str],
+) -> None:
+    """Load and validate the registry, frameworks and attestations (exit 2 before any scan)."""
+    from datetime import date
+
+    from hds_audit.attestations import load_attestations
+    from hds_audit.engine import load_policies
+    from hds_audit.frameworks import builtin_frameworks, check_policies
+    from hds_audit.providers.registry import load_registry
+
+    if audit_date is not None:
+        try:
+            options.audit_date = date.fromisoformat(audit_date)
+        except ValueError:
+            raise UsageError(f"--audit-date: {audit_date!r} is not a date (YYYY-MM-DD)") from None
+    options.registry = load_registry(registry_path)
+    frameworks = builtin_frameworks()
+    check_policies(frameworks, [p.id for p in load_policies(options.policy_dirs)])
+    options.frameworks = frameworks
+    options.attestations = load_attestations(attestations_path, frameworks)
+    if "pdf" in formats:
+        from hds_audit.reports.pdf_report import find_chromium
+
+        find_chromium()
 
 
 def _aws(
@@ -457,16 +514,14 @@ def _ci_inputs(
 
     waivers_file = waivers_path or config.waivers
     baseline_file = baseline or config.baseline
+    waivers = load_waivers(waivers_file) if waivers_file else None
+    earlier = load_baseline(baseline_file) if baseline_file else None
     history = None
     if not no_history and config.history is not False:
         configured = config.history if isinstance(config.history, str) else None
         history = HistoryStore(history_path or configured or out / "history.sqlite")
         history.check()
-    return _CiInputs(
-        load_waivers(waivers_file) if waivers_file else None,
-        load_baseline(baseline_file) if baseline_file else None,
-        history,
-    )
+    return _CiInputs(waivers, earlier, history)
 
 
 def _print_ci_summary(report: Report, run_id: int | None, history: Any) -> None:
@@ -563,3 +618,195 @@ def schema() -> None:
     from hds_audit.reports.json_report import schema_text
 
     click.echo(schema_text(), nl=False)
+
+
+# --------------------------------------------------------------------------- providers
+
+
+@main.group()
+def providers() -> None:
+    """The certified-host registry: HDS certificates of cloud hosts, with their sources."""
+
+
+_REGISTRY_OPTION = click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(dir_okay=False),
+    help="Registry file (default: the built-in one).",
+)
+
+
+@providers.command("list")
+@_REGISTRY_OPTION
+def providers_list(registry_path: str | None) -> None:
+    """One line per host: key, provider keys, certificate status, expiry, SecNumCloud."""
+    from hds_audit.providers.registry import load_registry
+
+    try:
+        registry = load_registry(registry_path)
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    click.echo(f"Registry {registry.file} (version {registry.version}, recorded {registry.recorded})")
+    click.echo(f"{'HOST':16} {'PROVIDERS':16} {'CERTIFICATE':12} {'EXPIRES':10}  SECNUMCLOUD")
+    for host in registry.hosts:
+        offers = host.fact("secnumcloud")
+        snc = (
+            ("; ".join(offers.value) or "none found") if offers.known else "unknown"
+        )
+        click.echo(
+            f"{host.key:16} {','.join(host.providers) or '-':16} "
+            f"{host.fact('certificate_status').value:12} {host.fact('expires').value:10}  {snc}"
+        )
+
+
+@providers.command("show")
+@click.argument("name")
+@_REGISTRY_OPTION
+def providers_show(name: str, registry_path: str | None) -> None:
+    """Every fact about one host (key, provider key or name), with its source and date."""
+    from hds_audit.providers.registry import FACTS, load_registry
+
+    try:
+        registry = load_registry(registry_path)
+        host = registry.host(name)
+        if host is None:
+            known = ", ".join(h.key for h in registry.hosts)
+            raise UsageError(f"no host {name!r} in {registry.file} (known: {known})")
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    click.echo(f"{host.name} [{host.key}]  provider keys: {', '.join(host.providers) or '-'}")
+    for fact_name in FACTS:
+        fact = host.fact(fact_name)
+        value = fact.value
+        shown = ", ".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+        if isinstance(value, tuple) and not value:
+            shown = "none found"
+        source = registry.source(fact.source)
+        when = f", {fact.date}" if fact.date else (f", {source.date}" if source.date else "")
+        click.echo(f"  {fact_name:19} {shown}")
+        if fact.note:
+            click.echo(f"  {'':19} note: {fact.note}")
+        click.echo(f"  {'':19} source: {fact.source}{when} — {source.url}")
+
+
+@providers.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+@_REGISTRY_OPTION
+@click.option(
+    "--column",
+    "column_map",
+    multiple=True,
+    metavar="HEADER=FIELD",
+    help="Map a CSV column to a registry field (host, certificate_number, certifying_body, "
+    "activities, issued, expires, referential, legal_entity, transfer_map_url). Repeatable.",
+)
+@click.option("--yes", "-y", is_flag=True, help="Write without asking.")
+@click.option("--dry-run", is_flag=True, help="Show the diff, write nothing.")
+def providers_import(
+    csv_file: str,
+    registry_path: str | None,
+    column_map: tuple[str, ...],
+    yes: bool,
+    dry_run: bool,
+) -> None:
+    """Refresh the registry from the ANS list of certified hosts saved as CSV.
+
+    Shows what changes before writing; a malformed row stops the import naming its line.
+    """
+    from hds_audit.providers.ans_import import dump_registry, import_csv, leading_comments
+    from hds_audit.providers.registry import BUILTIN_FILE, builtin_registry_text, load_registry
+
+    try:
+        columns: dict[str, str] = {}
+        for item in column_map:
+            header, sep, field_name = item.partition("=")
+            if not sep:
+                raise UsageError(f"--column {item!r}: write HEADER=FIELD")
+            columns[header.strip()] = field_name.strip()
+        registry = load_registry(registry_path)
+        target = Path(registry_path) if registry_path else Path(__file__).parent / "providers" / "data" / "hosts.yaml"
+        result = import_csv(registry, Path(csv_file), columns=columns)
+        original = target.read_text(encoding="utf-8") if target.exists() else builtin_registry_text()
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    click.echo(f"{csv_file}: {result.rows} row(s) read.")
+    lines = result.diff_lines()
+    if not lines:
+        click.echo("No change.")
+        return
+    click.echo(f"Changes to {registry_path or BUILTIN_FILE}:")
+    for line in lines:
+        click.echo(line)
+    if result.not_in_list:
+        click.echo(f"Not in the list (unchanged): {', '.join(result.not_in_list)}")
+    if dry_run:
+        click.echo("Dry run: nothing written.")
+        return
+    if not yes and not click.confirm("Write these changes?", default=False):
+        click.echo("Nothing written.")
+        sys.exit(1)
+    target.write_text(dump_registry(result.registry, leading_comments(original)), encoding="utf-8")
+    click.echo(f"Written: {target}")
+
+
+# --------------------------------------------------------------------------- frameworks
+
+
+@main.group()
+def frameworks() -> None:
+    """Framework mappings: HDS v2, GDPR, FEIMA charter, PGSSI-S requirements and policies."""
+
+
+@frameworks.command("list")
+def frameworks_list() -> None:
+    """Every framework and its requirements: id, mode (automated / partial / manual), title."""
+    from hds_audit.frameworks import builtin_frameworks
+
+    try:
+        loaded = builtin_frameworks()
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    for framework in loaded:
+        modes = {m: sum(r.mode == m for r in framework.requirements) for m in ("automated", "partial", "manual")}
+        click.echo(
+            f"{framework.id:8} {framework.text('name', 'en')}  "
+            f"({len(framework.requirements)} requirements: "
+            + ", ".join(f"{n} {m}" for m, n in modes.items())
+            + ")"
+        )
+
+
+@frameworks.command("show")
+@click.argument("framework_id")
+@click.option("--lang", type=click.Choice(LANGS), default="en", help="Language of the titles.")
+def frameworks_show(framework_id: str, lang: str) -> None:
+    """One framework: each requirement, its mode, policies and what must be attested."""
+    from hds_audit.frameworks import builtin_frameworks
+
+    try:
+        loaded = builtin_frameworks()
+        chosen = next((f for f in loaded if f.id == framework_id), None)
+        if chosen is None:
+            raise UsageError(
+                f"no framework {framework_id!r} (known: {', '.join(f.id for f in loaded)})"
+            )
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    click.echo(f"{chosen.text('name', lang)} [{chosen.id}]")
+    if chosen.source:
+        click.echo(chosen.text("source", lang))
+    for requirement in chosen.requirements:
+        click.echo(f"\n{requirement.ref}  ({requirement.mode})")
+        click.echo(f"  {requirement.text('title', lang)}")
+        if requirement.policies:
+            click.echo(f"  policies: {', '.join(requirement.policies)}")
+        if requirement.attestation:
+            click.echo(
+                f"  attestation ({requirement.validity_days} days): "
+                f"{requirement.text('attestation', lang)}"
+            )

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from hds_audit.collectors.azure.settings import AzureSettings
 
 DEFAULT_CONFIG = "hds-audit.yaml"
-FORMATS = ("json", "html", "sarif", "junit", "csv", "markdown")
+FORMATS = ("json", "html", "sarif", "junit", "csv", "markdown", "pdf")
 LANGS = ("fr", "en")
 SEVERITIES = ("critical", "high", "medium", "low", "info", "none")
 

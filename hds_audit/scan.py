@@ -33,8 +33,8 @@ def utc_now() -> datetime:
 
 
 def judged_attribute_roots(policies: Sequence[Policy]) -> frozenset[str]:
-    """The top-level raw attributes some policy reads, plus ``tags``."""
-    return frozenset({"tags"}).union(*(p.attribute_roots for p in policies))
+    """The top-level raw attributes some policy reads."""
+    return frozenset[str]().union(*(p.attribute_roots for p in policies))
 
 
 def keep_judged_attributes(resources: list[Resource], roots: frozenset[str]) -> list[Resource]:

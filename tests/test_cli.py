@@ -169,8 +169,8 @@ def test_secrets_never_reach_any_output(tmp_path: Path) -> None:
     result = run_cli(["scan", *inputs, "-o", str(out), "--format", "json,html", "--lang", "en"])
     assert result.exit_code == 2  # the broken inputs
     outputs = {"stdout": result.output, "stderr": result.stderr}
-    for path in out.iterdir():
-        outputs[path.name] = path.read_text(encoding="utf-8")
+    for path in out.iterdir():  # reports, and the run history (SQLite: binary)
+        outputs[path.name] = path.read_bytes().decode("utf-8", errors="replace")
     assert len(SECRETS) >= 10
     leaks = [(name, s) for name, text in outputs.items() for s in SECRETS if s in text]
     assert leaks == []
@@ -189,7 +189,8 @@ def test_reports_are_written_atomically(tmp_path: Path) -> None:
     out = tmp_path / "out"
     state = _state(tmp_path, "ok.tfstate", PARIS)
     run_cli(["scan", state, "-o", str(out)])
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["history.sqlite", "report.html", "report.json"]
 
 
 def test_policies_list_prints_the_catalogue() -> None:

@@ -99,7 +99,7 @@ def drift_view(drift: Drift | None, when: Callable[[datetime], str]) -> dict[str
         {
             "run": p.run_id,
             "when": when(p.started_at),
-            "values": [_total(p, s) for _, s in SERIES],
+            "counts": [_total(p, s) for _, s in SERIES],
             "exit_code": p.exit_code,
         }
         for p in points

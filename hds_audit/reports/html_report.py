@@ -599,7 +599,15 @@ def _context(report: Report, lang: str) -> dict[str, Any]:
         "catalogue": _catalogue(report.policies, texts),
         "generated": texts.when(run.finished_at),
         "drift": _drift_context(report, texts.when),
+        "compliance": _compliance_context(report, texts, places),
     }
+
+
+def _compliance_context(report: Report, texts: _Texts, places: _Places) -> dict[str, Any]:
+    """Executive summary, framework views, hosts, attestations (``compliance_view``)."""
+    from hds_audit.reports.compliance_view import compliance_context
+
+    return compliance_context(report, texts, places.country_name)
 
 
 def _drift_context(report: Report, when: Callable[[datetime], str]) -> dict[str, Any] | None:

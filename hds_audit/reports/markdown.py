@@ -120,13 +120,16 @@ def _changes(report: Report) -> list[str]:
 
 
 def _top(report: Report) -> list[Finding]:
-    """Blocking findings first, then the other problems; most severe first."""
+    """Blocking findings first, then the other problems (new before unchanged); most severe
+    first."""
     blocking = report.blocking
     chosen = {id(f) for f in blocking}
     rest = [f for f in report.findings if f.status in _PROBLEMS and id(f) not in chosen]
+    state = report.baseline.state if report.baseline is not None else None
 
-    def key(f: Finding) -> tuple[int, str, str]:
-        return (-f.policy.severity.rank, f.policy.id, f.resource.id)
+    def key(f: Finding) -> tuple[int, int, str, str]:
+        old = 1 if state is not None and state(f) != "new" else 0
+        return (old, -f.policy.severity.rank, f.policy.id, f.resource.id)
 
     return sorted(blocking, key=key) + sorted(rest, key=key)
 
@@ -179,9 +182,8 @@ def render_markdown(
         *_severity_table(report),
         "",
     ]
-    changes = _changes(report)
-    if changes:
-        head += [*changes, ""]
+    for line in _changes(report):
+        head += [line, ""]
     if report.errors:
         head += [f"**Input errors** ({len(report.errors)}):"]
         head += [f"- {md(e.source)}: {md(e.message, 300)}" for e in report.errors[:10]]

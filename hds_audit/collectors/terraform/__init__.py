@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.terraform.documents import ParsedDocument, parse_document
-from hds_audit.collectors.terraform.normalise import Normaliser
+from hds_audit.collectors.terraform.normalise import Normaliser, index_view
 from hds_audit.collectors.terraform.reading import read_text
 from hds_audit.errors import InputError
 from hds_audit.geo import GeoTables
@@ -70,7 +70,7 @@ def collect_file(
     try:
         if not path.exists():
             raise InputError(label, "does not exist")
-        parsed = parse_document(read_text(path, label), label)
+        parsed = parse_document(read_text(path, label), label, slim=index_view)
     except InputError as error:
         result.errors.append(CollectionError(source=label, scope=label, message=error.problem))
         result.sources.append(CollectedSource(path=label, kind="unreadable", resources=0))
@@ -82,7 +82,7 @@ def _normalised(
     parsed: ParsedDocument, label: str, geo: GeoTables, keep: frozenset[str] | None = None
 ) -> Collection:
     source = Source(kind=parsed.kind, file=label)
-    resources = Normaliser(geo, source, parsed.instances, keep).resources()
+    resources = Normaliser(geo, source, parsed.instances, keep).resources(parsed.replay)
     return Collection(
         resources=resources,
         sources=[

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from sys import intern
 from typing import Any
@@ -67,6 +67,13 @@ class ParsedDocument:
     instances: list[TfInstance]
     terraform_version: str | None
     notes: list[str] = field(default_factory=list)
+    replay: Replay | None = None
+    """For a streamed state: passes every full instance again, one at a time, to a callback
+    (``instances`` then holds the slimmed copies the index needs)."""
+
+
+Slimmer = Callable[[TfInstance], TfInstance]
+Replay = Callable[[Callable[[TfInstance], None]], None]
 
 
 def _index_suffix(index: Any) -> str:
@@ -105,7 +112,7 @@ def _shared(value: Any) -> Any:
     return intern(value) if type(value) is str and len(value) <= 32 else value
 
 
-def _state_v4_instance(resource: Mapping[str, Any], out: list[TfInstance]) -> None:
+def _state_v4_instance(resource: Mapping[str, Any], out: Callable[[TfInstance], None]) -> None:
     mode = intern(str(resource.get("mode", "managed")))
     rtype = intern(str(resource.get("type", "")))
     name = str(resource.get("name", ""))
@@ -121,7 +128,7 @@ def _state_v4_instance(resource: Mapping[str, Any], out: list[TfInstance]) -> No
         elif isinstance(attributes, dict):
             # The decoder makes new strings for every resource: share keys and short values.
             attributes = {intern(k): _shared(v) for k, v in attributes.items()}
-        out.append(
+        out(
             TfInstance(
                 address=_address(module, mode, rtype, name, instance.get("index_key")),
                 mode=mode,
@@ -375,18 +382,25 @@ def _plan_instances(doc: Mapping[str, Any]) -> list[TfInstance]:
 # entry point
 
 
-def parse_document(doc: JsonText, name: str) -> ParsedDocument:
-    """Parse one decoded file into instances, or raise :class:`InputError` naming it."""
+def parse_document(doc: JsonText, name: str, slim: Slimmer | None = None) -> ParsedDocument:
+    """Parse one decoded file into instances, or raise :class:`InputError` naming it.
+
+    A raw state v4 is streamed: with ``slim``, only slimmed copies of its instances are kept
+    and the result can ``replay`` the full ones, one at a time, from the same text.
+    """
     cursor = JsonCursor(doc.text)
     top: dict[str, Any] = {}
     streamed: list[TfInstance] = []
+    keep = streamed.append if slim is None else (lambda inst: streamed.append(slim(inst)))
+    resources_at: list[int] = []
 
     def stream_resources(pos: int) -> int:
         if top.get("version") not in (4, None):
             value, end = cursor.value(pos)
             top["resources"] = value
             return end
-        return cursor.array(pos, lambda resource: _state_v4_instance(resource, streamed))
+        resources_at.append(pos)
+        return cursor.array(pos, lambda resource: _state_v4_instance(resource, keep))
 
     if not doc.text.startswith("{", doc.start):
         raise InputError(name, "is not a Terraform state or plan: the JSON is not an object")
@@ -397,7 +411,14 @@ def parse_document(doc: JsonText, name: str) -> ParsedDocument:
     except (AttributeError, TypeError) as error:
         raise InputError(name, f"has an unexpected shape: {error}") from None
     check_trailer(doc, end, name)
-    return _interpret(top, streamed, doc.notes, name)
+    parsed = _interpret(top, streamed, doc.notes, name)
+    if slim is not None and resources_at and parsed.instances is streamed:
+
+        def replay(each: Callable[[TfInstance], None]) -> None:
+            cursor.array(resources_at[0], lambda resource: _state_v4_instance(resource, each))
+
+        parsed.replay = replay
+    return parsed
 
 
 def _interpret(

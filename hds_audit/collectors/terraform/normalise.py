@@ -8,6 +8,7 @@ small named rules below, each reading a :class:`TerraformIndex` built once per d
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -18,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from hds_audit.collectors.terraform.documents import TfInstance
+from hds_audit.collectors.terraform.documents import Replay, TfInstance
 from hds_audit.geo import GeoTables, Location
 from hds_audit.model import (
     EMPTY_MAPPING,
@@ -55,6 +56,8 @@ class TypeTable:
     parents: Mapping[str, str]
     providers: Mapping[str, str]
     logical_providers: frozenset[str]
+    full_types: frozenset[str]
+    index_attributes: tuple[str, ...]
 
     def spec(self, rtype: str) -> TypeSpec:
         return self.specs.get(rtype) or _OTHER
@@ -64,6 +67,8 @@ class TypeTable:
 
 
 _OTHER = TypeSpec()
+# Encryption facts without a key id repeat across thousands of resources: share them.
+_SHARED_ENCRYPTION: dict[Encryption, Encryption] = {}
 _NO_INFRASTRUCTURE = Location(
     provider="terraform", region=None, country=None, in_eu=None, in_eea=None, non_regional=True
 )
@@ -96,7 +101,24 @@ def type_table() -> TypeTable:
         data.get("located_by_parent") or {},
         data.get("providers") or {},
         frozenset(str(p) for p in data.get("logical_providers") or ()),
+        frozenset(data.get("full_types") or ()),
+        tuple(data.get("index_attributes") or ()),
     )
+
+
+def index_view(inst: TfInstance) -> TfInstance:
+    """The slim copy of an instance the cross-resource index keeps.
+
+    Types that other resources' rules read whole (``full_types`` in ``data/types.yaml``)
+    and data sources are kept whole; any other keeps only the attributes that locate it and
+    join it to others (``index_attributes``). The full instance is normalised on its own.
+    """
+    table = type_table()
+    if inst.mode != "managed" or inst.type in table.full_types:
+        return inst
+    attributes = inst.attributes
+    slim = {k: attributes[k] for k in table.index_attributes if k in attributes}
+    return dataclasses.replace(inst, attributes=slim)
 
 
 def get_path(value: Any, path: str) -> Any:
@@ -364,12 +386,20 @@ class Normaliser:
         """The raw attributes the resource keeps: all, or only those policies read."""
         return attributes if self.keep_attributes is None else _trim(attributes, self.keep_attributes)
 
-    def resources(self) -> list[Resource]:
+    def resources(self, replay: Replay | None = None) -> list[Resource]:
+        """Normalise every managed instance: the indexed ones, or those ``replay`` passes
+        (the full instances of a streamed state, whose index holds slimmed copies)."""
         out: list[Resource] = []
-        for inst in self.index.instances:
-            if inst.mode != "managed":
-                continue
-            out.extend(self.normalise(inst))
+
+        def each(inst: TfInstance) -> None:
+            if inst.mode == "managed":
+                out.extend(self.normalise(inst))
+
+        if replay is None:
+            for inst in self.index.instances:
+                each(inst)
+        else:
+            replay(each)
         return out
 
     # -- location -----------------------------------------------------------------------------
@@ -408,7 +438,7 @@ class Normaliser:
             if parent is None:
                 parents = self.index.referenced(inst, parent_attr)
                 parent = parents[0] if parents else None
-            if parent is not None and parent is not inst:
+            if parent is not None and parent.address != inst.address:
                 return self._locate_azure(parent, provider)
             return self.geo.locate(
                 provider, None
@@ -500,14 +530,19 @@ class Normaliser:
         self, draft: Draft, resource_id: str | None = None, kind: Kind | None = None
     ) -> Resource:
         inst = draft.inst
+        indexed = self.index.by_address.get(inst.address)
+        encryption = draft.encryption
+        if encryption is not None and encryption.key_id is None:
+            encryption = _SHARED_ENCRYPTION.setdefault(encryption, encryption)
         return Resource(
-            id=resource_id or inst.address,
+            # The indexed copy's address string is already kept: share it.
+            id=resource_id or (indexed.address if indexed is not None else inst.address),
             provider=self.provider_of(inst),
             type=inst.type,
             kind=kind or draft.spec.kind,
             location=draft.location,
             source=self.source,
-            encryption=draft.encryption,
+            encryption=encryption,
             replicas=tuple(draft.replicas) if draft.replicas is not None else None,
             name=_display_name(inst),
             attributes=self._kept(inst.attributes),
@@ -663,7 +698,7 @@ def rule_rds_instance_replicas(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     names = (attrs.get("arn"), attrs.get("identifier"), attrs.get("id"))
     for other in n.index.joined("aws_db_instance", "replicate_source_db", d.inst, *names):
-        if other is not d.inst:
+        if other.address != d.inst.address:
             d.add_replica("read_replica", n.locate(other)[0], other.address)
     for replication in n.index.joined(
         "aws_db_instance_automated_backups_replication",
@@ -679,7 +714,7 @@ def rule_rds_cluster_replicas(n: Normaliser, d: Draft) -> None:
     if not global_id:
         return
     for other in n.index.where("aws_rds_cluster", "global_cluster_identifier", global_id):
-        if other is not d.inst:
+        if other.address != d.inst.address:
             d.add_replica("global_database", n.locate(other)[0], other.address)
 
 
@@ -881,7 +916,7 @@ def rule_mssql_database(n: Normaliser, d: Draft) -> None:
     for other in n.index.where(
         "azurerm_mssql_database", "creation_source_database_id", database_id, key=_lower
     ):
-        if other is not d.inst:
+        if other.address != d.inst.address:
             d.add_replica("geo_replica", n.locate(other)[0], other.address)
 
 

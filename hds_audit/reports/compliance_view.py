@@ -1,0 +1,397 @@
+"""View data for the compliance sections of ``report.html``: executive summary, framework
+views, host certificates, attestations, inline SVG charts.
+
+Plain data only (numbers, words, geometry); the templates write every tag with autoescape.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final, Protocol
+
+from hds_audit.frameworks.compliance import (
+    VERDICTS,
+    Compliance,
+    FrameworkResult,
+    RequirementResult,
+    build_compliance,
+)
+from hds_audit.geo import Location
+from hds_audit.model import Finding, Resource, Severity, Status
+from hds_audit.providers.facts import EXPIRY_WARNING_DAYS
+from hds_audit.providers.registry import Host, Registry
+from hds_audit.reports.model import Report
+
+#: Requirement verdicts: symbol + word, never colour alone.
+VERDICT_SYMBOLS: Final[Mapping[str, str]] = {
+    "compliant": "✓",
+    "non_compliant": "✗",
+    "unknown": "?",
+    "attestation_owed": "✎",
+    "not_evaluated": "–",
+}
+CERT_SYMBOLS: Final[Mapping[str, str]] = {
+    "valid": "✓",
+    "expiring": "!",
+    "expired": "✗",
+    "not_yet_valid": "✗",
+    "missing": "✗",
+    "unknown": "?",
+}
+
+
+class Texts(Protocol):
+    lang: str
+
+    def t(self, key: str, /, **values: object) -> str: ...
+
+    def num(self, value: int) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One row of a horizontal bar chart; segments are (css class, value, x, width)."""
+
+    label: str
+    y: int
+    segments: tuple[tuple[str, int, float, float], ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    title: str
+    width: int
+    height: int
+    label_width: int
+    bars: tuple[Bar, ...]
+    legend: tuple[tuple[str, str], ...]  # (css class, word)
+
+
+_ROW: Final = 26
+_CHART_WIDTH: Final = 640
+_LABEL_WIDTH: Final = 190
+
+
+def _chart(
+    title: str,
+    rows: Iterable[tuple[str, Mapping[str, int]]],
+    order: tuple[str, ...],
+    legend: Mapping[str, str],
+) -> Chart:
+    rows = list(rows)
+    peak = max((sum(values.values()) for _, values in rows), default=0) or 1
+    span = _CHART_WIDTH - _LABEL_WIDTH - 50
+    bars = []
+    for index, (label, values) in enumerate(rows):
+        x = float(_LABEL_WIDTH)
+        segments = []
+        for key in order:
+            value = values.get(key, 0)
+            if value:
+                width = max(2.0, span * value / peak)
+                segments.append((key, value, round(x, 1), round(width, 1)))
+                x += width
+        bars.append(Bar(label, 8 + index * _ROW, tuple(segments), sum(values.values())))
+    present = [k for k in order if any(v.get(k) for _, v in rows)]
+    return Chart(
+        title=title,
+        width=_CHART_WIDTH,
+        height=16 + max(1, len(bars)) * _ROW,
+        label_width=_LABEL_WIDTH,
+        bars=tuple(bars),
+        legend=tuple((k, legend[k]) for k in present),
+    )
+
+
+def _country(location: Location, country_name: Callable[[str], str], texts: Texts) -> str:
+    if location.country:
+        return f"{country_name(location.country)} ({location.country})"
+    if location.non_regional:
+        return texts.t("places.global")
+    return texts.t("places.unknown_country")
+
+
+def _area_key(value: bool | None) -> str:
+    return "inside" if value else "unknown" if value is None else "outside"
+
+
+def _place_charts(report: Report, texts: Texts, country_name: Callable[[str], str]) -> list[Chart]:
+    area = report.run.area
+    stored: dict[str, Counter[str]] = {}
+    copies: dict[str, Counter[str]] = {}
+    for resource in report.resources:
+        if not resource.stores_data:
+            continue
+        label = _country(resource.location, country_name, texts)
+        stored.setdefault(label, Counter())[_area_key(area.allows(resource.location))] += 1
+        for replica in resource.replicas or ():
+            target = _country(replica.location, country_name, texts)
+            copies.setdefault(f"{label} → {target}", Counter())[
+                _area_key(area.allows(replica.location))
+            ] += 1
+    words = {
+        "inside": texts.t("compliance.chart.inside"),
+        "outside": texts.t("compliance.chart.outside"),
+        "unknown": texts.t("compliance.chart.unknown"),
+    }
+    order = ("outside", "unknown", "inside")
+
+    def rank(item: tuple[str, Counter[str]]) -> tuple[int, int, str]:
+        label, counts = item
+        return (-counts["outside"], -counts["unknown"], label.casefold())
+
+    charts = [
+        _chart(texts.t("compliance.chart.stored"), sorted(stored.items(), key=rank), order, words)
+    ]
+    if copies:
+        charts.append(
+            _chart(texts.t("compliance.chart.copies"), sorted(copies.items(), key=rank), order, words)
+        )
+    return charts
+
+
+def _framework_chart(results: Iterable[FrameworkResult], texts: Texts, lang: str) -> Chart:
+    words = {v: texts.t(f"compliance.verdict.{v}") for v in VERDICTS}
+    rows = [(r.framework.text("name", lang), r.counts) for r in results]
+    return _chart(texts.t("compliance.chart.frameworks"), rows, VERDICTS, words)
+
+
+# --------------------------------------------------------------------------- hosts
+
+
+def _certificate(host: Host | None, audit: date) -> tuple[str, int | None]:
+    if host is None:
+        return "missing", None
+    status = host.fact("certificate_status")
+    if not status.known:
+        return "unknown", None
+    if status.value == "not_certified":
+        return "missing", None
+    expires = host.expires()
+    if expires is None:
+        return "unknown", None
+    days = (expires - audit).days
+    issued = host.issued()
+    if issued is not None and issued > audit:
+        return "not_yet_valid", days
+    if days < 0:
+        return "expired", days
+    return ("expiring" if days <= EXPIRY_WARNING_DAYS else "valid"), days
+
+
+def _fact_text(host: Host, name: str, texts: Texts) -> str:
+    fact = host.fact(name)
+    if not fact.known:
+        return texts.t("compliance.hosts.unknown")
+    value = fact.value
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value) if value else texts.t("compliance.hosts.none_found")
+    if isinstance(value, bool):
+        return texts.t("flag.yes" if value else "flag.no")
+    return str(value)
+
+
+def _hosts(
+    resources: Iterable[Resource], registry: Registry, audit: date, texts: Texts
+) -> list[dict[str, Any]]:
+    by_provider: Counter[str] = Counter(r.provider for r in resources if r.stores_data)
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for provider, count in sorted(by_provider.items()):
+        host = registry.by_provider.get(provider)
+        verdict, days = _certificate(host, audit)
+        if host is None:
+            rows.append(
+                {
+                    "key": provider,
+                    "name": provider,
+                    "providers": provider,
+                    "resources": count,
+                    "verdict": verdict,
+                    "days": None,
+                    "facts": [],
+                    "sources": [],
+                    "missing": True,
+                }
+            )
+            continue
+        if host.key in seen:
+            continue
+        seen.add(host.key)
+        facts = [
+            (texts.t(f"compliance.hosts.fact.{name}"), _fact_text(host, name, texts), host.fact(name).note)
+            for name in (
+                "legal_entity",
+                "certificate_number",
+                "certifying_body",
+                "referential",
+                "activities",
+                "issued",
+                "expires",
+                "scope_regions",
+                "scope_kinds",
+                "secnumcloud",
+                "extra_eu_law",
+                "transfer_map_url",
+            )
+        ]
+        keys = dict.fromkeys(f.source for f in host.facts.values())
+        rows.append(
+            {
+                "key": host.key,
+                "name": host.name,
+                "providers": ", ".join(host.providers),
+                "resources": sum(by_provider[p] for p in host.providers),
+                "verdict": verdict,
+                "days": days,
+                "facts": facts,
+                "status_note": host.fact("certificate_status").note,
+                "sources": [(k, registry.source(k).url, registry.source(k).date) for k in keys],
+                "missing": False,
+            }
+        )
+    order = {"missing": 0, "expired": 1, "not_yet_valid": 1, "expiring": 2, "unknown": 3, "valid": 4}
+    return sorted(rows, key=lambda r: (order[r["verdict"]], r["name"].casefold()))
+
+
+# --------------------------------------------------------------------------- frameworks
+
+
+def _requirement_view(result: RequirementResult, names: Mapping[str, str], texts: Texts, lang: str) -> dict[str, Any]:
+    requirement = result.requirement
+    attestation = result.attestation
+    return {
+        "ref": requirement.ref,
+        "anchor": "req-" + "".join(c if c.isalnum() else "-" for c in requirement.ref),
+        "id": requirement.id,
+        "title": requirement.text("title", lang),
+        "mode": requirement.mode,
+        "verdict": result.verdict,
+        "checks": requirement.text("checks", lang) if requirement.checks else "",
+        "attestation_text": requirement.text("attestation", lang) if requirement.attestation else "",
+        "attestation_state": result.attestation_state,
+        "attestation": None
+        if attestation is None
+        else {
+            "statement": attestation.statement,
+            "by": attestation.by,
+            "date": attestation.date.isoformat(),
+            "valid_until": attestation.valid_until.isoformat(),
+            "evidence": attestation.evidence,
+        },
+        "policies": [
+            {
+                "id": tally.policy_id,
+                "name": names.get(tally.policy_id, tally.policy_id),
+                "counts": tuple(
+                    (s.value, tally.counts[s.value]) for s in Status if tally.counts.get(s.value)
+                ),
+            }
+            for tally in result.policies
+        ],
+    }
+
+
+def _top_problems(findings: Iterable[Finding], lang: str) -> list[dict[str, Any]]:
+    counts: Counter[str] = Counter()
+    metas = {}
+    for finding in findings:
+        if finding.status in (Status.FAIL, Status.ERROR) and finding.policy.severity is not Severity.INFO:
+            counts[finding.policy.id] += 1
+            metas[finding.policy.id] = finding.policy
+    ranked = sorted(counts, key=lambda p: (-metas[p].severity.rank, -counts[p], p))
+    return [
+        {"id": p, "name": metas[p].text("name", lang), "count": counts[p], "severity": metas[p].severity.value}
+        for p in ranked[:3]
+    ]
+
+
+def compliance_context(
+    report: Report, texts: Texts, country_name: Callable[[str], str]
+) -> dict[str, Any]:
+    """Everything the compliance partials need."""
+    lang = texts.lang
+    compliance: Compliance = report.compliance or build_compliance(
+        report.findings, report.run.started_at.date()
+    )
+    audit = compliance.audit_date
+    names = {p.id: p.text("name", lang) for p in report.policies}
+    frameworks = [
+        {
+            "id": result.framework.id,
+            "name": result.framework.text("name", lang),
+            "source": result.framework.text("source", lang) if result.framework.source else "",
+            "counts": result.counts,
+            "requirements": [_requirement_view(r, names, texts, lang) for r in result.requirements],
+        }
+        for result in compliance.frameworks
+    ]
+    framework_names = {r.framework.id: r.framework.text("name", lang) for r in compliance.frameworks}
+    owed = [
+        {
+            "ref": r.requirement.ref,
+            "framework": framework_names[r.requirement.framework],
+            "title": r.requirement.text("title", lang),
+            "what": r.requirement.text("attestation", lang),
+            "state": r.attestation_state,
+            "since": r.attestation.valid_until.isoformat() if r.attestation else None,
+            "validity": r.requirement.validity_days,
+        }
+        for r in compliance.owed
+    ]
+    answered = [
+        {
+            "ref": r.requirement.ref,
+            "title": r.requirement.text("title", lang),
+            "state": r.attestation_state,
+            **_requirement_view(r, names, texts, lang)["attestation"],
+        }
+        for result in compliance.frameworks
+        for r in result.requirements
+        if r.attestation is not None
+    ]
+    hosts = _hosts(report.resources, compliance.registry, audit, texts)
+    area = report.run.area
+    data = [r for r in report.resources if r.stores_data]
+    placed = Counter(_area_key(area.allows(r.location)) for r in data)
+    copies = Counter(
+        _area_key(area.allows(c.location)) for r in data for c in (r.replicas or ())
+    )
+    host_verdicts = Counter(h["verdict"] for h in hosts)
+    feima = next((f for f in frameworks if f["id"] == "feima"), frameworks[0] if frameworks else None)
+    return {
+        "audit_date": audit.isoformat(),
+        "registry": {
+            "file": compliance.registry.file,
+            "version": compliance.registry.version,
+            "recorded": compliance.registry.recorded,
+        },
+        "attestations_file": compliance.attestations.file,
+        "frameworks": frameworks,
+        "owed": owed,
+        "answered": answered,
+        "hosts": hosts,
+        "verdict_symbols": VERDICT_SYMBOLS,
+        "cert_symbols": CERT_SYMBOLS,
+        "charts": _place_charts(report, texts, country_name),
+        "framework_chart": _framework_chart(compliance.frameworks, texts, lang),
+        "executive": {
+            "data": len(data),
+            "inside": placed["inside"],
+            "outside": placed["outside"],
+            "unknown": placed["unknown"],
+            "copies_outside": copies["outside"],
+            "copies_unknown": copies["unknown"] + sum(1 for r in data if r.replicas is None),
+            "hosts_valid": host_verdicts["valid"] + host_verdicts["expiring"],
+            "hosts_unknown": host_verdicts["unknown"],
+            "hosts_bad": sum(host_verdicts[v] for v in ("missing", "expired", "not_yet_valid")),
+            "hosts": len(hosts),
+            "feima": feima,
+            "owed": len(owed),
+            "problems": _top_problems(report.findings, lang),
+        },
+    }
