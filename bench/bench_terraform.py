@@ -24,6 +24,7 @@ from typing import Any
 
 AWS = 'provider["registry.terraform.io/hashicorp/aws"]'
 AZURE = 'provider["registry.terraform.io/hashicorp/azurerm"]'
+RG = "/subscriptions/0000/resourceGroups/rg/providers"
 AWS_REGIONS = ["eu-west-3", "eu-west-3", "eu-central-1", "eu-west-1", "us-east-1"]
 AZURE_REGIONS = ["francecentral", "francecentral", "westeurope", "uksouth", "italynorth"]
 
@@ -64,7 +65,7 @@ def _instance(kind: int, i: int, rng: random.Random) -> tuple[str, str, dict[str
                 "availability_zone": f"{region}a",
                 "encrypted": rng.random() > 0.1,
                 "size": 100,
-                "kms_key_id": f"arn:aws:kms:{region}:{account}:key/{i:08x}-0000-4000-8000-000000000000",
+                "kms_key_id": f"arn:aws:kms:{region}:{account}:key/{i:08x}-0000-4000-8000-0",
                 "tags": _tags(i),
             },
         )
@@ -90,7 +91,7 @@ def _instance(kind: int, i: int, rng: random.Random) -> tuple[str, str, dict[str
             "azurerm_storage_account",
             AZURE,
             {
-                "id": f"/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa{i}",
+                "id": f"{RG}/Microsoft.Storage/storageAccounts/sa{i}",
                 "name": f"sa{i}",
                 "location": location,
                 "account_replication_type": "GRS" if i % 3 else "LRS",
@@ -104,7 +105,7 @@ def _instance(kind: int, i: int, rng: random.Random) -> tuple[str, str, dict[str
             "azurerm_managed_disk",
             AZURE,
             {
-                "id": f"/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/disks/d{i}",
+                "id": f"{RG}/Microsoft.Compute/disks/d{i}",
                 "name": f"d{i}",
                 "location": location,
                 "disk_encryption_set_id": "" if i % 2 else f"/des/{i}",

@@ -20,9 +20,9 @@ from hds_audit.reports.model import Gate, Report, RunInfo
 
 if TYPE_CHECKING:
     from hds_audit.attestations import AttestationSet
+    from hds_audit.baseline import Comparison
     from hds_audit.frameworks import Framework
     from hds_audit.providers.registry import Registry
-    from hds_audit.baseline import Comparison
     from hds_audit.waivers import WaiverSet
 
 Clock = Callable[[], datetime]

@@ -25,7 +25,11 @@ CMK = Spec("aws_kms_key", "k", {"arn": "arn:aws:kms:eu-west-3:1:key/k", "key_id"
 ENCRYPTED = Spec(
     "aws_ebs_volume",
     "v",
-    {"availability_zone": "eu-west-3a", "encrypted": True, "kms_key_id": "arn:aws:kms:eu-west-3:1:key/k"},
+    {
+        "availability_zone": "eu-west-3a",
+        "encrypted": True,
+        "kms_key_id": "arn:aws:kms:eu-west-3:1:key/k",
+    },
 )
 PLAIN = Spec("aws_ebs_volume", "plain", {"availability_zone": "eu-west-3a", "encrypted": False})
 NO_REGION = Spec("aws_ebs_volume", "lost", {"encrypted": True, "kms_key_id": "k"})
@@ -42,7 +46,9 @@ def _report(out: Path) -> dict[str, object]:
 
 def test_clean_estate_exits_0(tmp_path: Path) -> None:
     state = _state(tmp_path, "ok.tfstate", CMK, ENCRYPTED)
-    result = run_cli(["scan", "--terraform", state, "-o", str(tmp_path / "out"), "--format", "json"])
+    result = run_cli(
+        ["scan", "--terraform", state, "-o", str(tmp_path / "out"), "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     assert "Exit 0" in result.output
 
@@ -52,8 +58,13 @@ def test_failure_exits_1_and_threshold_moves_it(tmp_path: Path) -> None:
     out = str(tmp_path / "out")
     assert run_cli(["scan", state, "-o", out, "--format", "json"]).exit_code == 1
     # HDS_ENC_001 is high: a critical threshold lets it through, none disables gating.
-    assert run_cli(["scan", state, "-o", out, "--format", "json", "--fail-on", "critical"]).exit_code == 0
-    assert run_cli(["scan", state, "-o", out, "--format", "json", "--fail-on", "none"]).exit_code == 0
+    assert (
+        run_cli(["scan", state, "-o", out, "--format", "json", "--fail-on", "critical"]).exit_code
+        == 0
+    )
+    assert (
+        run_cli(["scan", state, "-o", out, "--format", "json", "--fail-on", "none"]).exit_code == 0
+    )
 
 
 def test_unknown_gates_unless_told_otherwise(tmp_path: Path) -> None:
@@ -75,8 +86,10 @@ def test_bad_input_exits_2_names_the_file_and_keeps_the_rest(tmp_path: Path) -> 
     result = run_cli(["scan", good, str(bad), "-o", str(out), "--format", "json,html"])
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if str(bad) in line]
-    assert lines == [f"hds-audit: error: {bad}: is truncated: the JSON stops at line 1 before "
-                     "the document is complete"]
+    assert lines == [
+        f"hds-audit: error: {bad}: is truncated: the JSON stops at line 1 before "
+        "the document is complete"
+    ]
     assert "Traceback" not in result.output + result.stderr
     report = _report(out)
     assert [r["id"] for r in report["resources"]] == ["aws_s3_bucket.ok"]  # type: ignore[index]
@@ -126,15 +139,21 @@ def test_config_file_unknown_setting_is_refused(tmp_path: Path) -> None:
 
 
 def test_allowed_modes_change_verdicts(tmp_path: Path) -> None:
-    oslo = Spec("azurerm_storage_account", "oslo", {"id": "/s/1/sa", "location": "norwayeast",
-                                                     "account_replication_type": "LRS"})
+    oslo = Spec(
+        "azurerm_storage_account",
+        "oslo",
+        {"id": "/s/1/sa", "location": "norwayeast", "account_replication_type": "LRS"},
+    )
     state = _state(tmp_path, "no.tfstate", oslo)
 
     def residency(mode: str) -> str:
         out = tmp_path / mode
         run_cli(["scan", state, "-o", str(out), "--format", "json", "--allowed", mode])
-        [finding] = [f for f in _report(out)["findings"]  # type: ignore[attr-defined]
-                     if f["policy_id"] == "HDS_RES_001"]
+        [finding] = [
+            f
+            for f in _report(out)["findings"]  # type: ignore[attr-defined]
+            if f["policy_id"] == "HDS_RES_001"
+        ]
         return str(finding["status"])
 
     assert residency("eu") == "fail"
@@ -154,7 +173,12 @@ def test_report_matches_the_schema_and_carries_the_contract(tmp_path: Path) -> N
     for key in ("started_at", "finished_at", "tool_version", "sources", "policy_set"):
         assert key in report["run"]  # type: ignore[operator]
     categories = {f["category"] for f in report["findings"]}  # type: ignore[attr-defined]
-    assert {"residency", "replication_residency", "encryption_at_rest", "key_management"} <= categories
+    assert {
+        "residency",
+        "replication_residency",
+        "encryption_at_rest",
+        "key_management",
+    } <= categories
 
 
 def test_schema_rejects_a_broken_report() -> None:
@@ -216,7 +240,10 @@ def test_console_script_runs_as_a_real_process(tmp_path: Path) -> None:
     state = _state(tmp_path, "plain.tfstate", PLAIN)
     done = subprocess.run(
         [exe, "scan", state, "-o", str(tmp_path / "out"), "--format", "json", "-q"],
-        capture_output=True, text=True, check=False, env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     assert done.returncode == 1
     assert done.stdout == ""
@@ -229,8 +256,13 @@ def test_working_directory_through_terraform_state_pull(tmp_path: Path) -> None:
     work = tmp_path / "backend-dir"
     shutil.copytree(FIXTURES / "backend-dir", work)
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-    subprocess.run(["terraform", "init", "-input=false", "-no-color"], cwd=work, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["terraform", "init", "-input=false", "-no-color"],
+        cwd=work,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     out = tmp_path / "out"
     result = run_cli(["scan", str(work), "-o", str(out), "--format", "json"])
     report = _report(out)
@@ -248,7 +280,8 @@ def test_working_directory_without_terraform_cli_is_a_clear_error(tmp_path: Path
     work = tmp_path / "infra"
     work.mkdir()
     (work / "main.tf").write_text('terraform {\n  backend "local" {}\n}\n', encoding="utf-8")
-    collection = collect_terraform([str(work)], GeoTables.default(),
-                                   TerraformCli(binary="terraform-not-installed"))
+    collection = collect_terraform(
+        [str(work)], GeoTables.default(), TerraformCli(binary="terraform-not-installed")
+    )
     [error] = collection.errors
     assert "CLI is not on PATH" in error.message and error.source == str(work)

@@ -58,8 +58,10 @@ def _check(expected: str, findings: list[Finding], category: str, all_of: dict[s
             return ""  # unencrypted: the encryption policy fails it, key management is n/a
         return f"expected fail, got {sorted(statuses)}"
     if expected == "pass":
-        return "" if statuses and statuses <= {"pass", "not_applicable"} else (
-            f"expected pass, got {sorted(statuses)}"
+        return (
+            ""
+            if statuses and statuses <= {"pass", "not_applicable"}
+            else (f"expected pass, got {sorted(statuses)}")
         )
     if expected == "unknown":
         if "unknown" in statuses and "fail" not in statuses:
@@ -97,8 +99,11 @@ def test_fixture_verdicts(name: str) -> None:
 def test_compliant_twin_has_no_failure_and_no_unknown(name: str) -> None:
     report = _scan(name)
     assert EXPECTED["files"][name]["all_pass"] is True
-    bad = [(f.policy.id, f.resource.id, f.status.value) for f in report.findings
-           if f.status.value in ("fail", "unknown", "error")]
+    bad = [
+        (f.policy.id, f.resource.id, f.status.value)
+        for f in report.findings
+        if f.status.value in ("fail", "unknown", "error")
+    ]
     assert bad == []
     assert report.exit_code == 0
 
@@ -110,9 +115,9 @@ def test_planted_violations_are_found() -> None:
         ("HDS_REP_001", "aws_s3_bucket.patient_documents"),  # replicated to us-east-1
         ("HDS_ENC_001", "aws_ebs_volume.imports"),  # unencrypted volume
         ("HDS_KEY_001", "aws_db_instance.patients"),  # AWS-managed aws/rds key
-        ('HDS_RES_001', 'azurerm_storage_account.exports["us"]'),  # eastus
-        ('HDS_RES_001', 'azurerm_storage_account.exports["uk"]'),  # uksouth (GRS -> ukwest)
-        ('HDS_REP_001', 'azurerm_storage_account.exports["uk"]'),
+        ("HDS_RES_001", 'azurerm_storage_account.exports["us"]'),  # eastus
+        ("HDS_RES_001", 'azurerm_storage_account.exports["uk"]'),  # uksouth (GRS -> ukwest)
+        ("HDS_REP_001", 'azurerm_storage_account.exports["uk"]'),
     ]:
         assert expected in failures
     assert report.exit_code == 1
@@ -120,8 +125,11 @@ def test_planted_violations_are_found() -> None:
 
 def test_value_known_only_after_apply_is_unknown() -> None:
     report = _scan("patient-records/plan.json")
-    [finding] = [f for f in report.findings
-                 if f.policy.id == "HDS_ENC_001" and f.resource.id == "aws_ebs_volume.dicom_cache"]
+    [finding] = [
+        f
+        for f in report.findings
+        if f.policy.id == "HDS_ENC_001" and f.resource.id == "aws_ebs_volume.dicom_cache"
+    ]
     assert finding.status.value == "unknown"
     assert "after apply" in (finding.reason or "")
 
@@ -135,8 +143,10 @@ def test_broken_inputs_are_errors_and_the_rest_is_audited(name: str, message: st
     [error] = report.errors
     assert error.source.endswith(name) and message in error.message
     assert report.exit_code == 2
-    assert any(r.source.file and r.source.file.endswith("compliant/terraform.tfstate")
-               for r in report.resources)
+    assert any(
+        r.source.file and r.source.file.endswith("compliant/terraform.tfstate")
+        for r in report.resources
+    )
     hidden = [f for f in report.findings if f.resource.id.endswith(name)]
     assert hidden and {f.status.value for f in hidden} == {"unknown"}
 

@@ -157,9 +157,9 @@ def _replicas_field(field: str | None) -> Resolver:
             return ctx.single(
                 Evidence(target, None, "no copy found in the audited sources", missing=True)
             )
-        reason = resource.unknowns.get("replicas") if resource.unknowns else None
+        copies_reason = resource.unknowns.get("replicas") if resource.unknowns else None
         return tuple(
-            _replica_evidence(f"replicas.{i}.{field}", replica, field, ctx, reason)
+            _replica_evidence(f"replicas.{i}.{field}", replica, field, ctx, copies_reason)
             for i, replica in enumerate(replicas)
         )
 

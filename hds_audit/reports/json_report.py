@@ -146,7 +146,8 @@ class _FindingLines:
         if resource is not self._resource:
             self._resource = resource
             self._resource_part = (
-                f'"resource_id": {_ENCODE(resource.id)}, "resource_type": {_ENCODE(resource.type)}, '
+                f'"resource_id": {_ENCODE(resource.id)}, '
+                f'"resource_type": {_ENCODE(resource.type)}, '
                 f'"region": {_ENCODE(resource.location.region)}, '
                 f'"source_file": {_ENCODE(resource.source.file)}, '
                 f'"source_kind": {_ENCODE(resource.source.kind)}, '

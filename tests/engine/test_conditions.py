@@ -87,12 +87,24 @@ def test_replica_wildcard_all_must_pass(geo: GeoTables) -> None:
 
 def test_raw_attribute_operators(geo: GeoTables) -> None:
     bucket = _resource(geo, "eu-west-3", attributes={"tags": {"env": "prod"}, "size": 12})
-    assert _verdict("  attribute: attributes.tags.env\n  operator: equals\n  value: prod\n", bucket) == "pass"
+    assert (
+        _verdict("  attribute: attributes.tags.env\n  operator: equals\n  value: prod\n", bucket)
+        == "pass"
+    )
     assert _verdict("  attribute: attributes.tags.team\n  operator: exists\n", bucket) == "fail"
     assert _verdict("  attribute: attributes.tags.team\n  operator: not_exists\n", bucket) == "pass"
-    assert _verdict("  attribute: attributes.size\n  operator: greater_than\n  value: 10\n", bucket) == "pass"
-    assert _verdict("  attribute: attributes.size\n  operator: within\n  value: [1, 2]\n", bucket) == "fail"
-    assert _verdict("  attribute: type\n  operator: regex_match\n  value: '^aws_s3'\n", bucket) == "pass"
+    assert (
+        _verdict("  attribute: attributes.size\n  operator: greater_than\n  value: 10\n", bucket)
+        == "pass"
+    )
+    assert (
+        _verdict("  attribute: attributes.size\n  operator: within\n  value: [1, 2]\n", bucket)
+        == "fail"
+    )
+    assert (
+        _verdict("  attribute: type\n  operator: regex_match\n  value: '^aws_s3'\n", bucket)
+        == "pass"
+    )
 
 
 def test_eea_note_in_eu_mode(geo: GeoTables) -> None:

@@ -63,7 +63,9 @@ def _case_findings(
 
 
 @pytest.mark.parametrize("policy", builtin_policies(), ids=lambda p: p.id)
-def test_policy_verdicts_match_fixture_names(policy: Policy, tmp_path: Path, geo: GeoTables) -> None:
+def test_policy_verdicts_match_fixture_names(
+    policy: Policy, tmp_path: Path, geo: GeoTables
+) -> None:
     verdicts = _fixture_findings(policy, tmp_path, geo)
     expected = {
         address: EXPECTED[match.group(1)]

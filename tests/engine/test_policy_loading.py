@@ -40,7 +40,7 @@ def test_valid_policy_loads() -> None:
         ("severity: high", "severity: urgent", 5, "unknown severity 'urgent'"),
         ("category: residency", "category: vibes", 4, "unknown category 'vibes'"),
         ("  remediation: fix it\n", "", 1, "metadata needs 'remediation'"),
-        ("  frameworks: {hds-v2: [\"EXI 28\"]}\n", "", 1, "metadata needs 'frameworks'"),
+        ('  frameworks: {hds-v2: ["EXI 28"]}\n', "", 1, "metadata needs 'frameworks'"),
         ("  operator: is_true\n", "  operator: equals\n", 12, "needs a 'value'"),
         ("  name: Custom\n", "  name: Custom\n  name: Again\n", 4, "duplicate key 'name'"),
     ],

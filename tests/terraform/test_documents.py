@@ -21,10 +21,20 @@ def _collect(tmp_path: Path, geo: GeoTables, document: dict[str, object]) -> dic
 
 def test_state_modules_count_for_each_and_alias(tmp_path: Path, geo: GeoTables) -> None:
     specs = [
-        Spec("aws_ebs_volume", "data", {"availability_zone": "eu-west-3a", "encrypted": True},
-             module="module.storage.module.backup", index=0),
-        Spec("aws_ebs_volume", "data", {"availability_zone": "eu-west-3b", "encrypted": True},
-             module="module.storage.module.backup", index=1),
+        Spec(
+            "aws_ebs_volume",
+            "data",
+            {"availability_zone": "eu-west-3a", "encrypted": True},
+            module="module.storage.module.backup",
+            index=0,
+        ),
+        Spec(
+            "aws_ebs_volume",
+            "data",
+            {"availability_zone": "eu-west-3b", "encrypted": True},
+            module="module.storage.module.backup",
+            index=1,
+        ),
         Spec("aws_s3_bucket", "site", {"bucket": "fr", "region": "eu-west-3"}, index="fr"),
         # No region attribute: the region of its provider configuration (aws.us) is inferred
         # from the other resources of that configuration.
@@ -49,8 +59,13 @@ def test_plan_provider_alias_region_and_unknowns(tmp_path: Path, geo: GeoTables)
     specs = [
         Spec("aws_kms_key", "k", {"description": "k"}, unknown=["arn"]),
         Spec("aws_s3_bucket", "dr", {"bucket": "dr"}, alias="us", module="module.dr"),
-        Spec("aws_db_instance", "db", {"storage_encrypted": True}, unknown=["kms_key_id"],
-             references={"kms_key_id": ["aws_kms_key.k.arn", "aws_kms_key.k"]}),
+        Spec(
+            "aws_db_instance",
+            "db",
+            {"storage_encrypted": True},
+            unknown=["kms_key_id"],
+            references={"kms_key_id": ["aws_kms_key.k.arn", "aws_kms_key.k"]},
+        ),
         Spec("aws_ebs_volume", "v", {"availability_zone": "eu-west-3a"}, unknown=["encrypted"]),
     ]
     document = plan_document(specs, {"aws": "eu-west-3", "aws.us": "us-east-1"})

@@ -6,11 +6,26 @@ from hds_audit.collectors.terraform.secrets import REDACTED, is_secret_name, red
 
 
 def test_names() -> None:
-    for name in ("password", "administrator_login_password", "primary_access_key",
-                 "primary_connection_string", "private_key_pem", "client_secret", "sas_token"):
+    for name in (
+        "password",
+        "administrator_login_password",
+        "primary_access_key",
+        "primary_connection_string",
+        "private_key_pem",
+        "client_secret",
+        "sas_token",
+    ):
         assert is_secret_name(name), name
-    for name in ("kms_key_id", "kms_master_key_id", "key_vault_key_id", "secret_arn",
-                 "password_enabled", "key_name", "customer_managed_key", "result"):
+    for name in (
+        "kms_key_id",
+        "kms_master_key_id",
+        "key_vault_key_id",
+        "secret_arn",
+        "password_enabled",
+        "key_name",
+        "customer_managed_key",
+        "result",
+    ):
         assert not is_secret_name(name), name
 
 
@@ -22,7 +37,9 @@ def test_marks_paths_names_and_values() -> None:
         "note": "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc==",
         "plain": "eu-west-3",
     }
-    out = redact(attributes, "aws_instance", sensitive_paths=[[{"type": "get_attr", "value": "custom"}]])
+    out = redact(
+        attributes, "aws_instance", sensitive_paths=[[{"type": "get_attr", "value": "custom"}]]
+    )
     assert out["custom"] == REDACTED
     assert out["nested"][0]["token"] == REDACTED
     assert out["nested"][0]["kms_key_id"].startswith("arn:aws:kms")

@@ -384,7 +384,9 @@ class Normaliser:
 
     def _kept(self, attributes: Mapping[str, Any]) -> Mapping[str, Any]:
         """The raw attributes the resource keeps: all, or only those policies read."""
-        return attributes if self.keep_attributes is None else _trim(attributes, self.keep_attributes)
+        return (
+            attributes if self.keep_attributes is None else _trim(attributes, self.keep_attributes)
+        )
 
     def resources(self, replay: Replay | None = None) -> list[Resource]:
         """Normalise every managed instance: the indexed ones, or those ``replay`` passes

@@ -206,7 +206,7 @@ class JsonCursor:
         pos = self._skip_ws(self._expect(pos, "["))
         if pos < len(text) and text[pos] == "]":
             return pos + 1
-        scan = _DECODER.scan_once
+        scan = _DECODER.scan_once  # type: ignore[attr-defined]  # the C scanner, per element
         while True:
             try:
                 element, pos = scan(text, pos)
