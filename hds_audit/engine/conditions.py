@@ -120,40 +120,33 @@ def _merge(reasons: list[str]) -> str | None:
     return "; ".join(dict.fromkeys(reasons)) or None
 
 
-def all_of(children: Sequence[Condition]) -> Condition:
+def _combine(children: Sequence[Condition], decisive: Status, otherwise: Status) -> Condition:
+    """``and`` (a fail decides, else pass) and ``or`` (a pass decides, else fail); any
+    unknown child, when nothing decided, makes the whole unknown."""
+
     def judge(resource: Resource, ctx: EvaluationContext) -> Outcome:
         evidence: list[Evidence] = []
         reasons: list[str] = []
         for child in children:
             status, child_evidence, reason = child(resource, ctx)
             evidence.extend(child_evidence)
-            if status is Status.FAIL:
-                return Status.FAIL, tuple(evidence), None
+            if status is decisive:
+                return decisive, tuple(evidence), None
             if status is Status.UNKNOWN:
                 reasons.append(reason or "unknown")
         if reasons:
             return Status.UNKNOWN, tuple(evidence), _merge(reasons)
-        return Status.PASS, tuple(evidence), None
+        return otherwise, tuple(evidence), None
 
     return judge
+
+
+def all_of(children: Sequence[Condition]) -> Condition:
+    return _combine(children, Status.FAIL, Status.PASS)
 
 
 def any_of(children: Sequence[Condition]) -> Condition:
-    def judge(resource: Resource, ctx: EvaluationContext) -> Outcome:
-        evidence: list[Evidence] = []
-        reasons: list[str] = []
-        for child in children:
-            status, child_evidence, reason = child(resource, ctx)
-            evidence.extend(child_evidence)
-            if status is Status.PASS:
-                return Status.PASS, tuple(evidence), None
-            if status is Status.UNKNOWN:
-                reasons.append(reason or "unknown")
-        if reasons:
-            return Status.UNKNOWN, tuple(evidence), _merge(reasons)
-        return Status.FAIL, tuple(evidence), None
-
-    return judge
+    return _combine(children, Status.PASS, Status.FAIL)
 
 
 def negate(child: Condition) -> Condition:
