@@ -35,6 +35,7 @@ def evaluate(
             p.scope.kinds,
             p.scope.providers,
             p.scope.stores_data,
+            p.scope.types,
             p.scope.when,
             p.scope.when_text,
             p.condition,
@@ -43,9 +44,10 @@ def evaluate(
     ]
     for resource in resources:
         kind, provider = resource.kind, resource.provider
-        for meta, kinds, providers, needs_data, when, when_text, condition in plan:
+        for meta, kinds, providers, needs_data, types, when, when_text, condition in plan:
             if (
                 (kinds is not None and kind not in kinds)
+                or (types is not None and resource.type not in types)
                 or (providers is not None and provider not in providers)
                 or (needs_data and not resource.stores_data)
             ):

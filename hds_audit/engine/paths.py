@@ -168,8 +168,12 @@ def _replicas_field(field: str | None) -> Resolver:
 
 def _attributes(path: str) -> Resolver:
     parts = path.split(".")[1:]
+    root = f"attributes.{parts[0]}"
 
     def resolve(resource: Resource, ctx: EvaluationContext) -> tuple[Evidence, ...]:
+        if resource.unknowns and root in resource.unknowns:
+            # A collector could not read it (denied, known only after apply).
+            return ctx.single(Evidence(path, None, resource.unknowns[root], unknown=True))
         value: Any = resource.attributes
         for part in parts:
             if isinstance(value, dict) and part in value:

@@ -74,9 +74,12 @@ class Scope:
     when: Condition | None
     when_text: str | None
     stores_data: bool = False
+    types: frozenset[str] | None = None
 
     def covers(self, resource: Resource) -> bool:
         if self.kinds is not None and resource.kind not in self.kinds:
+            return False
+        if self.types is not None and resource.type not in self.types:
             return False
         if self.stores_data and not resource.stores_data:
             return False
@@ -236,6 +239,7 @@ class _Compiler:
             when=self.condition(when) if when is not None else None,
             when_text=str(node.get("when_description") or "") or None,
             stores_data=stores_data,
+            types=frozenset(str(t) for t in _listify(node["types"])) if "types" in node else None,
         )
 
 

@@ -64,6 +64,7 @@ class Framework:
     source: Mapping[str, str]
     requirements: tuple[Requirement, ...]
     file: str = ""
+    short: Mapping[str, str] = field(default_factory=dict)
 
     def text(self, field_name: str, lang: str) -> str:
         values: Mapping[str, str] = getattr(self, field_name)
@@ -83,7 +84,9 @@ def parse_framework(text: str, file: str) -> Framework:
     """Parse and validate one framework file."""
     check = Checker(file)
     root = check.mapping(load_yaml(text, file), "a framework file")
-    check.unknown_keys(root, ("id", "order", "name", "source", "requirements"), "a framework")
+    check.unknown_keys(
+        root, ("id", "order", "name", "short", "source", "requirements"), "a framework"
+    )
     framework_id = check.text(root, "id")
     order = root.get("order", 99)
     if not isinstance(order, int):
@@ -103,6 +106,7 @@ def parse_framework(text: str, file: str) -> Framework:
         source=check.texts(root, "source", required=False),
         requirements=tuple(requirements),
         file=file,
+        short=check.texts(root, "short", required=False) or check.texts(root, "name"),
     )
 
 

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from hds_audit.attestations import Attestation, AttestationSet
 from hds_audit.frameworks import Framework, Requirement
@@ -161,3 +161,78 @@ def build_compliance(
         frameworks=tuple(evaluate_frameworks(chosen, findings, answers, audit_date)),
         attestations=answers,
     )
+
+
+def compliance_dict(compliance: Compliance, providers: Iterable[str]) -> dict[str, Any]:
+    """The ``compliance`` object of report.json (schema 1.2): plain JSON values."""
+    from hds_audit.providers.facts import certificate_verdict
+
+    registry = compliance.registry
+    audit = compliance.audit_date
+    hosts = []
+    seen: set[str] = set()
+    for provider in sorted(set(providers)):
+        host = registry.by_provider.get(provider)
+        if host is not None and host.key in seen:
+            continue
+        verdict, days = certificate_verdict(host, audit)
+        entry: dict[str, Any] = {
+            "provider": provider,
+            "host": host.key if host else None,
+            "name": host.name if host else None,
+            "certificate": verdict,
+            "days_to_expiry": days,
+            "facts": {},
+        }
+        if host is not None:
+            seen.add(host.key)
+            entry["facts"] = {
+                name: {
+                    "value": list(fact.value) if isinstance(fact.value, tuple) else fact.value,
+                    "source": fact.source,
+                    "source_url": registry.source(fact.source).url,
+                    "date": fact.date,
+                    "note": fact.note,
+                }
+                for name, fact in host.facts.items()
+            }
+        hosts.append(entry)
+    return {
+        "audit_date": audit.isoformat(),
+        "registry": {"file": registry.file, "version": registry.version, "recorded": registry.recorded},
+        "attestations_file": compliance.attestations.file or None,
+        "frameworks": [
+            {
+                "id": result.framework.id,
+                "name": result.framework.text("name", "en"),
+                "counts": result.counts,
+                "requirements": [
+                    {
+                        "id": r.requirement.id,
+                        "ref": r.requirement.ref,
+                        "mode": r.requirement.mode,
+                        "verdict": r.verdict,
+                        "policies": [
+                            {"id": t.policy_id, "counts": dict(t.counts)} for t in r.policies
+                        ],
+                        "attestation": None
+                        if r.attestation_state is None
+                        else {
+                            "state": r.attestation_state,
+                            "statement": r.attestation.statement if r.attestation else None,
+                            "by": r.attestation.by if r.attestation else None,
+                            "date": r.attestation.date.isoformat() if r.attestation else None,
+                            "valid_until": r.attestation.valid_until.isoformat()
+                            if r.attestation
+                            else None,
+                            "evidence": r.attestation.evidence if r.attestation else None,
+                        },
+                    }
+                    for r in result.requirements
+                ],
+            }
+            for result in compliance.frameworks
+        ],
+        "owed": [r.requirement.ref for r in compliance.owed],
+        "hosts": hosts,
+    }

@@ -180,3 +180,25 @@ class HostFacts:
         if reasons:
             return Evidence(path, None, f"{host.name}: " + "; ".join(reasons), unknown=True)
         return Evidence(path, True, f"{region}, {resource.kind.value} in the known scope")
+
+
+def certificate_verdict(host: Host | None, audit_date: date) -> tuple[str, int | None]:
+    """A host's certificate on ``audit_date``: (valid | expiring | expired | not_yet_valid |
+    missing | unknown, days to expiry or None) — the same rules as ``host.certificate_status``."""
+    if host is None:
+        return "missing", None
+    status = host.fact("certificate_status")
+    if not status.known:
+        return "unknown", None
+    if status.value == "not_certified":
+        return "missing", None
+    expires = host.expires()
+    if expires is None:
+        return "unknown", None
+    days = (expires - audit_date).days
+    issued = host.issued()
+    if issued is not None and issued > audit_date:
+        return "not_yet_valid", days
+    if days < 0:
+        return "expired", days
+    return ("expiring" if days <= EXPIRY_WARNING_DAYS else "valid"), days

@@ -21,7 +21,7 @@ from hds_audit.frameworks.compliance import (
 )
 from hds_audit.geo import Location
 from hds_audit.model import Finding, Resource, Severity, Status
-from hds_audit.providers.facts import EXPIRY_WARNING_DAYS
+from hds_audit.providers.facts import certificate_verdict
 from hds_audit.providers.registry import Host, Registry
 from hds_audit.reports.model import Report
 
@@ -73,7 +73,7 @@ class Chart:
 
 _ROW: Final = 26
 _CHART_WIDTH: Final = 640
-_LABEL_WIDTH: Final = 190
+_LABEL_WIDTH: Final = 200
 
 
 def _chart(
@@ -115,6 +115,10 @@ def _country(location: Location, country_name: Callable[[str], str], texts: Text
     return texts.t("places.unknown_country")
 
 
+def _code(location: Location) -> str:
+    return location.country or ("*" if location.non_regional else "?")
+
+
 def _area_key(value: bool | None) -> str:
     return "inside" if value else "unknown" if value is None else "outside"
 
@@ -129,8 +133,8 @@ def _place_charts(report: Report, texts: Texts, country_name: Callable[[str], st
         label = _country(resource.location, country_name, texts)
         stored.setdefault(label, Counter())[_area_key(area.allows(resource.location))] += 1
         for replica in resource.replicas or ():
-            target = _country(replica.location, country_name, texts)
-            copies.setdefault(f"{label} → {target}", Counter())[
+            flow = f"{_code(resource.location)} → {_code(replica.location)}"
+            copies.setdefault(flow, Counter())[
                 _area_key(area.allows(replica.location))
             ] += 1
     words = {
@@ -156,31 +160,11 @@ def _place_charts(report: Report, texts: Texts, country_name: Callable[[str], st
 
 def _framework_chart(results: Iterable[FrameworkResult], texts: Texts, lang: str) -> Chart:
     words = {v: texts.t(f"compliance.verdict.{v}") for v in VERDICTS}
-    rows = [(r.framework.text("name", lang), r.counts) for r in results]
+    rows = [(r.framework.text("short", lang), r.counts) for r in results]
     return _chart(texts.t("compliance.chart.frameworks"), rows, VERDICTS, words)
 
 
 # --------------------------------------------------------------------------- hosts
-
-
-def _certificate(host: Host | None, audit: date) -> tuple[str, int | None]:
-    if host is None:
-        return "missing", None
-    status = host.fact("certificate_status")
-    if not status.known:
-        return "unknown", None
-    if status.value == "not_certified":
-        return "missing", None
-    expires = host.expires()
-    if expires is None:
-        return "unknown", None
-    days = (expires - audit).days
-    issued = host.issued()
-    if issued is not None and issued > audit:
-        return "not_yet_valid", days
-    if days < 0:
-        return "expired", days
-    return ("expiring" if days <= EXPIRY_WARNING_DAYS else "valid"), days
 
 
 def _fact_text(host: Host, name: str, texts: Texts) -> str:
@@ -203,7 +187,7 @@ def _hosts(
     seen: set[str] = set()
     for provider, count in sorted(by_provider.items()):
         host = registry.by_provider.get(provider)
-        verdict, days = _certificate(host, audit)
+        verdict, days = certificate_verdict(host, audit)
         if host is None:
             rows.append(
                 {

@@ -11,8 +11,9 @@ import csv
 from pathlib import Path
 
 from hds_audit.baseline import fingerprint, identity
-from hds_audit.model import Finding
+from hds_audit.model import Finding, PolicyMeta, Resource
 from hds_audit.reports.atomic import atomic_writer
+from hds_audit.reports.memo import Memo
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.model import Report
 
@@ -44,15 +45,12 @@ def safe_cell(value: str | None) -> str:
     return "'" + value if value.startswith(_FORMULA) else value
 
 
-def _row(finding: Finding, state: str) -> list[str]:
-    meta, resource = finding.policy, finding.resource
+def _policy_cells(meta: PolicyMeta) -> list[str]:
+    return [meta.id, safe_cell(meta.name), meta.category, meta.severity.value]
+
+
+def _resource_cells(resource: Resource) -> list[str]:
     return [
-        meta.id,
-        safe_cell(meta.name),
-        meta.category,
-        meta.severity.value,
-        finding.status.value,
-        state,
         safe_cell(resource.id),
         resource.type,
         resource.provider,
@@ -60,17 +58,46 @@ def _row(finding: Finding, state: str) -> list[str]:
         resource.location.country or "",
         resource.source.kind.value,
         safe_cell(resource.source.file),
-        safe_cell(finding_message(finding)),
-        safe_cell(finding.reason),
-        safe_cell(fingerprint(identity(finding))),
     ]
+
+
+def _message_cells(finding: Finding) -> list[str]:
+    return [safe_cell(finding_message(finding)), safe_cell(finding.reason)]
+
+
+class _Rows:
+    """Rows of the CSV; the parts a policy, a resource or a message share are built once."""
+
+    def __init__(self, report: Report) -> None:
+        self.state = report.baseline.state if report.baseline is not None else None
+        self.policies: dict[str, list[str]] = {}
+        self.messages = Memo(_message_cells)
+        self.resource: Resource | None = None
+        self.resource_cells: list[str] = []
+
+    def __call__(self, finding: Finding) -> list[str]:
+        meta = finding.policy
+        head = self.policies.get(meta.id)
+        if head is None:
+            head = self.policies[meta.id] = _policy_cells(meta)
+        if finding.resource is not self.resource:
+            self.resource = finding.resource
+            self.resource_cells = _resource_cells(finding.resource)
+        state = self.state(finding) if self.state is not None else ""
+        return [
+            *head,
+            finding.status.value,
+            state,
+            *self.resource_cells,
+            *self.messages(finding),
+            safe_cell(fingerprint(identity(finding))),
+        ]
 
 
 def write_csv(report: Report, path: Path) -> Path:
     """Write ``report.csv`` atomically; return the path."""
-    state = report.baseline.state if report.baseline is not None else None
     with atomic_writer(path) as stream:
         writer = csv.writer(stream, lineterminator="\r\n")
         writer.writerow(COLUMNS)
-        writer.writerows(_row(f, state(f) if state is not None else "") for f in report.findings)
+        writer.writerows(map(_Rows(report), report.findings))
     return path

@@ -255,6 +255,16 @@ def write_drift_sections(stream: IO[str], report: Report) -> None:
     stream.write(f'"waivers": {_ENCODE(waivers_dict(report))},\n')
 
 
+def _compliance(report: Report) -> dict[str, Any]:
+    """Requirement verdicts, host certificates, attestations (schema 1.2)."""
+    from hds_audit.frameworks.compliance import build_compliance, compliance_dict
+
+    compliance = report.compliance or build_compliance(
+        report.findings, report.run.started_at.date()
+    )
+    return compliance_dict(compliance, (r.provider for r in report.resources if r.stores_data))
+
+
 def write_json(report: Report, path: Path) -> Path:
     """Write ``report.json`` to ``path`` atomically; return the path."""
     with atomic_writer(path) as stream:
@@ -262,6 +272,7 @@ def write_json(report: Report, path: Path) -> Path:
         stream.write(f'"schema_version": {_ENCODE(SCHEMA_VERSION)},\n')
         stream.write(f'"run": {_ENCODE(run_dict(report))},\n')
         stream.write(f'"summary": {_ENCODE(report.summary())},\n')
+        stream.write(f'"compliance": {_ENCODE(_compliance(report))},\n')
         _write_array(stream, "policies", (policy_dict(p) for p in report.policies))
         _write_array(stream, "errors", (error_dict(e) for e in report.errors))
         write_drift_sections(stream, report)

@@ -16,8 +16,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from hds_audit.baseline import fingerprint, identity
-from hds_audit.model import Finding, PolicyMeta, Status
+from hds_audit.model import Finding, PolicyMeta, Resource, Status
 from hds_audit.reports.atomic import atomic_writer
+from hds_audit.reports.memo import Memo
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.model import Report
 
@@ -36,13 +37,10 @@ def _attr(text: str) -> str:
 
 
 def _details(finding: Finding) -> str:
+    """The failure text decided by policy, status, evidence and reason (memoised)."""
     lines = [
         f"Policy: {finding.policy.id} — {finding.policy.name}",
         f"Severity: {finding.policy.severity.value}; category: {finding.policy.category}",
-        f"Resource: {finding.resource.id} ({finding.resource.type}, "
-        f"{finding.resource.source.kind.value}"
-        + (f", {finding.resource.source.file}" if finding.resource.source.file else "")
-        + ")",
         f"Status: {finding.status.value}",
     ]
     if finding.reason:
@@ -53,34 +51,55 @@ def _details(finding: Finding) -> str:
     )
     if finding.status in _FAILURE or finding.status is Status.ERROR:
         lines.append(f"Remediation: {finding.policy.remediation}")
-    lines.append(f"Identity: {fingerprint(identity(finding))}")
     return escape(_clean("\n".join(lines)))
 
 
-def _case(finding: Finding, state: str | None) -> str:
-    resource = finding.resource
-    head = (
-        f"<testcase classname={_attr(finding.policy.id)} name={_attr(resource.id)} "
-        f'file={_attr(resource.source.file or resource.source.kind.value)} time="0"'
+def _resource_text(resource: Resource) -> tuple[str, str]:
+    """The ``name`` and ``file`` attributes and the resource line of the failure text."""
+    source = resource.source
+    line = f"Resource: {resource.id} ({resource.type}, {source.kind.value}" + (
+        f", {source.file})" if source.file else ")"
     )
-    status = finding.status
-    if status is Status.PASS:
-        return head + "/>"
-    message = _attr(finding_message(finding))
-    if status in _FAILURE:
-        body = (
-            f"<failure message={message} type={_attr(status.value)}>{_details(finding)}</failure>"
-        )
-    elif status is Status.ERROR:
-        body = f'<error message={message} type="error">{_details(finding)}</error>'
-    else:
-        body = f"<skipped message={message}/>"
-    if state is not None:
-        body += f'<properties><property name="baseline" value="{state}"/></properties>'
-    return f"{head}>{body}</testcase>"
+    head = f"name={_attr(resource.id)} file={_attr(source.file or source.kind.value)}"
+    return head, escape(_clean(line))
 
 
-def _suite(meta: PolicyMeta, findings: list[Finding], report: Report) -> Iterable[str]:
+class _Cases:
+    """Test cases from cached parts: per resource, per message, per failure text."""
+
+    def __init__(self, report: Report) -> None:
+        self.state = report.baseline.state if report.baseline is not None else None
+        self.messages = Memo(lambda f: _attr(finding_message(f)))
+        self.details = Memo(_details)
+        self.resource: Resource | None = None
+        self.resource_parts = ("", "")
+
+    def __call__(self, finding: Finding) -> str:
+        if finding.resource is not self.resource:
+            self.resource = finding.resource
+            self.resource_parts = _resource_text(finding.resource)
+        names, resource_line = self.resource_parts
+        head = f'<testcase classname={_attr(finding.policy.id)} {names} time="0"'
+        status = finding.status
+        if status is Status.PASS:
+            return head + "/>"
+        message = self.messages(finding)
+        if status in _FAILURE or status is Status.ERROR:
+            tag = "failure" if status in _FAILURE else "error"
+            identity_line = escape(_clean(f"Identity: {fingerprint(identity(finding))}"))
+            body = (
+                f'<{tag} message={message} type="{status.value}">{self.details(finding)}\n'
+                f"{resource_line}\n{identity_line}</{tag}>"
+            )
+        else:
+            body = f"<skipped message={message}/>"
+        if self.state is not None:
+            state = self.state(finding)
+            body += f'<properties><property name="baseline" value="{state}"/></properties>'
+        return f"{head}>{body}</testcase>"
+
+
+def _suite(meta: PolicyMeta, findings: list[Finding], cases: _Cases) -> Iterable[str]:
     counts = Counter(f.status for f in findings)
     failures = sum(counts[s] for s in _FAILURE)
     skipped = sum(counts[s] for s in _SKIPPED)
@@ -90,9 +109,8 @@ def _suite(meta: PolicyMeta, findings: list[Finding], report: Report) -> Iterabl
         f'<properties><property name="severity" value="{meta.severity.value}"/>'
         f'<property name="category" value={_attr(meta.category)}/></properties>\n'
     )
-    state = report.baseline.state if report.baseline is not None else None
     for finding in findings:
-        yield _case(finding, state(finding) if state is not None else None) + "\n"
+        yield cases(finding) + "\n"
     yield "</testsuite>\n"
 
 
@@ -104,6 +122,7 @@ def write_junit(report: Report, path: Path) -> Path:
         by_policy[finding.policy.id].append(finding)
         metas.setdefault(finding.policy.id, finding.policy)
     counts = Counter(f.status for f in report.findings)
+    cases = _Cases(report)
     with atomic_writer(path) as stream:
         stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         stream.write(
@@ -113,7 +132,7 @@ def write_junit(report: Report, path: Path) -> Path:
         )
         for policy_id in sorted(by_policy):
             batch: list[str] = []
-            for chunk in _suite(metas[policy_id], by_policy[policy_id], report):
+            for chunk in _suite(metas[policy_id], by_policy[policy_id], cases):
                 batch.append(chunk)
                 if len(batch) >= 1000:
                     stream.write("".join(batch))

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from hds_audit.history.trend import Drift
     from hds_audit.waivers import WaiverOutcome
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 # Statuses that gate (exit code 1) when at or above the threshold.
 _FAILING = {Status.FAIL, Status.ERROR}
 

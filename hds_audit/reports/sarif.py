@@ -29,6 +29,7 @@ from hds_audit import __version__
 from hds_audit.baseline import fingerprint, identity
 from hds_audit.model import Finding, PolicyMeta, Severity, Status
 from hds_audit.reports.atomic import atomic_writer
+from hds_audit.reports.memo import Memo
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.model import Report
 
@@ -100,16 +101,42 @@ def _kind_level(finding: Finding) -> tuple[str, str]:
     return "review", "none"
 
 
+def _message_part(finding: Finding) -> str:
+    """``"message": ..., "suppressions": ...`` (the parts decided by policy, status, evidence
+    and reason: memoised)."""
+    part = f'"message": {_ENCODE({"text": finding_message(finding)})}'
+    if finding.status is Status.WAIVED:
+        suppression = {"kind": "external", "status": "accepted", "justification": finding.reason}
+        part += f', "suppressions": {_ENCODE([suppression])}'
+    return part
+
+
 class _Results:
-    """Encodes results; a resource's locations are built once for all its findings."""
+    """Encodes results from cached parts: per policy and status, per resource, per message."""
 
     def __init__(self, report: Report, rule_index: dict[str, int]) -> None:
-        self.report = report
+        self.state = report.baseline.state if report.baseline is not None else None
         self.rule_index = rule_index
+        self.heads: dict[tuple[str, Status], str] = {}
+        self.messages = Memo(_message_part)
         self._resource: Any = None
-        self._locations = ""
+        self._resource_part = ""
 
-    def _location_part(self, finding: Finding) -> str:
+    def _head(self, finding: Finding) -> str:
+        meta = finding.policy
+        key = (meta.id, finding.status)
+        head = self.heads.get(key)
+        if head is None:
+            kind, level = _kind_level(finding)
+            head = self.heads[key] = (
+                f'{{"ruleId": {_ENCODE(meta.id)}, "ruleIndex": {self.rule_index[meta.id]}, '
+                f'"kind": "{kind}", "level": "{level}", "properties": {{"status": '
+                f'"{finding.status.value}", "severity": "{meta.severity.value}", '
+                f'"category": {_ENCODE(meta.category)}, '
+            )
+        return head
+
+    def _resource_parts(self, finding: Finding) -> str:
         resource = finding.resource
         if resource is not self._resource:
             self._resource = resource
@@ -127,36 +154,24 @@ class _Results:
                     artifact["uriBaseId"] = base
                 location["physicalLocation"] = {"artifactLocation": artifact}
                 location["message"] = {"text": f"Terraform resource {resource.id}"}
-            self._locations = _ENCODE([location])
-        return self._locations
+            self._resource_part = (
+                f'"resourceType": {_ENCODE(resource.type)}, '
+                f'"region": {_ENCODE(resource.location.region)}, '
+                f'"sourceKind": "{source.kind.value}"}}, '
+                f'"locations": {_ENCODE([location])}, '
+            )
+        return self._resource_part
 
     def encode(self, finding: Finding) -> str:
-        kind, level = _kind_level(finding)
-        meta = finding.policy
-        result: dict[str, Any] = {
-            "ruleId": meta.id,
-            "ruleIndex": self.rule_index[meta.id],
-            "kind": kind,
-            "level": level,
-            "message": {"text": f"{finding_message(finding)} — {finding.resource.id}"},
-            "partialFingerprints": {"hdsAuditFinding/v1": fingerprint(identity(finding))},
-            "properties": {
-                "status": finding.status.value,
-                "severity": meta.severity.value,
-                "category": meta.category,
-                "resourceType": finding.resource.type,
-                "region": finding.resource.location.region,
-                "sourceKind": finding.resource.source.kind.value,
-            },
-        }
-        if finding.status is Status.WAIVED:
-            result["suppressions"] = [
-                {"kind": "external", "status": "accepted", "justification": finding.reason or ""}
-            ]
-        if self.report.baseline is not None:
-            result["baselineState"] = self.report.baseline.state(finding)
-        text = _ENCODE(result)
-        return text[:-1] + ', "locations": ' + self._location_part(finding) + "}"
+        text = (
+            self._head(finding)
+            + self._resource_parts(finding)
+            + f'"partialFingerprints": {{"hdsAuditFinding/v1": '
+            f"{_ENCODE(fingerprint(identity(finding)))}}}, " + self.messages(finding)
+        )
+        if self.state is not None:
+            text += f', "baselineState": "{self.state(finding)}"'
+        return text + "}"
 
 
 def _notifications(report: Report) -> list[dict[str, Any]]:

@@ -139,7 +139,11 @@ def test_no_credential_one_line_exit_2_before_any_request(
     arm: tuple[ArmServer, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server, ca = arm
-    # DefaultAzureCredential restricted to the environment credential, with no environment.
+    # DefaultAzureCredential's developer chain (Azure CLI, azd, PowerShell, VS Code) with none
+    # of their tools on PATH, and no environment credential.
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
     for name in (
         "AZURE_CLIENT_ID",
         "AZURE_TENANT_ID",
@@ -149,7 +153,7 @@ def test_no_credential_one_line_exit_2_before_any_request(
         "AZURE_FEDERATED_TOKEN_FILE",
     ):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential")
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "dev")
     runtime = AzureRuntime(cloud=loopback_cloud(server), connection_verify=ca)
     result = CliRunner().invoke(main, ["scan", "--azure", "--output", str(tmp_path)], obj=runtime)
     assert result.exit_code == 2

@@ -56,7 +56,7 @@ class Browser:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             preexec_fn=wire,  # noqa: PLW1509 - only dup2 calls
-            pass_fds=(child_r, child_w),
+            pass_fds=(3, 4),  # kept open after preexec_fn wires them
         )
         for fd in {to_browser_r, from_browser_w, child_r, child_w}:
             os.close(fd)

@@ -115,11 +115,13 @@ class AwsCollector:
             plan = self._plan(account, result)
             if plan is not None:
                 plans.append(plan)
+        # Longest first: services with a call per item, then the rest (a shorter tail).
+        services = sorted(self.table.services.values(), key=lambda spec: not spec.details)
         tasks = [
             (plan.account, region, spec)
+            for spec in services
             for plan in plans
             for region in plan.regions
-            for spec in self.table.services.values()
         ]
         for plan in plans:
             self.progress.planned(plan.account.id, len(plan.regions) * len(self.table.services))

@@ -131,6 +131,7 @@ class Connector:
     table: ServiceTable
     observer: Callable[[CallRecord], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _session_locks: dict[int, threading.Lock] = field(default_factory=dict)
     _clients: dict[tuple[str, str, str], Any] = field(default_factory=dict)
 
     def config(self) -> Config:
@@ -148,13 +149,22 @@ class Connector:
     def home_region(self, session: boto3.session.Session) -> str:
         return self.settings.home_region or session.region_name or DEFAULT_HOME_REGION
 
+    def session_lock(self, session: boto3.session.Session) -> threading.Lock:
+        """One lock per session: a boto3 session is not thread-safe while it creates clients,
+        but different accounts' sessions may create theirs at the same time."""
+        with self._lock:
+            return self._session_locks.setdefault(id(session), threading.Lock())
+
     def client(self, account: Account, region: str, service: str) -> Any:
+        """The cached client of (account, region, service); created on first use."""
         key = (account.id, region, service)
-        with self._lock:  # boto3 sessions are not thread-safe while creating clients
-            cached = self._clients.get(key)
-            if cached is None:
-                cached = self.new_client(account.session, region, service)
-                self._clients[key] = cached
+        cached = self._clients.get(key)
+        if cached is None:
+            with self.session_lock(account.session):
+                cached = self._clients.get(key)
+                if cached is None:
+                    cached = self.new_client(account.session, region, service)
+                    self._clients[key] = cached
         return cached
 
     def new_client(self, session: boto3.session.Session, region: str, service: str) -> Any:
@@ -178,7 +188,7 @@ class Connector:
 
     def assume(self, base: boto3.session.Session, role_arn: str) -> boto3.session.Session:
         """A session for ``role_arn``, assumed with the base credentials."""
-        with self._lock:
+        with self.session_lock(base):
             sts = self.new_client(base, self.home_region(base), "sts")
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)[
             "Credentials"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,6 +79,11 @@ def check_credential(credential: TokenCredential, cloud: AzureCloud) -> None:
     from azure.core.exceptions import ClientAuthenticationError
     from azure.identity import CredentialUnavailableError
 
+    # DefaultAzureCredential also logs every credential it tried, over many lines, as a
+    # warning: the one line below says it all, so that log is held back for this call only.
+    identity_log = logging.getLogger("azure.identity")
+    level = identity_log.level
+    identity_log.setLevel(logging.ERROR)
     try:
         credential.get_token(cloud.credential_scope)
     except (CredentialUnavailableError, ClientAuthenticationError) as error:
@@ -87,3 +93,5 @@ def check_credential(credential: TokenCredential, cloud: AzureCloud) -> None:
             "sign in with 'az login', or set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, "
             "or run with a managed or workload identity"
         ) from None
+    finally:
+        identity_log.setLevel(level)

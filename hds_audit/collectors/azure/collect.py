@@ -288,11 +288,12 @@ class _Collection:
                     found[sub_id] = _subscription(item, sub_id)
                 return []
 
+            wanted = list(dict.fromkeys(self.owner.subscriptions))
             run_tasks(
-                [Task(s, (s, "subscription"), partial(get, s)) for s in self.owner.subscriptions],
+                [Task(s, (s, "subscription"), partial(get, s)) for s in wanted],
                 self.owner.max_workers,
             )
-            self.subscriptions = [found[s] for s in self.owner.subscriptions if s in found]
+            self.subscriptions = [found[s] for s in wanted if s in found]
             return
         try:
             items = self.call("subscriptions", spec.subscriptions_list.operation, None)

@@ -68,6 +68,7 @@ class _Row:
     services: int = 0
     resources: int = 0
     errors: int = 0
+    last: str = ""
 
 
 class LiveProgress:
@@ -102,6 +103,7 @@ class LiveProgress:
             row.services += 1
             row.resources += resources
             row.errors += errors
+            row.last = service
             self._draw()
 
     def _draw(self, force: bool = False) -> None:
@@ -117,6 +119,8 @@ class LiveProgress:
             line = f"azure {row.label[:40]:40} {done:>7} services  {row.resources:6} resources"
             if row.errors:
                 line += f"  {row.errors} error(s)"
+            if row.last and row.services < self.total:
+                line += f"  (last: {row.last})"
             out.write("\x1b[2K" + line + "\n")
         self._drawn = len(self._rows)
         out.flush()
