@@ -7,10 +7,11 @@ REPORTS ?= reports
 # The bundled default: the patient-records platform and its compliant twin.
 FIXTURES ?= terraform_fixtures/patient-records terraform_fixtures/compliant
 
-.PHONY: audit test lint bench browser clean help
+.PHONY: audit audit-ci test lint bench browser clean help
 
 help:
 	@echo "make audit   set up and audit the bundled terraform_fixtures/ -> $(REPORTS)/report.{html,json}"
+	@echo "make audit-ci  the CI gate on the bundled plan: SARIF, JUnit, Markdown; only new findings fail"
 	@echo "make test    run the whole test suite (installs chromium for the HTML tests when missing)"
 	@echo "make lint    ruff + mypy"
 	@echo "make bench   benchmarks (100,000-resource state; Azure: 3 subscriptions, 3,000 resources;"
@@ -24,9 +25,29 @@ $(STAMP): pyproject.toml
 
 # Findings in the bundled platform are planted on purpose: exit 1 (violations found) is the
 # expected outcome of the demo; any other non-zero code fails the target.
+# ATTESTATIONS answers the manual requirements (FEIMA, HDS v2, GDPR, PGSSI-S); AUDIT_DATE=YYYY-MM-DD
+# judges certificates and attestations on that date instead of today (reproducible audits).
+ATTESTATIONS ?= terraform_fixtures/attestations.yaml
 audit: $(STAMP)
-	@$(BIN)/hds-audit scan $(FIXTURES) --output $(REPORTS) --format json,html; \
+	@$(BIN)/hds-audit scan $(FIXTURES) --output $(REPORTS) --format json,html \
+	  --attestations $(ATTESTATIONS) $(if $(AUDIT_DATE),--audit-date $(AUDIT_DATE)); \
 	code=$$?; if [ $$code -eq 1 ]; then echo "(exit 1 is expected: the bundled platform has planted violations)"; exit 0; fi; exit $$code
+
+# The CI gate as examples/github-actions.yml and examples/gitlab-ci.yml run it, on the bundled
+# plan: SARIF + JUnit + CSV + Markdown + HTML in $(REPORTS)/ci, fail on `high`, examples/waivers.yaml
+# applied. Only findings new since BASELINE (a previous report.json) fail; without BASELINE, the
+# first run scans the plan once to make one (what the main branch would have), so the gate
+# passes until something new appears. Exit codes are the scan's own (0, 1, 2, 3).
+CI_PLAN    ?= terraform_fixtures/patient-records/plan.json
+CI_FAIL_ON ?= high
+CI_WAIVERS ?= examples/waivers.yaml
+BASELINE   ?= $(REPORTS)/ci-baseline/report.json
+audit-ci: $(STAMP)
+	@test -f $(BASELINE) || { echo "no baseline: recording $(BASELINE) from $(CI_PLAN)"; \
+	  $(BIN)/hds-audit scan $(CI_PLAN) --output $(dir $(BASELINE)) --format json --fail-on none \
+	    --waivers $(CI_WAIVERS) --no-history --quiet || exit $$?; }
+	$(BIN)/hds-audit scan $(CI_PLAN) --output $(REPORTS)/ci --format json,html,sarif,junit,csv,markdown \
+	  --fail-on $(CI_FAIL_ON) --waivers $(CI_WAIVERS) --baseline $(BASELINE)
 
 # Debian's chromium renders the HTML report in the browser tests.
 browser:

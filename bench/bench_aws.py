@@ -1,10 +1,11 @@
 """Benchmark: the AWS collector against the moto server with 50 ms added to every call.
 
 Plants 2,000 resources over 6 regions and 3 accounts of one organisation (real boto3 calls,
-straight to moto), then scans them through a loopback proxy that adds the latency at the
-HTTP boundary: once with one worker, once with the default pool. Prints wall time, API
-calls per resource and the speed-up. moto and the proxy run in a child process so the
-collector does not share their interpreter lock. A benchmark, not a test: nothing asserts.
+straight to moto), then scans them through a second moto listener that adds the latency at
+its HTTP boundary, before the application answers: once with the default pool, once with
+one worker. Prints wall time, API calls per resource, CPU used and the speed-up. moto runs
+in a child process so the collector does not share its interpreter lock. A benchmark, not a
+test: nothing asserts.
 
 Usage: python bench/bench_aws.py [--resources 2000] [--latency 0.05] [--workers 16]
 """
@@ -36,21 +37,14 @@ ENV = {
 SERVER = textwrap.dedent(
     """
     import logging, sys
-    from moto.server import ThreadedMotoServer
-    from hds_audit.collectors.aws.testing import Fault, FaultProxy
+    from hds_audit.collectors.aws.testing import LatencyMoto
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    moto = f"http://{host}:{port}"
-    proxy = FaultProxy(moto, latency=float(sys.argv[1])).start()
     # moto does not implement EFS replication listing: answer it as AWS would, empty
-    proxy.faults.append(Fault("respond", service="elasticfilesystem",
-                              path="replication-configurations", body={"Replications": []}))
-    print(moto, proxy.url, flush=True)
+    canned = {"replication-configurations": {"Replications": []}}
+    plain = LatencyMoto(0.0, canned).start()
+    slow = LatencyMoto(float(sys.argv[1]), canned).start()
+    print(plain.url, slow.url, flush=True)
     sys.stdin.read()
-    proxy.stop()
-    server.stop()
     """
 )
 
@@ -188,14 +182,14 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def scan(proxy_url: str, workers: int) -> tuple[float, int, int, Counter[str], int]:
+def scan(url: str, workers: int) -> tuple[float, int, int, Counter[str], int]:
     from hds_audit.collectors.aws import AwsCollector, AwsSettings
     from hds_audit.collectors.aws.session import CallRecord
     from hds_audit.geo import GeoTables
 
     calls: list[CallRecord] = []
     settings = AwsSettings(
-        regions=tuple(REGIONS), org_role=ORG_ROLE, endpoint_url=proxy_url, max_workers=workers
+        regions=tuple(REGIONS), org_role=ORG_ROLE, endpoint_url=url, max_workers=workers
     )
     collector = AwsCollector(settings, observer=calls.append)
     geo = GeoTables.default()
@@ -225,7 +219,7 @@ def main() -> None:
         urls = child.stdout.readline().split()
         if len(urls) != 2:
             raise SystemExit("bench_aws: the moto server did not start (see above)")
-        moto_url, proxy_url = urls
+        moto_url, slow_url = urls
         started = time.perf_counter()
         _members, planted = plant(moto_url, args.resources)
         print(
@@ -233,10 +227,12 @@ def main() -> None:
             f"({time.perf_counter() - started:.1f} s, straight to moto)"
         )
         print(f"latency added at the HTTP boundary: {args.latency * 1000:.0f} ms per call")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"machine: {os.cpu_count()} cores, load average before the scans {load}")
         results = {}
         for workers in (args.workers, 1):
             cpu = (_cpu(os.getpid()), _cpu(child.pid))
-            elapsed, found, calls, by_operation, errors = scan(proxy_url, workers)
+            elapsed, found, calls, by_operation, errors = scan(slow_url, workers)
             cpu = (_cpu(os.getpid()) - cpu[0], _cpu(child.pid) - cpu[1])
             results[workers] = elapsed
             scopes = 3 * len(REGIONS)
@@ -246,7 +242,7 @@ def main() -> None:
                 f"calls = {calls / max(found, 1):.2f} per resource "
                 f"({fixed / scopes:.1f} fixed per account-region + "
                 f"{(calls - fixed) / max(found, 1):.2f} per resource), {errors} errors; "
-                f"CPU: collector {cpu[0]:.1f} s, moto+proxy {cpu[1]:.1f} s"
+                f"CPU: collector {cpu[0]:.1f} s, moto {cpu[1]:.1f} s"
             )
         print(
             f"speed-up over one worker: {results[1] / results[args.workers]:.1f}x "

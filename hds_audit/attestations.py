@@ -16,9 +16,10 @@ audit date is *expired* (owed again). The file is validated at load (file, line,
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
@@ -33,19 +34,19 @@ class Attestation:
     requirement: str  # framework:id
     statement: str
     by: str
-    date: date
+    date: datetime.date
     evidence: str
     valid_for_days: int
     line: int | None = None
 
     @property
-    def valid_until(self) -> date:
+    def valid_until(self) -> datetime.date:
         return self.date + timedelta(days=self.valid_for_days)
 
-    def expired(self, audit_date: date) -> bool:
+    def expired(self, audit_date: datetime.date) -> bool:
         return self.valid_until < audit_date
 
-    def future(self, audit_date: date) -> bool:
+    def future(self, audit_date: datetime.date) -> bool:
         """Dated after the audit: it cannot answer for the audited state."""
         return self.date > audit_date
 
@@ -93,9 +94,11 @@ def parse_attestations(text: str, file: str, frameworks: Sequence[Framework]) ->
         seen[ref] = node.line
         raw_date = check.text(node, "date")
         try:
-            when = date.fromisoformat(raw_date)
+            when = datetime.date.fromisoformat(raw_date)
         except ValueError:
-            raise check.fail(node, f"date {raw_date!r} is not a date (YYYY-MM-DD)", "date") from None
+            raise check.fail(
+                node, f"date {raw_date!r} is not a date (YYYY-MM-DD)", "date"
+            ) from None
         validity = node.get("valid_for_days", requirement.validity_days)
         if not isinstance(validity, int) or isinstance(validity, bool) or validity < 1:
             raise check.fail(node, "'valid_for_days' must be a positive number", "valid_for_days")

@@ -3,10 +3,12 @@
 Finding identity, stable across runs: ``(policy id, resource id, source kind)``. The resource id
 is the Terraform address, the ARN or the Azure resource id; the source kind
 (``terraform-plan``, ``terraform-state``, ``aws-api``, ``azure-api``) tells a plan from a state
-of the same address. A finding is ``unchanged`` when the earlier run had the same identity with
-the same status, ``new`` otherwise (a pass that turned into a fail is new). A finding is
-``fixed`` when it was a problem (fail, error, unknown) earlier and now passes, no longer
-applies, or is gone. With a baseline, only ``new`` findings gate (see ``Report.blocking``).
+of the same address. When several sources of one run hold the same identity (two workspaces'
+states with the same addresses), the worst status stands for it. A finding is ``unchanged``
+when the earlier run had the same identity with the same status, ``new`` otherwise (a pass
+that turned into a fail is new). A finding is ``fixed`` when it was a problem (fail, error,
+unknown) earlier and now passes, no longer applies, or is gone. With a baseline, only ``new``
+findings gate (see ``Report.blocking``).
 
 The earlier run is a ``report.json`` (``--baseline FILE``) or a run of the history database.
 """
@@ -32,6 +34,14 @@ PROBLEMS = frozenset({Status.FAIL.value, Status.ERROR.value, Status.UNKNOWN.valu
 #: Statuses after which a former problem counts as fixed (``None``: the finding is gone).
 _RESOLVED = frozenset({Status.PASS.value, Status.NOT_APPLICABLE.value, None})
 _STATUSES = frozenset(s.value for s in Status)
+#: When several sources hold the same identity (two workspaces' states with the same
+#: addresses), the worst status stands for it.
+_WORST = {"fail": 6, "error": 5, "unknown": 4, "waived": 3, "manual": 2, "pass": 1}
+
+
+def worse(status: str, other: str | None) -> bool:
+    """Whether ``status`` is worse than ``other`` (``None``: no status yet)."""
+    return other is None or _WORST.get(status, 0) > _WORST.get(other, 0)
 
 
 def identity(finding: Finding) -> Identity:
@@ -80,7 +90,11 @@ class Comparison:
 
     def fixed(self, findings: Iterable[Finding]) -> list[Fixed]:
         """Earlier problems that now pass, no longer apply, or are gone; sorted."""
-        now: dict[Identity, str] = {identity(f): f.status.value for f in findings}
+        now: dict[Identity, str] = {}
+        for finding in findings:
+            key, status = identity(finding), finding.status.value
+            if worse(status, now.get(key)):
+                now[key] = status
         out = []
         for key, before in self.earlier.items():
             if before.status not in PROBLEMS:
@@ -147,14 +161,19 @@ def comparison_from_report(data: Any, label: str) -> Comparison:
             ) from None
         if status not in _STATUSES:
             raise UsageError(f"{label}: finding {index} has an unknown status {status!r}")
-        earlier[(policy_id, resource_id, source_kind)] = Earlier(status, severity, category)
+        key = (policy_id, resource_id, source_kind)
+        before = earlier.get(key)
+        if before is None or worse(status, before.status):
+            earlier[key] = Earlier(status, severity, category)
     return Comparison(label=label, earlier=earlier)
 
 
 def comparison_from_rows(label: str, rows: Iterable[Sequence[str]]) -> Comparison:
     """A comparison from ``(policy_id, resource_id, source_kind, status, severity, category)``."""
-    earlier = {
-        (row[0], row[1], row[2]): Earlier(row[3], row[4], row[5])
-        for row in rows  # one pass, no per-row work beyond the tuple
-    }
+    earlier: dict[Identity, Earlier] = {}
+    for row in rows:
+        key = (row[0], row[1], row[2])
+        before = earlier.get(key)
+        if before is None or worse(row[3], before.status):
+            earlier[key] = Earlier(row[3], row[4], row[5])
     return Comparison(label=label, earlier=earlier)

@@ -272,6 +272,9 @@ def scan(
 
     try:
         config = load_config(config_path)
+        out = Path(output or config.output or "reports")
+        # waivers, baseline and history are checked first: a bad file stops the run here
+        ci = _ci_inputs(config, baseline, waivers_path, history_path, no_history, out)
         threshold = (fail_on or config.fail_on or "low").lower()
         try:
             area = AllowedArea.parse(allowed or config.allowed or "eu")
@@ -314,8 +317,6 @@ def scan(
         chosen = (
             parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
         )
-        out = Path(output or config.output or "reports")
-        ci = _ci_inputs(config, baseline, waivers_path, history_path, no_history, out)
         options.waivers, options.baseline = ci.waivers, ci.baseline
         _compliance_inputs(options, audit_date, attestations_path, registry_path, chosen)
         report = run_scan(options)
@@ -647,13 +648,13 @@ def providers_list(registry_path: str | None) -> None:
     except HdsAuditError as error:
         _fail(error)
         return
-    click.echo(f"Registry {registry.file} (version {registry.version}, recorded {registry.recorded})")
+    click.echo(
+        f"Registry {registry.file} (version {registry.version}, recorded {registry.recorded})"
+    )
     click.echo(f"{'HOST':16} {'PROVIDERS':16} {'CERTIFICATE':12} {'EXPIRES':10}  SECNUMCLOUD")
     for host in registry.hosts:
         offers = host.fact("secnumcloud")
-        snc = (
-            ("; ".join(offers.value) or "none found") if offers.known else "unknown"
-        )
+        snc = ("; ".join(offers.value) or "none found") if offers.known else "unknown"
         click.echo(
             f"{host.key:16} {','.join(host.providers) or '-':16} "
             f"{host.fact('certificate_status').value:12} {host.fact('expires').value:10}  {snc}"
@@ -726,9 +727,15 @@ def providers_import(
                 raise UsageError(f"--column {item!r}: write HEADER=FIELD")
             columns[header.strip()] = field_name.strip()
         registry = load_registry(registry_path)
-        target = Path(registry_path) if registry_path else Path(__file__).parent / "providers" / "data" / "hosts.yaml"
+        target = (
+            Path(registry_path)
+            if registry_path
+            else Path(__file__).parent / "providers" / "data" / "hosts.yaml"
+        )
         result = import_csv(registry, Path(csv_file), columns=columns)
-        original = target.read_text(encoding="utf-8") if target.exists() else builtin_registry_text()
+        original = (
+            target.read_text(encoding="utf-8") if target.exists() else builtin_registry_text()
+        )
     except HdsAuditError as error:
         _fail(error)
         return
@@ -771,7 +778,10 @@ def frameworks_list() -> None:
         _fail(error)
         return
     for framework in loaded:
-        modes = {m: sum(r.mode == m for r in framework.requirements) for m in ("automated", "partial", "manual")}
+        modes = {
+            m: sum(r.mode == m for r in framework.requirements)
+            for m in ("automated", "partial", "manual")
+        }
         click.echo(
             f"{framework.id:8} {framework.text('name', 'en')}  "
             f"({len(framework.requirements)} requirements: "

@@ -213,11 +213,21 @@ def load_waivers(path: str | Path) -> WaiverSet:
     return parse_waivers(text, label)
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML where dates stay text: ``expires`` is parsed here, with its line."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_waivers(text: str, label: str) -> WaiverSet:
     """Validate the text of a waivers file (``label`` names it in messages)."""
     try:
-        data = yaml.safe_load(text)
-        root: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
+        root: yaml.Node | None = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -18,6 +18,9 @@ from hds_audit.testing import Spec, run_cli, state_document, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "terraform_fixtures"
+# Certificates known (fictitious): the built-in registry leaves AWS's expiry unknown, which
+# makes HDS_CERT_001 `unknown` and gates. Tests about other verdicts pass --registry CERTIFIED.
+CERTIFIED = str(ROOT / "tests" / "fixtures" / "registry" / "certified.yaml")
 SECRETS = yaml.safe_load((FIXTURES / "EXPECTED.yaml").read_text(encoding="utf-8"))["secrets"]
 
 PARIS = Spec("aws_s3_bucket", "ok", {"bucket": "ok", "region": "eu-west-3"})
@@ -47,7 +50,17 @@ def _report(out: Path) -> dict[str, object]:
 def test_clean_estate_exits_0(tmp_path: Path) -> None:
     state = _state(tmp_path, "ok.tfstate", CMK, ENCRYPTED)
     result = run_cli(
-        ["scan", "--terraform", state, "-o", str(tmp_path / "out"), "--format", "json"]
+        [
+            "scan",
+            "--terraform",
+            state,
+            "-o",
+            str(tmp_path / "out"),
+            "--format",
+            "json",
+            "--registry",
+            CERTIFIED,
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "Exit 0" in result.output
@@ -58,10 +71,8 @@ def test_failure_exits_1_and_threshold_moves_it(tmp_path: Path) -> None:
     out = str(tmp_path / "out")
     assert run_cli(["scan", state, "-o", out, "--format", "json"]).exit_code == 1
     # HDS_ENC_001 is high: a critical threshold lets it through, none disables gating.
-    assert (
-        run_cli(["scan", state, "-o", out, "--format", "json", "--fail-on", "critical"]).exit_code
-        == 0
-    )
+    critical = ["--fail-on", "critical", "--registry", CERTIFIED]
+    assert run_cli(["scan", state, "-o", out, "--format", "json", *critical]).exit_code == 0
     assert (
         run_cli(["scan", state, "-o", out, "--format", "json", "--fail-on", "none"]).exit_code == 0
     )
@@ -123,7 +134,7 @@ def test_config_file_is_read_from_the_working_directory(
         encoding="utf-8",
     )
     monkeypatch.chdir(tmp_path)
-    result = run_cli(["scan"])
+    result = run_cli(["scan", "--registry", CERTIFIED])
     assert result.exit_code == 0, result.output
     report = _report(tmp_path / "out")
     assert report["run"]["allowed_area"]["mode"] == "eea"  # type: ignore[index]

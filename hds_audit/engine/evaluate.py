@@ -5,12 +5,36 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from hds_audit.engine.conditions import Condition, Outcome
 from hds_audit.engine.paths import EvaluationContext
 from hds_audit.engine.policies import Policy
 from hds_audit.geo import AllowedArea, GeoTables
-from hds_audit.model import CollectionError, Finding, Kind, Resource, Source, SourceKind, Status
+from hds_audit.model import (
+    CollectionError,
+    Finding,
+    Kind,
+    PolicyMeta,
+    Resource,
+    Source,
+    SourceKind,
+    Status,
+)
 from hds_audit.providers.facts import HostFacts
 from hds_audit.providers.registry import Registry
+
+# Verdicts of a host-only policy, per (provider, region, kind).
+_Memo = dict[tuple[str, str | None, Kind], Outcome]
+_Step = tuple[
+    PolicyMeta,
+    frozenset[Kind] | None,
+    frozenset[str] | None,
+    bool,
+    frozenset[str] | None,
+    Condition | None,
+    str | None,
+    Condition,
+    _Memo | None,
+]
 
 
 def evaluate(
@@ -29,7 +53,7 @@ def evaluate(
     ctx = EvaluationContext(area, HostFacts(registry, audit_date))
     findings: list[Finding] = []
     append = findings.append
-    plan = [
+    plan: list[_Step] = [
         (
             p.meta,
             p.scope.kinds,
@@ -39,18 +63,26 @@ def evaluate(
             p.scope.when,
             p.scope.when_text,
             p.condition,
+            {} if p.host_only else None,  # verdicts memoised per (provider, region, kind)
         )
         for p in policies
     ]
     for resource in resources:
         kind, provider = resource.kind, resource.provider
-        for meta, kinds, providers, needs_data, types, when, when_text, condition in plan:
+        for meta, kinds, providers, needs_data, types, when, when_text, condition, memo in plan:
             if (
                 (kinds is not None and kind not in kinds)
                 or (types is not None and resource.type not in types)
                 or (providers is not None and provider not in providers)
                 or (needs_data and not resource.stores_data)
             ):
+                continue
+            if memo is not None:
+                key = (provider, resource.location.region, kind)
+                verdict = memo.get(key)
+                if verdict is None:
+                    verdict = memo[key] = _judge(resource, ctx, when, when_text, condition)
+                append(Finding(meta, resource, *verdict))
                 continue
             if when is not None:
                 status, evidence, _ = when(resource, ctx)
@@ -60,6 +92,20 @@ def evaluate(
                     continue
             append(Finding(meta, resource, *condition(resource, ctx)))
     return findings
+
+
+def _judge(
+    resource: Resource,
+    ctx: EvaluationContext,
+    when: Condition | None,
+    when_text: str | None,
+    condition: Condition,
+) -> Outcome:
+    if when is not None:
+        status, evidence, _ = when(resource, ctx)
+        if status is Status.FAIL:
+            return Status.NOT_APPLICABLE, evidence, when_text or "outside the policy's scope"
+    return condition(resource, ctx)
 
 
 def scope_placeholder(error: CollectionError, geo: GeoTables) -> Resource:

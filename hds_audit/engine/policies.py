@@ -94,6 +94,8 @@ class Policy:
     scope: Scope
     condition: Condition
     attribute_roots: frozenset[str] = frozenset()
+    # Every path it reads is host.*: its verdict depends only on (provider, region, kind).
+    host_only: bool = False
 
     @property
     def id(self) -> str:
@@ -112,6 +114,7 @@ class _Compiler:
     def __init__(self, file: str) -> None:
         self.file = file
         self.roots: set[str] = set()
+        self.paths: set[str] = set()
 
     def fail(self, node: Any, problem: str, key: str | None = None) -> PolicyError:
         return PolicyError(self.file, _line(node, key), problem)
@@ -136,6 +139,7 @@ class _Compiler:
         if not isinstance(attribute, str):
             raise self.fail(node, "a condition needs 'attribute' (or 'and' / 'or' / 'not')")
         resolver = compile_path(attribute)
+        self.paths.add(attribute)
         if attribute.startswith("attributes."):
             self.roots.add(attribute.split(".", 2)[1])
         if resolver is None:
@@ -213,10 +217,13 @@ class _Compiler:
             file=self.file,
             translations=translations,
         )
-        self.roots = set()
+        self.roots, self.paths = set(), set()
         scope = self.scope(document.get("scope") or {})
         condition = self.condition(definition)
-        return Policy(meta, scope, condition, attribute_roots=frozenset(self.roots))
+        host_only = bool(self.paths) and all(p.startswith("host.") for p in self.paths)
+        return Policy(
+            meta, scope, condition, attribute_roots=frozenset(self.roots), host_only=host_only
+        )
 
     def scope(self, node: Any) -> Scope:
         if not isinstance(node, dict):

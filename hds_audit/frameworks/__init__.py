@@ -155,8 +155,7 @@ def check_policies(frameworks: Iterable[Framework], policy_ids: Iterable[str]) -
                 raise DataFileError(
                     framework.file,
                     requirement.line,
-                    f"requirement {requirement.id!r} names unknown policy "
-                    f"{', '.join(missing)}",
+                    f"requirement {requirement.id!r} names unknown policy {', '.join(missing)}",
                 )
 
 
@@ -165,14 +164,18 @@ def builtin_frameworks() -> tuple[Framework, ...]:
     """The framework files shipped in the package, in display order (FEIMA first)."""
     folder = package_files.files("hds_audit.frameworks") / "data"
     loaded = [
-        parse_framework(entry.read_text(encoding="utf-8"), f"hds_audit/frameworks/data/{entry.name}")
+        parse_framework(
+            entry.read_text(encoding="utf-8"), f"hds_audit/frameworks/data/{entry.name}"
+        )
         for entry in sorted(folder.iterdir(), key=lambda e: e.name)
         if entry.name.endswith(".yaml")
     ]
     ids = [f.id for f in loaded]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
-        raise DataFileError("hds_audit/frameworks/data", None, f"duplicate framework id {duplicates}")
+        raise DataFileError(
+            "hds_audit/frameworks/data", None, f"duplicate framework id {duplicates}"
+        )
     return tuple(sorted(loaded, key=lambda f: (f.order, f.id)))
 
 

@@ -109,9 +109,8 @@ def evaluate_frameworks(
                 if requirement.needs_attestation
                 else None
             )
-            if requirement.mode == "automated":
-                verdict = state
-            elif requirement.mode == "partial" and state in ("non_compliant", "unknown"):
+            decided = state in ("non_compliant", "unknown")
+            if requirement.mode == "automated" or (requirement.mode == "partial" and decided):
                 verdict = state
             else:
                 verdict = "compliant" if attest_state == "valid" else "attestation_owed"
@@ -199,7 +198,11 @@ def compliance_dict(compliance: Compliance, providers: Iterable[str]) -> dict[st
         hosts.append(entry)
     return {
         "audit_date": audit.isoformat(),
-        "registry": {"file": registry.file, "version": registry.version, "recorded": registry.recorded},
+        "registry": {
+            "file": registry.file,
+            "version": registry.version,
+            "recorded": registry.recorded,
+        },
         "attestations_file": compliance.attestations.file or None,
         "frameworks": [
             {

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 from hds_audit.baseline import PROBLEMS
 from hds_audit.history.store import HistoryStore, RunRow
+from hds_audit.model import Severity
 
 _COUNTED = ("fail", "error", "unknown", "waived", "pass")
+_RANK = {s.value: s.rank for s in Severity}
 
 
 def runs_table(rows: Sequence[RunRow]) -> list[str]:
@@ -58,7 +60,8 @@ def diff_lines(store: HistoryStore, run_a: int, run_b: int) -> list[str]:
         if not items:
             continue
         lines.append(f"{title} ({len(items)}):")
-        for severity, (policy_id, resource_id, source_kind), was, is_now in sorted(items):
+        items.sort(key=lambda item: (-_RANK.get(item[0], -1), item[1]))
+        for severity, (policy_id, resource_id, source_kind), was, is_now in items:
             if was and is_now:
                 move = f"{was} -> {is_now}"
             else:

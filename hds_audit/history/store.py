@@ -187,8 +187,14 @@ class HistoryStore:
             raise
 
     def check(self) -> None:
-        """Open (creating and migrating if needed): fails early, before any scan."""
-        self._connect(create=True).close()
+        """Fail early, before any scan, on a database this version cannot use.
+
+        Creates nothing: a run that stops before :meth:`record` leaves no file behind.
+        """
+        if self.path.exists():
+            self._connect(create=False).close()
+        elif self.path.parent.exists() and not self.path.parent.is_dir():
+            raise self._fail("cannot create the history database: parent is not a folder")
 
     # ------------------------------------------------------------------ writing
 
@@ -284,7 +290,7 @@ class HistoryStore:
                 (run_id,),
             )
             return comparison_from_rows(
-                f"run {run_id} ({row.started_at.isoformat(timespec='seconds')})", rows
+                f"run {run_id} of {row.started_at.isoformat(timespec='seconds')}", rows
             )
         finally:
             conn.close()

@@ -58,7 +58,7 @@ def compare(report: Report, previous: Comparison) -> tuple[list[Finding], list[F
 
 def drift_for(report: Report, store: HistoryStore, runs: int = 10) -> Drift:
     """Read the last ``runs - 1`` runs of ``store`` and compare ``report`` with the latest."""
-    stored = store.runs(limit=max(runs - 1, 1))
+    stored = store.runs(limit=max(runs - 1, 1)) if store.path.exists() else []
     points = [TrendPoint(r.id, r.started_at, r.by_status, r.exit_code) for r in stored]
     points.append(TrendPoint(None, report.run.started_at, report.by_status, report.exit_code))
     if not stored:
@@ -110,7 +110,7 @@ def drift_view(drift: Drift | None, when: Callable[[datetime], str]) -> dict[str
         "pad": pad,
         "peak": peak,
         "axis": [(y(v), v) for v in sorted({0, peak // 2, peak})],
-        "ticks": [(x(i), "#" + str(p.run_id) if p.run_id else "●") for i, p in enumerate(points)],
+        "ticks": [(x(i), f"#{p.run_id}" if p.run_id else None) for i, p in enumerate(points)],
         "series": series,
         "rows": rows,
         "previous": drift.previous,

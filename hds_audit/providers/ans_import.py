@@ -48,7 +48,12 @@ ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
         "date_d_echeance",
     ),
     "referential": ("referential", "referentiel", "version_du_referentiel"),
-    "transfer_map_url": ("transfer_map_url", "cartographie", "lien_cartographie", "url_cartographie"),
+    "transfer_map_url": (
+        "transfer_map_url",
+        "cartographie",
+        "lien_cartographie",
+        "url_cartographie",
+    ),
 }
 FIELDS: Final = tuple(ALIASES)
 
@@ -105,24 +110,31 @@ def _parse_date(value: str, file: str, line: int, column: str) -> str:
             return datetime.strptime(value, pattern).date().isoformat()
         except ValueError:
             continue
-    raise DataFileError(file, line, f"column {column!r}: {value!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+    raise DataFileError(
+        file, line, f"column {column!r}: {value!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)"
+    )
 
 
 def _parse_activities(value: str, file: str, line: int, column: str) -> tuple[int, ...]:
     found: set[int] = set()
-    for part in re.split(r"[,;/ ]+|\bet\b", value):
+    ranges = re.sub(r"(\d)\s*(?:-|à|a|to)\s*(\d)", r"\1-\2", value)
+    for part in re.split(r"[,;/ ]+|\bet\b|\band\b", ranges):
         part = part.strip()
         if not part:
             continue
-        if m := re.fullmatch(r"(\d)\s*(?:-|à|a)\s*(\d)", part):
+        if m := re.fullmatch(r"(\d)-(\d)", part):
             low, high = int(m.group(1)), int(m.group(2))
             found.update(range(low, high + 1))
         elif part.isdigit():
             found.add(int(part))
         else:
-            raise DataFileError(file, line, f"column {column!r}: {value!r} is not a list of activities 1 to 6")
+            raise DataFileError(
+                file, line, f"column {column!r}: {value!r} is not a list of activities 1 to 6"
+            )
     if not found or not found <= set(range(1, 7)):
-        raise DataFileError(file, line, f"column {column!r}: activities must be 1 to 6, got {value!r}")
+        raise DataFileError(
+            file, line, f"column {column!r}: activities must be 1 to 6, got {value!r}"
+        )
     return tuple(sorted(found))
 
 
@@ -131,9 +143,13 @@ def _columns(header: Sequence[str], explicit: Mapping[str, str], file: str) -> d
     normalised = [normalise_header(h) for h in header]
     for column, field in explicit.items():
         if field not in FIELDS:
-            raise DataFileError(file, 1, f"--column {column}={field}: field must be one of {', '.join(FIELDS)}")
+            raise DataFileError(
+                file, 1, f"--column {column}={field}: field must be one of {', '.join(FIELDS)}"
+            )
         if column not in header:
-            raise DataFileError(file, 1, f"--column {column}={field}: no column {column!r} in the header")
+            raise DataFileError(
+                file, 1, f"--column {column}={field}: no column {column!r} in the header"
+            )
         wanted[field] = header.index(column)
     for index, name in enumerate(normalised):
         for field, aliases in ALIASES.items():
@@ -144,7 +160,7 @@ def _columns(header: Sequence[str], explicit: Mapping[str, str], file: str) -> d
             file,
             1,
             "no host column: name it Hébergeur or Raison sociale, or map it with "
-            f"--column \"COLUMN=host\" (columns: {', '.join(header)})",
+            f'--column "COLUMN=host" (columns: {", ".join(header)})',
         )
     return wanted
 
@@ -153,8 +169,14 @@ def _match(registry: Registry, hosts: list[Host], name: str) -> int | None:
     wanted = normalise_header(name)
     for index, host in enumerate(hosts):
         entity = host.facts["legal_entity"].value if host.facts["legal_entity"].known else ""
-        names = {normalise_header(host.key), normalise_header(host.name), normalise_header(str(entity))}
-        if wanted in names or any(n and (wanted.startswith(n) or n.startswith(wanted)) for n in names if len(n) > 3):
+        names = {
+            normalise_header(host.key),
+            normalise_header(host.name),
+            normalise_header(str(entity)),
+        }
+        if wanted in names or any(
+            n and (wanted.startswith(n) or n.startswith(wanted)) for n in names if len(n) > 3
+        ):
             return index
     return None
 
@@ -217,7 +239,9 @@ def import_csv(
             else:
                 updates[field] = value
         if "issued" in updates and "expires" in updates and updates["expires"] < updates["issued"]:
-            raise DataFileError(file, line, f"expiry {updates['expires']} is before issue {updates['issued']}")
+            raise DataFileError(
+                file, line, f"expiry {updates['expires']} is before issue {updates['issued']}"
+            )
         index = _match(registry, hosts, name)
         if index is None:
             key = normalise_header(name).replace("_", "-") or f"host-{line}"

@@ -99,7 +99,9 @@ class HostFacts:
             if expires is None:
                 return self._unknown(path, host, "expires", "certificate expiry date")
             days = (expires - self.audit_date).days
-            return Evidence(path, days, f"expires {expires.isoformat()} [{host.fact('expires').source}]")
+            return Evidence(
+                path, days, f"expires {expires.isoformat()} [{host.fact('expires').source}]"
+            )
         if path == "host.covers_storage":
             return self._covers(path, host, resource)
         if path == "host.in_scope":
@@ -113,7 +115,9 @@ class HostFacts:
         if path == "host.extra_eu_law":
             exposed = host.known("extra_eu_law")
             if exposed is None:
-                return self._unknown(path, host, "extra_eu_law", "exposure to extra-EU law (EXI 30)")
+                return self._unknown(
+                    path, host, "extra_eu_law", "exposure to extra-EU law (EXI 30)"
+                )
             return Evidence(path, exposed, f"[{host.fact('extra_eu_law').source}]")
         raise KeyError(path)
 
@@ -144,7 +148,8 @@ class HostFacts:
             verdict = "expiring"
         else:
             verdict = "valid"
-        note = f"expires {expires.isoformat()}, audit date {audit.isoformat()} [{host.fact('expires').source}]"
+        source = host.fact("expires").source
+        note = f"expires {expires.isoformat()}, audit date {audit.isoformat()} [{source}]"
         return Evidence(path, verdict, note)
 
     def _covers(self, path: str, host: Host, resource: Resource) -> Evidence:
@@ -164,14 +169,17 @@ class HostFacts:
         reasons: list[str] = []
         region = resource.location.region
         if regions is None:
-            reasons.append(f"regions covered not published (source {host.fact('scope_regions').source} checked)")
+            source = host.fact("scope_regions").source
+            reasons.append(f"regions covered not published (source {source} checked)")
         elif region is None or region not in regions:
             reasons.append(
                 f"region {region or 'unknown'} is outside the certificate's known scope "
                 f"({', '.join(regions)}) [{host.fact('scope_regions').source}]"
             )
         if kinds is None:
-            reasons.append(f"services covered not published (source {host.fact('scope_kinds').source} checked)")
+            reasons.append(
+                f"services covered not published (source {host.fact('scope_kinds').source} checked)"
+            )
         elif resource.kind.value not in kinds:
             reasons.append(
                 f"{resource.kind.value} is outside the certificate's known services "

@@ -149,9 +149,7 @@ class _RegistryChecker(Checker):
         if name in _LIST_FACTS:
             if not isinstance(value, list):
                 raise self.fail(fact, f"{name} must be a list or unknown", "value")
-            if name == "activities" and not all(
-                isinstance(a, int) and 1 <= a <= 6 for a in value
-            ):
+            if name == "activities" and not all(isinstance(a, int) and 1 <= a <= 6 for a in value):
                 raise self.fail(fact, "activities are numbers 1 to 6 (R.1111-9 CSP)", "value")
             if name == "scope_kinds" and not set(map(str, value)) <= _KINDS:
                 bad = sorted(set(map(str, value)) - _KINDS)
@@ -172,7 +170,9 @@ def parse_registry(text: str, file: str) -> Registry:
     """Parse and validate a registry file's text."""
     check = _RegistryChecker(file)
     root = check.mapping(load_yaml(text, file), "the registry")
-    check.unknown_keys(root, ("version", "recorded", "compiled_from", "sources", "hosts"), "the registry")
+    check.unknown_keys(
+        root, ("version", "recorded", "compiled_from", "sources", "hosts"), "the registry"
+    )
     raw_sources = check.mapping(root.get("sources"), "'sources'", root)
     sources: dict[str, Source] = {}
     for key, entry in raw_sources.items():
@@ -201,7 +201,9 @@ def parse_registry(text: str, file: str) -> Registry:
             raise check.fail(node, "'providers' must be a list of provider keys", "providers")
         facts_node = check.mapping(node.get("facts"), f"host {key!r}: 'facts'", node)
         check.unknown_keys(facts_node, FACTS, f"host {key!r} facts")
-        facts = {name: check.fact(facts_node.get(name), name, facts_node, sources) for name in FACTS}
+        facts = {
+            name: check.fact(facts_node.get(name), name, facts_node, sources) for name in FACTS
+        }
         host = Host(key, check.text(node, "name"), tuple(providers), facts, node.line)
         for provider in providers:
             if provider in by_provider:

@@ -71,7 +71,7 @@ def line_of(node: Any, key: str | None = None) -> int | None:
 def load_yaml(text: str, file: str) -> Any:
     """Parse one YAML document; a syntax error names the file and the line."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark is not None else None

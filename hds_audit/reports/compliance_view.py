@@ -134,9 +134,7 @@ def _place_charts(report: Report, texts: Texts, country_name: Callable[[str], st
         stored.setdefault(label, Counter())[_area_key(area.allows(resource.location))] += 1
         for replica in resource.replicas or ():
             flow = f"{_code(resource.location)} → {_code(replica.location)}"
-            copies.setdefault(flow, Counter())[
-                _area_key(area.allows(replica.location))
-            ] += 1
+            copies.setdefault(flow, Counter())[_area_key(area.allows(replica.location))] += 1
     words = {
         "inside": texts.t("compliance.chart.inside"),
         "outside": texts.t("compliance.chart.outside"),
@@ -144,16 +142,18 @@ def _place_charts(report: Report, texts: Texts, country_name: Callable[[str], st
     }
     order = ("outside", "unknown", "inside")
 
-    def rank(item: tuple[str, Counter[str]]) -> tuple[int, int, str]:
+    def rank(item: tuple[str, Mapping[str, int]]) -> tuple[int, int, str]:
         label, counts = item
-        return (-counts["outside"], -counts["unknown"], label.casefold())
+        return (-counts.get("outside", 0), -counts.get("unknown", 0), label.casefold())
 
     charts = [
         _chart(texts.t("compliance.chart.stored"), sorted(stored.items(), key=rank), order, words)
     ]
     if copies:
         charts.append(
-            _chart(texts.t("compliance.chart.copies"), sorted(copies.items(), key=rank), order, words)
+            _chart(
+                texts.t("compliance.chart.copies"), sorted(copies.items(), key=rank), order, words
+            )
         )
     return charts
 
@@ -207,7 +207,11 @@ def _hosts(
             continue
         seen.add(host.key)
         facts = [
-            (texts.t(f"compliance.hosts.fact.{name}"), _fact_text(host, name, texts), host.fact(name).note)
+            (
+                texts.t(f"compliance.hosts.fact.{name}"),
+                _fact_text(host, name, texts),
+                host.fact(name).note,
+            )
             for name in (
                 "legal_entity",
                 "certificate_number",
@@ -238,14 +242,23 @@ def _hosts(
                 "missing": False,
             }
         )
-    order = {"missing": 0, "expired": 1, "not_yet_valid": 1, "expiring": 2, "unknown": 3, "valid": 4}
+    order = {
+        "missing": 0,
+        "expired": 1,
+        "not_yet_valid": 1,
+        "expiring": 2,
+        "unknown": 3,
+        "valid": 4,
+    }
     return sorted(rows, key=lambda r: (order[r["verdict"]], r["name"].casefold()))
 
 
 # --------------------------------------------------------------------------- frameworks
 
 
-def _requirement_view(result: RequirementResult, names: Mapping[str, str], texts: Texts, lang: str) -> dict[str, Any]:
+def _requirement_view(
+    result: RequirementResult, names: Mapping[str, str], texts: Texts, lang: str
+) -> dict[str, Any]:
     requirement = result.requirement
     attestation = result.attestation
     return {
@@ -253,10 +266,16 @@ def _requirement_view(result: RequirementResult, names: Mapping[str, str], texts
         "anchor": "req-" + "".join(c if c.isalnum() else "-" for c in requirement.ref),
         "id": requirement.id,
         "title": requirement.text("title", lang),
+        # The wording as published (French), shown with a translation in other languages.
+        "published": requirement.title.get("fr", "")
+        if lang != "fr" and requirement.title.get("fr") != requirement.text("title", lang)
+        else "",
         "mode": requirement.mode,
         "verdict": result.verdict,
         "checks": requirement.text("checks", lang) if requirement.checks else "",
-        "attestation_text": requirement.text("attestation", lang) if requirement.attestation else "",
+        "attestation_text": requirement.text("attestation", lang)
+        if requirement.attestation
+        else "",
         "attestation_state": result.attestation_state,
         "attestation": None
         if attestation is None
@@ -284,12 +303,20 @@ def _top_problems(findings: Iterable[Finding], lang: str) -> list[dict[str, Any]
     counts: Counter[str] = Counter()
     metas = {}
     for finding in findings:
-        if finding.status in (Status.FAIL, Status.ERROR) and finding.policy.severity is not Severity.INFO:
+        if (
+            finding.status in (Status.FAIL, Status.ERROR)
+            and finding.policy.severity is not Severity.INFO
+        ):
             counts[finding.policy.id] += 1
             metas[finding.policy.id] = finding.policy
     ranked = sorted(counts, key=lambda p: (-metas[p].severity.rank, -counts[p], p))
     return [
-        {"id": p, "name": metas[p].text("name", lang), "count": counts[p], "severity": metas[p].severity.value}
+        {
+            "id": p,
+            "name": metas[p].text("name", lang),
+            "count": counts[p],
+            "severity": metas[p].severity.value,
+        }
         for p in ranked[:3]
     ]
 
@@ -314,7 +341,9 @@ def compliance_context(
         }
         for result in compliance.frameworks
     ]
-    framework_names = {r.framework.id: r.framework.text("name", lang) for r in compliance.frameworks}
+    framework_names = {
+        r.framework.id: r.framework.text("name", lang) for r in compliance.frameworks
+    }
     owed = [
         {
             "ref": r.requirement.ref,
@@ -342,11 +371,11 @@ def compliance_context(
     area = report.run.area
     data = [r for r in report.resources if r.stores_data]
     placed = Counter(_area_key(area.allows(r.location)) for r in data)
-    copies = Counter(
-        _area_key(area.allows(c.location)) for r in data for c in (r.replicas or ())
-    )
+    copies = Counter(_area_key(area.allows(c.location)) for r in data for c in (r.replicas or ()))
     host_verdicts = Counter(h["verdict"] for h in hosts)
-    feima = next((f for f in frameworks if f["id"] == "feima"), frameworks[0] if frameworks else None)
+    feima = next(
+        (f for f in frameworks if f["id"] == "feima"), frameworks[0] if frameworks else None
+    )
     return {
         "audit_date": audit.isoformat(),
         "registry": {

@@ -8,6 +8,8 @@ Waived findings are rows like the others, with their status and reason.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 from pathlib import Path
 
 from hds_audit.baseline import fingerprint, identity
@@ -96,8 +98,16 @@ class _Rows:
 
 def write_csv(report: Report, path: Path) -> Path:
     """Write ``report.csv`` atomically; return the path."""
+    rows = map(_Rows(report), report.findings)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
     with atomic_writer(path) as stream:
-        writer = csv.writer(stream, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
-        writer.writerows(map(_Rows(report), report.findings))
+        while True:  # rows are encoded in memory by the thousand, written in one call each
+            writer.writerows(itertools.islice(rows, 5000))
+            if not buffer.tell():
+                break
+            stream.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
     return path

@@ -71,15 +71,19 @@ class _Cases:
         self.state = report.baseline.state if report.baseline is not None else None
         self.messages = Memo(lambda f: _attr(finding_message(f)))
         self.details = Memo(_details)
-        self.resource: Resource | None = None
-        self.resource_parts = ("", "")
+        # Suites group by policy, so a resource comes back once per policy: cache per object.
+        self.resources: dict[int, tuple[str, str]] = {}
+        self.classnames: dict[str, str] = {}
 
     def __call__(self, finding: Finding) -> str:
-        if finding.resource is not self.resource:
-            self.resource = finding.resource
-            self.resource_parts = _resource_text(finding.resource)
-        names, resource_line = self.resource_parts
-        head = f'<testcase classname={_attr(finding.policy.id)} {names} time="0"'
+        parts = self.resources.get(id(finding.resource))
+        if parts is None:
+            parts = self.resources[id(finding.resource)] = _resource_text(finding.resource)
+        names, resource_line = parts
+        classname = self.classnames.get(finding.policy.id)
+        if classname is None:
+            classname = self.classnames[finding.policy.id] = _attr(finding.policy.id)
+        head = f'<testcase classname={classname} {names} time="0"'
         status = finding.status
         if status is Status.PASS:
             return head + "/>"

@@ -9,6 +9,7 @@ inject markup, links or mentions into the comment.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -119,7 +120,7 @@ def _changes(report: Report) -> list[str]:
     return lines
 
 
-def _top(report: Report) -> list[Finding]:
+def _top(report: Report, limit: int) -> list[Finding]:
     """Blocking findings first, then the other problems (new before unchanged); most severe
     first."""
     blocking = report.blocking
@@ -131,7 +132,8 @@ def _top(report: Report) -> list[Finding]:
         old = 1 if state is not None and state(f) != "new" else 0
         return (old, -f.policy.severity.rank, f.policy.id, f.resource.id)
 
-    return sorted(blocking, key=key) + sorted(rest, key=key)
+    first = heapq.nsmallest(limit, blocking, key=key)
+    return first + heapq.nsmallest(limit - len(first), rest, key=key)
 
 
 def _finding_rows(findings: Iterable[Finding], report: Report) -> list[str]:
@@ -188,7 +190,8 @@ def render_markdown(
         head += [f"**Input errors** ({len(report.errors)}):"]
         head += [f"- {md(e.source)}: {md(e.message, 300)}" for e in report.errors[:10]]
         head += [""]
-    problems = _top(report)
+    problems = _top(report, top)
+    problem_total = sum(1 for f in report.findings if f.status in _PROBLEMS)
     waived = [f for f in report.findings if f.status is Status.WAIVED]
     fixed = report.fixed or (report.drift.fixed if report.drift is not None else ())
     tail = []
@@ -197,7 +200,7 @@ def render_markdown(
     tail.append(f"<sub>hds-audit {md(run.tool_version)}</sub>")
 
     def build(limit: int) -> str:
-        body = _table("Top failures", _finding_rows(problems[:limit], report), len(problems))
+        body = _table("Top failures", _finding_rows(problems[:limit], report), problem_total)
         if waived:
             body += [
                 "<details><summary>⊘ Waived findings (" + f"{len(waived):,})</summary>",

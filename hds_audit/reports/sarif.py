@@ -34,7 +34,6 @@ from hds_audit.reports.messages import finding_message
 from hds_audit.reports.model import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/hds-audit/hds-audit"
 #: GitHub reads ``security-severity`` as > 9 critical, 7-8.9 high, 4-6.9 medium, < 4 low.
 SECURITY_SEVERITY = {
     Severity.CRITICAL: "9.5",
@@ -163,11 +162,12 @@ class _Results:
         return self._resource_part
 
     def encode(self, finding: Finding) -> str:
+        message: str = self.messages(finding)
         text = (
             self._head(finding)
             + self._resource_parts(finding)
             + f'"partialFingerprints": {{"hdsAuditFinding/v1": '
-            f"{_ENCODE(fingerprint(identity(finding)))}}}, " + self.messages(finding)
+            f"{_ENCODE(fingerprint(identity(finding)))}}}, " + message
         )
         if self.state is not None:
             text += f', "baselineState": "{self.state(finding)}"'
@@ -212,7 +212,6 @@ def sarif_document_head(report: Report) -> dict[str, Any]:
                 "name": "hds-audit",
                 "version": run.tool_version or __version__,
                 "semanticVersion": run.tool_version or __version__,
-                "informationUri": INFORMATION_URI,
                 "rules": rules,
             }
         },

@@ -16,8 +16,17 @@ from click.testing import Result
 from hds_audit.baseline import Comparison
 from hds_audit.collectors.terraform import TerraformCollector
 from hds_audit.geo import GeoTables
-from hds_audit.model import Evidence, Finding, Kind, PolicyMeta, Resource, Severity, Source
-from hds_audit.model import SourceKind, Status
+from hds_audit.model import (
+    Evidence,
+    Finding,
+    Kind,
+    PolicyMeta,
+    Resource,
+    Severity,
+    Source,
+    SourceKind,
+    Status,
+)
 from hds_audit.reports.model import Gate, Report
 from hds_audit.scan import ScanOptions, run_scan
 from hds_audit.testing import Spec, plan_document, run_cli, state_document, write_json
@@ -31,7 +40,11 @@ NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 ENCRYPTED = Spec(
     "aws_ebs_volume",
     "sealed",
-    {"availability_zone": "eu-west-3a", "encrypted": True, "kms_key_id": "arn:aws:kms:eu-west-3:1:key/k"},
+    {
+        "availability_zone": "eu-west-3a",
+        "encrypted": True,
+        "kms_key_id": "arn:aws:kms:eu-west-3:1:key/k",
+    },
 )
 PLAIN = Spec("aws_ebs_volume", "plain", {"availability_zone": "eu-west-3a", "encrypted": False})
 # A hostile address: brackets, quotes, markup, a pipe and a formula start.

@@ -8,6 +8,7 @@ writes responses and events on fd 4.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import queue
@@ -50,12 +51,12 @@ class Browser:
             os.dup2(child_r, 3)
             os.dup2(child_w, 4)
 
-        self.process = subprocess.Popen(  # noqa: S603 - fixed binary, fixed flags
+        self.process = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=wire,  # noqa: PLW1509 - only dup2 calls
+            preexec_fn=wire,
             pass_fds=(3, 4),  # kept open after preexec_fn wires them
         )
         for fd in {to_browser_r, from_browser_w, child_r, child_w}:
@@ -75,7 +76,9 @@ class Browser:
                     self._inbox.put(json.loads(message))
         self._inbox.put(None)
 
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> Any:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> Any:
         self._next += 1
         command: dict[str, Any] = {"id": self._next, "method": method, "params": params or {}}
         if session:
@@ -120,10 +123,8 @@ class Browser:
         return Page(self, session)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(CdpError, queue.Empty, OSError):
             self.send("Browser.close")
-        except (CdpError, queue.Empty, OSError):
-            pass
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -135,7 +136,10 @@ class Browser:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -176,11 +180,18 @@ class Page:
             if event.get("sessionId") != self.session:
                 continue
             method, params = event.get("method"), event.get("params", {})
-            if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
+            if method == "Runtime.consoleAPICalled" and params.get("type") in (
+                "error",
+                "warning",
+                "assert",
+            ):
                 found.append(f"console.{params['type']}: {params.get('args')}")
             elif method == "Runtime.exceptionThrown":
                 found.append(f"exception: {params.get('exceptionDetails')}")
-            elif method == "Log.entryAdded" and params["entry"].get("level") in ("error", "warning"):
+            elif method == "Log.entryAdded" and params["entry"].get("level") in (
+                "error",
+                "warning",
+            ):
                 found.append(f"log {params['entry']['level']}: {params['entry'].get('text')}")
         return found
 

@@ -144,7 +144,7 @@ class AwsCollector:
                 inventory_types=self.table.inventory_types,
             )
             try:
-                data = self._fetch(account, region, spec, keys)
+                data = self._fetch(account, region, spec, keys, details_pool)
                 resources = NORMALISERS[spec.normaliser](ctx, data)
             except Exception as error:
                 kind, message = classify(error)
@@ -160,7 +160,13 @@ class AwsCollector:
             return Collection(resources=resources)
 
         workers = max(1, self.settings.max_workers)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hds-aws") as pool:
+        # Two bounded pools: tasks (account x region x service) and the per-item detail calls
+        # they fan out. With one worker each, the scan is strictly sequential.
+        details_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hds-aws-item")
+        with (
+            details_pool,
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hds-aws") as pool,
+        ):
             futures = {pool.submit(run, *task): task for task in tasks}
             for future in as_completed(futures):
                 account, region, spec = futures[future]
@@ -302,7 +308,12 @@ class AwsCollector:
     # -- one task ---------------------------------------------------------------------------
 
     def _fetch(
-        self, account: Account, region: str, spec: ServiceSpec, keys: KeyResolver
+        self,
+        account: Account,
+        region: str,
+        spec: ServiceSpec,
+        keys: KeyResolver,
+        pool: ThreadPoolExecutor,
     ) -> TaskData:
         client = self.connector.client(account, region, spec.client)
         variables: dict[str, Any] = {"region": region, "account": account.id}
@@ -317,9 +328,14 @@ class AwsCollector:
         for call in spec.lists:
             data.lists[call.key] = [Listed(item) for item in _paginate(client, call, variables)]
         first = spec.lists[0].key
+        per_list: dict[str, list[Call]] = {}
         for detail in spec.details:
-            for listed in data.lists[detail.of or first]:
-                item_vars = {**variables, "item": listed.item}
+            per_list.setdefault(detail.of or first, []).append(detail)
+
+        def describe(listed: Listed, details: list[Call]) -> None:
+            """One item's detail calls, in order (a later one may depend on an earlier)."""
+            item_vars = {**variables, "item": listed.item}
+            for detail in details:
                 if not _applies(detail, listed):
                     continue
                 if detail.cached == "kms_key":
@@ -334,6 +350,21 @@ class AwsCollector:
                         continue
                     raise
                 listed.details[detail.key] = _extract(response, detail.path)
+
+        # Items are described in the detail pool (its tasks never wait on anything, so a full
+        # pool cannot deadlock); the first failure fails the task.
+        futures = [
+            pool.submit(describe, listed, details)
+            for key, details in per_list.items()
+            for listed in data.lists[key]
+        ]
+        failure: BaseException | None = None
+        for future in futures:
+            problem = future.exception()
+            if failure is None:
+                failure = problem
+        if failure is not None:
+            raise failure
         return data
 
     def _bucket_region(

@@ -253,3 +253,69 @@ def _error(
         [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)],
         json.dumps({"message": message}).encode(),
     )
+
+
+class LatencyMoto:
+    """moto's server with latency added at its HTTP boundary, in front of the application.
+
+    Cheaper than :class:`FaultProxy` (one HTTP hop, not two), for the benchmark. ``canned``
+    maps a request-path substring to the JSON answered instead (what moto does not
+    implement). ``with LatencyMoto(0.05) as server: server.url``.
+    """
+
+    def __init__(self, latency: float, canned: dict[str, dict[str, Any]] | None = None) -> None:
+        self.latency = latency
+        self.canned = canned or {}
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> LatencyMoto:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self) -> LatencyMoto:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        moto = DomainDispatcherApplication(create_backend_app)
+
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if self.latency:
+                time.sleep(self.latency)
+            path = str(environ.get("PATH_INFO", ""))
+            for fragment, body in self.canned.items():
+                if fragment in path:
+                    payload = json.dumps(body).encode()
+                    start_response(
+                        "200 OK",
+                        [
+                            ("Content-Type", "application/json"),
+                            ("Content-Length", str(len(payload))),
+                        ],
+                    )
+                    return [payload]
+            return moto(environ, start_response)
+
+        self._server = make_server(
+            "127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

@@ -1,0 +1,92 @@
+"""host.* paths: the registry and the audit date judged per resource, memoised, unknown kept."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from compliance_helpers import TEST_REGISTRIES
+
+from hds_audit.engine import builtin_policies, evaluate
+from hds_audit.geo import AllowedArea, GeoTables
+from hds_audit.model import Encryption, Kind, Resource, Source, SourceKind, Status
+from hds_audit.providers.facts import HostFacts, certificate_verdict
+from hds_audit.providers.registry import builtin_registry, load_registry
+
+GEO = GeoTables.default()
+STATE = Source(SourceKind.TERRAFORM_STATE, file="t.tfstate")
+TEST = load_registry(TEST_REGISTRIES / "hosts.yaml")
+CERT = [p for p in builtin_policies() if p.meta.category == "certified_provider"]
+
+
+def _bucket(
+    provider: str, region: str | None, number: int = 0, kind: Kind = Kind.OBJECT_STORAGE
+) -> Resource:
+    return Resource(
+        id=f"{provider}-{number}",
+        provider=provider,
+        type="bucket",
+        kind=kind,
+        location=GEO.locate(provider, region),
+        source=STATE,
+        encryption=Encryption(at_rest=True),
+    )
+
+
+def test_certificate_status_on_the_audit_date() -> None:
+    aws = TEST.by_provider["aws"]  # expires 2027-01-10
+    assert certificate_verdict(aws, date(2026, 6, 1)) == ("valid", 223)
+    assert certificate_verdict(aws, date(2026, 11, 29)) == ("expiring", 42)
+    assert certificate_verdict(aws, date(2027, 1, 11)) == ("expired", -1)
+    assert certificate_verdict(aws, date(2023, 1, 1))[0] == "not_yet_valid"
+    assert certificate_verdict(None, date(2026, 1, 1)) == ("missing", None)
+    assert certificate_verdict(builtin_registry().by_provider["aws"], date(2026, 1, 1)) == (
+        "unknown",
+        None,
+    )
+
+
+def test_unknown_evidence_names_the_source_checked() -> None:
+    facts = HostFacts(builtin_registry(), date(2026, 11, 29))
+    evidence = facts.evidence("host.certificate_status", _bucket("aws", "eu-west-3"))
+    assert evidence.unknown and evidence.value is None
+    assert "Amazon Web Services: certified [S01]" in str(evidence.note)
+    assert "expiry date is unknown (source S01 checked)" in str(evidence.note)
+    scope = HostFacts(builtin_registry(), date(2026, 11, 29)).evidence(
+        "host.in_scope", _bucket("scaleway", "nl-ams")
+    )
+    assert scope.unknown
+    assert "region nl-ams is outside the certificate's known scope (fr-par) [S15]" in str(
+        scope.note
+    )
+
+
+def test_default_audit_date_is_today_and_registry_builtin() -> None:
+    facts = HostFacts()
+    assert facts.registry is builtin_registry()
+    assert facts.audit_date == date.today() or (date.today() - facts.audit_date).days <= 1
+
+
+def test_never_pass_on_unknown_facts_with_the_builtin_registry() -> None:
+    resources = [
+        _bucket(p, r)
+        for p, r in [("aws", "eu-west-3"), ("azure", "francecentral"), ("gcp", "europe-west9")]
+    ]
+    findings = evaluate(CERT, resources, AllowedArea.parse("eu"), audit_date=date(2026, 11, 29))
+    assert {f.status for f in findings} <= {Status.UNKNOWN, Status.NOT_APPLICABLE}
+    missing = evaluate(CERT[:1], [_bucket("alibaba", None)], AllowedArea.parse("eu"))
+    assert [f.status for f in missing] == [Status.FAIL]
+
+
+def test_evaluation_is_memoised_per_provider_region_kind() -> None:
+    resources = [_bucket("aws", "eu-west-3" if i % 2 else "eu-central-1", i) for i in range(30_000)]
+    started = time.perf_counter()
+    findings = evaluate(
+        CERT, resources, AllowedArea.parse("eu"), registry=TEST, audit_date=date(2026, 6, 1)
+    )
+    elapsed = time.perf_counter() - started
+    assert len(findings) == 90_000
+    assert {f.status for f in findings if f.policy.id == "HDS_CERT_001"} == {Status.PASS}
+    # Shared evidence: one tuple per distinct (path, provider, region, kind).
+    assert len({id(f.evidence) for f in findings if f.policy.id == "HDS_CERT_002"}) <= 2
+    assert elapsed < 3, elapsed
