@@ -20,6 +20,7 @@ import textwrap
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 REGIONS = ["eu-west-3", "eu-central-1", "eu-west-1", "eu-north-1", "eu-south-1", "us-east-1"]
@@ -170,13 +171,13 @@ def plant(url: str, resources: int) -> tuple[list[str], int]:
     for i in range(max(0, resources - planted)):
         ct.create_trail(Name=f"trail{i}", S3BucketName="bench-trails")
         planted += 1
-    return [m for m in members], planted
+    return list(members), planted
 
 
 def _cpu(pid: int) -> float:
     """User + system CPU seconds of a process (Linux /proc; 0 elsewhere)."""
     try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import reset_moto
 from estate import MANAGEMENT, Estate, plant
 
-from conftest import reset_moto
 from hds_audit.cli import main
 from hds_audit.collectors.aws.options import AwsRuntime
 from hds_audit.collectors.aws.testing import Fault, FaultProxy
@@ -32,9 +32,16 @@ def run(args: list[str], out: Path, cwd: Path | None = None) -> tuple[int, dict[
 
 def test_one_role_per_account(estate: Estate, moto_url: str, tmp_path: Path) -> None:
     role = f"arn:aws:iam::{estate.member}:role/hds-audit-reader"
-    code, report, output = run(
-        ["scan", "--aws-endpoint-url", moto_url, "--aws-regions", "us-east-1",
-         "--aws-role-arn", role],
+    _code, report, output = run(
+        [
+            "scan",
+            "--aws-endpoint-url",
+            moto_url,
+            "--aws-regions",
+            "us-east-1",
+            "--aws-role-arn",
+            role,
+        ],
         tmp_path,
     )
     assert {r["id"] for r in report["resources"]} == {
@@ -50,9 +57,16 @@ def test_a_role_that_cannot_be_assumed_is_an_error_on_that_account(
     estate: Estate, faults: FaultProxy, tmp_path: Path
 ) -> None:
     faults.faults.append(Fault("deny", service="sts", operation="AssumeRole"))
-    code, report, output = run(
-        ["scan", "--aws-endpoint-url", faults.url, "--aws-regions", "eu-west-3",
-         "--aws-org-role", "OrganizationAccountAccessRole"],
+    code, report, _output = run(
+        [
+            "scan",
+            "--aws-endpoint-url",
+            faults.url,
+            "--aws-regions",
+            "eu-west-3",
+            "--aws-org-role",
+            "OrganizationAccountAccessRole",
+        ],
         tmp_path,
     )
     assert [e["scope"] for e in report["errors"]] == [f"aws:{estate.member}"]
@@ -65,7 +79,7 @@ def test_a_role_that_cannot_be_assumed_is_an_error_on_that_account(
 def test_disabled_regions_are_reported_not_errors(
     estate: Estate, moto_url: str, tmp_path: Path
 ) -> None:
-    code, report, output = run(
+    _code, report, _output = run(
         ["scan", "--aws-endpoint-url", moto_url, "--aws-regions", "eu-west-3,ap-east-1"],
         tmp_path,
     )
@@ -76,7 +90,7 @@ def test_disabled_regions_are_reported_not_errors(
 
 
 def test_every_enabled_region_by_default(estate: Estate, moto_url: str, tmp_path: Path) -> None:
-    code, report, output = run(
+    _code, report, output = run(
         ["scan", "--aws", "--aws-endpoint-url", moto_url, "--aws-workers", "32"], tmp_path
     )
     assert report["errors"] == [], output
@@ -100,7 +114,7 @@ def test_settings_from_the_configuration_file(
         f"  role_arns: ['arn:aws:iam::{estate.member}:role/reader']\n  max_workers: 4\n"
     )
     monkeypatch.chdir(tmp_path)
-    code, report, output = run(["scan", "--quiet"], tmp_path / "out")
+    _code, report, output = run(["scan", "--quiet"], tmp_path / "out")
     assert {r["id"] for r in report["resources"]} == {
         estate.ids["member_bucket_us"],
         estate.ids["member_key_us"],

@@ -12,9 +12,9 @@ from typing import Any
 import boto3
 import pytest
 from click.testing import CliRunner
+from conftest import reset_moto
 from estate import MANAGEMENT, ORG_ROLE, Estate, plant
 
-from conftest import reset_moto
 from hds_audit.cli import main
 from hds_audit.collectors.aws.options import AwsRuntime
 from hds_audit.collectors.aws.session import CallRecord
@@ -78,7 +78,12 @@ def verdicts(report: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 
 # The verdicts every planted resource must get (the four built-in policies).
-PASS_DATA = {"HDS_RES_001": "pass", "HDS_REP_001": "pass", "HDS_ENC_001": "pass", "HDS_KEY_001": "pass"}
+PASS_DATA = {
+    "HDS_RES_001": "pass",
+    "HDS_REP_001": "pass",
+    "HDS_ENC_001": "pass",
+    "HDS_KEY_001": "pass",
+}
 
 
 def expected(estate: Estate) -> dict[str, dict[str, str]]:
@@ -97,7 +102,11 @@ def expected(estate: Estate) -> dict[str, dict[str, str]]:
         ids["db_pass"]: PASS_DATA,
         volume + ids["volume_pass"]: PASS_DATA,
         # unencrypted: HDS_KEY_001 does not apply (see HDS_ENC_001)
-        volume + ids["volume_plain"]: {**PASS_DATA, "HDS_ENC_001": "fail", "HDS_KEY_001": "not_applicable"},
+        volume + ids["volume_plain"]: {
+            **PASS_DATA,
+            "HDS_ENC_001": "fail",
+            "HDS_KEY_001": "not_applicable",
+        },
         # SSE-S3 (AWS-held key), replicated to us-east-1
         ids["bucket_fail_replication"]: {**PASS_DATA, "HDS_REP_001": "fail", "HDS_KEY_001": "fail"},
         ids["bucket_fail_us"]: {**PASS_DATA, "HDS_RES_001": "fail", "HDS_KEY_001": "fail"},
@@ -113,7 +122,12 @@ def expected(estate: Estate) -> dict[str, dict[str, str]]:
         # no SSE specification: AWS-owned key
         ids["table_owned_key"]: {**PASS_DATA, "HDS_KEY_001": "fail"},
         # found by the tagging inventory only: encryption and copies not read -> unknown
-        ids["queue"]: {**PASS_DATA, "HDS_ENC_001": "unknown", "HDS_REP_001": "unknown", "HDS_KEY_001": "unknown"},
+        ids["queue"]: {
+            **PASS_DATA,
+            "HDS_ENC_001": "unknown",
+            "HDS_REP_001": "unknown",
+            "HDS_KEY_001": "unknown",
+        },
     }
 
 
@@ -123,9 +137,7 @@ def test_scan_finds_exactly_the_planted_verdicts(
     faults.faults.append(add_replica("fail-global-table", "us-east-1"))
     calls: list[CallRecord] = []
     runtime = AwsRuntime(observer=calls.append, max_attempts=2)
-    code, report, output = scan(
-        faults.url, tmp_path, "--aws-org-role", ORG_ROLE, runtime=runtime
-    )
+    code, report, output = scan(faults.url, tmp_path, "--aws-org-role", ORG_ROLE, runtime=runtime)
     assert report is not None, output
     assert code == 1, output
     assert report["errors"] == []
@@ -166,7 +178,7 @@ def test_throttling_past_the_retries_is_an_error_not_a_pass(
     estate: Estate, faults: FaultProxy, tmp_path: Path
 ) -> None:
     faults.faults.append(Fault("throttle", service="dynamodb", region="eu-west-3"))
-    code, report, output = scan(faults.url, tmp_path)
+    _code, report, output = scan(faults.url, tmp_path)
     assert report is not None, output
     [error] = report["errors"]
     assert error["scope"] == f"aws:{MANAGEMENT}/eu-west-3/dynamodb"
@@ -180,13 +192,11 @@ def test_a_region_that_times_out_is_listed_and_the_rest_completes(
 ) -> None:
     faults.faults.append(Fault("hang", region="eu-central-1", seconds=3))
     started = time.monotonic()
-    code, report, output = scan(faults.url, tmp_path)
+    _code, report, output = scan(faults.url, tmp_path)
     elapsed = time.monotonic() - started
     assert report is not None, output
     scopes = {e["scope"] for e in report["errors"]}
-    assert scopes == {
-        f"aws:{MANAGEMENT}/eu-central-1/{name}" for name in service_table().services
-    }
+    assert scopes == {f"aws:{MANAGEMENT}/eu-central-1/{name}" for name in service_table().services}
     found = verdicts(report)
     assert estate.ids["bucket_pass_replica"] not in found
     assert found[estate.ids["bucket_pass"]]["HDS_RES_001"] == "pass"
@@ -207,11 +217,9 @@ def test_missing_credentials_is_one_line_and_exit_2(moto_url: str, tmp_path: Pat
     assert "AWS credentials missing or invalid" in lines[0]
 
 
-def test_expired_credentials_is_exit_2_before_any_scan(
-    faults: FaultProxy, tmp_path: Path
-) -> None:
+def test_expired_credentials_is_exit_2_before_any_scan(faults: FaultProxy, tmp_path: Path) -> None:
     faults.faults.append(Fault("deny", service="sts", code="ExpiredToken"))
-    code, report, output = scan(faults.url, tmp_path, "--aws")
+    code, _report, output = scan(faults.url, tmp_path, "--aws")
     assert code == 2, output
     assert "ExpiredToken" in output
     assert {s.operation for s in faults.seen} == {"GetCallerIdentity"}
@@ -251,15 +259,33 @@ def test_terraform_state_read_from_s3(moto_url: str, estate: Estate, tmp_path: P
     url = "s3://tf-states-paris/prod/terraform.tfstate"
     result = CliRunner().invoke(
         main,
-        ["scan", "--terraform", url, "--aws-endpoint-url", moto_url, "--format", "json",
-         "--output", str(tmp_path)],
+        [
+            "scan",
+            "--terraform",
+            url,
+            "--aws-endpoint-url",
+            moto_url,
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path),
+        ],
     )
     report = json.loads((tmp_path / "report.json").read_text())
     assert [r["id"] for r in report["resources"]] == ["aws_s3_bucket.records"], result.output
     missing = CliRunner().invoke(
         main,
-        ["scan", "--terraform", "s3://tf-states-paris/nope", "--aws-endpoint-url", moto_url,
-         "--format", "json", "--output", str(tmp_path)],
+        [
+            "scan",
+            "--terraform",
+            "s3://tf-states-paris/nope",
+            "--aws-endpoint-url",
+            moto_url,
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path),
+        ],
     )
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["errors"][0]["scope"] == "s3://tf-states-paris/nope"

@@ -55,10 +55,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     ),
     f"{ARM}/Microsoft.KeyVault/vaults/kv-hds": {"HDS_REP_001": "pass", "HDS_RES_001": "pass"},
     f"{ARM}/Microsoft.Compute/virtualMachines/vm": {"HDS_RES_002": "pass"},
-    f"/subscriptions/{PROD}/resourceGroups/health-data": {
-        "HDS_RES_002": "pass",
-        "HDS_TEN_001": "not_applicable",
-    },
+    # HDS_TEN_001 judges only the data-boundary setting (scope.types): no finding here.
+    f"/subscriptions/{PROD}/resourceGroups/health-data": {"HDS_RES_002": "pass"},
     TENANT_BOUNDARY: {"HDS_RES_002": "not_applicable", "HDS_TEN_001": "pass"},
     # the subscription answering 403, and the namespace not registered: unknown on their scope
     f"azure:{DENIED}": dict.fromkeys(POLICIES, "unknown"),
