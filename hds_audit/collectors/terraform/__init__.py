@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.terraform.documents import ParsedDocument, parse_document
-from hds_audit.collectors.terraform.normalise import Normaliser, index_view
+from hds_audit.collectors.terraform.normalise import Normaliser, index_keeps_whole, index_view
 from hds_audit.collectors.terraform.reading import read_text
 from hds_audit.errors import InputError
 from hds_audit.geo import GeoTables
@@ -70,7 +70,9 @@ def collect_file(
     try:
         if not path.exists():
             raise InputError(label, "does not exist")
-        parsed = parse_document(read_text(path, label), label, slim=index_view)
+        parsed = parse_document(
+            read_text(path, label), label, slim=index_view, kept_whole=index_keeps_whole
+        )
     except InputError as error:
         result.errors.append(CollectionError(source=label, scope=label, message=error.problem))
         result.sources.append(CollectedSource(path=label, kind="unreadable", resources=0))

@@ -107,12 +107,16 @@ def _type_provider(rtype: str) -> str:
 # raw state v4, streamed
 
 
-def _shared(value: Any) -> Any:
-    """Share short strings (regions, flags, engine names) across the many resources."""
-    return intern(value) if type(value) is str and len(value) <= 32 else value
+def _state_v4_instance(
+    resource: Mapping[str, Any],
+    out: Callable[[TfInstance], None],
+    kept_whole: Callable[[str, str], bool] | None = None,
+) -> None:
+    """Turn one state v4 resource into instances, redacted.
 
-
-def _state_v4_instance(resource: Mapping[str, Any], out: Callable[[TfInstance], None]) -> None:
+    ``kept_whole(type, mode)`` false says the caller keeps only a few non-secret attributes
+    of this instance (and redacts those): the full redaction walk is skipped for it.
+    """
     mode = intern(str(resource.get("mode", "managed")))
     rtype = intern(str(resource.get("type", "")))
     name = str(resource.get("name", ""))
@@ -121,13 +125,15 @@ def _state_v4_instance(resource: Mapping[str, Any], out: Callable[[TfInstance], 
         str(resource.get("provider") or _type_provider(rtype))
     )
     short, provider_key = intern(short), intern(provider_key)
+    whole = kept_whole is None or kept_whole(rtype, mode)
     for instance in resource.get("instances") or ():
         attributes = instance.get("attributes")
         if attributes is None:
             attributes = _flat_to_nested(instance.get("attributes_flat") or {})
-        elif isinstance(attributes, dict):
-            # The decoder makes new strings for every resource: share keys and short values.
-            attributes = {intern(k): _shared(v) for k, v in attributes.items()}
+        if whole:
+            attributes = redact(
+                attributes, rtype, sensitive_paths=instance.get("sensitive_attributes")
+            )
         out(
             TfInstance(
                 address=_address(module, mode, rtype, name, instance.get("index_key")),
@@ -137,9 +143,7 @@ def _state_v4_instance(resource: Mapping[str, Any], out: Callable[[TfInstance], 
                 module=module,
                 provider=short,
                 provider_key=provider_key,
-                attributes=redact(
-                    attributes, rtype, sensitive_paths=instance.get("sensitive_attributes")
-                ),
+                attributes=attributes,
             )
         )
 
@@ -382,7 +386,12 @@ def _plan_instances(doc: Mapping[str, Any]) -> list[TfInstance]:
 # entry point
 
 
-def parse_document(doc: JsonText, name: str, slim: Slimmer | None = None) -> ParsedDocument:
+def parse_document(
+    doc: JsonText,
+    name: str,
+    slim: Slimmer | None = None,
+    kept_whole: Callable[[str, str], bool] | None = None,
+) -> ParsedDocument:
     """Parse one decoded file into instances, or raise :class:`InputError` naming it.
 
     A raw state v4 is streamed: with ``slim``, only slimmed copies of its instances are kept
@@ -400,7 +409,7 @@ def parse_document(doc: JsonText, name: str, slim: Slimmer | None = None) -> Par
             top["resources"] = value
             return end
         resources_at.append(pos)
-        return cursor.array(pos, lambda resource: _state_v4_instance(resource, keep))
+        return cursor.array(pos, lambda resource: _state_v4_instance(resource, keep, kept_whole))
 
     if not doc.text.startswith("{", doc.start):
         raise InputError(name, "is not a Terraform state or plan: the JSON is not an object")

@@ -8,18 +8,19 @@ small named rules below, each reading a :class:`TerraformIndex` built once per d
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources as package_files
+from sys import intern
 from typing import Any
 
 import yaml
 
 from hds_audit.collectors.terraform.documents import Replay, TfInstance
+from hds_audit.collectors.terraform.secrets import redact
 from hds_audit.geo import GeoTables, Location
 from hds_audit.model import (
     EMPTY_MAPPING,
@@ -113,12 +114,35 @@ def index_view(inst: TfInstance) -> TfInstance:
     and data sources are kept whole; any other keeps only the attributes that locate it and
     join it to others (``index_attributes``). The full instance is normalised on its own.
     """
-    table = type_table()
-    if inst.mode != "managed" or inst.type in table.full_types:
+    if index_keeps_whole(inst.type, inst.mode):
         return inst
     attributes = inst.attributes
-    slim = {k: attributes[k] for k in table.index_attributes if k in attributes}
-    return dataclasses.replace(inst, attributes=slim)
+    # Shared strings: these copies live as long as the index, one per resource.
+    slim = {
+        k: (intern(v) if type(v) is str and len(v) <= 32 else v)
+        for k in type_table().index_attributes
+        if (v := attributes.get(k)) is not None
+    }
+    return TfInstance(
+        address=inst.address,
+        mode=inst.mode,
+        type=inst.type,
+        name=inst.name,
+        module=inst.module,
+        provider=inst.provider,
+        provider_key=inst.provider_key,
+        attributes=redact(slim, inst.type),
+        unknown=inst.unknown,
+        references=inst.references,
+        configured=inst.configured,
+        provider_region=inst.provider_region,
+        action=inst.action,
+    )
+
+
+def index_keeps_whole(rtype: str, mode: str) -> bool:
+    """Whether the index keeps an instance whole (data sources, ``full_types``)."""
+    return mode != "managed" or rtype in type_table().full_types
 
 
 def get_path(value: Any, path: str) -> Any:
