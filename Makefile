@@ -55,7 +55,8 @@ browser:
 	  echo "installing chromium (Debian package) for the HTML report tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser
+# The suite, after the same lint CI gates on (ruff + mypy strict).
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
