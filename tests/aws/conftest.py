@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -44,12 +43,6 @@ def moto_url(aws_env: None) -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
-
-
-def reset_moto(url: str) -> None:
-    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
 
 
 @pytest.fixture(scope="session")

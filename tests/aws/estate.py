@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,13 @@ import boto3
 
 MANAGEMENT = "123456789012"
 ORG_ROLE = "OrganizationAccountAccessRole"
+
+
+def reset_moto(url: str) -> None:
+    """Forget every resource of every account (moto's own reset endpoint)."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
 
 
 def session_for(url: str, account: str | None = None) -> boto3.session.Session:

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import reset_moto
-from estate import MANAGEMENT, Estate, plant
+from estate import MANAGEMENT, Estate, plant, reset_moto
 
 from hds_audit.cli import main
 from hds_audit.collectors.aws.options import AwsRuntime

@@ -12,8 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from click.testing import CliRunner
-from conftest import reset_moto
-from estate import MANAGEMENT, ORG_ROLE, Estate, plant
+from estate import MANAGEMENT, ORG_ROLE, Estate, plant, reset_moto
 
 from hds_audit.cli import main
 from hds_audit.collectors.aws.options import AwsRuntime
@@ -174,6 +173,26 @@ def test_access_denied_on_one_service_hides_only_that_scope(
     assert code == 2  # some inputs could not be read; the rest was audited
 
 
+def test_one_bucket_refusing_one_call_hides_only_what_that_call_feeds(
+    estate: Estate, faults: FaultProxy, tmp_path: Path
+) -> None:
+    bucket = "fail-records-to-virginia"
+    faults.faults.append(Fault("deny", service="s3", path=f"/{bucket}?replication"))
+    _code, report, output = scan(faults.url, tmp_path)
+    assert report is not None, output
+    [error] = report["errors"]
+    assert error["scope"] == f"aws:{MANAGEMENT}/eu-west-3/s3/{bucket}"
+    assert "GetBucketReplication" not in error["message"] or "access denied" in error["message"]
+    found = verdicts(report)
+    # replication unknown (not the fail it would be), the rest of the bucket still judged
+    assert found[estate.ids["bucket_fail_replication"]] == {
+        **PASS_DATA,
+        "HDS_REP_001": "unknown",
+        "HDS_KEY_001": "fail",
+    }
+    assert found[estate.ids["bucket_pass"]] == PASS_DATA
+
+
 def test_throttling_past_the_retries_is_an_error_not_a_pass(
     estate: Estate, faults: FaultProxy, tmp_path: Path
 ) -> None:
@@ -251,9 +270,10 @@ def test_terraform_state_read_from_s3(moto_url: str, estate: Estate, tmp_path: P
             }
         ],
     }
-    s3 = boto3.client("s3", region_name="eu-west-3", endpoint_url=moto_url)
+    # in a region the other scans do not audit, so it never shows up in their findings
+    s3 = boto3.client("s3", region_name="eu-north-1", endpoint_url=moto_url)
     s3.create_bucket(
-        Bucket="tf-states-paris", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+        Bucket="tf-states-paris", CreateBucketConfiguration={"LocationConstraint": "eu-north-1"}
     )
     s3.put_object(Bucket="tf-states-paris", Key="prod/terraform.tfstate", Body=json.dumps(state))
     url = "s3://tf-states-paris/prod/terraform.tfstate"

@@ -45,6 +45,8 @@ from hds_audit.geo import GeoTables
 from hds_audit.model import CollectionError, Resource, Source, SourceKind
 
 _ENABLED = ("opt-in-not-required", "opted-in")
+# Failures of a detail call that concern one item only (others fail the whole task).
+_PER_ITEM = frozenset({"access_denied", "throttled", "api_error"})
 
 
 class _Absent(Exception):
@@ -127,7 +129,6 @@ class AwsCollector:
             self.progress.planned(plan.account.id, len(plan.regions) * len(self.table.services))
         dead: dict[tuple[str, str], str] = {}
         dead_lock = threading.Lock()
-        counts: dict[str, int] = {}
 
         def run(account: Account, region: str, spec: ServiceSpec) -> Collection:
             with dead_lock:
@@ -157,7 +158,13 @@ class AwsCollector:
                             (account.id, region), f"region {region} unreachable ({message})"
                         )
                 return _failed(account, region, spec, kind, message)
-            return Collection(resources=resources)
+            return Collection(
+                resources=resources,
+                errors=[
+                    _item_error(account, region, spec, item, kind, message)
+                    for item, kind, message in data.item_errors
+                ],
+            )
 
         workers = max(1, self.settings.max_workers)
         # Two bounded pools: tasks (account x region x service) and the per-item detail calls
@@ -173,7 +180,6 @@ class AwsCollector:
                 part = future.result()
                 result.resources.extend(part.resources)
                 result.errors.extend(part.errors)
-                counts[account.id] = counts.get(account.id, 0) + len(part.resources)
                 self.progress.task_done(
                     account.id,
                     region,
@@ -332,6 +338,8 @@ class AwsCollector:
         for detail in spec.details:
             per_list.setdefault(detail.of or first, []).append(detail)
 
+        errors_lock = threading.Lock()
+
         def describe(listed: Listed, details: list[Call]) -> None:
             """One item's detail calls, in order (a later one may depend on an earlier)."""
             item_vars = {**variables, "item": listed.item}
@@ -340,7 +348,16 @@ class AwsCollector:
                     continue
                 if detail.cached == "kms_key":
                     key_id = str(render(detail.params["KeyId"], item_vars))
-                    listed.details[detail.key] = keys.metadata(account, region, key_id)
+                    try:
+                        listed.details[detail.key] = keys.metadata(account, region, key_id)
+                    except Exception as error:
+                        kind, message = classify(error)
+                        if kind not in _PER_ITEM:
+                            raise
+                        for feed in detail.feeds:
+                            listed.failures[feed] = f"{detail.operation}: {message}"
+                        with errors_lock:
+                            data.item_errors.append((listed.label(), kind, message))
                     continue
                 try:
                     response = _invoke(client, detail, item_vars)
@@ -348,7 +365,16 @@ class AwsCollector:
                     if error_code(error) in detail.absent:
                         listed.details[detail.key] = None
                         continue
-                    raise
+                    kind, message = classify(error)
+                    if kind not in _PER_ITEM:
+                        raise  # the endpoint is gone or a bug: fail the whole task
+                    # One item refused (a bucket policy, a key policy): only what this call
+                    # feeds becomes unknown on that resource; the other items are audited.
+                    for feed in detail.feeds:
+                        listed.failures[feed] = f"{detail.operation}: {message}"
+                    with errors_lock:
+                        data.item_errors.append((listed.label(), kind, message))
+                    continue
                 listed.details[detail.key] = _extract(response, detail.path)
 
         # Items are described in the detail pool (its tasks never wait on anything, so a full
@@ -403,6 +429,19 @@ def _failed(
                 },
             )
         ]
+    )
+
+
+def _item_error(
+    account: Account, region: str, spec: ServiceSpec, item: str, kind: str, message: str
+) -> CollectionError:
+    failed = _failed(account, region, spec, kind, message).errors[0]
+    return CollectionError(
+        source=failed.source,
+        scope=f"{failed.scope}/{item}",
+        message=message,
+        kind=kind,
+        details={**failed.details, "item": item},
     )
 
 

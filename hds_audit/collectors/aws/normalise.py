@@ -37,6 +37,15 @@ class Listed:
 
     item: Any
     details: dict[str, Any] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    """What a failed detail call leaves unknown (encryption, replicas, attributes) and why."""
+
+    def label(self) -> str:
+        if isinstance(self.item, dict):
+            for key in ("Name", "TrailARN", "KeyArn", "BackupPlanArn", "BackupVaultArn"):
+                if isinstance(self.item.get(key), str):
+                    return str(self.item[key])
+        return str(self.item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +59,8 @@ class Unavailable:
 class TaskData:
     context: dict[str, Any] = field(default_factory=dict)
     lists: dict[str, list[Listed]] = field(default_factory=dict)
+    item_errors: list[tuple[str, str, str]] = field(default_factory=list)
+    """(item, kind, message) of each detail call that failed for one item."""
 
 
 BucketRegion = Callable[[str], tuple[str | None, str | None]]
@@ -111,6 +122,7 @@ class Draft:
     replicas: list[Replica] | None = field(default_factory=list)
     unknowns: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
 
     def encrypted_with(self, verdict: KeyVerdict) -> None:
         self.encryption = Encryption(at_rest=True, key_owner=verdict.owner, key_id=verdict.key_id)
@@ -139,6 +151,16 @@ class Draft:
         self.unknowns["replicas"] = reason
 
     def finish(self, ctx: TaskContext) -> Resource:
+        """The resource; what a failed detail call should have said is unknown, with why."""
+        if "encryption" in self.failures:
+            reason = self.failures["encryption"]
+            self.encryption = Encryption(at_rest=None)
+            self.unknowns["encryption.at_rest"] = reason
+            self.unknowns["encryption.key_owner"] = reason
+        if "replicas" in self.failures:
+            self.replicas_unknown(self.failures["replicas"])
+        if "attributes" in self.failures:
+            self.attributes["unread"] = self.failures["attributes"]
         return Resource(
             id=self.id,
             provider="aws",
@@ -173,6 +195,7 @@ def s3_bucket(ctx: TaskContext, data: TaskData) -> list[Resource]:
             location=ctx.locate(region),
             name=name,
             attributes={"account": ctx.account.id, **_clean(item)},
+            failures=listed.failures,
         )
         encryption = listed.details.get("encryption") or {}
         rules = [r for r in encryption.get("Rules") or () if isinstance(r, dict)]
@@ -342,13 +365,15 @@ def dynamodb_table(ctx: TaskContext, data: TaskData) -> list[Resource]:
     out: list[Resource] = []
     for listed in data.lists["tables"]:
         t = listed.details.get("table") or {}
+        arn = f"arn:{ctx.account.partition}:dynamodb:{ctx.region}:{ctx.account.id}:table/"
         d = Draft(
-            id=str(t.get("TableArn") or f"dynamodb:{listed.item}"),
+            id=str(t.get("TableArn") or arn + str(listed.item)),
             type="aws_dynamodb_table",
             kind=Kind.DATABASE,
             location=ctx.locate(ctx.region),
             name=str(listed.item),
             attributes={**_clean(t), "account": ctx.account.id},
+            failures=listed.failures,
         )
         sse = t.get("SSEDescription") or {}
         if sse.get("SSEType") == "KMS" and sse.get("Status") in ("ENABLED", "UPDATING"):
@@ -415,6 +440,7 @@ def kms_key(ctx: TaskContext, data: TaskData) -> list[Resource]:
                 "key_spec": meta.get("KeySpec"),
                 "rotation_enabled": listed.details.get("rotation"),
             },
+            failures=listed.failures,
         )
         config = meta.get("MultiRegionConfiguration") or {}
         if config.get("MultiRegionKeyType") == "PRIMARY":
@@ -437,6 +463,7 @@ def backup(ctx: TaskContext, data: TaskData) -> list[Resource]:
             location=ctx.locate(ctx.region),
             name=listed.item.get("BackupPlanName"),
             attributes={**_clean(plan), "account": ctx.account.id},
+            failures=listed.failures,
         )
         for rule in plan.get("Rules") or ():
             for action in rule.get("CopyActions") or ():
@@ -477,6 +504,7 @@ def cloudtrail_trail(ctx: TaskContext, data: TaskData) -> list[Resource]:
                 "account": ctx.account.id,
                 "is_logging": status.get("IsLogging"),
             },
+            failures=listed.failures,
         )
         key = t.get("KmsKeyId")
         if key:

@@ -5,6 +5,7 @@ The command line wins over the file, option by option.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,8 +47,6 @@ class AwsOptions:
 
 def settings_from(options: AwsOptions, section: AwsConfig | None) -> AwsSettings | None:
     """The settings of the AWS scan, or ``None`` when AWS is not to be audited."""
-    import re
-
     section = section or AwsConfig(enabled=False)
     given = bool(options.profile or options.regions or options.role_arns or options.org_role)
     enabled = options.enabled if options.enabled is not None else (section.enabled or given)

@@ -133,8 +133,12 @@ class Connector:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _session_locks: dict[int, threading.Lock] = field(default_factory=dict)
     _clients: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    _config: Config | None = None
 
     def config(self) -> Config:
+        """One botocore Config for every client: adaptive retries, timeouts, pool size."""
+        if self._config is not None:
+            return self._config
         options: dict[str, Any] = {
             "retries": {"mode": "adaptive", "max_attempts": self.settings.max_attempts},
             "connect_timeout": self.settings.connect_timeout,
@@ -144,7 +148,8 @@ class Connector:
         }
         if self.settings.endpoint_url:
             options["s3"] = {"addressing_style": "path"}
-        return Config(**options)
+        self._config = Config(**options)
+        return self._config
 
     def home_region(self, session: boto3.session.Session) -> str:
         return self.settings.home_region or session.region_name or DEFAULT_HOME_REGION

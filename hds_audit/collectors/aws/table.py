@@ -38,6 +38,10 @@ class Call:
     when: Mapping[str, Any] | None = None
     cached: str | None = None
     of: str | None = None
+    feeds: tuple[str, ...] = ()
+
+
+FEEDS = frozenset({"encryption", "replicas", "attributes"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +114,7 @@ def _call(raw: Any, where: str) -> Call:
         "when",
         "cached",
         "of",
+        "feeds",
     }
     if unknown:
         raise TableError(f"{where}: unknown field(s) {sorted(unknown)}")
@@ -123,6 +128,7 @@ def _call(raw: Any, where: str) -> Call:
         when=raw.get("when"),
         cached=raw.get("cached"),
         of=raw.get("of"),
+        feeds=tuple(raw.get("feeds") or ()),
     )
 
 
@@ -143,6 +149,9 @@ def parse_table(data: Any) -> ServiceTable:
         for detail in details:
             if detail.of is not None and detail.of not in list_keys:
                 raise TableError(f"{where}: detail {detail.key} is 'of' an unknown list")
+            if not detail.feeds or not set(detail.feeds) <= FEEDS:
+                known = ", ".join(sorted(FEEDS))
+                raise TableError(f"{where}: detail {detail.key} must say what it feeds ({known})")
         actions = tuple(raw.get("actions") or ())
         if not actions or not all(re.fullmatch(r"[a-z0-9-]+:\w+", a) for a in actions):
             raise TableError(f"{where}: 'actions' must list IAM actions (service:Action)")
