@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,6 +103,10 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class _Busy(Exception):
+    """Another connection holds the lock: try again shortly."""
+
+
 class HistoryStore:
     """One history database file. Cheap to create; each call opens its own connection."""
 
@@ -128,6 +133,21 @@ class HistoryStore:
         return HistoryError(f"{self.path}: {problem}")
 
     def _connect(self, create: bool) -> sqlite3.Connection:
+        """Open, check the version, switch to WAL and migrate, retrying while another run
+        holds the lock: SQLite answers "locked" at once, without waiting, when two fresh
+        connections both try to change the journal mode or migrate."""
+        deadline = time.monotonic() + self.timeout
+        pause = 0.02
+        while True:
+            try:
+                return self._connect_once(create)
+            except _Busy:
+                if time.monotonic() >= deadline:
+                    raise self._fail("the history database stayed locked by another run") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+
+    def _connect_once(self, create: bool) -> sqlite3.Connection:
         if not create and not self.path.is_file():
             raise self._fail("no history database here (run a scan with history first)")
         try:
@@ -150,6 +170,11 @@ class HistoryStore:
             conn.execute("PRAGMA synchronous = NORMAL")
             if version < self.latest_version:
                 self._migrate(conn)
+        except sqlite3.OperationalError as error:
+            conn.close()
+            if "locked" in str(error) or "busy" in str(error):
+                raise _Busy from None
+            raise self._fail(f"not a usable history database: {error}") from None
         except sqlite3.DatabaseError as error:
             conn.close()
             raise self._fail(f"not a usable history database: {error}") from None
