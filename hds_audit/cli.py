@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -96,6 +97,20 @@ def main() -> None:
     type=click.Path(),
     help="State file, plan JSON (terraform show -json) or working directory. Repeatable; "
     "extra PATHS after the options are read the same way.",
+)
+@click.option(
+    "--terraform-code",
+    "terraform_code",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="Directory of Terraform code (HCL): audited by Checkov with the HDS pack and its "
+    "encryption, key and logging checks, offline (pip install hds-audit[checkov]). Repeatable.",
+)
+@click.option(
+    "--with-checkov",
+    is_flag=True,
+    default=False,
+    help="Also run Checkov's encryption, key and logging checks on the plan JSON files given.",
 )
 @click.option(
     "--config",
@@ -263,6 +278,8 @@ def scan(
     audit_date: str | None = None,
     attestations_path: str | None = None,
     registry_path: str | None = None,
+    terraform_code: tuple[str, ...] = (),
+    with_checkov: bool = False,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
     from hds_audit.collectors.azure.settings import merge_settings
@@ -293,6 +310,7 @@ def scan(
             collectors.append(aws_collector)
         if terraform_paths:
             collectors.append(TerraformCollector(tuple(terraform_paths), remote=remote))
+        collectors.extend(_checkov(terraform_code, terraform_paths if with_checkov else [], area))
         azure = merge_settings(
             config.azure, azure_flag, azure_subscriptions, azure_cloud, azure_workers
         )
@@ -341,6 +359,37 @@ def scan(
         _print_ci_summary(report, run_id, ci.history)
         _print_summary(report, written)
     sys.exit(report.exit_code)
+
+
+def _checkov(code_dirs: Sequence[str], plans: Sequence[str], area: AllowedArea) -> list[Any]:
+    """The Checkov collectors for ``--terraform-code`` and ``--with-checkov`` (plan files)."""
+    if not code_dirs and not plans:
+        return []
+    import importlib.util
+
+    if importlib.util.find_spec("checkov") is None:  # pragma: no cover - depends on extras
+        raise UsageError(
+            "--terraform-code / --with-checkov need Checkov: pip install 'hds-audit[checkov]'"
+        )
+    from hds_audit.checkov.runner import CheckovCollector
+
+    collectors: list[Any] = []
+    if code_dirs:
+        collectors.append(CheckovCollector(tuple(code_dirs), plan=False, area=area))
+    plan_files = [p for p in plans if Path(p).is_file() and p.endswith(".json")]
+    if plans and not plan_files:
+        raise UsageError("--with-checkov: give the plan JSON files (terraform show -json) to scan")
+    if plan_files:
+        collectors.append(CheckovCollector(tuple(plan_files), plan=True, area=area))
+    return collectors
+
+
+@main.command("checkov-pack")
+def checkov_pack() -> None:
+    """Print the directory to give `checkov --external-checks-dir` (the HDS pack)."""
+    from hds_audit.checkov.runner import pack_directory
+
+    click.echo(str(pack_directory()))
 
 
 def _compliance_inputs(

@@ -15,7 +15,7 @@ from hds_audit.engine import Policy, evaluate, load_policies, unknown_for_errors
 from hds_audit.errors import UsageError
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import AllowedArea, GeoTables
-from hds_audit.model import EMPTY_MAPPING, Resource
+from hds_audit.model import EMPTY_MAPPING, PolicyMeta, Resource
 from hds_audit.reports.model import Gate, Report, RunInfo
 
 if TYPE_CHECKING:
@@ -72,6 +72,24 @@ class ScanOptions:
     attestations: AttestationSet | None = None  # answers to manual requirements
 
 
+def _folded_resources(collection: Collection) -> list[Resource]:
+    """The resources of the findings a collector judged itself (one per id)."""
+    seen: dict[str, Resource] = {}
+    for finding in collection.findings:
+        seen.setdefault(finding.resource.id, finding.resource)
+    return list(seen.values())
+
+
+def _with_collected(metas: list[PolicyMeta], collected: list[PolicyMeta]) -> list[PolicyMeta]:
+    """The engine's policies, then those collectors' own findings cite (one per id)."""
+    seen = {m.id for m in metas}
+    for meta in collected:
+        if meta.id not in seen:
+            seen.add(meta.id)
+            metas.append(meta)
+    return metas
+
+
 def run_scan(
     options: ScanOptions,
     *,
@@ -102,6 +120,7 @@ def run_scan(
             audit_date=audit_date,
         )
         findings.extend(unknown_for_errors(policies, collection.errors, geo))
+        findings.extend(collection.findings)  # judged by the collector (Checkov)
         waived = None
         if options.waivers is not None:  # the expiry is judged on the run's own clock
             findings, waived = options.waivers.apply(findings, started.date())
@@ -117,10 +136,10 @@ def run_scan(
     )
     return Report(
         run=run,
-        resources=collection.resources,
+        resources=[*collection.resources, *_folded_resources(collection)],
         findings=findings,
         errors=collection.errors,
-        policies=[p.meta for p in policies],
+        policies=_with_collected([p.meta for p in policies], collection.policies),
         gate=options.gate,
         baseline=options.baseline,
         waivers=waived,

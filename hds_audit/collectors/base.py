@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hds_audit.geo import GeoTables
-from hds_audit.model import CollectionError, Resource
+from hds_audit.model import CollectionError, Finding, PolicyMeta, Resource
 
 
 @dataclass(slots=True)
@@ -27,11 +27,16 @@ class Collection:
     resources: list[Resource] = field(default_factory=list)
     errors: list[CollectionError] = field(default_factory=list)
     sources: list[CollectedSource] = field(default_factory=list)
+    # Verdicts a collector brings already judged (Checkov's), with the policies they cite.
+    findings: list[Finding] = field(default_factory=list)
+    policies: list[PolicyMeta] = field(default_factory=list)
 
     def extend(self, other: Collection) -> None:
         self.resources.extend(other.resources)
         self.errors.extend(other.errors)
         self.sources.extend(other.sources)
+        self.findings.extend(other.findings)
+        self.policies.extend(other.policies)
 
 
 class Collector(Protocol):

@@ -1,0 +1,1 @@
+"""The directory ``checkov --external-checks-dir`` loads (see ``hds-audit checkov-pack``)."""

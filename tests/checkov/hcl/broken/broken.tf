@@ -1,0 +1,2 @@
+resource "aws_ebs_volume" "half" {
+  size = 
