@@ -11,8 +11,16 @@ import pytest
 if TYPE_CHECKING:
     from hds_audit.checkov.runner import CheckovResult
 
+
 # Without Checkov (pip install hds-audit[checkov]) this folder's tests are not collected.
-if importlib.util.find_spec("checkov") is None:
+def _checkov_installed() -> bool:
+    try:
+        return importlib.util.find_spec("checkov.common") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+if not _checkov_installed():
     collect_ignore_glob = ["test_*.py"]
 
 HCL = Path(__file__).parent / "hcl"
