@@ -23,8 +23,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
+from hds_audit.datafile import Checker, DataFileError, load_yaml
 from hds_audit.frameworks import Framework, find_requirement
-from hds_audit.providers.yamlfile import Checker, DataFileError, load_yaml
 
 _KEYS: Final = ("requirement", "statement", "by", "date", "evidence", "valid_for_days")
 

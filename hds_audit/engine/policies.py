@@ -13,8 +13,7 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from hds_audit.datafile import line_of, load_yaml_documents
 from hds_audit.engine.conditions import OPERATORS, UNARY, Condition, all_of, any_of, leaf, negate
 from hds_audit.engine.paths import KNOWN_PATHS, compile_path
 from hds_audit.errors import PolicyError
@@ -30,39 +29,6 @@ CATEGORIES = (
     "network_exposure",
 )
 _REQUIRED_METADATA = ("id", "name", "category", "severity", "rationale", "remediation")
-
-
-class _Node(dict[str, Any]):
-    """A YAML mapping that remembers the line it and each of its keys started on."""
-
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class _LineLoader(yaml.SafeLoader):
-    pass
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Node:
-    loader.flatten_mapping(node)
-    mapping = _Node()
-    mapping.line = node.start_mark.line + 1
-    mapping.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
-            raise yaml.MarkedYAMLError(
-                problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.key_lines[str(key)] = key_node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +68,6 @@ class Policy:
         return self.meta.id
 
 
-def _line(node: Any, key: str | None = None) -> int | None:
-    if isinstance(node, _Node):
-        if key is not None and key in node.key_lines:
-            return node.key_lines[key]
-        return node.line
-    return None
-
-
 class _Compiler:
     def __init__(self, file: str) -> None:
         self.file = file
@@ -117,7 +75,7 @@ class _Compiler:
         self.paths: set[str] = set()
 
     def fail(self, node: Any, problem: str, key: str | None = None) -> PolicyError:
-        return PolicyError(self.file, _line(node, key), problem)
+        return PolicyError(self.file, line_of(node, key), problem)
 
     def condition(self, node: Any) -> Condition:
         if not isinstance(node, dict):
@@ -261,17 +219,7 @@ def _listify(value: Any) -> list[Any]:
 def load_policy_text(text: str, file: str) -> list[Policy]:
     """Parse and validate every policy document in one YAML text."""
     compiler = _Compiler(file)
-    try:
-        documents = list(yaml.load_all(text, Loader=_LineLoader))
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = f"invalid YAML: {error.problem}"
-        if error.context and error.context_mark is not None:
-            problem += f" ({error.context} started at line {error.context_mark.line + 1})"
-        raise PolicyError(file, line, problem) from None
-    except yaml.YAMLError as error:
-        raise PolicyError(file, None, f"invalid YAML: {error}") from None
+    documents = load_yaml_documents(text, file, error=PolicyError)
     return [compiler.policy(document) for document in documents if document is not None]
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from importlib import resources as package_files
 from typing import Final
 
-from hds_audit.providers.yamlfile import Checker, DataFileError, Node, load_yaml
+from hds_audit.datafile import Checker, DataFileError, Node, load_yaml
 
 MODES: Final = ("automated", "partial", "manual")
 DEFAULT_VALIDITY_DAYS: Final = 365

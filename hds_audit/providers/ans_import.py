@@ -20,8 +20,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from hds_audit.datafile import DataFileError
 from hds_audit.providers.registry import FACTS, Fact, Host, Registry, Source
-from hds_audit.providers.yamlfile import DataFileError
 
 ANS_SOURCE_URL: Final = "https://esante.gouv.fr/offres-services/hds/liste-des-hebergeurs-certifies"
 

@@ -15,8 +15,8 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import Any, Final
 
+from hds_audit.datafile import Checker, DataFileError, Node, load_yaml
 from hds_audit.model import Kind
-from hds_audit.providers.yamlfile import Checker, DataFileError, Node, load_yaml
 
 UNKNOWN: Final = "unknown"
 

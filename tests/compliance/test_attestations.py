@@ -9,9 +9,9 @@ import pytest
 from compliance_helpers import ATTESTATIONS, FIXTURES
 
 from hds_audit.attestations import load_attestations, parse_attestations
+from hds_audit.datafile import DataFileError
 from hds_audit.frameworks import builtin_frameworks
 from hds_audit.frameworks.compliance import build_compliance
-from hds_audit.providers.yamlfile import DataFileError
 from hds_audit.testing import run_cli
 
 GOOD = """\

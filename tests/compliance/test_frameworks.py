@@ -6,9 +6,9 @@ from importlib import resources as package_files
 
 import pytest
 
+from hds_audit.datafile import DataFileError
 from hds_audit.engine import builtin_policies
 from hds_audit.frameworks import builtin_frameworks, check_policies, parse_framework
-from hds_audit.providers.yamlfile import DataFileError
 from hds_audit.testing import run_cli
 
 # The twelve commitments as published (feima-charter.md).

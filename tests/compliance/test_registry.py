@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from compliance_helpers import FIXTURES
 
+from hds_audit.datafile import DataFileError
 from hds_audit.providers.registry import (
     CERTIFICATE_STATUSES,
     FACTS,
@@ -14,7 +15,6 @@ from hds_audit.providers.registry import (
     builtin_registry_text,
     parse_registry,
 )
-from hds_audit.providers.yamlfile import DataFileError
 from hds_audit.testing import run_cli
 
 

@@ -1,11 +1,12 @@
-"""Read a YAML data file keeping the line of every mapping and key, to name it in errors.
+"""Read YAML a person edits, keeping the line of every mapping and key to name it in errors.
 
-The registry, the framework mappings and the attestations are data files a person edits; a
+Policies, the host registry, the framework mappings and the attestations are such files; a
 mistake must fail at load with ``file:line: problem`` (exit 2), before anything is scanned.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -68,16 +69,33 @@ def line_of(node: Any, key: str | None = None) -> int | None:
     return None
 
 
+ErrorType = Callable[[str, "int | None", str], Exception]
+
+
 def load_yaml(text: str, file: str) -> Any:
     """Parse one YAML document; a syntax error names the file and the line."""
+    [document] = load_yaml_documents(text, file, single=True)
+    return document
+
+
+def load_yaml_documents(
+    text: str, file: str, *, single: bool = False, error: ErrorType = DataFileError
+) -> list[Any]:
+    """Parse every YAML document of ``text``; a syntax error raises ``error(file, line,
+    problem)`` naming the line (and where the enclosing block started)."""
     try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
+        if single:
+            return [yaml.load(text, Loader=_Loader)]
+        return list(yaml.load_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as problem:
+        mark = problem.problem_mark
         line = mark.line + 1 if mark is not None else None
-        raise DataFileError(file, line, f"invalid YAML: {error.problem}") from None
-    except yaml.YAMLError as error:
-        raise DataFileError(file, None, f"invalid YAML: {error}") from None
+        message = f"invalid YAML: {problem.problem}"
+        if problem.context and problem.context_mark is not None:
+            message += f" ({problem.context} started at line {problem.context_mark.line + 1})"
+        raise error(file, line, message) from None
+    except yaml.YAMLError as problem:
+        raise error(file, None, f"invalid YAML: {problem}") from None
 
 
 class Checker:
