@@ -16,14 +16,13 @@ from typing import Any
 
 from hds_audit.collectors.aws.keys import KeyResolver, KeyVerdict
 from hds_audit.collectors.aws.session import Account
+from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.terraform.normalise import type_table
 from hds_audit.geo import GeoTables, Location
 from hds_audit.model import (
-    EMPTY_MAPPING,
     Encryption,
     KeyOwner,
     Kind,
-    Replica,
     Resource,
     Source,
 )
@@ -112,16 +111,9 @@ def _clean(item: Any) -> dict[str, Any]:
 
 
 @dataclass(slots=True)
-class Draft:
-    id: str
-    type: str
-    kind: Kind
-    location: Location
-    name: str | None = None
-    encryption: Encryption | None = None
-    replicas: list[Replica] | None = field(default_factory=list)
-    unknowns: dict[str, str] = field(default_factory=dict)
-    attributes: dict[str, Any] = field(default_factory=dict)
+class Draft(ResourceDraft):
+    """A resource being assembled; ``failures`` names the facts a refused call hid."""
+
     failures: dict[str, str] = field(default_factory=dict)
 
     def encrypted_with(self, verdict: KeyVerdict) -> None:
@@ -142,14 +134,6 @@ class Draft:
             self.encryption = Encryption(at_rest=None)
             self.unknowns["encryption.at_rest"] = "the API did not say whether it is encrypted"
 
-    def replica(self, kind: str, location: Location, target: str | None) -> None:
-        if self.replicas is not None:
-            self.replicas.append(Replica(kind=kind, location=location, target=target))
-
-    def replicas_unknown(self, reason: str) -> None:
-        self.replicas = None
-        self.unknowns["replicas"] = reason
-
     def finish(self, ctx: TaskContext) -> Resource:
         """The resource; what a failed detail call should have said is unknown, with why."""
         if "encryption" in self.failures:
@@ -161,19 +145,7 @@ class Draft:
             self.replicas_unknown(self.failures["replicas"])
         if "attributes" in self.failures:
             self.attributes["unread"] = self.failures["attributes"]
-        return Resource(
-            id=self.id,
-            provider="aws",
-            type=self.type,
-            kind=self.kind,
-            location=self.location,
-            source=ctx.source,
-            encryption=self.encryption,
-            replicas=tuple(self.replicas) if self.replicas is not None else None,
-            name=self.name,
-            attributes=self.attributes,
-            unknowns=self.unknowns or EMPTY_MAPPING,
-        )
+        return self.resource("aws", ctx.source)
 
 
 Normaliser = Callable[[TaskContext, TaskData], list[Resource]]
@@ -224,10 +196,10 @@ def s3_bucket(ctx: TaskContext, data: TaskData) -> list[Resource]:
             target_name = target.rsplit(":::", 1)[-1]
             constraint, problem = ctx.bucket_region(target_name)
             if problem:
-                d.replica("replication", ctx.locate(None), target)
+                d.add_replica("replication", ctx.locate(None), target)
                 d.unknowns["replicas"] = f"region of destination bucket {target_name}: {problem}"
             else:
-                d.replica("replication", ctx.geo.s3_bucket_location(constraint), target)
+                d.add_replica("replication", ctx.geo.s3_bucket_location(constraint), target)
         out.append(d.finish(ctx))
     return out
 
@@ -330,10 +302,10 @@ def rds(ctx: TaskContext, data: TaskData) -> list[Resource]:
         if not in_cluster:
             d.encrypted_flag(ctx, db.get("StorageEncrypted"), db.get("KmsKeyId"))
             for replica in db.get("ReadReplicaDBInstanceIdentifiers") or ():
-                d.replica("read_replica", _replica_location(ctx, replica), replica)
+                d.add_replica("read_replica", _replica_location(ctx, replica), replica)
             for backup in db.get("DBInstanceAutomatedBackupsReplications") or ():
                 arn = str(backup.get("DBInstanceAutomatedBackupsArn"))
-                d.replica("backup_replication", _replica_location(ctx, arn), arn)
+                d.add_replica("backup_replication", _replica_location(ctx, arn), arn)
         out.append(d.finish(ctx))
     for listed in data.lists["clusters"]:
         c = listed.item
@@ -348,9 +320,9 @@ def rds(ctx: TaskContext, data: TaskData) -> list[Resource]:
         )
         d.encrypted_flag(ctx, c.get("StorageEncrypted"), c.get("KmsKeyId"))
         for other in members.get(arn, ()):
-            d.replica("global_database", _replica_location(ctx, other), other)
+            d.add_replica("global_database", _replica_location(ctx, other), other)
         for replica in c.get("ReadReplicaIdentifiers") or ():
-            d.replica("read_replica", _replica_location(ctx, replica), replica)
+            d.add_replica("read_replica", _replica_location(ctx, replica), replica)
         if isinstance(globals_, Unavailable):
             d.unknowns["replicas"] = f"global clusters unknown: {globals_.reason}"
             d.replicas = None
@@ -385,7 +357,7 @@ def dynamodb_table(ctx: TaskContext, data: TaskData) -> list[Resource]:
         for replica in t.get("Replicas") or ():
             region = replica.get("RegionName")
             if region and region != ctx.region:
-                d.replica("global_table", ctx.locate(region), region)
+                d.add_replica("global_table", ctx.locate(region), region)
         out.append(d.finish(ctx))
     return out
 
@@ -412,7 +384,7 @@ def efs_file_system(ctx: TaskContext, data: TaskData) -> list[Resource]:
                     continue
                 for destination in config.get("Destinations") or ():
                     region = destination.get("Region")
-                    d.replica("replication", ctx.locate(region), region)
+                    d.add_replica("replication", ctx.locate(region), region)
         out.append(d.finish(ctx))
     return out
 
@@ -445,7 +417,7 @@ def kms_key(ctx: TaskContext, data: TaskData) -> list[Resource]:
         config = meta.get("MultiRegionConfiguration") or {}
         if config.get("MultiRegionKeyType") == "PRIMARY":
             for replica in config.get("ReplicaKeys") or ():
-                d.replica("key_replica", ctx.locate(replica.get("Region")), replica.get("Arn"))
+                d.add_replica("key_replica", ctx.locate(replica.get("Region")), replica.get("Arn"))
         out.append(d.finish(ctx))
     return out
 
@@ -468,7 +440,7 @@ def backup(ctx: TaskContext, data: TaskData) -> list[Resource]:
         for rule in plan.get("Rules") or ():
             for action in rule.get("CopyActions") or ():
                 target = str(action.get("DestinationBackupVaultArn"))
-                d.replica("backup_copy", _replica_location(ctx, target), target)
+                d.add_replica("backup_copy", _replica_location(ctx, target), target)
                 copies.setdefault(str(rule.get("TargetBackupVaultName")), []).append(target)
         out.append(d.finish(ctx))
     for listed in data.lists["vaults"]:
@@ -483,7 +455,7 @@ def backup(ctx: TaskContext, data: TaskData) -> list[Resource]:
         )
         d.encrypted_with(ctx.key(v.get("EncryptionKeyArn")))
         for target in copies.get(str(v.get("BackupVaultName")), ()):
-            d.replica("backup_copy", _replica_location(ctx, target), target)
+            d.add_replica("backup_copy", _replica_location(ctx, target), target)
         out.append(d.finish(ctx))
     return out
 

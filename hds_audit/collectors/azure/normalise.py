@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hds_audit.collectors.azure.table import AzureTable
+from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.geo import GeoTables, Location
-from hds_audit.model import Encryption, KeyOwner, Kind, Replica, Resource, Source
+from hds_audit.model import Encryption, KeyOwner, Kind, Resource, Source
 
 GEO_REPLICATION = frozenset({"GRS", "RAGRS", "GZRS", "RAGZRS"})
 GEO_BACKUP = frozenset({"geo", "geozone", "georedundant"})
@@ -82,26 +83,8 @@ class Context:
 
 
 @dataclass(slots=True)
-class Draft:
+class Draft(ResourceDraft):
     """A resource being assembled (mirrors the Terraform normaliser's draft)."""
-
-    id: str
-    type: str
-    kind: Kind
-    location: Location
-    name: str | None = None
-    encryption: Encryption | None = None
-    replicas: list[Replica] | None = field(default_factory=list)
-    unknowns: dict[str, str] = field(default_factory=dict)
-    attributes: dict[str, Any] = field(default_factory=dict)
-
-    def add_replica(self, kind: str, location: Location, target: str | None = None) -> None:
-        if self.replicas is not None:
-            self.replicas.append(Replica(kind=kind, location=location, target=target))
-
-    def replicas_unknown(self, reason: str) -> None:
-        self.replicas = None
-        self.unknowns["replicas"] = reason
 
     def key(self, owner: KeyOwner | None, key_id: str | None, why: str | None = None) -> None:
         self.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
@@ -109,19 +92,7 @@ class Draft:
             self.unknowns["encryption.key_owner"] = why or "key source not reported"
 
     def finish(self, ctx: Context) -> Resource:
-        return Resource(
-            id=self.id,
-            provider="azure",
-            type=self.type,
-            kind=self.kind,
-            location=self.location,
-            source=ctx.source,
-            encryption=self.encryption,
-            replicas=tuple(self.replicas) if self.replicas is not None else None,
-            name=self.name,
-            attributes=self.attributes,
-            unknowns=self.unknowns,
-        )
+        return self.resource("azure", ctx.source)
 
 
 def locate(geo: GeoTables, location: Any) -> tuple[Location, str | None]:
