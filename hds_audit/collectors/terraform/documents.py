@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from sys import intern
 from typing import Any
 
@@ -89,6 +90,7 @@ def _address(module: str, mode: str, rtype: str, name: str, index: Any) -> str:
     return f"{module}.{local}" if module else local
 
 
+@cache
 def _provider_from_state(provider: str) -> tuple[str, str]:
     """``provider["registry.terraform.io/hashicorp/aws"].us`` -> (``aws``, ``aws.us``)."""
     match = _PROVIDER_ADDR.search(provider) or _LEGACY_PROVIDER.search(provider)

@@ -213,6 +213,11 @@ class JsonCursor:
             except StopIteration as stop:
                 raise json.JSONDecodeError("Expecting value", text, stop.value) from None
             each(element)
+            # Pretty-printed states put ",\n    " between resources: take the common case
+            # without the regex.
+            if text.startswith(",\n", pos):
+                pos = self._skip_ws(pos + 2)
+                continue
             pos = self._skip_ws(pos)
             if pos < len(text) and text[pos] == ",":
                 pos = self._skip_ws(pos + 1)
