@@ -231,12 +231,11 @@ class AwsCollector:
             except Exception as error:
                 kind, message = classify(error)
                 result.errors.append(
-                    CollectionError(
-                        source=f"aws:{own}",
-                        scope=f"aws:{own}/organizations",
-                        message=f"organizations:ListAccounts: {message}",
-                        kind=kind,
-                        details={"provider": "aws", "source_kind": "aws-api", "account": own},
+                    aws_error(
+                        own,
+                        f"aws:{own}/organizations",
+                        f"organizations:ListAccounts: {message}",
+                        kind,
                     )
                 )
                 listed = []
@@ -260,16 +259,8 @@ class AwsCollector:
             except Exception as error:
                 kind, message = classify(error)
                 result.errors.append(
-                    CollectionError(
-                        source=f"aws:{account_id}",
-                        scope=f"aws:{account_id}",
-                        message=f"sts:AssumeRole {role}: {message}",
-                        kind=kind,
-                        details={
-                            "provider": "aws",
-                            "source_kind": "aws-api",
-                            "account": account_id,
-                        },
+                    aws_error(
+                        account_id, f"aws:{account_id}", f"sts:AssumeRole {role}: {message}", kind
                     )
                 )
                 continue
@@ -284,13 +275,7 @@ class AwsCollector:
         except Exception as error:
             kind, message = classify(error)
             result.errors.append(
-                CollectionError(
-                    source=f"aws:{account.id}",
-                    scope=f"aws:{account.id}",
-                    message=f"ec2:DescribeRegions: {message}",
-                    kind=kind,
-                    details={"provider": "aws", "source_kind": "aws-api", "account": account.id},
-                )
+                aws_error(account.id, f"aws:{account.id}", f"ec2:DescribeRegions: {message}", kind)
             )
             return None
         enabled = sorted(r["RegionName"] for r in regions if r.get("OptInStatus") in _ENABLED)
@@ -413,22 +398,20 @@ class AwsCollector:
 def _failed(
     account: Account, region: str, spec: ServiceSpec, kind: str, message: str
 ) -> Collection:
+    scope = f"aws:{account.id}/{region}/{spec.name}"
     return Collection(
-        errors=[
-            CollectionError(
-                source=f"aws:{account.id}",
-                scope=f"aws:{account.id}/{region}/{spec.name}",
-                message=message,
-                kind=kind,
-                details={
-                    "provider": "aws",
-                    "source_kind": "aws-api",
-                    "account": account.id,
-                    "region": region,
-                    "service": spec.name,
-                },
-            )
-        ]
+        errors=[aws_error(account.id, scope, message, kind, region=region, service=spec.name)]
+    )
+
+
+def aws_error(account: str, scope: str, message: str, kind: str, **details: str) -> CollectionError:
+    """A collection error on an AWS scope; its details let the engine mark that scope unknown."""
+    return CollectionError(
+        source=f"aws:{account}",
+        scope=scope,
+        message=message,
+        kind=kind,
+        details={"provider": "aws", "source_kind": "aws-api", "account": account, **details},
     )
 
 
