@@ -246,6 +246,25 @@ def main() -> None:
     type=click.Path(dir_okay=False),
     help="Certified-host registry file (default: the built-in one; see `providers list`).",
 )
+@click.option(
+    "--executor",
+    "executor_kind",
+    type=click.Choice(["local", "dask"]),
+    help="Where collection tasks run: local (a thread pool, the default) or dask "
+    "(--dask-scheduler, or a LocalCluster on this machine).",
+)
+@click.option(
+    "--dask-scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler to run the collection on (tcp://scheduler:8786); implies --executor dask.",
+)
+@click.option(
+    "--shard",
+    "shard_text",
+    metavar="I/N",
+    help="Audit only slice I of N of the accounts, subscriptions and files (stable); "
+    "combine the slices' reports with `hds-audit merge`.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 def scan(
     paths: tuple[str, ...],
@@ -280,6 +299,9 @@ def scan(
     registry_path: str | None = None,
     terraform_code: tuple[str, ...] = (),
     with_checkov: bool = False,
+    executor_kind: str | None = None,
+    dask_scheduler: str | None = None,
+    shard_text: str | None = None,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
     from hds_audit.collectors.azure.settings import merge_settings
@@ -298,6 +320,7 @@ def scan(
         except ValueError as error:
             raise UsageError(f"--allowed: {error}") from None
         collectors: list[Collector] = []
+        shard, executor = _distribution(config, executor_kind, dask_scheduler, shard_text)
         terraform_paths = [*terraform, *paths] or config.terraform
         aws_collector, remote = _aws(
             (aws_flag, aws_profile, aws_regions, aws_role_arns, aws_org_role),
@@ -305,9 +328,13 @@ def scan(
             config,
             terraform_paths,
             quiet,
+            (executor, shard),
         )
         if aws_collector is not None:
             collectors.append(aws_collector)
+        if shard is not None:  # files are sliced like accounts: by a stable hash of the path
+            terraform_paths = [p for p in terraform_paths if shard.owns(f"terraform:{p}")]
+            terraform_code = tuple(d for d in terraform_code if shard.owns(f"terraform-code:{d}"))
         if terraform_paths:
             collectors.append(TerraformCollector(tuple(terraform_paths), remote=remote))
         collectors.extend(_checkov(terraform_code, terraform_paths if with_checkov else [], area))
@@ -423,12 +450,30 @@ def _compliance_inputs(
         find_chromium()
 
 
+def _distribution(
+    config: Any, kind: str | None, scheduler: str | None, shard_text: str | None
+) -> tuple[Any, Any]:
+    """This run's shard and executor (a Dask cluster is reached now: exit 2 if it cannot be).
+
+    The executor is closed with the command; ``None`` means each collector's own thread pool.
+    """
+    from hds_audit.executors.settings import merge_executor, open_executor
+    from hds_audit.sharding import Shard
+
+    shard = Shard.parse(shard_text) if shard_text else config.shard
+    executor = open_executor(merge_executor(config.executor, kind, scheduler))
+    if executor is not None:
+        click.get_current_context().call_on_close(executor.close)
+    return shard, executor
+
+
 def _aws(
     scope: tuple[bool | None, str | None, str | None, tuple[str, ...], str | None],
     tuning: tuple[str | None, int | None],
     config: Any,
     terraform_paths: list[str],
     quiet: bool,
+    distribution: tuple[Any, Any] = (None, None),
 ) -> tuple[Any, Any]:
     """The AWS collector (credentials checked: exit 2 before any scan) and s3:// reader."""
     flag, profile, regions, role_arns, org_role = scope
@@ -445,7 +490,8 @@ def _aws(
         ) from None
     options = AwsOptions(flag, profile, regions, role_arns, org_role, endpoint_url, workers)
     runtime = click.get_current_context().find_object(AwsRuntime)
-    return plan_aws(options, config.aws, terraform_paths, quiet, runtime)
+    executor, shard = distribution
+    return plan_aws(options, config.aws, terraform_paths, quiet, runtime, executor, shard)
 
 
 def _print_summary(report: Report, written: list[Path]) -> None:
@@ -869,3 +915,5 @@ def frameworks_show(framework_id: str, lang: str) -> None:
                 f"  attestation ({requirement.validity_days} days): "
                 f"{requirement.text('attestation', lang)}"
             )
+
+

@@ -12,6 +12,8 @@ from hds_audit.errors import UsageError
 
 if TYPE_CHECKING:
     from hds_audit.collectors.azure.settings import AzureSettings
+    from hds_audit.executors.settings import ExecutorSettings
+    from hds_audit.sharding import Shard
 
 DEFAULT_CONFIG = "hds-audit.yaml"
 FORMATS = ("json", "html", "sarif", "junit", "csv", "markdown", "pdf")
@@ -38,6 +40,8 @@ class FileConfig:
     baseline: str | None = None
     history: str | bool | None = None  # a path, or False for no history
     report_url: str | None = None
+    executor: ExecutorSettings | None = None  # where collection tasks run (local, dask)
+    shard: Shard | None = None  # this run's slice of the accounts / subscriptions / files
 
 
 @dataclass(slots=True)
@@ -115,6 +119,8 @@ _KEYS = {
     "baseline",
     "history",
     "report_url",
+    "executor",
+    "shard",
 }
 
 
@@ -229,4 +235,12 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
         from hds_audit.collectors.azure.settings import parse_azure_section
 
         config.azure = parse_azure_section(data["azure"], label)
+    if "executor" in data:
+        from hds_audit.executors.settings import parse_executor_section
+
+        config.executor = parse_executor_section(data["executor"], label)
+    if "shard" in data:
+        from hds_audit.sharding import Shard
+
+        config.shard = Shard.parse(str(data["shard"]), f"{label}: shard")
     return config

@@ -7,6 +7,7 @@ Instances are frozen and slotted: a benchmark state holds 100,000 of them.
 
 from __future__ import annotations
 
+import copyreg
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,6 +22,16 @@ EMPTY_MAPPING: Mapping[str, Any] = MappingProxyType({})
 def empty_mapping() -> Mapping[str, Any]:
     """Default for mapping fields: one shared read-only empty mapping, not a dict each."""
     return EMPTY_MAPPING
+
+
+def read_only(items: dict[str, Any]) -> Mapping[str, Any]:
+    """A read-only mapping of ``items`` (the shared empty one when there are none)."""
+    return MappingProxyType(items) if items else EMPTY_MAPPING
+
+
+# Resources travel between processes (Dask workers return them): read-only mappings are
+# pickled as their items and rebuilt read-only.
+copyreg.pickle(MappingProxyType, lambda mapping: (read_only, (dict(mapping),)))
 
 
 class Status(StrEnum):

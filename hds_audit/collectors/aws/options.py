@@ -28,6 +28,8 @@ from hds_audit.collectors.aws.session import (
 from hds_audit.collectors.aws.table import service_table
 from hds_audit.config import AwsConfig
 from hds_audit.errors import InputError, UsageError
+from hds_audit.executors import Executor
+from hds_audit.sharding import Shard
 
 _ROLE_ARN = r"arn:aws[\w-]*:iam::\d{12}:role/"
 
@@ -83,10 +85,17 @@ def build_collector(
     quiet: bool,
     session_factory: SessionFactory = default_session_factory,
     observer: Callable[[CallRecord], None] | None = None,
+    executor: Executor | None = None,
+    shard: Shard | None = None,
 ) -> AwsCollector:
     """The collector, its credentials already checked (exit 2 before any scan otherwise)."""
     collector = AwsCollector(
-        settings, session_factory, progress=progress_for(quiet), observer=observer
+        settings,
+        session_factory,
+        progress=progress_for(quiet),
+        observer=observer,
+        executor=executor,
+        shard=shard,
     )
     collector.prepare()
     return collector
@@ -133,6 +142,8 @@ def plan_aws(
     terraform_paths: list[str],
     quiet: bool,
     runtime: AwsRuntime | None = None,
+    executor: Executor | None = None,
+    shard: Shard | None = None,
 ) -> tuple[AwsCollector | None, Callable[[str], bytes] | None]:
     """The AWS collector (credentials checked) and the reader of ``s3://`` Terraform states."""
     from dataclasses import replace
@@ -158,6 +169,11 @@ def plan_aws(
     if settings is None:
         return None, remote
     collector = build_collector(
-        replace(settings, **tuned), quiet, runtime.session_factory, runtime.observer
+        replace(settings, **tuned),
+        quiet,
+        runtime.session_factory,
+        runtime.observer,
+        executor,
+        shard,
     )
     return collector, remote

@@ -8,6 +8,7 @@ each, reports every call to an optional observer, and classifies failures.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from hds_audit.errors import UsageError
 DEFAULT_HOME_REGION = "us-east-1"
 DEFAULT_MAX_WORKERS = 16
 ROLE_SESSION_NAME = "hds-audit"
+_ROLE_SESSION_SECONDS = 3600.0  # AssumeRole's default duration
 
 SessionFactory = Callable[[str | None], boto3.session.Session]
 """Builds the base session from a profile name (``None``: boto3's default chain)."""
@@ -191,24 +193,40 @@ class Connector:
             region = context.get("client_region") if isinstance(context, dict) else None
             self.observer(CallRecord(service, operation, region))
 
-    def assume(self, base: boto3.session.Session, role_arn: str) -> boto3.session.Session:
-        """A session for ``role_arn``, assumed with the base credentials."""
+    def forget(self, account_id: str) -> None:
+        """Drop the cached clients of an account (its credentials were renewed)."""
+        with self._lock:
+            for key in [k for k in self._clients if k[0] == account_id]:
+                del self._clients[key]
+
+    def assume(
+        self, base: boto3.session.Session, role_arn: str
+    ) -> tuple[boto3.session.Session, float]:
+        """A session for ``role_arn``, assumed with the base credentials, and when its
+        credentials expire (epoch seconds)."""
         with self.session_lock(base):
             sts = self.new_client(base, self.home_region(base), "sts")
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)[
             "Credentials"
         ]
+        expiration = credentials.get("Expiration")
+        expires = (
+            expiration.timestamp()
+            if hasattr(expiration, "timestamp")
+            else time.time() + _ROLE_SESSION_SECONDS
+        )
         # Share the base session's model loader: each service model is parsed once per scan,
         # not once per account.
         core = botocore.session.Session()
         core.register_component("data_loader", base._session.get_component("data_loader"))
-        return boto3.session.Session(
+        session = boto3.session.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
             region_name=self.home_region(base),
             botocore_session=core,
         )
+        return session, expires
 
 
 # ---------------------------------------------------------------------------------------------
