@@ -137,6 +137,8 @@ class AwsCollector:
             ]
 
         tasks = [AccountTask(account, self.settings.regions) for account in accounts]
+        if self.executor is not None:
+            self.progress.note(f"{len(tasks)} account(s) on {self.executor.description}")
         try:
             for finished in executor.run(
                 Environment(AwsEnvSpec(self.settings), local), tasks, follow
