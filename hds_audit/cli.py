@@ -348,6 +348,7 @@ def scan(
             collectors.append(build_collector(azure, runtime, quiet))
         options = ScanOptions(
             collectors=collectors,
+            shard=shard,
             area=area,
             policy_dirs=[*config.policies, *policy_dirs],
             gate=Gate(
@@ -917,3 +918,5 @@ def frameworks_show(framework_id: str, lang: str) -> None:
             )
 
 
+# `hds-audit merge` (sharded runs) lives in its own module; importing it registers it on main.
+import hds_audit.cli_merge  # noqa: E402, F401

@@ -31,7 +31,11 @@ def read_only(items: dict[str, Any]) -> Mapping[str, Any]:
 
 # Resources travel between processes (Dask workers return them): read-only mappings are
 # pickled as their items and rebuilt read-only.
-copyreg.pickle(MappingProxyType, lambda mapping: (read_only, (dict(mapping),)))
+def _reduce_read_only(mapping: MappingProxyType[str, Any]) -> tuple[Any, tuple[dict[str, Any]]]:
+    return read_only, (dict(mapping),)
+
+
+copyreg.pickle(MappingProxyType, _reduce_read_only)
 
 
 class Status(StrEnum):

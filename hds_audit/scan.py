@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 from hds_audit import __version__
 from hds_audit._gc import paused_gc
 from hds_audit.collectors.base import Collection, Collector
-from hds_audit.engine import Policy, evaluate, load_policies, unknown_for_errors
+from hds_audit.engine import (
+    Policy,
+    evaluate,
+    load_policies,
+    policy_set_digest,
+    unknown_for_errors,
+)
 from hds_audit.errors import UsageError
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import AllowedArea, GeoTables
@@ -23,6 +29,7 @@ if TYPE_CHECKING:
     from hds_audit.baseline import Comparison
     from hds_audit.frameworks import Framework
     from hds_audit.providers.registry import Registry
+    from hds_audit.sharding import Shard
     from hds_audit.waivers import WaiverSet
 
 Clock = Callable[[], datetime]
@@ -70,6 +77,7 @@ class ScanOptions:
     registry: Registry | None = None  # certified-host registry; None: the built-in one
     frameworks: Sequence[Framework] | None = None  # None: the built-in mappings
     attestations: AttestationSet | None = None  # answers to manual requirements
+    shard: Shard | None = None  # --shard I/N: recorded in the report for `hds-audit merge`
 
 
 def _folded_resources(collection: Collection) -> list[Resource]:
@@ -98,7 +106,7 @@ def run_scan(
     policies: Sequence[Policy] | None = None,
 ) -> Report:
     """Run one audit and return its report (writers are called by the caller)."""
-    if not options.collectors:
+    if not options.collectors and options.shard is None:  # a shard may own nothing
         raise UsageError("nothing to audit: give --terraform PATH (state, plan JSON or directory)")
     geo = geo or GeoTables.default()
     policies = list(policies) if policies is not None else load_policies(options.policy_dirs)
@@ -133,6 +141,8 @@ def run_scan(
         lang=options.lang,
         policy_set="builtin" + ("+" + ",".join(options.policy_dirs) if options.policy_dirs else ""),
         config_file=options.config_file,
+        shard=options.shard,
+        policy_digest=policy_set_digest(policies),
     )
     return Report(
         run=run,

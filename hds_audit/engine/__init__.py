@@ -1,7 +1,13 @@
 """The policy engine: load and validate YAML policies, evaluate them purely."""
 
 from hds_audit.engine.evaluate import evaluate, unknown_for_errors
-from hds_audit.engine.policies import Policy, builtin_policies, load_policies, load_policy_text
+from hds_audit.engine.policies import (
+    Policy,
+    builtin_policies,
+    load_policies,
+    load_policy_text,
+    policy_set_digest,
+)
 
 __all__ = [
     "Policy",
@@ -9,5 +15,6 @@ __all__ = [
     "evaluate",
     "load_policies",
     "load_policy_text",
+    "policy_set_digest",
     "unknown_for_errors",
 ]

@@ -6,6 +6,8 @@ category or severity, or a duplicate id, fails with the file and the line.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -62,6 +64,8 @@ class Policy:
     attribute_roots: frozenset[str] = frozenset()
     # Every path it reads is host.*: its verdict depends only on (provider, region, kind).
     host_only: bool = False
+    # sha256 of the policy document (metadata, scope, definition); see policy_set_digest.
+    digest: str = ""
 
     @property
     def id(self) -> str:
@@ -180,7 +184,12 @@ class _Compiler:
         condition = self.condition(definition)
         host_only = bool(self.paths) and all(p.startswith("host.") for p in self.paths)
         return Policy(
-            meta, scope, condition, attribute_roots=frozenset(self.roots), host_only=host_only
+            meta,
+            scope,
+            condition,
+            attribute_roots=frozenset(self.roots),
+            host_only=host_only,
+            digest=_sha256(document),
         )
 
     def scope(self, node: Any) -> Scope:
@@ -206,6 +215,48 @@ class _Compiler:
             stores_data=stores_data,
             types=frozenset(str(t) for t in _listify(node["types"])) if "types" in node else None,
         )
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` with every mapping's keys as sorted strings, for a stable digest."""
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_canonical(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    return value
+
+
+def _sha256(value: Any) -> str:
+    text = json.dumps(_canonical(value), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def policy_set_digest(policies: Iterable[Policy]) -> str:
+    """sha256 identifying a policy set by content: ids, metadata, scope and definition.
+
+    The file a policy came from does not count (the same policies checked out elsewhere have
+    the same digest), nor does the order. A policy built in code (no document) counts by its
+    metadata.
+    """
+    entries = []
+    for policy in policies:
+        meta = policy.meta
+        content = policy.digest or _sha256(
+            {
+                "id": meta.id,
+                "name": meta.name,
+                "category": meta.category,
+                "severity": meta.severity.value,
+                "rationale": meta.rationale,
+                "remediation": meta.remediation,
+                "remediation_terraform": meta.remediation_terraform,
+                "frameworks": meta.frameworks,
+                "translations": meta.translations,
+            }
+        )
+        entries.append(f"{meta.id}\t{content}")
+    return hashlib.sha256("\n".join(sorted(entries)).encode("utf-8")).hexdigest()
 
 
 def _default(by_lang: Mapping[str, str]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from importlib import resources as package_files
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +25,7 @@ from hds_audit.model import (
 from hds_audit.reports.atomic import atomic_writer
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.model import SCHEMA_VERSION, Report
+from hds_audit.sharding import Shard
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False).encode
 
@@ -184,6 +186,7 @@ def policy_dict(meta: PolicyMeta) -> dict[str, Any]:
         "remediation_terraform": meta.remediation_terraform,
         "frameworks": {k: list(v) for k, v in meta.frameworks.items()},
         "file": meta.file,
+        "translations": {lang: dict(texts) for lang, texts in meta.translations.items()},
     }
 
 
@@ -196,8 +199,18 @@ def error_dict(error: CollectionError) -> dict[str, Any]:
     }
 
 
+def _shard(shard: Shard | None) -> dict[str, int] | None:
+    return None if shard is None else {"index": shard.index, "count": shard.count}
+
+
+def _audit_date(report: Report) -> date:
+    """The date certificates and attestations were judged on (as in ``compliance``)."""
+    return report.compliance.audit_date if report.compliance else report.run.started_at.date()
+
+
 def run_dict(report: Report) -> dict[str, Any]:
     run = report.run
+    merged = run.merged_from
     return {
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat(),
@@ -212,7 +225,11 @@ def run_dict(report: Report) -> dict[str, Any]:
             }
             for s in run.sources
         ],
-        "policy_set": {"name": run.policy_set, "policies": [p.id for p in report.policies]},
+        "policy_set": {
+            "name": run.policy_set,
+            "policies": [p.id for p in report.policies],
+            "digest": run.policy_digest,
+        },
         "allowed_area": {
             "mode": run.area.mode,
             "label": run.area.label,
@@ -220,6 +237,20 @@ def run_dict(report: Report) -> dict[str, Any]:
         },
         "config_file": run.config_file,
         "lang": run.lang,
+        "audit_date": _audit_date(report).isoformat(),
+        "shard": _shard(run.shard),
+        "merged_from": None
+        if merged is None
+        else [
+            {
+                "path": m.path,
+                "shard": _shard(m.shard),
+                "started_at": m.started_at.isoformat(),
+                "finished_at": m.finished_at.isoformat(),
+                "tool_version": m.tool_version,
+            }
+            for m in merged
+        ],
     }
 
 
@@ -259,9 +290,7 @@ def _compliance(report: Report) -> dict[str, Any]:
     """Requirement verdicts, host certificates, attestations (schema 1.2)."""
     from hds_audit.frameworks.compliance import build_compliance, compliance_dict
 
-    compliance = report.compliance or build_compliance(
-        report.findings, report.run.started_at.date()
-    )
+    compliance = report.compliance or build_compliance(report.findings, _audit_date(report))
     return compliance_dict(compliance, (r.provider for r in report.resources if r.stores_data))
 
 

@@ -13,6 +13,7 @@ from hds_audit.collectors.base import CollectedSource
 from hds_audit.engine.paths import EEA_NOTE
 from hds_audit.geo import AllowedArea
 from hds_audit.model import CollectionError, Finding, PolicyMeta, Resource, Severity, Status
+from hds_audit.sharding import Shard
 
 if TYPE_CHECKING:
     from hds_audit.baseline import Comparison, Fixed
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from hds_audit.history.trend import Drift
     from hds_audit.waivers import WaiverOutcome
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 # Statuses that gate (exit code 1) when at or above the threshold.
 _FAILING = {Status.FAIL, Status.ERROR}
 
@@ -46,6 +47,17 @@ class Gate:
         return self.fail_on.value if self.fail_on else "none"
 
 
+@dataclass(frozen=True, slots=True)
+class MergedInput:
+    """One report a merged report was built from (``hds-audit merge``)."""
+
+    path: str
+    shard: Shard | None
+    started_at: datetime
+    finished_at: datetime
+    tool_version: str = ""
+
+
 @dataclass(slots=True)
 class RunInfo:
     """Facts about the run itself."""
@@ -58,6 +70,12 @@ class RunInfo:
     lang: str = "fr"
     policy_set: str = "builtin"
     config_file: str | None = None
+    # --shard I/N: the slice of the accounts, subscriptions and files this run audited.
+    shard: Shard | None = None
+    # sha256 of the policy set's content (engine.policy_set_digest); None when not known.
+    policy_digest: str | None = None
+    # A merged report: the reports it was built from, in shard order.
+    merged_from: list[MergedInput] | None = None
 
 
 @dataclass

@@ -237,9 +237,7 @@ def test_an_unreachable_scheduler_stops_before_any_collection(
     assert not (tmp_path / "out" / "report.json").exists()
 
 
-def test_shards_cover_every_account_once(
-    estate: Estate, moto_url: str, tmp_path: Path
-) -> None:
+def test_shards_cover_every_account_once(estate: Estate, moto_url: str, tmp_path: Path) -> None:
     _code, whole, _ = scan(moto_url, tmp_path / "whole")
     seen: list[str] = []
     resources: list[str] = []

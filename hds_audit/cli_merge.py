@@ -1,0 +1,140 @@
+"""``hds-audit merge``: one report from the reports of a sharded run (see :mod:`hds_audit.merge`).
+
+Importing this module registers the command on :data:`hds_audit.cli.main` (``cli.py`` does
+at its end); the output options, writers and exit codes are scan's.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from hds_audit._gc import paused_gc
+from hds_audit.cli import (
+    EXIT_HELP,
+    REPORT_FILES,
+    _compliance_inputs,
+    _fail,
+    _print_summary,
+    _write,
+    main,
+)
+from hds_audit.config import FORMATS, LANGS, SEVERITIES, load_config, parse_formats
+from hds_audit.errors import HdsAuditError
+
+
+@main.command("merge", epilog=EXIT_HELP)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Settings file (default: ./hds-audit.yaml when present).",
+)
+@click.option(
+    "--format", "formats", help=f"Report formats, comma-separated ({', '.join(FORMATS)})."
+)
+@click.option(
+    "--output", "-o", type=click.Path(file_okay=False), help="Report folder (default: reports)."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES, case_sensitive=False),
+    help="Lowest severity that fails the run (default: the shards' threshold).",
+)
+@click.option(
+    "--fail-on-unknown/--no-fail-on-unknown",
+    default=None,
+    help="Whether unknown verdicts fail the run (default: as the shards did).",
+)
+@click.option(
+    "--lang", type=click.Choice(LANGS), help="Language of the HTML report (default: the shards')."
+)
+@click.option(
+    "--report-url",
+    metavar="URL",
+    help="Link to the HTML report in the Markdown summary (e.g. the CI artifact URL).",
+)
+@click.option(
+    "--audit-date",
+    metavar="YYYY-MM-DD",
+    help="Date the compliance views judge attestations and certificates on (default: the "
+    "shards' audit date; findings keep the shards' verdicts).",
+)
+@click.option(
+    "--attestations",
+    "attestations_path",
+    type=click.Path(dir_okay=False),
+    help="Attestations file answering the manual requirements (as given to scan).",
+)
+@click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(dir_okay=False),
+    help="Certified-host registry file (as given to scan; default: the built-in one).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+def merge(
+    inputs: tuple[str, ...],
+    config_path: str | None,
+    formats: str | None,
+    output: str | None,
+    fail_on: str | None,
+    fail_on_unknown: bool | None,
+    lang: str | None,
+    report_url: str | None,
+    audit_date: str | None,
+    attestations_path: str | None,
+    registry_path: str | None,
+    quiet: bool,
+) -> None:
+    """Merge the reports of a sharded run (scan --shard I/N) into one report.
+
+    INPUTS are report.json files or the folders holding them. Refused (exit 2): reports of
+    different policy sets, allowed areas, audit dates or shard counts, a shard given twice
+    or missing, a whole run mixed with shards.
+    """
+    from hds_audit.merge import merge_reports
+    from hds_audit.scan import ScanOptions
+
+    try:
+        config = load_config(config_path)
+        out = Path(output or config.output or "reports")
+        chosen = (
+            parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
+        )
+        compliance = ScanOptions()  # carries the registry, frameworks, attestations, date
+        _compliance_inputs(compliance, audit_date, attestations_path, registry_path, chosen)
+        report = merge_reports(
+            inputs,
+            fail_on=fail_on or config.fail_on,
+            fail_on_unknown=fail_on_unknown
+            if fail_on_unknown is not None
+            else config.fail_on_unknown,
+            lang=lang or config.lang,
+            audit_date=compliance.audit_date,
+            registry=compliance.registry,
+            frameworks=compliance.frameworks,
+            attestations=compliance.attestations,
+        )
+        html_url = report_url or config.report_url
+        if html_url is None and "html" in chosen:
+            html_url = REPORT_FILES["html"]
+        with paused_gc():
+            written = [_write(name, report, out, report.run.lang, html_url) for name in chosen]
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    for problem in report.errors:
+        click.echo(f"hds-audit: error: {problem.source}: {problem.message}", err=True)
+    if not quiet:
+        merged = report.run.merged_from or []
+        shards = [m.shard.label for m in merged if m.shard is not None]
+        click.echo(
+            f"Merged {len(merged)} report(s)"
+            + (f" (shards {', '.join(shards)})." if shards else ".")
+        )
+        _print_summary(report, written)
+    sys.exit(report.exit_code)
