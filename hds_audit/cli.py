@@ -345,7 +345,7 @@ def scan(
             from hds_audit.collectors.azure import AzureRuntime, build_collector
 
             runtime = click.get_current_context().find_object(AzureRuntime)
-            collectors.append(build_collector(azure, runtime, quiet))
+            collectors.append(build_collector(azure, runtime, quiet, executor, shard))
         options = ScanOptions(
             collectors=collectors,
             shard=shard,

@@ -62,6 +62,7 @@ class DaskExecutor:
         and every worker runs the same hds-audit version as this client.
         """
         try:
+            import dask
             from distributed import Client, LocalCluster
         except ImportError as error:
             raise UsageError(
@@ -70,6 +71,9 @@ class DaskExecutor:
         cluster = None
         try:
             if scheduler is None:
+                # A killed worker's replacement may take more than the default 15 s to
+                # register on a loaded machine; the LocalCluster must not give up on it.
+                dask.config.set({"distributed.deploy.lost-worker-timeout": "10 minutes"})
                 cluster = LocalCluster(
                     n_workers=workers or 2,
                     threads_per_worker=threads_per_worker or 8,
@@ -138,7 +142,7 @@ class DaskExecutor:
         from distributed import as_completed
 
         run_id = uuid.uuid4().hex[:12]
-        spec = self.client.scatter(env.spec, broadcast=True, hash=False)
+        spec = env.spec  # a few hundred bytes: sent with each task, so no worker holds it alone
         owners: dict[str, Task] = {}
         completed = as_completed()
 
@@ -158,10 +162,11 @@ class DaskExecutor:
             submit(task)
         for future in completed:
             task = owners.pop(future.key)
-            if future.status == "finished":
+            try:
+                # a result whose worker died before we read it is recomputed: wait for it
                 finished = Done(task, future.result())
-            else:
-                reason = _lost_reason(future)
+            except Exception as error:
+                reason = _lost_reason(error)
                 finished = Done(task, task.lost(reason), reason)
             future.release()
             yield finished
@@ -178,11 +183,9 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def _lost_reason(future: Any) -> str:
-    try:
-        error = future.exception()
-    except BaseException as problem:  # cancelled: the scheduler or the client went away
-        return f"task lost on the Dask cluster ({failure_text(problem)})"
+def _lost_reason(error: BaseException) -> str:
+    if type(error).__name__ == "CancelledError":  # the scheduler or the client went away
+        return f"task lost on the Dask cluster ({failure_text(error)})"
     if type(error).__name__ == "KilledWorker":
         return (
             "worker lost while running the task, still lost after the scheduler's retries "

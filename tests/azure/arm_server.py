@@ -3,7 +3,8 @@
 No public emulator exists for ARM, so the tests (and ``bench/bench_azure.py``) serve the
 calls the collector makes from an :class:`ArmEstate` built in code: ``nextLink`` paging,
 ``429`` with ``Retry-After``, ``403 AuthorizationFailed`` on a subscription, ``409
-MissingSubscriptionRegistration`` on a namespace, an optional latency per call. The real
+MissingSubscriptionRegistration`` on a namespace, an optional latency per call, a request
+held unanswered until the test releases it (a worker killed mid-call). The real
 azure-mgmt clients run their whole pipeline against it; the TLS certificate is generated at
 start and handed to the transport as its CA bundle. Every request is logged.
 """
@@ -16,6 +17,7 @@ import json
 import re
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 import time
@@ -452,6 +454,7 @@ class LoggedRequest:
     at: float
     status: int = 0
     authorized: bool = False
+    token: str = ""
 
 
 class ArmHandler(BaseHTTPRequestHandler):
@@ -474,12 +477,14 @@ class ArmHandler(BaseHTTPRequestHandler):
 
     def _log(self) -> LoggedRequest:
         parts = urlsplit(self.path)
+        authorization = str(self.headers.get("Authorization", ""))
         entry = LoggedRequest(
             self.command,
             parts.path,
             parts.query,
             time.monotonic(),
-            authorized=str(self.headers.get("Authorization", "")).startswith("Bearer "),
+            authorized=authorization.startswith("Bearer "),
+            token=authorization.removeprefix("Bearer ").strip(),
         )
         with self.server.lock:
             self.server.log.append(entry)
@@ -488,6 +493,9 @@ class ArmHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         entry = self._log()
         server = self.server
+        if server.take_hold(entry.path):
+            server.held.set()
+            server.release.wait(server.hold_timeout)
         with server.lock:
             server.active += 1
             server.peak = max(server.peak, server.active)
@@ -528,6 +536,29 @@ class ArmServer(ThreadingHTTPServer):
         self.log: list[LoggedRequest] = []
         self.active = 0
         self.peak = 0
+        self.holds: dict[str, int] = {}
+        self.held = threading.Event()  # set when a held request has arrived
+        self.release = threading.Event()  # set by the test: held requests are answered
+        self.hold_timeout = 60.0
+
+    def hold(self, path: str, times: int = 1) -> None:
+        """Keep the next ``times`` requests for ``path`` unanswered until ``release`` is set."""
+        with self.lock:
+            self.holds[path.rstrip("/").lower()] = times
+
+    def take_hold(self, path: str) -> bool:
+        key = path.rstrip("/").lower()
+        with self.lock:
+            remaining = self.holds.get(key, 0)
+            if remaining:
+                self.holds[key] = remaining - 1
+            return remaining > 0
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone while its answer was held (a killed worker) is not an error here."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError | ssl.SSLError | TimeoutError):
+            super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:

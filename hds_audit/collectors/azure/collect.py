@@ -1,147 +1,78 @@
 """Collect live Azure subscriptions: inventory, data-store details, tenant data boundary.
 
-Everything is injected (credential, cloud endpoints, TLS verification, clock, worker
-bounds, progress). Every failure becomes a :class:`CollectionError` on a meaningful scope
-(``azure:<subscription>``, ``azure:<subscription>/Microsoft.Sql``, ``azure:<resource id>/
-<detail>``) and the run always completes.
+The work is a set of executor tasks (:mod:`hds_audit.collectors.azure.tasks`): the
+subscriptions, then per subscription each inventory call and each data-store service, and
+the tenant's data boundary. They run on the collector's executor -- a local thread pool by
+default, or a Dask cluster -- and their results come back here, where progress is reported
+and each subscription is assembled (:mod:`hds_audit.collectors.azure.assemble`): the same
+estate gives the same collection whatever the executor.
+
+Everything is injected (credential, cloud endpoints, TLS verification, clock, bounds,
+progress, executor, shard). Every failure becomes a :class:`CollectionError` on a meaningful
+scope (``azure:<subscription>``, ``azure:<subscription>/Microsoft.Sql``, ``azure:<resource
+id>/<detail>``) and the run always completes: a task that could not run (its worker lost
+for good, a crash) leaves its scope ``unknown`` with the reason.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from functools import partial
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hds_audit.collectors.azure.assemble import Results, assemble, merge, resolve_targets
 from hds_audit.collectors.azure.clouds import (
     CLOUDS,
     AzureCloud,
     check_credential,
     default_credential,
 )
-from hds_audit.collectors.azure.normalise import (
-    NORMALISERS,
-    Context,
-    Details,
-    data_boundary,
-    generic,
-    resource_group,
+from hds_audit.collectors.azure.environment import (
+    DEFAULT_CREDENTIAL,
+    AzureEnvironment,
+    AzureEnvSpec,
+    check_credential_spec,
 )
+from hds_audit.collectors.azure.failures import Failure, azure_error
+from hds_audit.collectors.azure.normalise import Context, data_boundary
 from hds_audit.collectors.azure.progress import NoProgress, Progress
-from hds_audit.collectors.azure.runner import Group, Task, run_tasks
-from hds_audit.collectors.azure.table import (
-    AzureTable,
-    CallSpec,
-    DetailSpec,
-    ServiceSpec,
-    azure_table,
+from hds_audit.collectors.azure.table import AzureTable, azure_table
+from hds_audit.collectors.azure.tasks import (
+    INVENTORY,
+    BoundaryTask,
+    CredentialCheck,
+    Found,
+    InventoryTask,
+    Listed,
+    ListSubscriptions,
+    ReadSubscription,
+    ServiceResult,
+    ServiceTask,
+    Subscription,
 )
 from hds_audit.collectors.base import CollectedSource, Collection
-from hds_audit.geo import GeoTables, Location
+from hds_audit.errors import UsageError
+from hds_audit.executors.base import Environment, Executor, Task
+from hds_audit.executors.local import LocalExecutor
+from hds_audit.geo import GeoTables
 from hds_audit.model import CollectionError, Resource, Source, SourceKind
+from hds_audit.sharding import Shard
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
 
-    from hds_audit.collectors.azure.pipeline import ClientFactory
-
-INVENTORY = "inventory"
-_ERROR_DETAILS = {"provider": "azure", "source_kind": SourceKind.AZURE_API.value}
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    id: str
-    name: str
-    tenant: str | None = None
-    state: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.id})" if self.name and self.name != self.id else self.id
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """Why a call failed, classified: access_denied, not_registered, throttled, ..."""
-
-    kind: str
-    message: str
-
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:300]
-
-
-def classify(error: BaseException) -> Failure:
-    """Map an SDK exception to a failure a report can show."""
-    from azure.core.exceptions import (
-        AzureError,
-        ClientAuthenticationError,
-        HttpResponseError,
-        ServiceRequestError,
-        ServiceResponseError,
-    )
-
-    from hds_audit.collectors.azure.pipeline import ReadOnlyViolation
-
-    if isinstance(error, ReadOnlyViolation):
-        namespace = error.registering
-        if namespace:
-            return Failure(
-                "not_registered",
-                f"resource provider {namespace} is not registered in this subscription "
-                "(MissingSubscriptionRegistration; hds-audit is read-only and does not "
-                "register it)",
-            )
-        return Failure("read_only", str(error))
-    if isinstance(error, HttpResponseError):
-        status = error.status_code
-        code = getattr(error.error, "code", None) if error.error is not None else None
-        text = _first_line(str(getattr(error.error, "message", None) or error.message or error))
-        label = f"HTTP {status}" + (f" {code}" if code else "")
-        if isinstance(error, ClientAuthenticationError) or status in (401, 403):
-            return Failure("access_denied", f"access denied ({label}): {text}")
-        if status == 409 and code == "MissingSubscriptionRegistration":
-            return Failure("not_registered", f"resource provider not registered ({label}): {text}")
-        if status == 429:
-            return Failure("throttled", f"throttled, retries exhausted ({label}): {text}")
-        if status == 404:
-            return Failure("not_found", f"not found ({label}): {text}")
-        return Failure("http", f"{label}: {text}")
-    if isinstance(error, ServiceRequestError | ServiceResponseError):
-        return Failure("unreachable", f"Resource Manager unreachable: {_first_line(str(error))}")
-    if isinstance(error, AzureError):
-        return Failure("error", _first_line(str(error)))
-    return Failure("internal", f"{type(error).__name__}: {_first_line(str(error))}")
-
-
-@dataclass(slots=True)
-class _State:
-    """Results of one collection, filled by worker threads under ``lock``."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    items: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
-    failures: dict[tuple[str, str], Failure] = field(default_factory=dict)
-    details: dict[tuple[str, str, str], Details] = field(default_factory=dict)
-    detail_errors: list[CollectionError] = field(default_factory=list)
-    boundary: dict[str, Any] | None = None
-    boundary_failure: Failure | None = None
-    counts: dict[Group, list[int]] = field(default_factory=dict)
-
-    def count(self, group: Group, items: int = 0, errors: int = 0) -> None:
-        with self.lock:
-            row = self.counts.setdefault(group, [0, 0, 0])
-            row[0] += items
-            row[1] += errors
+#: The scope whose shard reads the tenant-wide data boundary (once per sharded run).
+TENANT_KEY = "azure:tenant"
 
 
 @dataclass(slots=True)
 class CollectStats:
-    """Figures of the last collection (the benchmark prints them)."""
+    """Figures of the last collection (the benchmark prints them).
+
+    ``requests`` counts the HTTP requests (retries included) of every task that came back,
+    wherever it ran; a task lost with its worker is not counted.
+    """
 
     requests: int = 0
     wall_seconds: float = 0.0
@@ -153,13 +84,19 @@ class CollectStats:
 class AzureCollector:
     """Every readable (or every listed) subscription of one cloud, as a Collector.
 
-    Parallelism is bounded three ways: ``max_workers`` calls in all, ``per_subscription``
-    (default: ``max_workers``) and ``per_service`` within one subscription (ARM throttles
-    per subscription and resource provider).
+    Parallelism: ``executor`` runs the tasks (default: a local pool of ``max_workers``
+    threads). In each process, ``max_workers`` also bounds the calls in flight,
+    ``per_subscription`` (default: unbounded) those of one subscription, and ``per_service``
+    the detail calls of one (subscription, service) task: ARM throttles per subscription and
+    resource provider.
 
-    ``credential`` defaults to ``DefaultAzureCredential`` for the cloud; ``cloud`` may be a
-    built-in one (``CLOUDS``) or any endpoint set (the loopback ARM server in tests);
+    ``credential`` is used in this process (default: ``DefaultAzureCredential`` for the
+    cloud); tasks sent elsewhere get theirs from ``credential_spec`` on their worker
+    (``default``, or ``import:module:callable``). ``cloud`` may be a built-in one
+    (``CLOUDS``) or any endpoint set (the loopback ARM server in tests);
     ``connection_verify`` is the transport's TLS verification (a CA bundle path in tests).
+    ``shard``: only the subscriptions it owns (``azure:<id>``) are audited, and the tenant
+    data boundary only by the shard owning ``azure:tenant``.
     """
 
     cloud: AzureCloud = CLOUDS["public"]
@@ -175,38 +112,69 @@ class AzureCollector:
     retry_total: int = 6
     name: str = "azure"
     stats: CollectStats = field(default_factory=CollectStats)
+    executor: Executor | None = None
+    shard: Shard | None = None
+    credential_spec: str = DEFAULT_CREDENTIAL
+
+    @property
+    def remote(self) -> bool:
+        """Whether tasks run outside this process (their credential from ``credential_spec``)."""
+        return self.executor is not None and self.executor.name != "local"
 
     def resolved_credential(self) -> TokenCredential:
         if self.credential is None:
             self.credential = default_credential(self.cloud)
         return self.credential
 
-    def preflight(self) -> None:
-        """Fail now, in one line (UsageError, exit 2), when no credential is available."""
-        check_credential(self.resolved_credential(), self.cloud)
-
-    def collect(self, geo: GeoTables) -> Collection:
-        from hds_audit.collectors.azure.pipeline import ClientFactory
-
-        started = self.clock()
-        factory = ClientFactory(
-            credential=self.resolved_credential(),
+    def spec(self, geo: GeoTables | None = None) -> AzureEnvSpec:
+        """What every worker builds its environment from."""
+        return AzureEnvSpec(
             cloud=self.cloud,
-            pool_size=self.max_workers,
             connection_verify=self.connection_verify,
             retry_total=self.retry_total,
+            max_workers=self.max_workers,
+            per_subscription=self.per_subscription,
+            per_service=self.per_service,
+            credential=self.credential_spec,
+            geo=None if geo is None or geo is GeoTables.default() else geo,
         )
-        notice = _NoRegistrationNotice()
-        logging.getLogger(_REGISTRATION_LOGGER).addFilter(notice)
+
+    def environment(self, geo: GeoTables | None = None) -> Environment:
+        """The spec, and the environment built here when the tasks run in this process."""
+        spec = self.spec(geo)
+        if self.remote:
+            return Environment(spec)
+        local = AzureEnvironment(spec, self.resolved_credential(), self.table, geo)
+        return Environment(spec, local)
+
+    def preflight(self) -> None:
+        """Fail now, in one line (UsageError, exit 2), when no credential is available where
+        the tasks will run (here, or on one worker of the cluster)."""
+        check_credential_spec(self.credential_spec)
+        if not self.remote:
+            check_credential(self.resolved_credential(), self.cloud)
+            return
+        assert self.executor is not None
+        env = self.environment()
+        for done in self.executor.run(env, [CredentialCheck()]):
+            if done.result is not None:
+                raise UsageError(str(done.result))
+
+    def collect(self, geo: GeoTables) -> Collection:
+        started = self.clock()
+        env = self.environment(geo)
+        executor = self.executor or LocalExecutor(self.max_workers)
+        run = _Run(self, geo)
         try:
-            run = _Collection(self, factory, geo)
-            result = run.collect()
+            for done in executor.run(env, run.first_tasks(), run.follow):
+                run.record(done.task, done.result)
+            result = run.collection(executor.description if self.executor else None)
         finally:
-            logging.getLogger(_REGISTRATION_LOGGER).removeFilter(notice)
-            factory.close()
+            if isinstance(env.local, AzureEnvironment):
+                env.local.close()
             self.progress.close()
         self.stats = CollectStats(
-            requests=factory.read_only.requests,
+            requests=run.requests,
             wall_seconds=self.clock() - started,
             subscriptions=len(run.subscriptions),
             resources=len(result.resources),
@@ -214,435 +182,172 @@ class AzureCollector:
         return result
 
 
-class _NoRegistrationNotice(logging.Filter):
-    """azure-mgmt-core announces it is registering a resource provider before it tries; the
-    read-only policy refuses that request, so the notice would be false: drop it."""
+class _Run:
+    """One run of an :class:`AzureCollector`: which tasks, and what came back."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return "registering for you" not in message and "Registration failed" not in message
-
-
-_REGISTRATION_LOGGER = "azure.mgmt.core.policies._base"
-
-
-class _Collection:
-    """One run of an :class:`AzureCollector`."""
-
-    def __init__(self, owner: AzureCollector, factory: ClientFactory, geo: GeoTables) -> None:
+    def __init__(self, owner: AzureCollector, geo: GeoTables) -> None:
         self.owner = owner
-        self.factory = factory
         self.geo = geo
         self.table = owner.table
-        self.state = _State()
-        self.subscriptions: list[Subscription] = []
-        self.errors: list[CollectionError] = []
+        self.shard = owner.shard
+        self.results = Results()
+        self.wanted = [s for s in dict.fromkeys(owner.subscriptions) if self.owns(f"azure:{s}")]
+        self.found: dict[str, Found] = {}  # discovery results, by subscription id or "*"
+        self.discovered: list[Subscription] = []  # every subscription seen (tenant label)
+        self.subscriptions: list[Subscription] = []  # those audited, in order
+        self.inventory: dict[str, list[Listed]] = {}
+        self.requests = 0
 
-    # -- calls --------------------------------------------------------------------------------
+    def owns(self, key: str) -> bool:
+        return self.shard is None or self.shard.owns(key)
 
-    def call(
-        self, client: str, dotted: str, subscription: str | None, *args: Any
-    ) -> list[dict[str, Any]]:
-        from hds_audit.collectors.azure.pipeline import operation, rest_json
+    # -- tasks --------------------------------------------------------------------------------
 
-        spec = self.table.clients[client]
-        method = operation(self.factory.client(spec, subscription), dotted)
-        result = method(*args)
-        if hasattr(result, "by_page") or (
-            hasattr(result, "__iter__") and not hasattr(result, "keys")
-        ):
-            return [rest_json(item) for item in result]
-        return [rest_json(result)]
-
-    def error(self, source: str, scope: str, failure: Failure, **extra: Any) -> CollectionError:
-        return CollectionError(
-            source=source,
-            scope=scope,
-            message=failure.message,
-            kind=failure.kind,
-            details={**_ERROR_DETAILS, **extra},
-        )
-
-    # -- phase 1: subscriptions ---------------------------------------------------------------
-
-    def discover(self) -> None:
-        spec = self.table
-        if self.owner.subscriptions:
-            found: dict[str, Subscription] = {}
-
-            def get(sub_id: str) -> list[Task]:
-                try:
-                    item = self.call(
-                        "subscriptions", spec.subscriptions_get.operation, None, sub_id
-                    )[0]
-                except Exception as error:  # recorded, never dropped
-                    failure = classify(error)
-                    with self.state.lock:
-                        self.errors.append(
-                            self.error(
-                                f"azure:{sub_id}", f"azure:{sub_id}", failure, subscription=sub_id
-                            )
-                        )
-                    return []
-                with self.state.lock:
-                    found[sub_id] = _subscription(item, sub_id)
-                return []
-
-            wanted = list(dict.fromkeys(self.owner.subscriptions))
-            run_tasks(
-                [Task(s, (s, "subscription"), partial(get, s)) for s in wanted],
-                self.owner.max_workers,
-            )
-            self.subscriptions = [found[s] for s in wanted if s in found]
-            return
-        try:
-            items = self.call("subscriptions", spec.subscriptions_list.operation, None)
-        except Exception as error:  # recorded, never dropped
-            failure = classify(error)
-            self.errors.append(self.error("azure", "azure:subscriptions", failure))
-            return
-        self.subscriptions = [_subscription(item, None) for item in items]
-        if not self.subscriptions:
-            self.errors.append(
-                self.error(
-                    "azure",
-                    "azure:subscriptions",
-                    Failure("empty", "the identity can read no subscription"),
-                )
-            )
-
-    # -- phase 2: everything else -------------------------------------------------------------
-
-    def tasks(self) -> list[Task]:
+    def first_tasks(self) -> list[Task]:
         tasks: list[Task] = []
-        for sub in self.subscriptions:
-            self.owner.progress.subscription(sub.id, sub.label)
-            for call in self.table.inventory:
-                tasks.append(Task(sub.id, (sub.id, INVENTORY), partial(self.inventory, sub, call)))
-            for service in self.table.services:
-                tasks.append(
-                    Task(sub.id, (sub.id, service.name), partial(self.list_service, sub, service))
-                )
-        if self.owner.cloud.data_boundaries:
-            tasks.append(Task("tenant", ("tenant", "data_boundary"), self.read_boundary))
+        if self.owner.subscriptions:
+            tasks.extend(ReadSubscription(s) for s in self.wanted)
+        else:
+            tasks.append(ListSubscriptions())
+        if self.owner.cloud.data_boundaries and self.owns(TENANT_KEY):
+            tasks.append(BoundaryTask())
         return tasks
 
-    def inventory(self, sub: Subscription, call: CallSpec) -> list[Task]:
-        group = (sub.id, INVENTORY)
-        try:
-            items = self.call(call.client, call.operation, sub.id)
-        except Exception as error:  # recorded, never dropped
-            with self.state.lock:
-                self.state.failures[(sub.id, call.name)] = classify(error)
-            self.state.count(group, errors=1)
+    def follow(self, task: Task, result: Any) -> Iterable[Task]:
+        """A discovery result: its subscriptions' tasks (services interleaved across them)."""
+        if not isinstance(result, Found):
             return []
-        with self.state.lock:
-            self.state.items[(sub.id, call.name)] = items
-        self.state.count(group, items=len(items))
-        return []
+        self.requests += result.requests
+        key = task.id if isinstance(task, ReadSubscription) else "*"
+        self.found[key] = result
+        known = {s.id for s in self.discovered}
+        new: dict[str, Subscription] = {}
+        for sub in result.subscriptions:
+            if sub.id not in known:
+                new.setdefault(sub.id, sub)
+        self.discovered.extend(new.values())
+        audited = [s for s in new.values() if self.owns(f"azure:{s.id}")]
+        for sub in audited:
+            self.owner.progress.subscription(sub.id, sub.label)
+            self.inventory[sub.id] = []
+        tasks: list[Task] = [
+            InventoryTask(sub.id, call.name) for call in self.table.inventory for sub in audited
+        ]
+        tasks.extend(
+            ServiceTask(sub.id, service.name) for service in self.table.services for sub in audited
+        )
+        return tasks
 
-    def list_service(self, sub: Subscription, service: ServiceSpec) -> list[Task]:
-        group = (sub.id, service.name)
-        try:
-            items = self.call(service.client, service.operation, sub.id)
-        except Exception as error:  # recorded, never dropped
-            with self.state.lock:
-                self.state.failures[(sub.id, service.name)] = classify(error)
-            self.state.count(group, errors=1)
-            return []
-        with self.state.lock:
-            self.state.items[(sub.id, service.name)] = items
-        self.state.count(group, items=len(items))
-        follow: list[Task] = []
-        for item in items:
-            item_id = str(item.get("id") or "")
-            with self.state.lock:
-                self.state.details[(sub.id, service.name, item_id.lower())] = Details()
-            for detail in service.details:
-                if detail.over is None:
-                    run = partial(self.detail, sub, service, item, detail, None)
-                    follow.append(Task(sub.id, group, run))
-        return follow
-
-    def detail(
-        self,
-        sub: Subscription,
-        service: ServiceSpec,
-        item: dict[str, Any],
-        detail: DetailSpec,
-        child: str | None,
-    ) -> list[Task]:
-        item_id = str(item.get("id") or "")
-        values = {
-            "resource_group": resource_group(item_id),
-            "name": item.get("name"),
-            "child": child,
-        }
-        args = [values[a] for a in detail.args]
-        details = self.state.details[(sub.id, service.name, item_id.lower())]
-        key = f"{detail.name}/{child}" if child else detail.name
-        try:
-            found = self.call(service.client, detail.operation, sub.id, *args)
-        except Exception as error:  # recorded, never dropped
-            failure = classify(error)
-            scope = f"azure:{item_id}/{detail.name}" + (f"/{child}" if child else "")
-            with self.state.lock:
-                details.failures[key] = failure.message
-                self.state.detail_errors.append(
-                    self.error(f"azure:{sub.id}", scope, failure, subscription=sub.id)
+    def record(self, task: Task, result: Any) -> None:
+        """Keep a result and report progress (discovery results are kept by ``follow``)."""
+        progress = self.owner.progress
+        if isinstance(task, ServiceTask) and isinstance(result, ServiceResult):
+            self.requests += result.requests
+            self.results.services[(task.subscription, task.service)] = result
+            failure = result.failure
+            errors = 1 if failure else len(result.errors)
+            progress.finished(
+                task.subscription,
+                task.service,
+                result.items,
+                errors,
+                failure.message if failure else None,
+            )
+        elif isinstance(task, InventoryTask) and isinstance(result, Listed):
+            self.requests += result.requests
+            self.results.listed[(task.subscription, task.call)] = result
+            done = self.inventory.setdefault(task.subscription, [])
+            done.append(result)
+            if len(done) == len(self.table.inventory):
+                resources = self.results.listed.get((task.subscription, "resources"))
+                failure = resources.failure if resources is not None else None
+                progress.finished(
+                    task.subscription,
+                    INVENTORY,
+                    sum(len(r.items) for r in done if r.items is not None),
+                    sum(1 for r in done if r.items is None),
+                    failure.message if failure else None,
                 )
-            self.state.count((sub.id, service.name), errors=1)
-            return []
-        with self.state.lock:
-            if child is None:
-                details.values[detail.name] = found
-            else:
-                details.children[(detail.name, child)] = found
-        follow: list[Task] = []
-        for dependent in service.details:
-            if dependent.over != detail.name:
-                continue
-            for child_item in found:
-                name = str(child_item.get("name") or "")
-                if dependent.skip_system and (
-                    name.lower() == "master" or "system" in str(child_item.get("kind") or "")
-                ):
-                    continue
-                run = partial(self.detail, sub, service, item, dependent, name)
-                follow.append(Task(sub.id, (sub.id, service.name), run))
-        return follow
-
-    def read_boundary(self) -> list[Task]:
-        call = self.table.data_boundary
-        try:
-            item = self.call(call.client, call.operation, None, "default")[0]
-        except Exception as error:  # recorded, never dropped
-            self.state.boundary_failure = classify(error)
-            return []
-        self.state.boundary = item
-        return []
-
-    def group_done(self, group: Group) -> None:
-        sub, service = group
-        if sub == "tenant":
-            return
-        items, errors, _ = self.state.counts.get(group, [0, 0, 0])
-        failure = self.state.failures.get(group) or (
-            self.state.failures.get((sub, "resources")) if service == INVENTORY else None
-        )
-        self.owner.progress.finished(
-            sub, service, items, errors, failure.message if failure else None
-        )
-
-    def crashed(self, task: Task, error: BaseException) -> None:
-        sub, service = task.group
-        failure = Failure("internal", f"{type(error).__name__}: {_first_line(str(error))}")
-        with self.state.lock:
-            self.errors.append(self.error(f"azure:{sub}", f"azure:{sub}/{service}", failure))
+        elif isinstance(task, BoundaryTask) and isinstance(result, Listed):
+            self.requests += result.requests
+            self.results.boundary = result
 
     # -- assembly -----------------------------------------------------------------------------
 
-    def collect(self) -> Collection:
-        self.discover()
-        run_tasks(
-            self.tasks(),
-            self.owner.max_workers,
-            self.owner.per_subscription,
-            self.owner.per_service,
-            on_group_done=self.group_done,
-            on_crash=self.crashed,
-        )
+    def discovery_errors(self) -> list[CollectionError]:
+        """Subscriptions that could not be read (in the order given), or not listed."""
+        errors: list[CollectionError] = []
+        if self.owner.subscriptions:
+            audited: dict[str, Subscription] = {}
+            for sub_id in self.wanted:
+                found = self.found.get(sub_id, Found(failure=Failure("internal", "not read")))
+                for sub in found.subscriptions:
+                    audited.setdefault(sub.id, sub)
+                if found.failure is not None:
+                    label = f"azure:{sub_id}"
+                    errors.append(azure_error(label, label, found.failure, subscription=sub_id))
+            self.subscriptions = list(audited.values())
+            return errors
+        self.subscriptions = [s for s in self.discovered if self.owns(f"azure:{s.id}")]
+        listed = self.found.get("*")
+        if listed is not None and listed.failure is not None:
+            errors.append(azure_error("azure", "azure:subscriptions", listed.failure))
+        elif not self.discovered:
+            empty = Failure("empty", "the identity can read no subscription")
+            errors.append(azure_error("azure", "azure:subscriptions", empty))
+        return errors
+
+    def collection(self, executor: str | None) -> Collection:
+        errors = self.discovery_errors()
+        extra = [f"shard {self.shard.label}"] if self.shard is not None else []
+        if executor is not None:
+            extra.append(f"collected on {executor}")
         result = Collection()
         for sub in self.subscriptions:
-            resources, errors = self.assemble(sub)
+            resources, sub_errors = assemble(sub, self.table, self.geo, self.results)
             result.resources.extend(resources)
-            result.errors.extend(errors)
+            result.errors.extend(sub_errors)
             result.sources.append(
                 CollectedSource(
                     path=f"azure:{sub.id}",
                     kind=SourceKind.AZURE_API.value,
                     resources=len(resources),
                     notes=[f"subscription {sub.label}", f"cloud {self.owner.cloud.name}"]
-                    + ([f"state {sub.state}"] if sub.state and sub.state != "Enabled" else []),
+                    + ([f"state {sub.state}"] if sub.state and sub.state != "Enabled" else [])
+                    + extra,
                 )
             )
-        result.resources.extend(self.tenant_resources(result))
-        result.resources = _resolve_targets(result.resources, self.geo)
-        result.errors = _merge(self.errors + result.errors + self.state.detail_errors)
+        result.resources.extend(self.tenant_resources(result, extra))
+        result.resources = resolve_targets(result.resources, self.geo)
+        details = [
+            error
+            for sub in self.subscriptions
+            for service in self.table.services
+            for error in self.results.services.get((sub.id, service.name), ServiceResult()).errors
+        ]
+        result.errors = merge(errors + result.errors + details)
         return result
 
-    def tenant_resources(self, result: Collection) -> list[Resource]:
-        if not self.owner.cloud.data_boundaries:
+    def tenant_resources(self, result: Collection, extra: list[str]) -> list[Resource]:
+        boundary = self.results.boundary
+        if boundary is None:  # not read: another cloud, or another shard's
             return []
-        tenants = sorted({s.tenant for s in self.subscriptions if s.tenant})
+        tenants = sorted({s.tenant for s in self.discovered if s.tenant})
         tenant = tenants[0] if tenants else "home"
         source = Source(kind=SourceKind.AZURE_API, account=f"tenant/{tenant}")
         label = f"azure:tenant/{tenant}"
-        if self.state.boundary_failure is not None:
-            result.errors.append(
-                self.error(label, f"{label}/dataBoundaries", self.state.boundary_failure)
+        if self.shard is not None:
+            extra = [*extra, f"read by shard {self.shard.label} only (it owns {TENANT_KEY})"]
+        if boundary.items is None:
+            failure = boundary.failure or Failure("internal", "not read")
+            result.errors.append(azure_error(label, f"{label}/dataBoundaries", failure))
+            result.sources.append(
+                CollectedSource(label, SourceKind.AZURE_API.value, 0, notes=extra)
             )
-            result.sources.append(CollectedSource(label, SourceKind.AZURE_API.value, 0))
-            return []
-        if self.state.boundary is None:
             return []
         ctx = Context(self.geo, source, self.table)
         notes = [f"tenants seen: {', '.join(tenants)}"] if len(tenants) > 1 else []
-        result.sources.append(CollectedSource(label, SourceKind.AZURE_API.value, 1, notes=notes))
-        return [data_boundary(ctx, tenant, self.state.boundary)]
-
-    def assemble(self, sub: Subscription) -> tuple[list[Resource], list[CollectionError]]:
-        state = self.state
-        source = Source(kind=SourceKind.AZURE_API, account=sub.id)
-        detailed: dict[str, Resource] = {}
-        covered: dict[str, str] = {}
-        errors: list[CollectionError] = []
-        source_label = f"azure:{sub.id}"
-        for service in self.table.services:
-            for arm_type in service.types:
-                covered[arm_type.lower()] = service.name
-            items = state.items.get((sub.id, service.name))
-            if items is None:
-                failure = state.failures.get((sub.id, service.name)) or Failure(
-                    "internal", "not read"
-                )
-                errors.append(
-                    self.error(
-                        source_label,
-                        f"azure:{sub.id}/{service.namespace}",
-                        failure,
-                        subscription=sub.id,
-                        service=service.name,
-                    )
-                )
-                continue
-            ctx = Context(self.geo, source, self.table, siblings=items)
-            normaliser = NORMALISERS[service.normaliser]
-            for item in items:
-                details = state.details.get(
-                    (sub.id, service.name, str(item.get("id") or "").lower())
-                )
-                for resource in normaliser(ctx, item, details or Details()):
-                    detailed.setdefault(resource.id.lower(), resource)
-        ctx = Context(self.geo, source, self.table)
-        out = list(detailed.values())
-        for call in self.table.inventory:
-            items = state.items.get((sub.id, call.name))
-            if items is None:
-                failure = state.failures.get((sub.id, call.name)) or Failure("internal", "not read")
-                errors.append(
-                    self.error(
-                        source_label,
-                        f"azure:{sub.id}/Microsoft.Resources/{call.name}",
-                        failure,
-                        subscription=sub.id,
-                        service=call.name,
-                    )
-                )
-                continue
-            for item in items:
-                item_id = str(item.get("id") or "").lower()
-                if item_id in detailed:
-                    continue
-                arm_type = str(item.get("type") or "").lower()
-                covering = covered.get(arm_type)
-                why = None
-                if covering is not None:
-                    denied = state.failures.get((sub.id, covering))
-                    why = (
-                        f"details not readable: {denied.message}"
-                        if denied
-                        else self.missing_reason(sub, covering, item_id)
-                    )
-                out.append(generic(ctx, item, why))
-        return sorted(out, key=lambda r: r.id.lower()), _collapse(sub, errors)
-
-    def missing_reason(self, sub: Subscription, service: str, item_id: str) -> str:
-        """Why an inventory entry of a covered type has no detailed record."""
-        for (sub_id, name, parent), details in self.state.details.items():
-            if sub_id == sub.id and name == service and item_id.startswith(parent + "/"):
-                for failure in details.failures.values():
-                    return f"details not readable: {failure}"
-        return f"not returned by the {service} listing (created or deleted during the scan?)"
-
-
-def _subscription(item: dict[str, Any], fallback: str | None) -> Subscription:
-    sub_id = str(
-        item.get("subscriptionId") or fallback or str(item.get("id", "")).rsplit("/", 1)[-1]
-    )
-    return Subscription(
-        id=sub_id,
-        name=str(item.get("displayName") or sub_id),
-        tenant=item.get("tenantId"),
-        state=item.get("state"),
-    )
-
-
-def _collapse(sub: Subscription, errors: list[CollectionError]) -> list[CollectionError]:
-    """A subscription that refused every call is one error on the subscription's scope."""
-    if errors and all(e.kind == "access_denied" for e in errors):
-        inventory_denied = any(e.details.get("service") == "resources" for e in errors)
-        if inventory_denied:
-            first = errors[0]
-            return [
-                replace(
-                    first,
-                    scope=f"azure:{sub.id}",
-                    message=f"subscription {sub.label}: {first.message}",
-                    details={**_ERROR_DETAILS, "subscription": sub.id},
-                )
-            ]
-    return errors
-
-
-def _merge(errors: Iterable[CollectionError]) -> list[CollectionError]:
-    """One error per scope (disks, snapshots and disk encryption sets share Microsoft.Compute)."""
-    merged: dict[str, CollectionError] = {}
-    services: dict[str, list[str]] = {}
-    for error in errors:
-        service = error.details.get("service")
-        if error.scope not in merged:
-            merged[error.scope] = error
-            services[error.scope] = []
-        if service:
-            services[error.scope].append(str(service))
-    out = []
-    for scope, error in merged.items():
-        names = services[scope]
-        if len(names) > 1:
-            error = replace(error, message=f"{error.message} (calls: {', '.join(names)})")
-        out.append(error)
-    return out
-
-
-def _resolve_targets(resources: list[Resource], geo: GeoTables) -> list[Resource]:
-    """Give a located target (object replication destination, read replica) its location."""
-    where: dict[str, Location] = {}
-    for resource in resources:
-        where[resource.id.lower()] = resource.location
-        if resource.type.lower() == "microsoft.storage/storageaccounts" and resource.name:
-            where.setdefault(resource.name.lower(), resource.location)
-    out: list[Resource] = []
-    for resource in resources:
-        replicas = resource.replicas
-        if not replicas or all(r.location.region is not None or not r.target for r in replicas):
-            out.append(resource)
-            continue
-        fixed = []
-        missing: list[str] = []
-        for replica in replicas:
-            if replica.location.region is None and replica.target:
-                location = where.get(replica.target.lower())
-                if location is not None:
-                    replica = replace(replica, location=location)
-                else:
-                    missing.append(str(replica.target))
-            fixed.append(replica)
-        unknowns = dict(resource.unknowns)
-        if missing:
-            unknowns["replicas"] = (
-                f"copy target {', '.join(missing)} is not among the audited resources: "
-                "its location is unknown"
-            )
-        out.append(replace(resource, replicas=tuple(fixed), unknowns=unknowns))
-    return out
+        result.sources.append(
+            CollectedSource(label, SourceKind.AZURE_API.value, 1, notes=notes + extra)
+        )
+        return [data_boundary(ctx, tenant, boundary.items[0])]

@@ -13,6 +13,7 @@ import importlib
 import re
 import threading
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,24 @@ class ReadOnlyViolation(Exception):
         return match.group(1) if match and self.method == "POST" else None
 
 
+class Tally:
+    """Requests sent on behalf of one task, retries included (thread-safe)."""
+
+    __slots__ = ("_lock", "count")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
+#: The tally of the call this thread is making (set around each call by the environment).
+COUNTING: ContextVar[Tally | None] = ContextVar("hds_azure_tally", default=None)
+
+
 class ReadOnlyPolicy(SansIOHTTPPolicy[Any, Any]):
     """Refuse every method but GET (and POSTs to the documented list calls, if any)."""
 
@@ -65,6 +84,9 @@ class ReadOnlyPolicy(SansIOHTTPPolicy[Any, Any]):
             raise ReadOnlyViolation(http.method, http.url)
         with self._lock:
             self.requests += 1
+        tally = COUNTING.get()
+        if tally is not None:
+            tally.add()
 
 
 @dataclass

@@ -1,15 +1,16 @@
-"""A bounded task runner: total workers, in-flight tasks per key (subscription) and per group
+"""A bounded call runner: in-flight calls in all, per key (subscription) and per group
 (subscription and service) are capped.
 
-Tasks return their follow-up tasks instead of waiting on them, so a detail call never
-blocks a worker while it waits for another: no pool starvation, whatever the bounds.
+Calls return their follow-up calls instead of waiting on them, so a detail call never
+blocks a worker while it waits for another: no pool starvation, whatever the bounds. A
+service task runs its detail calls with it, on the detail pool its process shares.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 Group = tuple[str, str]
@@ -31,11 +32,14 @@ def run_tasks(
     per_group: int | None = None,
     on_group_done: Callable[[Group], None] | None = None,
     on_crash: Callable[[Task, BaseException], None] | None = None,
+    pool: Executor | None = None,
 ) -> None:
     """Run ``tasks`` and all their follow-ups; returns when every one has finished.
 
-    A task is expected to record its own failures; one that raises anyway is reported to
-    ``on_crash`` (never dropped) and its group still completes.
+    ``max_workers`` bounds the calls in flight, on ``pool`` (shared, left running) or on a
+    pool of that many threads made for this run. A task is expected to record its own
+    failures; one that raises anyway is reported to ``on_crash`` (never dropped) and its
+    group still completes.
     """
     max_workers = max(1, max_workers)
     per_key = max(1, per_key or max_workers)
@@ -52,7 +56,8 @@ def run_tasks(
     for task in tasks:
         enqueue(task)
     in_flight: dict[Future[list[Task]], Task] = {}
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hds-azure") as pool:
+    runner = pool or ThreadPoolExecutor(max_workers, thread_name_prefix="hds-azure")
+    try:
         while True:
             progressed = True
             while progressed and len(in_flight) < max_workers:
@@ -67,7 +72,7 @@ def run_tasks(
                         task = queue.popleft()
                         running[task.key] += 1
                         running_groups[group] += 1
-                        in_flight[pool.submit(task.run)] = task
+                        in_flight[runner.submit(task.run)] = task
                         progressed = True
             if not in_flight:
                 break
@@ -87,3 +92,6 @@ def run_tasks(
                 pending[task.group] -= 1
                 if pending[task.group] == 0 and on_group_done is not None:
                     on_group_done(task.group)
+    finally:
+        if pool is None:
+            runner.shutdown(wait=True)

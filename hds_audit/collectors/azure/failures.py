@@ -1,0 +1,86 @@
+"""Why an Azure call failed, classified, and the collection error a report shows for it.
+
+The SDK is imported only when an exception is classified (a collection is running).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hds_audit.model import CollectionError, SourceKind
+
+ERROR_DETAILS = {"provider": "azure", "source_kind": SourceKind.AZURE_API.value}
+TASK_LOST = "task_lost"
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a call failed, classified: access_denied, not_registered, throttled, ..."""
+
+    kind: str
+    message: str
+
+
+def first_line(text: str) -> str:
+    """The first non-blank line of ``text``, at most 300 characters."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:300]
+
+
+def lost(reason: str) -> Failure:
+    """The failure standing for a task that did not come back (worker lost, crash)."""
+    return Failure(TASK_LOST, reason)
+
+
+def azure_error(source: str, scope: str, failure: Failure, **extra: Any) -> CollectionError:
+    """A collection error on an Azure scope: that scope's findings become ``unknown``."""
+    return CollectionError(
+        source=source,
+        scope=scope,
+        message=failure.message,
+        kind=failure.kind,
+        details={**ERROR_DETAILS, **extra},
+    )
+
+
+def classify(error: BaseException) -> Failure:
+    """Map an SDK exception to a failure a report can show."""
+    from azure.core.exceptions import (
+        AzureError,
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
+
+    from hds_audit.collectors.azure.pipeline import ReadOnlyViolation
+
+    if isinstance(error, ReadOnlyViolation):
+        namespace = error.registering
+        if namespace:
+            return Failure(
+                "not_registered",
+                f"resource provider {namespace} is not registered in this subscription "
+                "(MissingSubscriptionRegistration; hds-audit is read-only and does not "
+                "register it)",
+            )
+        return Failure("read_only", str(error))
+    if isinstance(error, HttpResponseError):
+        status = error.status_code
+        code = getattr(error.error, "code", None) if error.error is not None else None
+        text = first_line(str(getattr(error.error, "message", None) or error.message or error))
+        label = f"HTTP {status}" + (f" {code}" if code else "")
+        if isinstance(error, ClientAuthenticationError) or status in (401, 403):
+            return Failure("access_denied", f"access denied ({label}): {text}")
+        if status == 409 and code == "MissingSubscriptionRegistration":
+            return Failure("not_registered", f"resource provider not registered ({label}): {text}")
+        if status == 429:
+            return Failure("throttled", f"throttled, retries exhausted ({label}): {text}")
+        if status == 404:
+            return Failure("not_found", f"not found ({label}): {text}")
+        return Failure("http", f"{label}: {text}")
+    if isinstance(error, ServiceRequestError | ServiceResponseError):
+        return Failure("unreachable", f"Resource Manager unreachable: {first_line(str(error))}")
+    if isinstance(error, AzureError):
+        return Failure("error", first_line(str(error)))
+    return Failure("internal", f"{type(error).__name__}: {first_line(str(error))}")
