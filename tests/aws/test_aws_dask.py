@@ -237,13 +237,40 @@ def test_an_unreachable_scheduler_stops_before_any_collection(
     assert not (tmp_path / "out" / "report.json").exists()
 
 
-def test_shards_cover_every_account_once(estate: Estate, moto_url: str, tmp_path: Path) -> None:
-    _code, whole, _ = scan(moto_url, tmp_path / "whole")
+def test_shards_merged_equal_the_unsharded_run(
+    estate: Estate, moto_url: str, cluster: DaskExecutor, tmp_path: Path
+) -> None:
+    """Three slices of the organisation (one on the cluster), merged: the whole run again."""
+    _code, whole, _ = scan(moto_url, tmp_path / "whole", "--audit-date", "2026-11-29")
     seen: list[str] = []
-    resources: list[str] = []
     for index in (1, 2, 3):
-        _code, part, _ = scan(moto_url, tmp_path / f"shard{index}", "--shard", f"{index}/3")
+        where = ["--dask-scheduler", address(cluster)] if index == 2 else []
+        _code, part, _ = scan(
+            moto_url,
+            tmp_path / f"shard{index}",
+            "--shard",
+            f"{index}/3",
+            "--audit-date",
+            "2026-11-29",
+            *where,
+        )
+        assert part["run"]["shard"] == {"index": index, "count": 3}
         seen.extend(s["path"] for s in part["run"]["sources"])
-        resources.extend(r["id"] for r in part["resources"])
     assert sorted(seen) == sorted(s["path"] for s in whole["run"]["sources"])
-    assert sorted(resources) == sorted(r["id"] for r in whole["resources"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "merge",
+            *(str(tmp_path / f"shard{i}") for i in (1, 2, 3)),
+            "--output",
+            str(tmp_path / "merged"),
+            "--format",
+            "json",
+        ],
+    )
+    merged = json.loads((tmp_path / "merged" / "report.json").read_text())
+    assert merged["resources"] == whole["resources"], result.output
+    assert merged["findings"] == whole["findings"]
+    assert merged["errors"] == whole["errors"]
+    assert merged["summary"] == whole["summary"]
+    assert result.exit_code == 1  # the estate has planted violations, as the whole run
