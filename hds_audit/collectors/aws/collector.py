@@ -110,8 +110,8 @@ class AwsCollector:
             self.table,
             geo,
             base=self._base,
+            shared_connector=self.connector,
         )
-        local._connector = self.connector
         executor = self.executor or LocalExecutor(self.settings.max_workers)
         # Longest first: services with a call per item, then the rest (a shorter tail).
         services = [

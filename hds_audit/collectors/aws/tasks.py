@@ -95,7 +95,8 @@ class AwsEnvironment:
     geo: GeoTables = field(default_factory=GeoTables.default)
     base: boto3.session.Session | None = None
     clock: Callable[[], float] = time.time
-    _connector: Connector | None = None
+    # The caller's own Connector when it has one (its clients, its observer); else built.
+    shared_connector: Connector | None = None
     _pool: ThreadPoolExecutor | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _assumed: dict[str, _Assumed] = field(default_factory=dict)
@@ -107,9 +108,9 @@ class AwsEnvironment:
     @property
     def connector(self) -> Connector:
         with self._lock:
-            if self._connector is None:
-                self._connector = Connector(self.settings, self.table, self.observer)
-            return self._connector
+            if self.shared_connector is None:
+                self.shared_connector = Connector(self.settings, self.table, self.observer)
+            return self.shared_connector
 
     @property
     def key_resolver(self) -> KeyResolver:
@@ -156,6 +157,16 @@ class AwsEnvironment:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+    def unreachable(self, account: str, region: str) -> str | None:
+        """Why a region of an account is known unreachable in this process (its next tasks
+        are skipped), or None."""
+        with self._lock:
+            return self.dead.get((account, region))
+
+    def mark_unreachable(self, account: str, region: str, reason: str) -> None:
+        with self._lock:
+            self.dead.setdefault((account, region), reason)
 
     def bucket_region(self, account: Account, name: str) -> tuple[str | None, str | None]:
         """LocationConstraint of a bucket (replication destinations), asked once per bucket."""
@@ -249,8 +260,7 @@ class ServiceTask:
     def run(self, env: AwsEnvironment) -> Collection:
         ref, region = self.account, self.region
         spec = env.table.services[self.service]
-        with env._lock:
-            reason = env.dead.get((ref.id, region))
+        reason = env.unreachable(ref.id, region)
         if reason is not None:
             return self.failed("unreachable", f"skipped: {reason}")
         try:
@@ -273,10 +283,7 @@ class ServiceTask:
                 # unexpected data or a bug: reported with its type, never hidden
                 kind, message = "internal_error", f"{type(error).__name__}: {error}"
             if kind == "unreachable":
-                with env._lock:
-                    env.dead.setdefault(
-                        (ref.id, region), f"region {region} unreachable ({message})"
-                    )
+                env.mark_unreachable(ref.id, region, f"region {region} unreachable ({message})")
             return self.failed(kind, message)
         return Collection(
             resources=resources,
