@@ -44,6 +44,13 @@ class Task(Protocol):
         ...
 
 
+def affinity_of(task: Task) -> str | None:
+    """A task's optional ``affinity``: tasks with the same one are best run in one process
+    (an account's tasks reuse the role assumed and the clients built there)."""
+    value = getattr(task, "affinity", None)
+    return value if isinstance(value, str) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Environment:
     """The spec every worker builds from, and optionally an environment already built here.

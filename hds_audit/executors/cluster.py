@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hds_audit.errors import UsageError
-from hds_audit.executors.base import Done, Environment, Follow, Task, failure_text, run_task
+from hds_audit.executors.base import (
+    Done,
+    Environment,
+    Follow,
+    Task,
+    affinity_of,
+    failure_text,
+    run_task,
+)
+from hds_audit.sharding import shard_of
 
 DEFAULT_RETRIES = 2
 
@@ -145,8 +154,16 @@ class DaskExecutor:
         spec = env.spec  # a few hundred bytes: sent with each task, so no worker holds it alone
         owners: dict[str, Task] = {}
         completed = as_completed()
+        workers = sorted(self.client.scheduler_info().get("workers", {}))
 
         def submit(task: Task) -> None:
+            # Same affinity, same preferred worker (a stable hash over the workers present at
+            # the start): an account is set up in one process, not in every one. The
+            # preference is loose: idle workers may steal, and a lost worker's tasks move.
+            affinity = affinity_of(task)
+            preferred = (
+                [workers[shard_of(affinity, len(workers)) - 1]] if affinity and workers else None
+            )
             future = self.client.submit(
                 run_task,
                 spec,
@@ -154,6 +171,8 @@ class DaskExecutor:
                 key=f"hds-{run_id}-{task.key}",
                 retries=self.retries,
                 pure=False,
+                workers=preferred,
+                allow_other_workers=preferred is not None,
             )
             owners[future.key] = task
             completed.add(future)

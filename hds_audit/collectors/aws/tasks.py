@@ -204,6 +204,11 @@ class AccountTask:
     def key(self) -> str:
         return f"aws/{self.account.id}/regions"
 
+    @property
+    def affinity(self) -> str:
+        """An account's tasks share a worker: its assumed role, clients and key cache."""
+        return f"aws:{self.account.id}"
+
     def run(self, env: AwsEnvironment) -> AccountPlan:
         ref = self.account
         try:
@@ -252,6 +257,10 @@ class ServiceTask:
     @property
     def key(self) -> str:
         return f"aws/{self.account.id}/{self.region}/{self.service}"
+
+    @property
+    def affinity(self) -> str:
+        return f"aws:{self.account.id}"
 
     @property
     def scope(self) -> str:

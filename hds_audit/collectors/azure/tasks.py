@@ -161,6 +161,12 @@ class InventoryTask:
     def key(self) -> str:
         return f"azure/{self.subscription}/{INVENTORY}/{self.call}"
 
+    @property
+    def affinity(self) -> str:
+        """A subscription's tasks share a worker: its clients, and ARM's per-subscription
+        throttling bound, stay in one process."""
+        return f"azure:{self.subscription}"
+
     def run(self, env: AzureEnvironment) -> Listed:
         spec = next(c for c in env.table.inventory if c.name == self.call)
         tally = _tally()
@@ -205,6 +211,12 @@ class ServiceTask:
     @property
     def key(self) -> str:
         return f"azure/{self.subscription}/{self.service}"
+
+    @property
+    def affinity(self) -> str:
+        """A subscription's tasks share a worker: its clients, and ARM's per-subscription
+        throttling bound, stay in one process."""
+        return f"azure:{self.subscription}"
 
     def run(self, env: AzureEnvironment) -> ServiceResult:
         spec = env.table.service(self.service)
