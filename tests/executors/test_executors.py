@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -106,3 +107,24 @@ def test_shard_assignment_is_stable_across_releases() -> None:
     """Users' CI matrices depend on it: changing the hash would move accounts between jobs."""
     assert shard_of("aws:123456789012", 16) == 8
     assert shard_of("azure:00000000-0000-0000-0000-000000000001", 4) == 2
+
+
+def test_executor_and_shard_live_in_the_configuration_file(tmp_path: Path) -> None:
+    from hds_audit.config import load_config
+
+    config = tmp_path / "hds-audit.yaml"
+    config.write_text(
+        "executor:\n  kind: dask\n  workers: 4\n  threads_per_worker: 16\nshard: 3/16\n",
+        encoding="utf-8",
+    )
+    loaded = load_config(str(config))
+    assert loaded.shard == Shard(3, 16)
+    assert loaded.executor is not None
+    assert (loaded.executor.kind, loaded.executor.workers, loaded.executor.scheduler) == (
+        "dask",
+        4,
+        None,
+    )
+    config.write_text("shard: 17/16\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="shard"):
+        load_config(str(config))
