@@ -141,7 +141,7 @@ class DaskExecutor:
 
     @property
     def description(self) -> str:
-        workers = len(self.client.scheduler_info().get("workers", {}))
+        workers = len(self.client.nthreads())  # every worker (scheduler_info may page them)
         where = "LocalCluster" if self.cluster is not None else "cluster"
         return f"Dask {where} {self.address} ({workers} workers)"
 
@@ -154,7 +154,7 @@ class DaskExecutor:
         spec = env.spec  # a few hundred bytes: sent with each task, so no worker holds it alone
         owners: dict[str, Task] = {}
         completed = as_completed()
-        workers = sorted(self.client.scheduler_info().get("workers", {}))
+        workers = sorted(self.client.nthreads())
 
         def submit(task: Task) -> None:
             # Same affinity, same preferred worker (a stable hash over the workers present at

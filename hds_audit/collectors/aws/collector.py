@@ -12,6 +12,7 @@ findings; the scan always completes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,22 +164,19 @@ class AwsCollector:
         result.resources.sort(key=lambda r: (r.source.account or "", r.region or "", r.id))
         result.errors.sort(key=lambda e: e.scope)
         order = {a.id: i for i, a in enumerate(accounts)}
+        per_account = Counter(r.source.account for r in result.resources)
+        extra = [f"collected on {self.executor.description}"] if self.executor else []
+        if self.shard is not None:
+            extra.append(f"shard {self.shard.label}")
         for plan in sorted(plans, key=lambda p: order.get(p.account.id, len(order))):
             if plan.regions is None:
                 continue
-            notes = [f"reached with {plan.account.via}", *plan.notes]
-            if self.executor is not None:
-                notes.append(f"collected on {self.executor.description}")
-            if self.shard is not None:
-                notes.append(f"shard {self.shard.label}")
             result.sources.append(
                 CollectedSource(
                     path=f"aws:{plan.account.id}",
                     kind=SourceKind.AWS_API.value,
-                    resources=sum(
-                        1 for r in result.resources if r.source.account == plan.account.id
-                    ),
-                    notes=notes,
+                    resources=per_account[plan.account.id],
+                    notes=[f"reached with {plan.account.via}", *plan.notes, *extra],
                 )
             )
         return result
