@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from hds_audit import inputs
+from hds_audit.datafile import safe_load
 from hds_audit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -178,9 +180,9 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
         path = Path(explicit)
     label = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsageError(f"{label}: cannot be read: {error.strerror}") from None
+        data = safe_load(inputs.read_text(path))
+    except inputs.FileProblem as problem:
+        raise UsageError(f"{label}: {problem.problem}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -214,7 +216,9 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
     if "format" in data:
         config.formats = parse_formats(data["format"], label)
     if "output" in data:
-        config.output = str(base / str(data["output"]))
+        if not isinstance(data["output"], str) or not data["output"]:
+            raise UsageError(f"{label}: 'output' must be a folder path")
+        config.output = str(base / data["output"])
     if "fail_on" in data:
         value = str(data["fail_on"]).lower()
         if value not in SEVERITIES:

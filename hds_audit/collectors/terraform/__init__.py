@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hds_audit.collectors.base import CollectedSource, Collection
-from hds_audit.collectors.terraform.documents import ParsedDocument, parse_document
+from hds_audit.collectors.terraform.documents import ParsedDocument, parse_document, shape_problem
 from hds_audit.collectors.terraform.normalise import Normaliser, index_keeps_whole, index_view
 from hds_audit.collectors.terraform.reading import read_text
-from hds_audit.errors import InputError
+from hds_audit.errors import InputError, ShapeError
 from hds_audit.geo import GeoTables
 from hds_audit.model import CollectionError, Source
 
@@ -35,49 +35,108 @@ class TerraformCli:
         return shutil.which(self.binary) is not None
 
 
-def expand_inputs(paths: Iterable[str]) -> Iterator[tuple[str, Path, bool]]:
-    """Yield ``(label, path, is_working_dir)`` for each input.
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One input to read: a state or plan file, a working directory, or a folder that
+    could not be listed (``problem`` says why)."""
+
+    label: str
+    path: Path
+    working_dir: bool = False
+    problem: str | None = None
+
+
+def expand_inputs(paths: Iterable[str]) -> Iterator[Input]:
+    """Yield each input once.
 
     A directory holding ``*.tf`` files is a Terraform working directory (its state is
-    pulled); any other directory contributes its ``*.tfstate`` and ``*.json`` files.
+    pulled); any other directory contributes its ``*.tfstate`` and ``*.json`` files, walked
+    without following a symbolic link back into a folder already walked (``cycle -> .``)
+    and without yielding a file already met by another path.
     """
+    seen: set[tuple[int, int]] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            if any(path.glob("*.tf")):
-                yield raw, path, True
+            if _has_tf(path):
+                yield Input(raw, path, working_dir=True)
                 continue
-            for found in sorted(_state_files(path)):
-                yield str(found), found, False
-        else:
-            yield raw, path, False
+            for found in sorted(_walk(path, set()), key=lambda i: str(i.path)):
+                if found.problem is not None or _first_visit(found.path, seen):
+                    yield found
+        elif _first_visit(path, seen):
+            yield Input(raw, path)
 
 
-def _state_files(directory: Path) -> Iterator[Path]:
-    for entry in directory.iterdir():
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _first_visit(path: Path, seen: set[tuple[int, int]]) -> bool:
+    """False when ``path`` is a file already yielded (by another name or link)."""
+    identity = _identity(path)
+    if identity is None:
+        return True  # let the reader name what is wrong with it
+    if identity in seen:
+        return False
+    seen.add(identity)
+    return True
+
+
+def _has_tf(directory: Path) -> bool:
+    try:
+        return any(directory.glob("*.tf"))
+    except OSError:
+        return False
+
+
+def _walk(directory: Path, walked: set[tuple[int, int]]) -> Iterator[Input]:
+    identity = _identity(directory)
+    if identity is None or identity in walked:
+        return
+    walked.add(identity)
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as error:
+        yield Input(str(directory), directory, problem=f"cannot be read: {error.strerror}")
+        return
+    for entry in entries:
         if entry.is_dir():
-            if entry.name not in _SKIPPED_DIRS and not any(entry.glob("*.tf")):
-                yield from _state_files(entry)
+            if entry.name not in _SKIPPED_DIRS and not _has_tf(entry):
+                yield from _walk(entry, walked)
         elif entry.suffix in STATE_SUFFIXES or entry.name.endswith(".tfstate.backup"):
-            yield entry
+            yield Input(str(entry), entry)
 
 
 def collect_file(
     path: Path, label: str, geo: GeoTables, keep_attributes: frozenset[str] | None = None
 ) -> Collection:
     """Read, parse and normalise one state or plan file."""
-    result = Collection()
     try:
         if not path.exists():
             raise InputError(label, "does not exist")
         parsed = parse_document(
             read_text(path, label), label, slim=index_view, kept_whole=index_keeps_whole
         )
+        return _normalised(parsed, label, geo, keep_attributes)
     except InputError as error:
-        result.errors.append(CollectionError(source=label, scope=label, message=error.problem))
-        result.sources.append(CollectedSource(path=label, kind="unreadable", resources=0))
-        return result
-    return _normalised(parsed, label, geo, keep_attributes)
+        return unreadable(label, error.problem)
+    except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
+        # A value of a shape the normaliser cannot use: this file is an input error, the
+        # other inputs are still read.
+        return unreadable(label, shape_problem(error))
+
+
+def unreadable(label: str, problem: str) -> Collection:
+    """The collection of an input that could not be used: one error naming it."""
+    return Collection(
+        errors=[CollectionError(source=label, scope=label, message=problem)],
+        sources=[CollectedSource(path=label, kind="unreadable", resources=0)],
+    )
 
 
 def _normalised(
@@ -177,11 +236,13 @@ def collect_terraform(
     for url in (p for p in paths if p.startswith("s3://")):
         result.extend(collect_remote(url, geo, remote, keep_attributes))
     local = [p for p in paths if not p.startswith("s3://")]
-    for label, path, is_working_dir in expand_inputs(local):
-        if is_working_dir:
-            result.extend(pull_state(path, label, cli, geo, keep_attributes))
+    for found in expand_inputs(local):
+        if found.problem is not None:
+            result.extend(unreadable(found.label, found.problem))
+        elif found.working_dir:
+            result.extend(pull_state(found.path, found.label, cli, geo, keep_attributes))
         else:
-            result.extend(collect_file(path, label, geo, keep_attributes))
+            result.extend(collect_file(found.path, found.label, geo, keep_attributes))
     return result
 
 
