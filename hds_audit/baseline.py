@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from hds_audit import inputs
 from hds_audit.errors import UsageError
 from hds_audit.model import Finding, Status
+from hds_audit.secrets import safe_quote
 
 #: ``(policy_id, resource_id, source_kind)``.
 Identity = tuple[str, str, str]
@@ -120,18 +122,17 @@ def load_baseline(path: str | Path) -> Comparison:
     """Read a previous ``report.json``; a problem is one line naming the file (exit 2)."""
     label = str(path)
     try:
-        with Path(path).open(encoding="utf-8") as stream:
-            data = json.load(stream)
-    except FileNotFoundError:
-        raise UsageError(f"{label}: baseline report not found") from None
-    except OSError as error:
-        raise UsageError(f"{label}: cannot read the baseline report: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{label}: baseline report is not UTF-8 JSON") from None
+        data = json.loads(inputs.read_text(Path(path), inputs.MAX_STATE_BYTES))
+    except inputs.FileProblem as problem:
+        if problem.problem == "does not exist":
+            raise UsageError(f"{label}: baseline report not found") from None
+        raise UsageError(f"{label}: baseline report {problem.problem}") from None
     except json.JSONDecodeError as error:
         raise UsageError(
             f"{label}:{error.lineno}: baseline report is not valid JSON: {error.msg}"
         ) from None
+    except RecursionError:
+        raise UsageError(f"{label}: baseline report nests values too deeply") from None
     return comparison_from_report(data, label)
 
 
@@ -155,12 +156,18 @@ def comparison_from_report(data: Any, label: str) -> Comparison:
             policy_id, resource_id, status = item["policy_id"], item["resource_id"], item["status"]
             source_kind = item.get("source_kind") or kinds.get(resource_id, "")
             severity, category = item["severity"], item["category"]
-        except (TypeError, KeyError) as error:
+        except (TypeError, KeyError, AttributeError) as error:
             raise UsageError(
                 f"{label}: finding {index} is missing {error} (not an hds-audit report.json)"
             ) from None
-        if status not in _STATUSES:
-            raise UsageError(f"{label}: finding {index} has an unknown status {status!r}")
+        if not isinstance(status, str) or status not in _STATUSES:
+            raise UsageError(f"{label}: finding {index} has an unknown status {safe_quote(status)}")
+        texts = (policy_id, resource_id, source_kind, severity, category)
+        if not all(isinstance(text, str) for text in texts):
+            raise UsageError(
+                f"{label}: finding {index} has an id, kind, severity or category that is not "
+                "a text (not an hds-audit report.json)"
+            )
         key = (policy_id, resource_id, source_kind)
         before = earlier.get(key)
         if before is None or worse(status, before.status):

@@ -17,6 +17,7 @@ from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.geo import AllowedArea
 from hds_audit.model import Severity, Status
 from hds_audit.reports.model import Gate, Report
+from hds_audit.terminal import printable, printable_lines
 
 EXIT_HELP = (
     "Exit codes: 0 nothing at or above the threshold; 1 findings at or above it; "
@@ -25,7 +26,7 @@ EXIT_HELP = (
 
 
 def _fail(error: HdsAuditError) -> None:
-    click.echo(f"hds-audit: error: {error}", err=True)
+    click.echo(printable_lines(f"hds-audit: error: {error}"), err=True)
     sys.exit(error.exit_code)
 
 
@@ -74,8 +75,10 @@ class _Group(click.Group):
             if os.environ.get("HDS_AUDIT_DEBUG"):
                 raise
             click.echo(
-                f"hds-audit: internal error: {type(error).__name__}: {error} "
-                "(set HDS_AUDIT_DEBUG=1 for the traceback)",
+                printable(
+                    f"hds-audit: internal error: {type(error).__name__}: {error} "
+                    "(set HDS_AUDIT_DEBUG=1 for the traceback)"
+                ),
                 err=True,
             )
             sys.exit(3)
@@ -380,9 +383,9 @@ def scan(
         _fail(error)
         return
     for problem in report.errors:
-        click.echo(f"hds-audit: error: {problem.source}: {problem.message}", err=True)
+        click.echo(printable(f"hds-audit: error: {problem.source}: {problem.message}"), err=True)
     for line in report.waivers.warnings() if report.waivers is not None else ():
-        click.echo(f"hds-audit: warning: {line}", err=True)
+        click.echo(printable(f"hds-audit: warning: {line}"), err=True)
     if not quiet:
         _print_ci_summary(report, run_id, ci.history)
         _print_summary(report, written)
@@ -505,12 +508,12 @@ def _print_summary(report: Report, written: list[Path]) -> None:
     for finding in report.blocking[:10]:
         click.echo(
             f"  {finding.status.value.upper():8} {finding.policy.severity.value:8} "
-            f"{finding.policy.id}  {finding.resource.id}"
+            + printable(f"{finding.policy.id}  {finding.resource.id}")
         )
     if len(report.blocking) > 10:
         click.echo(f"  ... and {len(report.blocking) - 10} more (see the reports)")
     for path in written:
-        click.echo(f"Report: {path}")
+        click.echo(printable(f"Report: {path}"))
     verdict = {
         0: "nothing at or above the threshold",
         1: f"{len(report.blocking)} finding(s) at or above '{report.gate.label}'"

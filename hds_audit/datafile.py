@@ -96,7 +96,7 @@ def safe_load(text: str) -> Any:
     """``yaml.safe_load`` with :class:`BoundedSafeLoader`; raises :class:`yaml.YAMLError`
     (a document nested too deep to compose included)."""
     try:
-        return yaml.load(text, Loader=BoundedSafeLoader)  # noqa: S506 - a SafeLoader
+        return yaml.load(text, Loader=BoundedSafeLoader)
     except RecursionError:
         raise yaml.YAMLError(f"nests values deeper than {MAX_YAML_DEPTH} levels") from None
 
@@ -154,8 +154,8 @@ def load_yaml_documents(
     problem)`` naming the line (and where the enclosing block started)."""
     try:
         if single:
-            return [yaml.load(text, Loader=_Loader)]  # noqa: S506 - a SafeLoader
-        return list(yaml.load_all(text, Loader=_Loader))  # noqa: S506 - a SafeLoader
+            return [yaml.load(text, Loader=_Loader)]
+        return list(yaml.load_all(text, Loader=_Loader))
     except RecursionError:
         problem = f"invalid YAML: nests values deeper than {MAX_YAML_DEPTH} levels"
         raise error(file, None, problem) from None

@@ -15,8 +15,8 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import Any
 
-from hds_audit.datafile import line_of, load_yaml_documents
 from hds_audit import inputs
+from hds_audit.datafile import line_of, load_yaml_documents
 from hds_audit.engine.conditions import (
     OPERATORS,
     REGEX,
@@ -138,7 +138,9 @@ class _Compiler:
         """Regex values are compiled now (RE2): a bad one fails at load, never mid-scan."""
         value = node.get("value")
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise self.fail(node, f"{operator} value must be a text (a regular expression)", "value")
+            raise self.fail(
+                node, f"{operator} value must be a text (a regular expression)", "value"
+            )
         try:
             compile_regex(str(value))
         except ValueError as error:

@@ -8,6 +8,7 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,9 +90,7 @@ def _refuse(constant: str) -> Any:
 def scan(tmp_path: Path, *args: str, formats: str = ALL_FORMATS) -> Run:
     """``hds-audit scan ARGS`` in-process, every format, into ``tmp_path/out``."""
     out = tmp_path / "out"
-    result = run_cli(
-        ["scan", *args, "-o", str(out), "--format", formats, "--registry", CERTIFIED]
-    )
+    result = run_cli(["scan", *args, "-o", str(out), "--format", formats, "--registry", CERTIFIED])
     return Run(result.exit_code, result.output, out)
 
 
@@ -100,27 +99,28 @@ def _guarded() -> None:
 
 
 def cli_subprocess(
-    tmp_path: Path, *args: str, cwd: Path | None = None, user: int | None = None
+    tmp_path: Path, *args: str, cwd: Path | None = None, prefix: Sequence[str] = ()
 ) -> Run:
     """``hds-audit ARGS`` in a child process bounded in memory, for inputs that could hang
     or exhaust memory; a child still running after the guard fails the test."""
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     done = subprocess.run(
-        [sys.executable, "-c", "from hds_audit.cli import main; main()", *args],
+        [*prefix, sys.executable, "-c", "from hds_audit.cli import main; main()", *args],
         capture_output=True,
         text=True,
         timeout=HANG_GUARD_SECONDS,
         env=env,
         cwd=cwd or tmp_path,
         preexec_fn=_guarded,
-        user=user,
         check=False,
     )
     return Run(done.returncode, done.stdout + done.stderr, out)
 
 
-def scan_subprocess(tmp_path: Path, *args: str, cwd: Path | None = None) -> Run:
+def scan_subprocess(
+    tmp_path: Path, *args: str, cwd: Path | None = None, prefix: Sequence[str] = ()
+) -> Run:
     out = tmp_path / "out"
     return cli_subprocess(
         tmp_path,
@@ -133,6 +133,7 @@ def scan_subprocess(tmp_path: Path, *args: str, cwd: Path | None = None) -> Run:
         "--registry",
         CERTIFIED,
         cwd=cwd,
+        prefix=prefix,
     )
 
 

@@ -68,7 +68,10 @@ def test_plan_after_sensitive_true_hides_the_whole_value(tmp_path: Path) -> None
     document["resource_changes"][0]["change"]["after_sensitive"] = True
     plan = write_json(tmp_path / "plan.json", document)
     run = scan(
-        tmp_path, str(plan), "--policies", _policies(tmp_path, "attributes.tags", "attributes.bucket")
+        tmp_path,
+        str(plan),
+        "--policies",
+        _policies(tmp_path, "attributes.tags", "attributes.bucket"),
     )
     assert "CUSTOM_001" in run.everything()
     assert SECRET not in run.everything()
@@ -105,7 +108,9 @@ def test_state_sensitive_paths_in_terraform_shape_are_honoured(
     good = good_state(tmp_path / "in")
     state = _state_with(tmp_path, attributes, sensitive_attributes=[path])
     root = next(iter(attributes))
-    run = scan(tmp_path, str(state), str(good), "--policies", _policies(tmp_path, f"attributes.{root}"))
+    run = scan(
+        tmp_path, str(state), str(good), "--policies", _policies(tmp_path, f"attributes.{root}")
+    )
     assert run.exit_code in (0, 1), run.output
     assert "CUSTOM_000" in run.everything()
     assert SECRET not in run.everything()

@@ -22,9 +22,9 @@ from hds_audit.collectors.terraform.reading import (
     check_trailer,
     describe_json_error,
 )
-from hds_audit.secrets import redact
 from hds_audit.errors import InputError, ShapeError, kind_of
 from hds_audit.model import EMPTY_MAPPING, SourceKind, empty_mapping
+from hds_audit.secrets import redact
 
 _PROVIDER_ADDR = re.compile(r'provider\["?([^"\]]+)"?\](?:\.([\w-]+))?')
 _LEGACY_PROVIDER = re.compile(r"provider\.([\w-]+)(?:\.([\w-]+))?")

@@ -20,7 +20,6 @@ from typing import Any
 import yaml
 
 from hds_audit.collectors.terraform.documents import Replay, TfInstance
-from hds_audit.secrets import redact
 from hds_audit.errors import ShapeError, kind_of
 from hds_audit.geo import GeoTables, Location
 from hds_audit.model import (
@@ -32,6 +31,7 @@ from hds_audit.model import (
     Resource,
     Source,
 )
+from hds_audit.secrets import redact
 
 _ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:([a-z0-9-]*):")
 _AZ_SUFFIX = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
