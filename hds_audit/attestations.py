@@ -23,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
+from hds_audit import inputs
 from hds_audit.datafile import Checker, DataFileError, load_yaml
 from hds_audit.frameworks import Framework, find_requirement
 
@@ -121,9 +122,9 @@ def load_attestations(path: str | Path | None, frameworks: Sequence[Framework]) 
     if path is None:
         return EMPTY
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise DataFileError(str(path), None, f"cannot be read: {error.strerror}") from None
+        text = inputs.read_text(Path(path))
+    except inputs.FileProblem as problem:
+        raise DataFileError(str(path), None, problem.problem) from None
     return parse_attestations(text, str(path), frameworks)
 
 

@@ -29,8 +29,11 @@ from typing import Any
 
 import yaml
 
+from hds_audit import inputs
+from hds_audit.datafile import BoundedSafeLoader
 from hds_audit.errors import UsageError
 from hds_audit.model import Finding, Status
+from hds_audit.secrets import safe_quote
 
 #: Statuses a waiver can accept.
 WAIVABLE = frozenset({Status.FAIL, Status.ERROR, Status.UNKNOWN})
@@ -203,17 +206,15 @@ def load_waivers(path: str | Path) -> WaiverSet:
     """Read and validate a waivers file; any problem is one line ``FILE:LINE: problem``."""
     label = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{label}: waivers file not found") from None
-    except OSError as error:
-        raise UsageError(f"{label}: cannot read the waivers file: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{label}: waivers file is not UTF-8 text") from None
+        text = inputs.read_text(Path(path))
+    except inputs.FileProblem as problem:
+        if problem.problem == "does not exist":
+            raise UsageError(f"{label}: waivers file not found") from None
+        raise UsageError(f"{label}: waivers file {problem.problem}") from None
     return parse_waivers(text, label)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(BoundedSafeLoader):
     """Safe YAML where dates stay text: ``expires`` is parsed here, with its line."""
 
 
@@ -228,6 +229,8 @@ def parse_waivers(text: str, label: str) -> WaiverSet:
     try:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
         root: yaml.Node | None = yaml.compose(text, Loader=_Loader)
+    except RecursionError:
+        raise UsageError(f"{label}: invalid YAML: nests values too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -283,7 +286,8 @@ def _waiver(entry: Any, node: yaml.Node | None, label: str) -> Waiver:
             expires = date.fromisoformat(raw.strip())
         except ValueError:
             raise UsageError(
-                f"{label}:{where}: waiver 'expires' must be a date YYYY-MM-DD, got {raw!r}"
+                f"{label}:{where}: waiver 'expires' must be a date YYYY-MM-DD, got "
+                f"{safe_quote(raw)}"
             ) from None
     else:
         raise UsageError(f"{label}:{where}: waiver needs 'expires' (a date YYYY-MM-DD)")

@@ -15,6 +15,7 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import Any, Final
 
+from hds_audit import inputs
 from hds_audit.datafile import Checker, DataFileError, Node, load_yaml
 from hds_audit.model import Kind
 
@@ -246,9 +247,9 @@ def load_registry(path: str | Path | None = None) -> Registry:
     if path is None:
         return builtin_registry()
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise DataFileError(str(path), None, f"cannot be read: {error.strerror}") from None
+        text = inputs.read_text(Path(path))
+    except inputs.FileProblem as problem:
+        raise DataFileError(str(path), None, problem.problem) from None
     return parse_registry(text, str(path))
 
 
