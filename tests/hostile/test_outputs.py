@@ -78,3 +78,15 @@ def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
     assert "evil" in run.output and "broken" in run.output
     assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0 for c in run.output)
     assert "evil\\x1b]0;owned\\x07" in run.output  # shown, escaped
+
+
+def test_strict_encoder_writes_non_finite_numbers_as_text() -> None:
+    """Values from API collectors never pass through the Terraform reader: the writers'
+    encoder keeps the reports strict JSON all the same."""
+    from hds_audit.reports.strict_json import strict_encoder
+
+    encode = strict_encoder()
+    assert encode({"a": float("nan"), "b": [float("inf"), 1.5]}) == (
+        '{"a": "NaN", "b": ["Infinity", 1.5]}'
+    )
+    assert encode({"a": 1}) == '{"a": 1}'
