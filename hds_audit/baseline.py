@@ -124,7 +124,7 @@ def load_baseline(path: str | Path) -> Comparison:
     try:
         data = json.loads(inputs.read_text(Path(path), inputs.MAX_STATE_BYTES))
     except inputs.FileProblem as problem:
-        if problem.problem == "does not exist":
+        if problem.missing:
             raise UsageError(f"{label}: baseline report not found") from None
         raise UsageError(f"{label}: baseline report {problem.problem}") from None
     except json.JSONDecodeError as error:

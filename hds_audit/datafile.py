@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from hds_audit.errors import UsageError
+from hds_audit.secrets import safe_quote
 
 
 class DataFileError(UsageError):
@@ -114,7 +115,7 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
             raise yaml.MarkedYAMLError(
-                problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
+                problem=f"duplicate key {safe_quote(key)}", problem_mark=key_node.start_mark
             )
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[str(key)] = key_node.start_mark.line + 1
@@ -207,5 +208,7 @@ class Checker:
         for key in node:
             if key not in allowed:
                 raise self.fail(
-                    node, f"unknown key {key!r} in {what}; known: {', '.join(allowed)}", str(key)
+                    node,
+                    f"unknown key {safe_quote(key)} in {what}; known: {', '.join(allowed)}",
+                    str(key),
                 )

@@ -30,9 +30,10 @@ _KINDS = (
 class FileProblem(Exception):
     """Why a file cannot be read, as a phrase to follow its name (``is not a regular file``)."""
 
-    def __init__(self, problem: str) -> None:
+    def __init__(self, problem: str, missing: bool = False) -> None:
         super().__init__(problem)
         self.problem = problem
+        self.missing = missing  # the file does not exist
 
 
 def special_kind(mode: int) -> str | None:
@@ -52,9 +53,8 @@ def read_bytes(path: Path, limit: int = MAX_DATA_BYTES) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
-        if error.errno == errno.ENOENT:
-            raise FileProblem("does not exist") from None
-        raise FileProblem(f"cannot be read: {error.strerror or error}") from None
+        missing = error.errno == errno.ENOENT
+        raise FileProblem(f"cannot be read: {error.strerror or error}", missing) from None
     try:
         info = os.fstat(fd)
         kind = special_kind(info.st_mode)

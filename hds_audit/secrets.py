@@ -16,7 +16,7 @@ import json
 import re
 from typing import Any
 
-from hds_audit.errors import ShapeError
+from hds_audit.errors import ShapeError, kind_of
 
 REDACTED = "[REDACTED]"
 #: Attribute values nested deeper than this are refused (no provider schema comes close).
@@ -231,7 +231,11 @@ def redact(
 def safe_quote(value: Any, limit: int = 60) -> str:
     """``repr`` of a value a message must name (a key, a status), or ``[REDACTED]`` when it
     could be a secret; long values are cut."""
-    text = value if isinstance(value, str) else str(value)
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    if not isinstance(value, str):
+        return kind_of(value)
+    text = value
     if looks_secret(text) or _json_text(text) is not None:
         return REDACTED
     return repr(text if len(text) <= limit else text[:limit] + "...")

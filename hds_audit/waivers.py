@@ -208,7 +208,7 @@ def load_waivers(path: str | Path) -> WaiverSet:
     try:
         text = inputs.read_text(Path(path))
     except inputs.FileProblem as problem:
-        if problem.problem == "does not exist":
+        if problem.missing:
             raise UsageError(f"{label}: waivers file not found") from None
         raise UsageError(f"{label}: waivers file {problem.problem}") from None
     return parse_waivers(text, label)
