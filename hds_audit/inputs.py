@@ -64,7 +64,9 @@ def read_bytes(path: Path, limit: int = MAX_DATA_BYTES) -> bytes:
             raise FileProblem(f"is larger than the {limit // 2**20} MiB limit")
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=False) as stream:
-            data = stream.read(limit + 1)
+            data = stream.read(info.st_size + 1)  # its size, and one byte to see it grow
+            if len(data) > info.st_size:
+                data += stream.read(limit + 1 - len(data))
     except OSError as error:
         raise FileProblem(f"cannot be read: {error.strerror or error}") from None
     finally:

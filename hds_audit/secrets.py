@@ -65,13 +65,19 @@ def is_secret_name(name: str) -> bool:
     """True when an attribute name says it holds a secret (``kms_key_id`` does not)."""
     verdict = _NAME_VERDICTS.get(name)
     if verdict is None:
-        lowered = name.lower()
-        verdict = not (lowered in _TYPE_ONLY_NAMES or _REFERENCE_NAME.search(lowered)) and bool(
-            _SECRET_NAME.search(lowered)
-        )
+        verdict = _names_secret(name)
         if len(_NAME_VERDICTS) < 100_000:
             _NAME_VERDICTS[name] = verdict
     return verdict
+
+
+def _names_secret(name: str) -> bool:
+    """:func:`is_secret_name` without its memo, for names read from values (``{name: X}``,
+    ``X=...`` in a script): there are as many of those as resources."""
+    lowered = name.lower()
+    return not (lowered in _TYPE_ONLY_NAMES or _REFERENCE_NAME.search(lowered)) and bool(
+        _SECRET_NAME.search(lowered)
+    )
 
 
 def looks_secret(value: str) -> bool:
@@ -80,7 +86,7 @@ def looks_secret(value: str) -> bool:
         return False
     if _SECRET_VALUE.search(value):
         return True
-    return any(is_secret_name(m.group(1)) for m in _ASSIGNMENT.finditer(value))
+    return any(_names_secret(m.group(1)) for m in _ASSIGNMENT.finditer(value))
 
 
 def _json_text(value: str) -> Any:
@@ -107,7 +113,7 @@ def _pair_is_secret(value: dict[str, Any]) -> bool:
     for key in _PAIR_NAMES:
         name = value.get(key)
         if isinstance(name, str):
-            return is_secret_name(name)
+            return _names_secret(name)
     return False
 
 
