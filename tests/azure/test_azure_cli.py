@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 from conftest import loopback_cloud
 
 from hds_audit.cli import main
-from hds_audit.collectors.azure import AzureRuntime
+from hds_audit.collectors.azure import AzureCloud, AzureRuntime
 from hds_audit.collectors.azure.table import azure_table
 
 ARM = f"/subscriptions/{PROD}/resourceGroups/health-data/providers"
@@ -171,3 +172,25 @@ def test_permissions_azure_prints_exactly_the_read_actions() -> None:
     assert role["DataActions"] == [] and role["NotActions"] == []
     assert role["AssignableScopes"] == [f"/subscriptions/{PROD}"]
     assert role["IsCustom"] is True
+
+
+def test_an_unreachable_resource_manager_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    """Issue 13: nothing listens on the endpoint; the audit could not complete (exit 3)."""
+    from arm_server import StaticCredential
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    endpoint = f"https://127.0.0.1:{port}"
+    cloud = AzureCloud("loopback", endpoint, "login.invalid", f"{endpoint}/.default")
+    runtime = AzureRuntime(credential=StaticCredential(), cloud=cloud, retry_total=0)
+    result = CliRunner().invoke(
+        main, ["scan", "--azure", "--output", str(tmp_path / "out")], obj=runtime
+    )
+    assert result.exit_code == 3, result.output
+    [line] = [line for line in result.output.splitlines() if line.strip()]
+    assert line.startswith(
+        f"hds-audit: error: Azure Resource Manager {endpoint} could not be reached "
+        "(connection refused)"
+    )
+    assert not (tmp_path / "out" / "report.json").exists()

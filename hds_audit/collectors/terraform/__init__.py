@@ -7,6 +7,7 @@ It reads and normalises; it never judges. Each unusable input becomes a
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +24,14 @@ from hds_audit.model import CollectionError, Source
 
 STATE_SUFFIXES = (".tfstate", ".json")
 _SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
+#: The kind of the collection error of a folder holding no state or plan at all.
+EMPTY_INPUT = "nothing_to_audit"
+NO_STATE_OR_PLAN = "no state or plan JSON found"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_CODE_HINT = (
+    "give --terraform-code {dir} to audit its code, or a plan as JSON "
+    "(terraform show -json tfplan > plan.json)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +44,12 @@ class TerraformCli:
         return shutil.which(self.binary) is not None
 
 
-def expand_inputs(paths: Iterable[str]) -> Iterator[tuple[str, Path, bool]]:
+def expand_inputs(paths: Iterable[str]) -> Iterator[tuple[str, Path, bool | None]]:
     """Yield ``(label, path, is_working_dir)`` for each input.
 
     A directory holding ``*.tf`` files is a Terraform working directory (its state is
-    pulled); any other directory contributes its ``*.tfstate`` and ``*.json`` files.
+    pulled); any other directory contributes its ``*.tfstate`` and ``*.json`` files, and
+    one holding none of them is yielded with ``None``: there is nothing to audit in it.
     """
     for raw in paths:
         path = Path(raw)
@@ -47,8 +57,11 @@ def expand_inputs(paths: Iterable[str]) -> Iterator[tuple[str, Path, bool]]:
             if any(path.glob("*.tf")):
                 yield raw, path, True
                 continue
-            for found in sorted(_state_files(path)):
-                yield str(found), found, False
+            found = sorted(_state_files(path))
+            if not found:
+                yield raw, path, None
+            for state in found:
+                yield str(state), state, False
         else:
             yield raw, path, False
 
@@ -122,9 +135,8 @@ def pull_state(
     runner = Terraform(working_dir=str(directory), terraform_bin_path=cli.binary)
     code, out, err = runner.cmd("state", "pull", capture_output=True)
     if code != 0 or not out.strip():
-        detail = " ".join((err or "").split())[:300] or f"exit code {code}, no state printed"
         error = CollectionError(
-            source=label, scope=label, message=f"terraform state pull failed: {detail}"
+            source=label, scope=label, message=_no_state(code, err or "", label)
         )
         return Collection(errors=[error], sources=[CollectedSource(label, "unreadable", 0)])
     with tempfile.TemporaryDirectory(prefix="hds-audit-state-") as tmp:
@@ -134,6 +146,30 @@ def pull_state(
     for collected in result.sources:
         collected.notes.append("read with terraform state pull")
     return result
+
+
+def _no_state(code: int, stderr: str, label: str) -> str:
+    """Why ``terraform state pull`` gave no state, in one line, and what to give instead.
+
+    Only Terraform's ``Error:`` lines are kept: its warnings (a missing CLI configuration
+    file, say) are noise here.
+    """
+    hint = _CODE_HINT.format(dir=label)
+    errors = [
+        text.removeprefix("Error:").strip()
+        for line in _ANSI.sub("", stderr).splitlines()
+        if (text := line.strip(" \t│╷╵")).startswith("Error:")
+    ]
+    if code == 0:
+        return f"no Terraform state here (terraform state pull found none); {hint}"
+    if not errors:
+        return f"terraform state pull failed (exit code {code}); {hint}"
+    if "init" in errors[0]:
+        return (
+            f"no Terraform state readable here: {errors[0][:200]}; run terraform init there, "
+            f"or {hint}"
+        )
+    return f"terraform state pull failed: {errors[0][:200]}; {hint}"
 
 
 RemoteReader = Callable[[str], bytes]
@@ -178,7 +214,9 @@ def collect_terraform(
         result.extend(collect_remote(url, geo, remote, keep_attributes))
     local = [p for p in paths if not p.startswith("s3://")]
     for label, path, is_working_dir in expand_inputs(local):
-        if is_working_dir:
+        if is_working_dir is None:
+            result.errors.append(CollectionError(label, label, NO_STATE_OR_PLAN, kind=EMPTY_INPUT))
+        elif is_working_dir:
             result.extend(pull_state(path, label, cli, geo, keep_attributes))
         else:
             result.extend(collect_file(path, label, geo, keep_attributes))
