@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,3 +136,47 @@ def test_scan_without_arguments_suggests_every_kind_of_input(
     [line] = _lines(result.stderr)
     for hint in ("--terraform", "--aws", "--azure", "hds-audit.yaml"):
         assert hint in line
+
+
+# -- 6. reports and history respect the umask ----------------------------------------------------
+
+
+def hds_audit_process(
+    args: list[str], *, umask: int | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``hds-audit ARGS`` as a real process (the installed console script), text output."""
+    exe = shutil.which("hds-audit", path=str(Path(sys.executable).parent))
+    assert exe, "the hds-audit console script is installed"
+    return subprocess.run(
+        [exe, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"},
+        preexec_fn=None if umask is None else (lambda: os.umask(umask)),
+    )
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_reports_and_history_get_the_mode_the_umask_gives(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    state = write_json(tmp_path / "ok.tfstate", state_document([PARIS]))
+    out = tmp_path / "out"
+    done = hds_audit_process(
+        ["scan", str(state), "-o", str(out), "--format", "json,html,sarif,csv", "-q"],
+        umask=umask,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    written = sorted(p.name for p in out.iterdir())
+    assert written == [
+        "history.sqlite",
+        "report.csv",
+        "report.html",
+        "report.json",
+        "report.sarif",
+    ]
+    assert {name: stat.S_IMODE((out / name).stat().st_mode) for name in written} == dict.fromkeys(
+        written, mode
+    )
