@@ -267,3 +267,47 @@ def test_gitlab_flow_default_branch_records_the_baseline_and_merge_requests_gate
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _make(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`make -f ROOT/Makefile ARGS` in ``cwd``, with this interpreter's environment as .venv."""
+    venv = Path(sys.executable).parent.parent
+    return subprocess.run(
+        ["make", "-f", str(ROOT / "Makefile"), "-o", f"{venv}/.installed", f"VENV={venv}", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_audit_audits_what_hds_audit_yaml_names(tmp_path: Path) -> None:
+    """Issue 13: with ./hds-audit.yaml, `make audit` audits it; the scan's exit code is kept."""
+    plan = ROOT / "terraform_fixtures" / "compliant" / "plan.json"
+    (tmp_path / "hds-audit.yaml").write_text(
+        f"terraform: [{plan}]\nfail_on: none\nexecutor: local\n", encoding="utf-8"
+    )
+    done = _make(tmp_path, "audit")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "auditing what hds-audit.yaml names" in done.stdout
+    report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert [s["path"] for s in report["run"]["sources"]] == [str(plan)]
+    assert report["run"]["config_file"] == "hds-audit.yaml"
+    assert (tmp_path / "reports" / "report.html").is_file()
+    # findings at or above the threshold of your own estate fail the target (not the demo's 0)
+    (tmp_path / "hds-audit.yaml").write_text(
+        f"terraform: [{PLAN}]\nfail_on: high\n", encoding="utf-8"
+    )
+    failed = _make(tmp_path, "audit")
+    assert failed.returncode != 0 and "Exit 1:" in failed.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_audit_without_hds_audit_yaml_audits_the_bundled_default(tmp_path: Path) -> None:
+    done = _make(tmp_path, "-n", "audit")
+    assert done.returncode == 0, done.stderr
+    assert "scan terraform_fixtures/patient-records terraform_fixtures/compliant" in done.stdout
+    assert "--attestations terraform_fixtures/attestations.yaml" in done.stdout
+    assert "--config" not in done.stdout
