@@ -23,6 +23,7 @@ from hds_audit.errors import Unreachable, UsageError
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import AllowedArea, GeoTables
 from hds_audit.model import EMPTY_MAPPING, PolicyMeta, Resource
+from hds_audit.progress import SILENT, ScanProgress
 from hds_audit.reports.model import Gate, Report, RunInfo
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class ScanOptions:
     frameworks: Sequence[Framework] | None = None  # None: the built-in mappings
     attestations: AttestationSet | None = None  # answers to manual requirements
     shard: Shard | None = None  # --shard I/N: recorded in the report for `hds-audit merge`
+    progress: ScanProgress = SILENT  # what the scan is doing, on stderr (--progress)
 
 
 def _folded_resources(collection: Collection) -> list[Resource]:
@@ -151,6 +153,9 @@ def run_scan(
         if options.shard is None:  # a shard's folders may all be empty: its report says so
             check_something_read(collection)
         collection.resources = keep_judged_attributes(collection.resources, roots)
+        options.progress.stage(
+            f"evaluating {len(policies)} policies on {len(collection.resources):,} resources"
+        )
         audit_date = options.audit_date or started.date()
         findings = evaluate(
             policies,

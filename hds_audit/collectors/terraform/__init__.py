@@ -15,12 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hds_audit.collectors.base import CollectedSource, Collection
-from hds_audit.collectors.terraform.documents import ParsedDocument, parse_document
+from hds_audit.collectors.terraform.documents import (
+    ParsedDocument,
+    Replay,
+    TfInstance,
+    parse_document,
+)
 from hds_audit.collectors.terraform.normalise import Normaliser, index_keeps_whole, index_view
 from hds_audit.collectors.terraform.reading import read_text
 from hds_audit.errors import InputError
 from hds_audit.geo import GeoTables
 from hds_audit.model import CollectionError, Source
+from hds_audit.progress import EVERY, SILENT, ScanProgress
 
 STATE_SUFFIXES = (".tfstate", ".json")
 _SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
@@ -76,7 +82,11 @@ def _state_files(directory: Path) -> Iterator[Path]:
 
 
 def collect_file(
-    path: Path, label: str, geo: GeoTables, keep_attributes: frozenset[str] | None = None
+    path: Path,
+    label: str,
+    geo: GeoTables,
+    keep_attributes: frozenset[str] | None = None,
+    progress: ScanProgress = SILENT,
 ) -> Collection:
     """Read, parse and normalise one state or plan file."""
     result = Collection()
@@ -90,14 +100,41 @@ def collect_file(
         result.errors.append(CollectionError(source=label, scope=label, message=error.problem))
         result.sources.append(CollectedSource(path=label, kind="unreadable", resources=0))
         return result
-    return _normalised(parsed, label, geo, keep_attributes)
+    return _normalised(parsed, label, geo, keep_attributes, progress)
+
+
+def _counted(parsed: ParsedDocument, progress: ScanProgress) -> Replay:
+    """Pass every instance of ``parsed`` to a callback, telling ``progress`` how far it got."""
+
+    def replay(each: Callable[[TfInstance], None]) -> None:
+        done = 0
+
+        def counting(instance: TfInstance) -> None:
+            nonlocal done
+            each(instance)
+            done += 1
+            if done % EVERY == 0:
+                progress.count(done)
+
+        if parsed.replay is not None:
+            parsed.replay(counting)
+        else:
+            for instance in parsed.instances:
+                counting(instance)
+
+    return replay
 
 
 def _normalised(
-    parsed: ParsedDocument, label: str, geo: GeoTables, keep: frozenset[str] | None = None
+    parsed: ParsedDocument,
+    label: str,
+    geo: GeoTables,
+    keep: frozenset[str] | None = None,
+    progress: ScanProgress = SILENT,
 ) -> Collection:
     source = Source(kind=parsed.kind, file=label)
-    resources = Normaliser(geo, source, parsed.instances, keep).resources(parsed.replay)
+    replay = _counted(parsed, progress) if progress.active else parsed.replay
+    resources = Normaliser(geo, source, parsed.instances, keep).resources(replay)
     return Collection(
         resources=resources,
         sources=[
@@ -118,6 +155,7 @@ def pull_state(
     cli: TerraformCli,
     geo: GeoTables,
     keep_attributes: frozenset[str] | None = None,
+    progress: ScanProgress = SILENT,
 ) -> Collection:
     """Run ``terraform state pull`` in a working directory (python-terraform) and read it."""
     if not cli.available():
@@ -142,7 +180,7 @@ def pull_state(
     with tempfile.TemporaryDirectory(prefix="hds-audit-state-") as tmp:
         pulled = Path(tmp) / "pulled.tfstate"
         pulled.write_text(out, encoding="utf-8")
-        result = collect_file(pulled, label, geo, keep_attributes)
+        result = collect_file(pulled, label, geo, keep_attributes, progress)
     for collected in result.sources:
         collected.notes.append("read with terraform state pull")
     return result
@@ -202,24 +240,29 @@ def collect_terraform(
     cli: TerraformCli | None = None,
     remote: RemoteReader | None = None,
     keep_attributes: frozenset[str] | None = None,
+    progress: ScanProgress = SILENT,
 ) -> Collection:
     """Collect every input; one bad input never stops the others.
 
-    ``keep_attributes`` names the raw attributes resources keep (``None``: all of them).
+    ``keep_attributes`` names the raw attributes resources keep (``None``: all of them);
+    ``progress`` is told which input is read and how many resources are done.
     """
     cli = cli or TerraformCli()
     result = Collection()
     paths = list(paths)
     for url in (p for p in paths if p.startswith("s3://")):
+        progress.stage(f"terraform: reading {url}")
         result.extend(collect_remote(url, geo, remote, keep_attributes))
     local = [p for p in paths if not p.startswith("s3://")]
-    for label, path, is_working_dir in expand_inputs(local):
+    inputs = list(expand_inputs(local))
+    for number, (label, path, is_working_dir) in enumerate(inputs, 1):
+        progress.stage(f"terraform: reading {label} ({number}/{len(inputs)})")
         if is_working_dir is None:
             result.errors.append(CollectionError(label, label, NO_STATE_OR_PLAN, kind=EMPTY_INPUT))
         elif is_working_dir:
-            result.extend(pull_state(path, label, cli, geo, keep_attributes))
+            result.extend(pull_state(path, label, cli, geo, keep_attributes, progress))
         else:
-            result.extend(collect_file(path, label, geo, keep_attributes))
+            result.extend(collect_file(path, label, geo, keep_attributes, progress))
     return result
 
 
@@ -232,9 +275,12 @@ class TerraformCollector:
     name: str = "terraform"
     remote: RemoteReader | None = None
     keep_attributes: frozenset[str] | None = None
+    progress: ScanProgress = SILENT
 
     def collect(self, geo: GeoTables) -> Collection:
-        return collect_terraform(self.paths, geo, self.cli, self.remote, self.keep_attributes)
+        return collect_terraform(
+            self.paths, geo, self.cli, self.remote, self.keep_attributes, self.progress
+        )
 
     def with_attribute_roots(self, roots: frozenset[str]) -> TerraformCollector:
         """The same collector, keeping only the raw attributes policies read."""
