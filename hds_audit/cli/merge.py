@@ -1,7 +1,6 @@
 """``hds-audit merge``: one report from the reports of a sharded run (see :mod:`hds_audit.merge`).
 
-Importing this module registers the command on :data:`hds_audit.cli.main` (``cli.py`` does
-at its end); the output options, writers and exit codes are scan's.
+The output options, writers and exit codes are scan's (:mod:`hds_audit.cli.common`).
 """
 
 from __future__ import annotations
@@ -12,20 +11,19 @@ from pathlib import Path
 import click
 
 from hds_audit._gc import paused_gc
-from hds_audit.cli import (
+from hds_audit.cli.common import (
     EXIT_HELP,
     REPORT_FILES,
     _compliance_inputs,
     _fail,
     _print_summary,
     _write,
-    main,
 )
 from hds_audit.config import FORMATS, LANGS, SEVERITIES, load_config, parse_formats
 from hds_audit.errors import HdsAuditError
 
 
-@main.command("merge", epilog=EXIT_HELP)
+@click.command("merge", epilog=EXIT_HELP)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--config",
