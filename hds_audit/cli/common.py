@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from hds_audit._gc import paused_gc
+from hds_audit.config import FORMATS, parse_formats
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.model import Status
 from hds_audit.reports.model import Report
@@ -18,9 +20,40 @@ EXIT_HELP = (
 )
 
 
+# Options scan and merge (and history, for --config) share.
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Settings file (default: ./hds-audit.yaml when present).",
+)
+FORMAT_OPTION = click.option(
+    "--format", "formats", help=f"Report formats, comma-separated ({', '.join(FORMATS)})."
+)
+OUTPUT_OPTION = click.option(
+    "--output", "-o", type=click.Path(file_okay=False), help="Report folder (default: reports)."
+)
+REPORT_URL_OPTION = click.option(
+    "--report-url",
+    metavar="URL",
+    help="Link to the HTML report in the Markdown summary (e.g. the CI artifact URL).",
+)
+QUIET_OPTION = click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+
+
 def _fail(error: HdsAuditError) -> None:
     click.echo(f"hds-audit: error: {error}", err=True)
     sys.exit(error.exit_code)
+
+
+def _formats(formats: str | None, config: Any) -> list[str]:
+    """The ``--format`` list, else the configuration's, else JSON and HTML."""
+    return parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
+
+
+def _print_errors(report: Report) -> None:
+    for problem in report.errors:
+        click.echo(f"hds-audit: error: {problem.source}: {problem.message}", err=True)
 
 
 #: File name of each format in the output folder.
@@ -32,6 +65,16 @@ REPORT_FILES = {
     "csv": "report.csv",
     "markdown": "report.md",
 }
+
+
+def _write_all(
+    report: Report, chosen: list[str], out: Path, lang: str, html_url: str | None
+) -> list[Path]:
+    """Write every chosen format; the Markdown summary links the HTML report when written."""
+    if html_url is None and "html" in chosen:
+        html_url = REPORT_FILES["html"]
+    with paused_gc():
+        return [_write(name, report, out, lang, html_url) for name in chosen]
 
 
 def _write(name: str, report: Report, out: Path, lang: str, html_url: str | None = None) -> Path:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from hds_audit.cli.common import _fail
+from hds_audit.cli.common import CONFIG_OPTION, _fail
 from hds_audit.config import load_config
 from hds_audit.errors import HdsAuditError, UsageError
 
@@ -22,12 +22,6 @@ _HISTORY_OPTION = click.option(
     "history_path",
     type=click.Path(dir_okay=False),
     help="History database (default: the 'history' setting, else reports/history.sqlite).",
-)
-_CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Settings file (default: ./hds-audit.yaml when present).",
 )
 
 
@@ -44,7 +38,7 @@ def _history_store(history_path: str | None, config_path: str | None) -> Any:
 
 @history.command("list")
 @_HISTORY_OPTION
-@_CONFIG_OPTION
+@CONFIG_OPTION
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Runs shown.")
 def history_list(history_path: str | None, config_path: str | None, limit: int) -> None:
     """List the recorded runs, oldest first: id, date, exit code, counts, sources."""
@@ -63,7 +57,7 @@ def history_list(history_path: str | None, config_path: str | None, limit: int) 
 @click.argument("run_a", type=int)
 @click.argument("run_b", type=int)
 @_HISTORY_OPTION
-@_CONFIG_OPTION
+@CONFIG_OPTION
 def history_diff(run_a: int, run_b: int, history_path: str | None, config_path: str | None) -> None:
     """What changed from RUN_A to RUN_B: new problems, fixed ones, changed statuses."""
     from hds_audit.history.cli_text import diff_lines

@@ -9,16 +9,21 @@ from typing import Any, NamedTuple
 
 import click
 
-from hds_audit._gc import paused_gc
 from hds_audit.cli.common import (
+    CONFIG_OPTION,
     EXIT_HELP,
-    REPORT_FILES,
+    FORMAT_OPTION,
+    OUTPUT_OPTION,
+    QUIET_OPTION,
+    REPORT_URL_OPTION,
     _compliance_inputs,
     _fail,
+    _formats,
+    _print_errors,
     _print_summary,
-    _write,
+    _write_all,
 )
-from hds_audit.config import FORMATS, LANGS, SEVERITIES, load_config, parse_formats
+from hds_audit.config import LANGS, SEVERITIES, load_config
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.geo import AllowedArea
 from hds_audit.model import Severity
@@ -49,23 +54,14 @@ from hds_audit.reports.model import Gate, Report
     default=False,
     help="Also run Checkov's encryption, key and logging checks on the plan JSON files given.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Settings file (default: ./hds-audit.yaml when present).",
-)
+@CONFIG_OPTION
 @click.option(
     "--allowed",
     help="Allowed area: eu (default), eea (HDS v2 EXI 28), fr, or a "
     "comma-separated list of countries and regions (FR,DE,eu-west-3).",
 )
-@click.option(
-    "--format", "formats", help=f"Report formats, comma-separated ({', '.join(FORMATS)})."
-)
-@click.option(
-    "--output", "-o", type=click.Path(file_okay=False), help="Report folder (default: reports)."
-)
+@FORMAT_OPTION
+@OUTPUT_OPTION
 @click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES, case_sensitive=False),
@@ -160,11 +156,7 @@ from hds_audit.reports.model import Gate, Report
     help="History database (default: OUTPUT/history.sqlite, i.e. reports/history.sqlite).",
 )
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
-@click.option(
-    "--report-url",
-    metavar="URL",
-    help="Link to the HTML report in the Markdown summary (e.g. the CI artifact URL).",
-)
+@REPORT_URL_OPTION
 @click.option(
     "--audit-date",
     metavar="YYYY-MM-DD",
@@ -202,7 +194,7 @@ from hds_audit.reports.model import Gate, Report
     help="Audit only slice I of N of the accounts, subscriptions and files (stable); "
     "combine the slices' reports with `hds-audit merge`.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@QUIET_OPTION
 def scan(
     paths: tuple[str, ...],
     terraform: tuple[str, ...],
@@ -297,9 +289,7 @@ def scan(
             lang=lang or config.lang or "fr",
             config_file=config.path,
         )
-        chosen = (
-            parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
-        )
+        chosen = _formats(formats, config)
         options.waivers, options.baseline = ci.waivers, ci.baseline
         _compliance_inputs(options, audit_date, attestations_path, registry_path, chosen)
         report = run_scan(options)
@@ -307,17 +297,12 @@ def scan(
             from hds_audit.history import drift_for
 
             report.drift = drift_for(report, ci.history)
-        html_url = report_url or config.report_url
-        if html_url is None and "html" in chosen:
-            html_url = REPORT_FILES["html"]
-        with paused_gc():
-            written = [_write(name, report, out, options.lang, html_url) for name in chosen]
+        written = _write_all(report, chosen, out, options.lang, report_url or config.report_url)
         run_id = ci.history.record(report) if ci.history is not None else None
     except HdsAuditError as error:
         _fail(error)
         return
-    for problem in report.errors:
-        click.echo(f"hds-audit: error: {problem.source}: {problem.message}", err=True)
+    _print_errors(report)
     for line in report.waivers.warnings() if report.waivers is not None else ():
         click.echo(f"hds-audit: warning: {line}", err=True)
     if not quiet:
