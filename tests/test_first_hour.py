@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import socket
 import stat
@@ -141,14 +142,18 @@ def test_scan_without_arguments_suggests_every_kind_of_input(
 # -- 6. reports and history respect the umask ----------------------------------------------------
 
 
+def _console_script() -> str:
+    exe = shutil.which("hds-audit", path=str(Path(sys.executable).parent))
+    assert exe, "the hds-audit console script is installed"
+    return exe
+
+
 def hds_audit_process(
     args: list[str], *, umask: int | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``hds-audit ARGS`` as a real process (the installed console script), text output."""
-    exe = shutil.which("hds-audit", path=str(Path(sys.executable).parent))
-    assert exe, "the hds-audit console script is installed"
     return subprocess.run(
-        [exe, *args],
+        [_console_script(), *args],
         capture_output=True,
         text=True,
         check=False,
@@ -180,3 +185,162 @@ def test_reports_and_history_get_the_mode_the_umask_gives(
     assert {name: stat.S_IMODE((out / name).stat().st_mode) for name in written} == dict.fromkeys(
         written, mode
     )
+
+
+# -- 4. output piped into `head` ends quietly -----------------------------------------------------
+
+
+def test_a_reader_gone_before_the_first_line_ends_quietly(tmp_path: Path) -> None:
+    """The pipe's reading end is closed before hds-audit writes: every write breaks."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [_console_script(), "providers", "show", "microsoft"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 141  # 128 + SIGPIPE, as a shell reports it; never 0
+
+
+@pytest.mark.parametrize(
+    "command", ["providers show microsoft", "policies list", "frameworks show hds-v2"]
+)
+def test_commands_piped_into_head_end_quietly(tmp_path: Path, command: str) -> None:
+    script = f"'{_console_script()}' {command} | head -1"
+    done = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0
+    assert len(done.stdout.splitlines()) == 1
+    assert done.stderr == ""
+
+
+# -- 5. `policies validate DIR` validates what is in DIR ----------------------------------------
+
+
+def test_policies_validate_a_folder_without_policies_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("no policy here\n", encoding="utf-8")
+    result = run_cli(["policies", "validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"hds-audit: error: {tmp_path}: no policy file (*.yaml, *.yml) in this folder\n"
+    )
+
+
+def test_policies_validate_counts_only_the_policies_in_the_folder(tmp_path: Path) -> None:
+    text = (ROOT / "policies" / "encryption.yaml").read_text(encoding="utf-8")
+    first = text.split("\n---\n")[0].replace("id: HDS_ENC_001", "id: ACME_ENC_001")
+    (tmp_path / "acme.yaml").write_text(first, encoding="utf-8")
+    result = run_cli(["policies", "validate", str(tmp_path)])
+    assert (result.exit_code, result.stdout) == (0, "1 policies valid.\n")
+    # the top-level built-in folder validates on its own and with an extra folder
+    builtin = run_cli(["policies", "validate", str(ROOT / "policies")])
+    assert builtin.exit_code == 0, builtin.stderr
+    assert run_cli(["policies", "validate", str(ROOT / "policies"), str(tmp_path)]).exit_code == 0
+
+
+def test_policies_validate_refuses_an_id_a_builtin_policy_has(tmp_path: Path) -> None:
+    text = (ROOT / "policies" / "encryption.yaml").read_text(encoding="utf-8")
+    (tmp_path / "mine.yaml").write_text(text.split("\n---\n")[0], encoding="utf-8")
+    result = run_cli(["policies", "validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "duplicate policy id 'HDS_ENC_001' (also in policies/encryption.yaml)" in result.stderr
+
+
+# -- 11. progress on stderr: on a terminal, or when asked ----------------------------------------
+
+
+def _big_state(tmp_path: Path, count: int = 2500) -> Path:
+    volume = {"availability_zone": "eu-west-3a", "encrypted": True}
+    specs = [Spec("aws_ebs_volume", f"v{i}", volume) for i in range(count)]
+    return write_json(tmp_path / "big.tfstate", state_document(specs))
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    state = _big_state(tmp_path)
+    done = hds_audit_process(
+        ["scan", str(state), "-o", str(tmp_path / "out"), "--no-history", "--format", "json"]
+    )
+    assert done.returncode == 1, done.stderr  # its keys are the provider's
+    assert done.stderr == ""  # a CI log stays clean
+
+
+def test_progress_lines_when_asked(tmp_path: Path) -> None:
+    state = _big_state(tmp_path)
+    args = [
+        "scan",
+        str(state),
+        "-o",
+        str(tmp_path / "out"),
+        "--no-history",
+        "-q",
+        "--progress",
+        "--format",
+        "json",
+    ]
+    done = hds_audit_process(args)
+    assert done.returncode == 1, done.stderr  # its keys are the provider's
+    assert done.stderr.splitlines() == [
+        f"hds-audit: terraform: reading {state} (1/1)",
+        "hds-audit: evaluating 9 policies on 2,500 resources",
+        "hds-audit: writing the reports",
+    ]
+
+
+def test_a_live_progress_line_on_a_terminal(tmp_path: Path) -> None:
+    state = _big_state(tmp_path)
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [
+                _console_script(),
+                "scan",
+                str(state),
+                "-o",
+                str(tmp_path / "out"),
+                "--no-history",
+                "--format",
+                "json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    finally:
+        os.close(terminal)
+    shown = _drain(controller)
+    assert done.returncode == 1
+    assert f"\r\x1b[Khds-audit: terraform: reading {state} (1/1): 2,000 resources" in shown
+    assert "\r\x1b[Khds-audit: evaluating 9 policies on 2,500 resources" in shown
+    assert shown.endswith("\r\x1b[K")  # the line is erased before the summary is printed
+    assert "\n" not in shown
+
+
+def _drain(fd: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode()
