@@ -10,7 +10,7 @@ note names the source that was checked.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from hds_audit.model import Evidence, Kind, Resource
 from hds_audit.providers.registry import Host, Registry, builtin_registry
@@ -40,15 +40,65 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
+class HostScope(NamedTuple):
+    """What a host-level verdict depends on: the host and, where the registry knows the
+    certificate's scope, the region and the service kind (or the activities a kind needs).
+
+    Resources of one scope get the same ``host.*`` evidence, so a host-only policy is judged
+    once per scope (see :func:`hds_audit.engine.evaluate`).
+    """
+
+    host: str  # registry key, or ``unregistered-<provider>``
+    host_name: str
+    provider: str
+    region: str | None  # only when the certificate's regions are known
+    service: str | None  # the kind when its services are known; storage / backup by activity
+
+    @property
+    def subject_id(self) -> str:
+        """``hds-host:aws``, ``hds-host:ovh/eu-west-3/backup``: the finding's resource id."""
+        return "hds-host:" + "/".join(p for p in (self.host, self.region, self.service) if p)
+
+    @property
+    def label(self) -> str:
+        """The host's name and its scope, for people."""
+        scope = ", ".join(p for p in (self.region, self.service) if p)
+        return f"{self.host_name} ({scope})" if scope else self.host_name
+
+
 class HostFacts:
     """Resolves ``host.*`` paths for one run (one registry, one audit date)."""
 
-    __slots__ = ("_audit_date", "_memo", "_registry")
+    __slots__ = ("_audit_date", "_memo", "_registry", "_scopes")
+
+    def scope(self, resource: Resource) -> HostScope:
+        """The certificate scope ``resource`` falls in: its ``host.*`` evidence depends on
+        nothing else (the resolution below reads the region only when the certificate's
+        regions are known, the kind only when its services or activities are)."""
+        key = (resource.provider, resource.location.region, resource.kind)
+        found = self._scopes.get(key)
+        if found is None:
+            found = self._scopes[key] = self._scope(resource)
+        return found
+
+    def _scope(self, resource: Resource) -> HostScope:
+        provider = resource.provider
+        host = self.registry.by_provider.get(provider)
+        if host is None:
+            return HostScope(f"unregistered-{provider}", provider, provider, None, None)
+        region = resource.location.region if host.known("scope_regions") is not None else None
+        service: str | None = None
+        if host.known("scope_kinds") is not None:
+            service = resource.kind.value
+        elif host.known("activities") is not None:
+            service = "backup" if resource.kind is Kind.BACKUP else "storage"
+        return HostScope(host.key, host.name, provider, region, service)
 
     def __init__(self, registry: Registry | None = None, audit_date: date | None = None) -> None:
         self._registry = registry
         self._audit_date = audit_date
         self._memo: dict[tuple[str, str, str | None, Kind], Evidence] = {}
+        self._scopes: dict[tuple[str, str | None, Kind], HostScope] = {}
 
     @property
     def registry(self) -> Registry:
