@@ -37,6 +37,7 @@ _Step = tuple[
     str | None,
     Condition,
     _HostVerdicts | None,
+    frozenset[str],
 ]
 
 
@@ -71,6 +72,7 @@ def evaluate(
             p.scope.when_text,
             p.condition,
             {} if p.host_only else None,
+            p.host_paths,
         )
         for p in policies
     ]
@@ -79,7 +81,9 @@ def evaluate(
     for resource in resources:
         kind, provider = resource.kind, resource.provider
         for index, step in enumerate(plan):
-            meta, kinds, providers, needs_data, types, when, when_text, condition, hosts = step
+            meta, kinds, providers, needs_data, types, when, when_text, condition, hosts, paths = (
+                step
+            )
             if (
                 (kinds is not None and kind not in kinds)
                 or (types is not None and resource.type not in types)
@@ -88,7 +92,7 @@ def evaluate(
             ):
                 continue
             if hosts is not None:
-                scope = facts.scope(resource)
+                scope = facts.scope(resource, paths)
                 entry = hosts.get(scope)
                 if entry is None:
                     verdict = _judge(resource, ctx, when, when_text, condition)
