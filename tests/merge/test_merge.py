@@ -56,6 +56,20 @@ def test_three_shards_equal_one_unsharded_run(tmp_path: Path) -> None:
     for section in ESTATE:  # same content, same order
         assert data[section] == whole[section], section
     assert data["errors"] and data["summary"]["by_status"]["fail"]  # something to compare
+    # Host-level verdicts: one per host scope, covering what every shard judged.
+    shard_covers = [
+        {
+            i
+            for f in read(d / "report.json")["findings"]
+            if "covers" in f
+            for i in f["covers"]["resource_ids"]
+        }
+        for d in dirs
+    ]
+    merged_covers = {
+        i for f in data["findings"] if "covers" in f for i in f["covers"]["resource_ids"]
+    }
+    assert sum(1 for c in shard_covers if c) >= 2 and merged_covers == set().union(*shard_covers)
     run = data["run"]
     assert run["sources"] == whole["run"]["sources"]
     assert run["policy_set"] == whole["run"]["policy_set"]
