@@ -33,11 +33,14 @@ $(STAMP): pyproject.toml
 CONFIG ?= $(wildcard hds-audit.yaml)
 ifeq ($(CONFIG),)
 # ATTESTATIONS answers the manual requirements (FEIMA, HDS v2, GDPR, PGSSI-S) of the bundled
-# platform; with your own hds-audit.yaml, give yours: make audit ATTESTATIONS=file.yaml
+# platform; REGISTRY records the certificate facts the fixtures' hosts handed their customer
+# (HDS v2 EXI 12; an example extending the built-in registry): REGISTRY= audits with public
+# facts only. With your own hds-audit.yaml, give yours: make audit ATTESTATIONS=a.yaml REGISTRY=r.yaml
 ATTESTATIONS ?= terraform_fixtures/attestations.yaml
+REGISTRY ?= terraform_fixtures/registry.yaml
 endif
 AUDIT_OPTIONS = --output $(REPORTS) --format json,html $(if $(ATTESTATIONS),--attestations $(ATTESTATIONS)) \
-  $(if $(AUDIT_DATE),--audit-date $(AUDIT_DATE))
+  $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(AUDIT_DATE),--audit-date $(AUDIT_DATE))
 
 ifneq ($(CONFIG),)
 # Your estate: the scan's exit code is the target's (1: findings at or above the threshold).
