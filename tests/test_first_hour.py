@@ -149,15 +149,16 @@ def _console_script() -> str:
 
 
 def hds_audit_process(
-    args: list[str], *, umask: int | None = None, cwd: Path | None = None
+    args: list[str], *, umask: int | None = None, stdout: int = -1, stderr: int = -1
 ) -> subprocess.CompletedProcess[str]:
-    """``hds-audit ARGS`` as a real process (the installed console script), text output."""
+    """``hds-audit ARGS`` as a real process (the installed console script), text output;
+    ``stdout`` and ``stderr`` are pipes unless a file descriptor is given."""
     return subprocess.run(
         [_console_script(), *args],
-        capture_output=True,
+        stdout=stdout,
+        stderr=stderr,
         text=True,
         check=False,
-        cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"},
         preexec_fn=None if umask is None else (lambda: os.umask(umask)),
     )
@@ -195,15 +196,7 @@ def test_a_reader_gone_before_the_first_line_ends_quietly(tmp_path: Path) -> Non
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        done = subprocess.run(
-            [_console_script(), "providers", "show", "microsoft"],
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-            cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        done = hds_audit_process(["providers", "show", "microsoft"], stdout=write_end)
     finally:
         os.close(write_end)
     assert done.stderr == ""
@@ -304,24 +297,8 @@ def test_a_live_progress_line_on_a_terminal(tmp_path: Path) -> None:
     state = _big_state(tmp_path)
     controller, terminal = pty.openpty()
     try:
-        done = subprocess.run(
-            [
-                _console_script(),
-                "scan",
-                str(state),
-                "-o",
-                str(tmp_path / "out"),
-                "--no-history",
-                "--format",
-                "json",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=terminal,
-            text=True,
-            check=False,
-            cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        args = ["scan", str(state), "-o", str(tmp_path / "out"), "--no-history", "--format", "json"]
+        done = hds_audit_process(args, stderr=terminal)
     finally:
         os.close(terminal)
     shown = _drain(controller)
