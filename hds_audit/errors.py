@@ -43,6 +43,32 @@ class AuditIncomplete(HdsAuditError):
     exit_code = 3
 
 
+class Unreachable(AuditIncomplete):
+    """An endpoint (cloud API, proxy, Dask scheduler) could not be reached: an environment
+    problem, not a bug. The message names the endpoint."""
+
+
+_REASONS = (
+    ("refused", "connection refused"),
+    ("timed out", "timed out"),
+    ("timeout", "timed out"),
+    ("proxy", "the proxy failed"),
+    ("name or service not known", "host name not resolved"),
+    ("nodename nor servname", "host name not resolved"),
+    ("name resolution", "host name not resolved"),
+    ("certificate", "TLS certificate rejected"),
+)
+
+
+def unreachable_reason(text: str) -> str:
+    """Why a connection failed, in a few words, from the text of the network error."""
+    lowered = text.lower()
+    for needle, reason in _REASONS:
+        if needle in lowered:
+            return reason
+    return next((line.strip() for line in text.splitlines() if line.strip()), "?")[:200]
+
+
 class ShapeError(ValueError):
     """A value inside an input has a shape the tool cannot use (attributes that are a list,
     a region that is a number, nesting too deep). Raised where the value is read; whoever

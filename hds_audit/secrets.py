@@ -201,6 +201,10 @@ def _redact_path(value: Any, steps: list[Any]) -> Any:
     return value
 
 
+def _all_redacted(attributes: dict[str, Any]) -> dict[str, Any]:
+    return {k: (REDACTED if v is not None else None) for k, v in attributes.items()}
+
+
 def redact(
     attributes: dict[str, Any],
     resource_type: str,
@@ -217,13 +221,16 @@ def redact(
     """
     result: Any = attributes
     if sensitive_marks is True:
-        result = {k: (REDACTED if v is not None else None) for k, v in result.items()}
+        result = _all_redacted(result)
     elif isinstance(sensitive_marks, dict):
         result = _redact_marked(result, sensitive_marks)
     if isinstance(sensitive_paths, list):
         for path in sensitive_paths:
             steps = path if isinstance(path, list) else [path]
-            result = _redact_path(result, steps)
+            redacted = _redact_path(result, steps)
+            # A path to the whole object, or one that cannot be followed from its first
+            # step: every value is hidden, the attribute names stay.
+            result = redacted if isinstance(redacted, dict) else _all_redacted(result)
     type_secrets = _SECRET_TYPES.get(resource_type)
     if type_secrets:
         result = {

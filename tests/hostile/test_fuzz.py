@@ -191,7 +191,32 @@ def _plan(change_list: list[Any], configuration: Any) -> dict[str, Any]:
     return document
 
 
-documents = st.builds(_state, resources) | st.builds(
+def _shown_state(values: list[Any]) -> dict[str, Any]:
+    """What ``terraform show -json`` prints for a state."""
+    return {
+        "format_version": "1.0",
+        "terraform_version": "1.11.4",
+        "values": {"root_module": {"resources": values}},
+    }
+
+
+shown = st.lists(
+    _odd(
+        st.fixed_dictionaries(
+            {
+                "address": st.text(max_size=10),
+                "mode": st.just("managed"),
+                "type": st.sampled_from(TYPES) | plain_values,
+                "name": st.text(max_size=6),
+                "provider_name": st.just("registry.terraform.io/hashicorp/aws"),
+                "values": _odd(attributes),
+                "sensitive_values": st.booleans() | json_values,
+            }
+        )
+    ),
+    max_size=3,
+)
+documents = st.builds(_state, resources) | st.builds(_shown_state, shown) | st.builds(
     _plan, changes, st.none() | plain_values | st.just({"provider_config": {"aws": {}}})
 )
 

@@ -7,6 +7,7 @@ It reads and normalises; it never judges. Each unusable input becomes a
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -14,15 +15,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hds_audit.collectors.base import CollectedSource, Collection
-from hds_audit.collectors.terraform.documents import ParsedDocument, parse_document, shape_problem
+from hds_audit.collectors.terraform.documents import (
+    ParsedDocument,
+    Replay,
+    TfInstance,
+    parse_document,
+    shape_problem,
+)
 from hds_audit.collectors.terraform.normalise import Normaliser, index_keeps_whole, index_view
 from hds_audit.collectors.terraform.reading import read_text
 from hds_audit.errors import InputError, ShapeError
 from hds_audit.geo import GeoTables
 from hds_audit.model import CollectionError, Source
+from hds_audit.progress import EVERY, SILENT, ScanProgress
 
 STATE_SUFFIXES = (".tfstate", ".json")
 _SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
+#: The kind of the collection error of a folder holding no state or plan at all.
+EMPTY_INPUT = "nothing_to_audit"
+NO_STATE_OR_PLAN = "no state or plan JSON found"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_CODE_HINT = (
+    "give --terraform-code {dir} to audit its code, or a plan as JSON "
+    "(terraform show -json tfplan > plan.json)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +53,13 @@ class TerraformCli:
 
 @dataclass(frozen=True, slots=True)
 class Input:
-    """One input to read: a state or plan file, a working directory, or a folder that
-    could not be listed (``problem`` says why)."""
+    """One input to read: a state or plan file, a working directory, a folder holding no
+    state or plan (``empty``), or a folder that could not be listed (``problem`` says why)."""
 
     label: str
     path: Path
     working_dir: bool = False
+    empty: bool = False
     problem: str | None = None
 
 
@@ -52,7 +69,8 @@ def expand_inputs(paths: Iterable[str]) -> Iterator[Input]:
     A directory holding ``*.tf`` files is a Terraform working directory (its state is
     pulled); any other directory contributes its ``*.tfstate`` and ``*.json`` files, walked
     without following a symbolic link back into a folder already walked (``cycle -> .``)
-    and without yielding a file already met by another path.
+    and without yielding a file already met by another path; one holding none of them is
+    yielded as ``empty``: there is nothing to audit in it.
     """
     seen: set[tuple[int, int]] = set()
     for raw in paths:
@@ -61,9 +79,12 @@ def expand_inputs(paths: Iterable[str]) -> Iterator[Input]:
             if _has_tf(path):
                 yield Input(raw, path, working_dir=True)
                 continue
-            for found in sorted(_walk(path, set()), key=lambda i: str(i.path)):
-                if found.problem is not None or _first_visit(found.path, seen):
-                    yield found
+            found = sorted(_walk(path, set()), key=lambda i: str(i.path))
+            if not any(f.problem is None for f in found):
+                yield Input(raw, path, empty=True)
+            for state in found:
+                if state.problem is not None or _first_visit(state.path, seen):
+                    yield state
         elif _first_visit(path, seen):
             yield Input(raw, path)
 
@@ -113,7 +134,11 @@ def _walk(directory: Path, walked: set[tuple[int, int]]) -> Iterator[Input]:
 
 
 def collect_file(
-    path: Path, label: str, geo: GeoTables, keep_attributes: frozenset[str] | None = None
+    path: Path,
+    label: str,
+    geo: GeoTables,
+    keep_attributes: frozenset[str] | None = None,
+    progress: ScanProgress = SILENT,
 ) -> Collection:
     """Read, parse and normalise one state or plan file."""
     try:
@@ -122,7 +147,7 @@ def collect_file(
         parsed = parse_document(
             read_text(path, label), label, slim=index_view, kept_whole=index_keeps_whole
         )
-        return _normalised(parsed, label, geo, keep_attributes)
+        return _normalised(parsed, label, geo, keep_attributes, progress)
     except InputError as error:
         return unreadable(label, error.problem)
     except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
@@ -139,11 +164,38 @@ def unreadable(label: str, problem: str) -> Collection:
     )
 
 
+def _counted(parsed: ParsedDocument, progress: ScanProgress) -> Replay:
+    """Pass every instance of ``parsed`` to a callback, telling ``progress`` how far it got."""
+
+    def replay(each: Callable[[TfInstance], None]) -> None:
+        done = 0
+
+        def counting(instance: TfInstance) -> None:
+            nonlocal done
+            each(instance)
+            done += 1
+            if done % EVERY == 0:
+                progress.count(done)
+
+        if parsed.replay is not None:
+            parsed.replay(counting)
+        else:
+            for instance in parsed.instances:
+                counting(instance)
+
+    return replay
+
+
 def _normalised(
-    parsed: ParsedDocument, label: str, geo: GeoTables, keep: frozenset[str] | None = None
+    parsed: ParsedDocument,
+    label: str,
+    geo: GeoTables,
+    keep: frozenset[str] | None = None,
+    progress: ScanProgress = SILENT,
 ) -> Collection:
     source = Source(kind=parsed.kind, file=label)
-    resources = Normaliser(geo, source, parsed.instances, keep).resources(parsed.replay)
+    replay = _counted(parsed, progress) if progress.active else parsed.replay
+    resources = Normaliser(geo, source, parsed.instances, keep).resources(replay)
     return Collection(
         resources=resources,
         sources=[
@@ -164,6 +216,7 @@ def pull_state(
     cli: TerraformCli,
     geo: GeoTables,
     keep_attributes: frozenset[str] | None = None,
+    progress: ScanProgress = SILENT,
 ) -> Collection:
     """Run ``terraform state pull`` in a working directory (python-terraform) and read it."""
     if not cli.available():
@@ -181,18 +234,41 @@ def pull_state(
     runner = Terraform(working_dir=str(directory), terraform_bin_path=cli.binary)
     code, out, err = runner.cmd("state", "pull", capture_output=True)
     if code != 0 or not out.strip():
-        detail = " ".join((err or "").split())[:300] or f"exit code {code}, no state printed"
         error = CollectionError(
-            source=label, scope=label, message=f"terraform state pull failed: {detail}"
+            source=label, scope=label, message=_no_state(code, err or "", label)
         )
         return Collection(errors=[error], sources=[CollectedSource(label, "unreadable", 0)])
     with tempfile.TemporaryDirectory(prefix="hds-audit-state-") as tmp:
         pulled = Path(tmp) / "pulled.tfstate"
         pulled.write_text(out, encoding="utf-8")
-        result = collect_file(pulled, label, geo, keep_attributes)
+        result = collect_file(pulled, label, geo, keep_attributes, progress)
     for collected in result.sources:
         collected.notes.append("read with terraform state pull")
     return result
+
+
+def _no_state(code: int, stderr: str, label: str) -> str:
+    """Why ``terraform state pull`` gave no state, in one line, and what to give instead.
+
+    Only Terraform's ``Error:`` lines are kept: its warnings (a missing CLI configuration
+    file, say) are noise here.
+    """
+    hint = _CODE_HINT.format(dir=label)
+    errors = [
+        text.removeprefix("Error:").strip()
+        for line in _ANSI.sub("", stderr).splitlines()
+        if (text := line.strip(" \t│╷╵")).startswith("Error:")
+    ]
+    if code == 0:
+        return f"no Terraform state here (terraform state pull found none); {hint}"
+    if not errors:
+        return f"terraform state pull failed (exit code {code}); {hint}"
+    if "init" in errors[0]:
+        return (
+            f"no Terraform state readable here: {errors[0][:200]}; run terraform init there, "
+            f"or {hint}"
+        )
+    return f"terraform state pull failed: {errors[0][:200]}; {hint}"
 
 
 RemoteReader = Callable[[str], bytes]
@@ -225,24 +301,32 @@ def collect_terraform(
     cli: TerraformCli | None = None,
     remote: RemoteReader | None = None,
     keep_attributes: frozenset[str] | None = None,
+    progress: ScanProgress = SILENT,
 ) -> Collection:
     """Collect every input; one bad input never stops the others.
 
-    ``keep_attributes`` names the raw attributes resources keep (``None``: all of them).
+    ``keep_attributes`` names the raw attributes resources keep (``None``: all of them);
+    ``progress`` is told which input is read and how many resources are done.
     """
     cli = cli or TerraformCli()
     result = Collection()
     paths = list(paths)
     for url in (p for p in paths if p.startswith("s3://")):
+        progress.stage(f"terraform: reading {url}")
         result.extend(collect_remote(url, geo, remote, keep_attributes))
     local = [p for p in paths if not p.startswith("s3://")]
-    for found in expand_inputs(local):
+    inputs = list(expand_inputs(local))
+    for number, found in enumerate(inputs, 1):
+        label, path = found.label, found.path
+        progress.stage(f"terraform: reading {label} ({number}/{len(inputs)})")
         if found.problem is not None:
-            result.extend(unreadable(found.label, found.problem))
+            result.extend(unreadable(label, found.problem))
+        elif found.empty:
+            result.errors.append(CollectionError(label, label, NO_STATE_OR_PLAN, kind=EMPTY_INPUT))
         elif found.working_dir:
-            result.extend(pull_state(found.path, found.label, cli, geo, keep_attributes))
+            result.extend(pull_state(path, label, cli, geo, keep_attributes, progress))
         else:
-            result.extend(collect_file(found.path, found.label, geo, keep_attributes))
+            result.extend(collect_file(path, label, geo, keep_attributes, progress))
     return result
 
 
@@ -255,9 +339,12 @@ class TerraformCollector:
     name: str = "terraform"
     remote: RemoteReader | None = None
     keep_attributes: frozenset[str] | None = None
+    progress: ScanProgress = SILENT
 
     def collect(self, geo: GeoTables) -> Collection:
-        return collect_terraform(self.paths, geo, self.cli, self.remote, self.keep_attributes)
+        return collect_terraform(
+            self.paths, geo, self.cli, self.remote, self.keep_attributes, self.progress
+        )
 
     def with_attribute_roots(self, roots: frozenset[str]) -> TerraformCollector:
         """The same collector, keeping only the raw attributes policies read."""

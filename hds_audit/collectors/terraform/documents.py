@@ -258,6 +258,9 @@ def _show_state_instances(values: Mapping[str, Any]) -> list[TfInstance]:
         mode = str(resource.get("mode", "managed"))
         address = str(resource.get("address", ""))
         short = str(resource.get("provider_name") or rtype).rsplit("/", 1)[-1]
+        values = resource.get("values") or {}
+        if not isinstance(values, dict):
+            raise ShapeError(f"{address}: values are {kind_of(values)}, not an object")
         out.append(
             TfInstance(
                 address=address,
@@ -268,7 +271,7 @@ def _show_state_instances(values: Mapping[str, Any]) -> list[TfInstance]:
                 provider=short,
                 provider_key=short,
                 attributes=redact(
-                    resource.get("values") or {},
+                    values,
                     rtype,
                     sensitive_marks=resource.get("sensitive_values"),
                 ),
