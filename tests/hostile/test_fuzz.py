@@ -107,8 +107,25 @@ def _trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 # (types, names, index keys: identities shown in every report) get any JSON but no secret.
 json_values = _trees(scalars | planted)
 plain_values = _trees(scalars)
-attributes = st.dictionaries(
-    st.sampled_from(ROOTS) | st.sampled_from(READ) | st.text(max_size=8), json_values, max_size=8
+# Every attribute object holds at least one planted secret under a root a policy reads
+# (evidence shows it), besides any other shapes.
+planted_trees = st.recursive(
+    planted,
+    lambda children: (
+        st.lists(children, min_size=1, max_size=3)
+        | st.dictionaries(st.text(max_size=8), children, min_size=1, max_size=3)
+    ),
+    max_leaves=4,
+)
+attributes = st.builds(
+    lambda others, root, secret: {**others, root: secret},
+    st.dictionaries(
+        st.sampled_from(ROOTS) | st.sampled_from(READ) | st.text(max_size=8),
+        json_values,
+        max_size=8,
+    ),
+    st.sampled_from(ROOTS),
+    planted_trees,
 )
 index_step = st.fixed_dictionaries(
     {"type": st.just("index"), "value": st.fixed_dictionaries({"value": json_values})}
@@ -216,8 +233,12 @@ shown = st.lists(
     ),
     max_size=3,
 )
-documents = st.builds(_state, resources) | st.builds(_shown_state, shown) | st.builds(
-    _plan, changes, st.none() | plain_values | st.just({"provider_config": {"aws": {}}})
+documents = (
+    st.builds(_state, resources)
+    | st.builds(_shown_state, shown)
+    | st.builds(
+        _plan, changes, st.none() | plain_values | st.just({"provider_config": {"aws": {}}})
+    )
 )
 
 
@@ -277,7 +298,7 @@ definition:
 WRITERS = ("sarif", "junit", "csv", "markdown")
 
 
-@settings(FUZZ, max_examples=60)
+@settings(FUZZ, max_examples=80)
 @given(document=documents)
 def test_planted_secrets_reach_no_output(
     tmp_path: Path, reading_policies: list[Any], document: dict[str, Any]
