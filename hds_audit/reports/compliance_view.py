@@ -337,7 +337,9 @@ def compliance_context(
             "name": result.framework.text("name", lang),
             "source": result.framework.text("source", lang) if result.framework.source else "",
             "counts": result.counts,
-            "requirements": [_requirement_view(r, names, texts, lang, units) for r in result.requirements],
+            "requirements": [
+                _requirement_view(r, names, texts, lang, units) for r in result.requirements
+            ],
         }
         for result in compliance.frameworks
     ]

@@ -14,11 +14,13 @@ findings say the same thing, for the HTML writer and any other writer that print
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
-from typing import Final
+from typing import Final, NamedTuple
 
 from hds_audit.model import Finding, PolicyMeta, Resource, Source, SourceKind, Status
 
@@ -33,6 +35,7 @@ __all__ = [
     "distinct_resources",
     "group_findings",
     "is_host_finding",
+    "message_key",
     "resource_key",
     "source_scope",
     "unit_counts",
@@ -53,14 +56,14 @@ STATUS_ORDER: Final = {
 }
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class ResourceKey:
+class ResourceKey(NamedTuple):
     """What makes a resource distinct in a report: its scope and its id."""
 
     scope: str
     id: str
 
 
+@functools.cache
 def source_scope(source: Source) -> str:
     """The project a record belongs to: its file's directory, or the kind and account.
 
@@ -132,9 +135,7 @@ def distinct_resources(resources: Iterable[Resource]) -> list[DistinctResource]:
 
 def is_host_finding(finding: Finding) -> bool:
     """A finding about a host and certificate scope (it covers resources), not a resource."""
-    return (
-        getattr(finding, "covers", None) is not None or finding.resource.type == HOST_SCOPE_TYPE
-    )
+    return getattr(finding, "covers", None) is not None or finding.resource.type == HOST_SCOPE_TYPE
 
 
 def covered_ids(finding: Finding) -> tuple[str, ...]:
@@ -179,21 +180,45 @@ class FindingGroup:
         return len(self.members)
 
 
+# ARNs and Azure resource ids name one resource or key: a reason that quotes one says the same
+# thing as the reason quoting another ("key arn:… is not among the audited keys").
+_IDENTIFIERS: Final = re.compile(r"\barn:[^\s,;()\[\]]+|/subscriptions/[^\s,;()\[\]]+")
+
+
+def message_key(finding: Finding, text: str) -> str:
+    """``text`` with what names one resource masked: the resource's id and name, ARNs and
+    Azure ids. Findings whose keys are equal say the same thing about different resources."""
+    resource = finding.resource
+    for own in (resource.id, resource.name):
+        if own and len(own) > 2:
+            text = text.replace(own, "…")
+    return _IDENTIFIERS.sub("…", text)
+
+
 def group_findings(
     findings: Iterable[Finding], message: Callable[[Finding], str]
 ) -> list[FindingGroup]:
-    """Group findings by (policy, status, ``message(finding)``), each group's members merged
-    per distinct resource; ordered by status (fail first), severity, size, policy id.
+    """Group findings by (policy, status, ``message(finding)`` with identifiers masked), each
+    group's members merged per distinct resource; ordered by status (fail first), severity,
+    size, policy id. A group's ``message`` is its first finding's.
 
     A host-level finding is never merged with another: it is one row per host scope.
     """
     grouped: dict[tuple[str, Status, str, str], list[Finding]] = {}
+    texts: dict[tuple[str, Status, str, str], str] = {}
     for finding in findings:
         text = message(finding)
         host = finding.resource.id if is_host_finding(finding) else ""
-        grouped.setdefault((finding.policy.id, finding.status, text, host), []).append(finding)
+        key = (finding.policy.id, finding.status, message_key(finding, text), host)
+        members = grouped.get(key)
+        if members is None:
+            grouped[key] = [finding]
+            texts[key] = text
+        else:
+            members.append(finding)
     groups = []
-    for (_, status, text, _), members in grouped.items():
+    for group_key, members in grouped.items():
+        status, text = group_key[1], texts[group_key]
         merged: dict[ResourceKey, tuple[Resource, list[Source]]] = {}
         for finding in members:
             key = resource_key(finding.resource)

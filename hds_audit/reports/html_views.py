@@ -36,6 +36,8 @@ from hds_audit.reports.model import Report
 LIST_CAP: Final = 40
 #: Rows of one country in "where the data sits"; the rest is a count and a pointer.
 PLACE_ROWS_CAP: Final = 60
+#: Rows of one policy's table; further rows are named by count, with a pointer.
+ROW_CAP: Final = 20
 #: Problems on the first screen (fail and error before unknown, critical first).
 PRIORITY_ROWS: Final = 8
 
@@ -137,8 +139,9 @@ class SourceWords:
                 if word not in kinds:
                     kinds.append(word)
             text = self._cache[key] = " ; ".join(
-                f"{scope} : {' + '.join(kinds)}" if self._texts.lang == "fr" else
-                f"{scope}: {' + '.join(kinds)}"
+                f"{scope} : {' + '.join(kinds)}"
+                if self._texts.lang == "fr"
+                else f"{scope}: {' + '.join(kinds)}"
                 for scope, kinds in scopes.items()
             )
         return text
@@ -194,6 +197,8 @@ class PolicyBlock:
     severity: str
     counts: tuple[tuple[str, int], ...]
     rows: tuple[GroupView, ...]
+    more_rows: int  # rows past ROW_CAP, not shown
+    more_resources: int  # the distinct resources those rows stand for
     collapsed: tuple[CollapsedView, ...]
     remediation: str
     terraform: str
@@ -247,18 +252,18 @@ class Builder:
             members, more = listed, max(0, len(ids) - LIST_CAP)
         else:
             members, more = self._members(group.members)
+        evidence = tuple(EvidenceView(e.path, show_value(e.value), e.note) for e in first.evidence)
         return GroupView(
             status=group.status.value,
             count=group.count,
             members=members,
             more=more,
-            message=group.message,
-            evidence=tuple(
-                EvidenceView(e.path, show_value(e.value), e.note) for e in first.evidence
-            ),
+            # The message is the policy's name, the verdict and the evidence or reason that
+            # decided it: under the policy's heading, the evidence and reason say it all.
+            message="" if evidence or first.reason else group.message,
+            evidence=evidence,
             evidence_of=first.resource.id if group.count > 1 and not group.host else None,
-            # The message already says the reason of a verdict other than fail: said once.
-            reason=None if first.reason and first.reason in group.message else first.reason,
+            reason=first.reason,
             host=group.host,
             subject=first.resource.name or first.resource.id,
         )
@@ -294,10 +299,10 @@ class Builder:
     def _policy_block(self, meta: PolicyMeta, groups: Sequence[FindingGroup]) -> PolicyBlock:
         counts: Counter[str] = Counter()
         collapsed_members: dict[Status, dict[object, Member]] = defaultdict(dict)
-        rows = []
+        listed: list[FindingGroup] = []
         for group in groups:
             if group.status in LISTED:
-                rows.append(self.group_view(group))
+                listed.append(group)
             else:
                 for member in group.members:
                     collapsed_members[group.status].setdefault(member.key, member)
@@ -315,12 +320,15 @@ class Builder:
                 label = self.texts.tn(f"findings.collapsed.{status.value}", len(members))
                 collapsed.append(CollapsedView(status.value, label, shown, more))
         lang = self.texts.lang
+        hidden = listed[ROW_CAP:]
         return PolicyBlock(
             id=meta.id,
             name=meta.text("name", lang),
             severity=meta.severity.value,
             counts=status_pairs(counts),
-            rows=tuple(rows),
+            rows=tuple(self.group_view(g) for g in listed[:ROW_CAP]),
+            more_rows=len(hidden),
+            more_resources=len({m.key for g in hidden for m in g.members}),
             collapsed=tuple(collapsed),
             remediation=meta.text("remediation", lang),
             terraform=meta.remediation_terraform.strip("\n"),
@@ -425,8 +433,10 @@ class PlaceRow:
     @property
     def clear(self) -> bool:
         """Inside the area with every copy inside: listed by id only in print."""
-        return self.allowed is True and self.replicas is not None and all(
-            r.allowed is True for r in self.replicas
+        return (
+            self.allowed is True
+            and self.replicas is not None
+            and all(r.allowed is True for r in self.replicas)
         )
 
 
@@ -521,7 +531,8 @@ def country_groups(
         groups.append(
             CountryGroup(
                 key=key,
-                label=places.country_label(first) + (f" ({first.country})" if first.country else ""),
+                label=places.country_label(first)
+                + (f" ({first.country})" if first.country else ""),
                 eu=first.in_eu,
                 eea=first.in_eea,
                 allowed=(allowed[True], allowed[False], allowed[None]),
