@@ -20,7 +20,7 @@ from hds_audit.frameworks.compliance import (
     build_compliance,
 )
 from hds_audit.geo import Location
-from hds_audit.model import Finding, Resource, Severity, Status
+from hds_audit.model import Resource, Status
 from hds_audit.providers.facts import certificate_verdict
 from hds_audit.providers.registry import Host, Registry
 from hds_audit.reports.dates import format_date

@@ -221,8 +221,7 @@ def group_findings(
         status, text = group_key[1], texts[group_key]
         merged: dict[ResourceKey, tuple[Resource, list[Source]]] = {}
         for finding in members:
-            key = resource_key(finding.resource)
-            entry = merged.setdefault(key, (finding.resource, []))
+            entry = merged.setdefault(resource_key(finding.resource), (finding.resource, []))
             if finding.resource.source not in entry[1]:
                 entry[1].append(finding.resource.source)
         groups.append(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from hds_audit.geo import GeoTables, Location
-from hds_audit.model import Finding, PolicyMeta, Replica, Resource, Source, Status
+from hds_audit.model import PolicyMeta, Replica, Resource, Source, Status
 from hds_audit.reports.grouping import (
     STATUS_ORDER,
     DistinctResource,
@@ -384,7 +384,7 @@ class Builder:
         return {
             "rows": rows[:PRIORITY_ROWS],
             "more": len(rows) - PRIORITY_ROWS if len(rows) > PRIORITY_ROWS else 0,
-            "total": sum(int(r["count"]) for r in rows),  # type: ignore[call-overload]
+            "total": sum(len(units[key]) for key in ranked),
         }
 
     # -- summary tables (distinct units)

@@ -214,7 +214,8 @@ def test_priorities_add_up_to_the_verdict_and_the_policy_tables(bundled: dict[st
         html.index('id="priorities"') : html.index("</table>", html.index('id="priorities"'))
     ]
     rows = re.findall(
-        r'<tr class="row-(\w+)">.*?href="#policy-(\w+)"><code>.*?<td class="num"><a href="#[\w-]+">(\d+)</a>',
+        r'<tr class="row-(\w+)">.*?href="#policy-(\w+)"><code>.*?'
+        r'<td class="num"><a href="#[\w-]+">(\d+)</a>',
         table,
         re.S,
     )
