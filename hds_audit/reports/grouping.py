@@ -22,7 +22,15 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Final, NamedTuple
 
-from hds_audit.model import Finding, PolicyMeta, Resource, Source, SourceKind, Status
+from hds_audit.model import (
+    HOST_SCOPE_TYPE,
+    Finding,
+    PolicyMeta,
+    Resource,
+    Source,
+    SourceKind,
+    Status,
+)
 
 __all__ = [
     "HOST_SCOPE_TYPE",
@@ -41,8 +49,6 @@ __all__ = [
     "unit_counts",
 ]
 
-#: The type of the synthetic subject of a host-level finding (a host and certificate scope).
-HOST_SCOPE_TYPE: Final = "hds_host_scope"
 
 # Status order of the rows: what needs someone's attention first.
 STATUS_ORDER: Final = {
@@ -140,8 +146,7 @@ def is_host_finding(finding: Finding) -> bool:
 
 def covered_ids(finding: Finding) -> tuple[str, ...]:
     """The ids of the resources a host-level finding covers (empty for any other finding)."""
-    covers = getattr(finding, "covers", None)
-    return tuple(covers) if covers else ()
+    return finding.covers or ()
 
 
 @dataclass(frozen=True, slots=True)

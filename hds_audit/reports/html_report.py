@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources as package_files
@@ -32,6 +32,7 @@ from hds_audit.reports.html_views import (
     CATEGORY_ORDER,
     LIST_CAP,
     Builder,
+    CategoryBlock,
     Places,
     category_key,
     places_view,
@@ -272,6 +273,19 @@ def _tally_tables(
     )
 
 
+def _anchors(
+    categories: Sequence[CategoryBlock], host_rows: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """What a link may point at: a category's block (or the host verdicts for a category
+    judged per host only), a policy's block or its first host row."""
+    by_category = {c.key: f"cat-{c.key}" for c in categories}
+    for row in host_rows:
+        by_category.setdefault(row["category"], "host-findings")
+    policies = {p.id for c in categories for p in c.policies}
+    policies |= {row["policy_id"] for row in host_rows}
+    return {"categories": by_category, "policies": policies}
+
+
 def _context(report: Report, lang: str) -> dict[str, Any]:
     texts = _Texts(lang)
     places = Places(texts, GeoTables.default())
@@ -281,6 +295,8 @@ def _context(report: Report, lang: str) -> dict[str, Any]:
     by_status, by_severity, by_category = _tally_tables(builder.tallies(), texts)
     where = places_view(report, texts, places)
     audit_date = report.compliance.audit_date if report.compliance else run.started_at.date()
+    categories = builder.categories()
+    host_rows = builder.host_rows()
     return {
         "lang": lang,
         "t": texts.t,
@@ -335,8 +351,9 @@ def _context(report: Report, lang: str) -> dict[str, Any]:
         "errors": report.errors,
         "places": where["groups"],
         "places_total": where["total"],
-        "categories": builder.categories(),
-        "host_rows": builder.host_rows(),
+        "categories": categories,
+        "host_rows": host_rows,
+        "anchors": _anchors(categories, host_rows),
         "list_cap": LIST_CAP,
         "catalogue": _catalogue(report.policies, texts),
         "generated": texts.when(run.finished_at),

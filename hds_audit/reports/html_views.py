@@ -162,7 +162,7 @@ class MemberView:
     id: str
     name: str | None
     type: str
-    place: Place
+    place: Place | None  # None for what a host finding covers (ids only)
     sources: str
 
 
@@ -245,10 +245,7 @@ class Builder:
         first = group.first
         if group.host:
             ids = covered_ids(first)
-            listed = tuple(
-                MemberView(rid, None, "", self.places(first.resource.location), "")
-                for rid in ids[:LIST_CAP]
-            )
+            listed = tuple(MemberView(rid, None, "", None, "") for rid in ids[:LIST_CAP])
             members, more = listed, max(0, len(ids) - LIST_CAP)
         else:
             members, more = self._members(group.members)
@@ -336,14 +333,27 @@ class Builder:
 
     # -- host-level verdicts (the certificate section)
 
-    def host_rows(self) -> list[tuple[str, str, str, GroupView]]:
-        """``(policy id, policy name, severity, row)`` for every host-level finding."""
+    def host_rows(self) -> list[dict[str, Any]]:
+        """One row per host-level finding; the first row of a policy carries its anchor."""
         lang = self.texts.lang
-        return [
-            (g.policy.id, g.policy.text("name", lang), g.policy.severity.value, self.group_view(g))
-            for g in self.groups
-            if g.host
-        ]
+        rows = []
+        anchored: set[str] = set()
+        for group in self.groups:
+            if not group.host:
+                continue
+            policy = group.policy
+            rows.append(
+                {
+                    "policy_id": policy.id,
+                    "policy_name": policy.text("name", lang),
+                    "category": policy.category,
+                    "severity": policy.severity.value,
+                    "anchor": None if policy.id in anchored else f"policy-{policy.id}",
+                    "row": self.group_view(group),
+                }
+            )
+            anchored.add(policy.id)
+        return rows
 
     # -- first screen
 
@@ -375,9 +385,7 @@ class Builder:
                 "count": len(units[(policy_id, status)]),
                 "covered": covered.get((policy_id, status), 0),
                 "remediation": metas[policy_id].text("remediation", lang),
-                "anchor": f"policy-{policy_id}"
-                if not covered.get((policy_id, status))
-                else "host-findings",
+                "anchor": f"policy-{policy_id}",
             }
             for policy_id, status in ranked
         ]

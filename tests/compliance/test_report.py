@@ -225,8 +225,24 @@ def test_priorities_add_up_to_the_verdict_and_the_policy_tables(bundled: dict[st
     footer = re.search(r'<tfoot>.*?<td class="num">(\d+)</td>', table, re.S)
     assert footer is not None and int(footer.group(1)) == problems
     words = {"fail": "✗ non conforme", "error": "⚠ erreur", "unknown": "? indéterminé"}
+    hosts = html[html.index('id="host-findings"') :]
+    hosts = hosts[: hosts.index("</table>")]
     for status, policy, count in rows:
+        if f'id="policy-{policy}"' in hosts:  # judged per host scope: one row per scope
+            scopes = re.findall(
+                rf'<tr class="row-{status}"[^>]*>(?:(?!</tr>).)*?<code>{policy}</code>', hosts, re.S
+            )
+            assert len(scopes) == int(count), (policy, status, count)
+            continue
         counts = _element(html, f"policy-{policy}", "ul")
         assert f"{words[status]} {count} " in counts + " ", (policy, status, count)
     # The first screen is for the compliance officer: no exit code, no run metadata.
     assert "Code de sortie" not in top
+
+
+def test_every_link_of_the_report_leads_somewhere(bundled: dict[str, Any]) -> None:
+    for lang in ("fr", "en"):
+        html = bundled[f"html_{lang}"].read_text(encoding="utf-8")
+        ids = set(re.findall(r'\bid="([^"]+)"', html))
+        targets = set(re.findall(r'href="#([^"]+)"', html))
+        assert targets and targets - ids == set(), (lang, sorted(targets - ids))

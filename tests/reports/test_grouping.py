@@ -6,12 +6,23 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 
-from conftest import RESIDENCY, build_report
+import pytest
 from report_helpers import Page
 
 from hds_audit.geo import GeoTables
-from hds_audit.model import Evidence, Finding, Kind, Resource, Source, SourceKind, Status
+from hds_audit.model import (
+    Evidence,
+    Finding,
+    Kind,
+    PolicyMeta,
+    Resource,
+    Severity,
+    Source,
+    SourceKind,
+    Status,
+)
 from hds_audit.reports.grouping import (
     ResourceKey,
     blocking_units,
@@ -44,16 +55,35 @@ def _bucket(source: Source, region: str = "us-east-1") -> Resource:
     )
 
 
+RESIDENCY = PolicyMeta(
+    id="HDS_RES_001",
+    name="Data-holding resource is stored in the allowed area",
+    category="residency",
+    severity=Severity.CRITICAL,
+    rationale="HDS v2 requirement EXI 28.",
+    remediation="Recreate the resource in an allowed region.",
+)
+
+
 def _fail(resource: Resource) -> Finding:
     region = resource.location.region
     return Finding(RESIDENCY, resource, Status.FAIL, (Evidence("in_area", False, region),))
 
 
-def _report(*resources: Resource) -> Report:
-    base = build_report(errors=False)
-    return dataclasses.replace(
-        base, resources=list(resources), findings=[_fail(r) for r in resources]
-    )
+@pytest.fixture
+def grouped(make_report: Callable[..., Report]) -> Callable[..., Report]:
+    """A report of ``resources``, each failing residency, built on the suite's report."""
+
+    def build(*resources: Resource) -> Report:
+        base = make_report(errors=False)
+        return dataclasses.replace(
+            base,
+            resources=list(resources),
+            findings=[_fail(r) for r in resources],
+            policies=[RESIDENCY],
+        )
+
+    return build
 
 
 def test_scope_is_the_project_directory_or_the_account() -> None:
@@ -64,7 +94,9 @@ def test_scope_is_the_project_directory_or_the_account() -> None:
     assert resource_key(_bucket(PLAN_A)) == ResourceKey("projects/a", "aws_s3_bucket.records")
 
 
-def test_plan_and_state_of_one_address_are_one_resource_with_two_sources() -> None:
+def test_plan_and_state_of_one_address_are_one_resource_with_two_sources(
+    grouped: Callable[..., Report],
+) -> None:
     plan, state = _bucket(PLAN_A), _bucket(STATE_A)
     [item] = distinct_resources([plan, state])
     assert item.sources == (PLAN_A, STATE_A)
@@ -74,7 +106,7 @@ def test_plan_and_state_of_one_address_are_one_resource_with_two_sources() -> No
     assert group.members[0].sources == (PLAN_A, STATE_A)
     assert blocking_units([_fail(plan), _fail(state)]) == (1, 1)
 
-    html = render_html(_report(plan, state))
+    html = render_html(grouped(plan, state))
     page = Page(html)
     residency = page.text("cat-residency")
     assert residency.count("aws_s3_bucket.records") == 1  # one row ...
@@ -85,10 +117,10 @@ def test_plan_and_state_of_one_address_are_one_resource_with_two_sources() -> No
     assert "1 problème atteint le seuil d'échec" in page.text("top")
 
 
-def test_two_projects_with_one_address_stay_two_resources() -> None:
+def test_two_projects_with_one_address_stay_two_resources(grouped: Callable[..., Report]) -> None:
     a, b = _bucket(STATE_A), _bucket(STATE_B, region="eu-west-3")
     assert len(distinct_resources([a, b])) == 2
-    page = Page(render_html(_report(a, b)))
+    page = Page(render_html(grouped(a, b)))
     places = page.text("places")
     assert places.count("aws_s3_bucket.records") == 2
     assert "projects/a : état Terraform" in places and "projects/b : état Terraform" in places
@@ -99,11 +131,13 @@ def test_two_projects_with_one_address_stay_two_resources() -> None:
     assert "2 ressources stockent des données" in places
 
 
-def test_plan_and_state_that_disagree_are_two_rows_with_their_source() -> None:
+def test_plan_and_state_that_disagree_are_two_rows_with_their_source(
+    grouped: Callable[..., Report],
+) -> None:
     plan, state = _bucket(PLAN_A, region="us-east-1"), _bucket(STATE_A, region="eu-west-3")
     [item] = distinct_resources([plan, state])
     assert [sources for _, sources in item.variants()] == [(PLAN_A,), (STATE_A,)]
-    page = Page(render_html(_report(plan, state)))
+    page = Page(render_html(grouped(plan, state)))
     residency = page.text("cat-residency")
     assert residency.count("aws_s3_bucket.records") == 2
     assert "projects/a : plan Terraform" in residency
