@@ -150,7 +150,8 @@ _OVERLAPS = """
 (() => {
   const tables = '#top table, #executive table, #summary table, #places table, '
     + '#hosts table, #findings table';
-  const shown = '.st, .sev, .vd, .flag, .id, .rname, .region, .count, code, a, strong, p, li';
+  const shown = '.st, .sev, .vd, .flag, .id, .rname, .region, .count, .muted, .src, .note, '
+    + 'code, a, strong, span, p, li';
   const found = [];
   let rows = 0;
   const meet = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5
