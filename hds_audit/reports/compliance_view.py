@@ -177,7 +177,23 @@ def _fact_text(host: Host, name: str, texts: Texts) -> str:
         return ", ".join(str(v) for v in value) if value else texts.t("compliance.hosts.none_found")
     if isinstance(value, bool):
         return texts.t("flag.yes" if value else "flag.no")
-    return str(value)
+    if isinstance(value, date):
+        return format_date(value, texts.lang)
+    return _date_text(str(value), texts.lang)
+
+
+def _date_text(text: str, lang: str) -> str:
+    """An ISO date of the registry (``2025-06-02``) in the report's one date format; any
+    other text as it is."""
+    try:
+        return format_date(date.fromisoformat(text), lang)
+    except ValueError:
+        return text
+
+
+def _source_date(registry: Registry, key: str, lang: str) -> str | None:
+    when = registry.source(key).date
+    return _date_text(when, lang) if when else None
 
 
 def _hosts(
@@ -244,7 +260,9 @@ def _hosts(
                 "days": days,
                 "facts": facts,
                 "status_note": host.fact("certificate_status").note,
-                "sources": [(k, registry.source(k).url, registry.source(k).date) for k in keys],
+                "sources": [
+                    (k, registry.source(k).url, _source_date(registry, k, texts.lang)) for k in keys
+                ],
                 "missing": False,
             }
         )
@@ -379,7 +397,7 @@ def compliance_context(
         "registry": {
             "file": compliance.registry.file,
             "version": compliance.registry.version,
-            "recorded": compliance.registry.recorded,
+            "recorded": _date_text(compliance.registry.recorded, lang),
         },
         "attestations_file": compliance.attestations.file,
         "frameworks": frameworks,

@@ -14,7 +14,7 @@ import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources as package_files
 from pathlib import Path
 from types import MappingProxyType
@@ -357,7 +357,7 @@ def _context(report: Report, lang: str) -> dict[str, Any]:
         "list_cap": LIST_CAP,
         "catalogue": _catalogue(report.policies, texts),
         "generated": texts.when(run.finished_at),
-        "drift": _drift_context(report, texts.when),
+        "drift": _drift_context(report, texts.when, lambda d: format_date(d, lang)),
         "compliance": _compliance_context(report, texts, places, where["total"]),
     }
 
@@ -371,11 +371,13 @@ def _compliance_context(
     return compliance_context(report, texts, places.country_name, where)
 
 
-def _drift_context(report: Report, when: Callable[[datetime], str]) -> dict[str, Any] | None:
+def _drift_context(
+    report: Report, when: Callable[[datetime], str], day: Callable[[date], str]
+) -> dict[str, Any] | None:
     """Trend, baseline and waivers (``_trend.html.j2``), prepared by :mod:`hds_audit.history`."""
     from hds_audit.history.trend import html_context
 
-    return html_context(report, when)
+    return html_context(report, when, day)
 
 
 @functools.cache
