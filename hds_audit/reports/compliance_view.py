@@ -130,7 +130,7 @@ def _place_charts(report: Report, texts: Texts, country_name: Callable[[str], st
     area = report.run.area
     stored: dict[str, Counter[str]] = {}
     copies: dict[str, Counter[str]] = {}
-    for resource in data_records(report.resources):
+    for resource, _ in data_records(distinct_resources(report.resources)):
         label = _country(resource.location, country_name, texts)
         stored.setdefault(label, Counter())[_area_key(area.allows(resource.location))] += 1
         for replica in resource.replicas or ():

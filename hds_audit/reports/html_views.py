@@ -491,40 +491,38 @@ def _replica_views(
 
 
 def place_rows(
-    distinct: Iterable[DistinctResource], report: Report, texts: Texts, places: Places
-) -> list[PlaceRow]:
-    """One row per distinct data resource (one per source when sources disagree on where
-    it is or where its copies go)."""
+    records: Iterable[tuple[Resource, tuple[Source, ...]]],
+    report: Report,
+    texts: Texts,
+    places: Places,
+) -> list[tuple[PlaceRow, Location]]:
+    """One row per record of :func:`data_records`, with the record's location."""
     words = SourceWords(texts)
     area = report.run.area
-    rows = []
-    for item in distinct:
-        for record, sources in item.variants(_placement):
-            if not record.stores_data:
-                continue
-            rows.append(
-                PlaceRow(
-                    id=record.id,
-                    name=record.name,
-                    type=record.type,
-                    kind=texts.opt("kind", record.kind.value),
-                    place=places(record.location),
-                    allowed=area.allows(record.location),
-                    replicas=None
-                    if record.replicas is None
-                    else _replica_views(record.replicas, report, texts, places),
-                    sources=words(sources),
-                )
-            )
-    return rows
+    return [
+        (
+            PlaceRow(
+                id=record.id,
+                name=record.name,
+                type=record.type,
+                kind=texts.opt("kind", record.kind.value),
+                place=places(record.location),
+                allowed=area.allows(record.location),
+                replicas=None
+                if record.replicas is None
+                else _replica_views(record.replicas, report, texts, places),
+                sources=words(sources),
+            ),
+            record.location,
+        )
+        for record, sources in records
+    ]
 
 
-def country_groups(
-    rows: Sequence[PlaceRow], locations: Sequence[Location], places: Places
-) -> list[CountryGroup]:
-    """``rows`` (with the location of each) by country, out-of-area countries first."""
+def country_groups(rows: Iterable[tuple[PlaceRow, Location]], places: Places) -> list[CountryGroup]:
+    """Rows by country, out-of-area countries first."""
     grouped: dict[str, list[tuple[PlaceRow, Location]]] = defaultdict(list)
-    for row, location in zip(rows, locations, strict=True):
+    for row, location in rows:
         grouped[_group_key(location)].append((row, location))
     groups = []
     for key, members in grouped.items():
@@ -569,13 +567,16 @@ def country_groups(
     return sorted(groups, key=rank)
 
 
-def data_records(resources: Iterable[Resource]) -> list[Resource]:
+def data_records(
+    distinct: Iterable[DistinctResource],
+) -> list[tuple[Resource, tuple[Source, ...]]]:
     """One record per distinct data resource (one per source where sources disagree on its
-    place or its copies): what the places table, its charts and its totals count."""
+    place or its copies), with its sources: what the places table, its charts and its
+    totals count."""
     return [
-        record
-        for item in distinct_resources(resources)
-        for record, _ in item.variants(_placement)
+        (record, sources)
+        for item in distinct
+        for record, sources in item.variants(_placement)
         if record.stores_data
     ]
 
@@ -583,11 +584,10 @@ def data_records(resources: Iterable[Resource]) -> list[Resource]:
 def places_view(report: Report, texts: Texts, places: Places) -> dict[str, Any]:
     """Country groups and their totals (the executive summary's figures link here)."""
     distinct = distinct_resources(report.resources)
-    rows = place_rows(distinct, report, texts, places)
-    locations = [r.location for r in data_records(report.resources)]
-    groups = country_groups(rows, locations, places)
+    rows = place_rows(data_records(distinct), report, texts, places)
+    groups = country_groups(rows, places)
     total = {
-        "rows": len(rows),
+        "rows": len(rows),  # one per distinct data resource, unless its sources disagree
         "distinct": sum(1 for d in distinct if any(r.stores_data for r in d.records)),
         "inside": sum(g.allowed[0] for g in groups),
         "outside": sum(g.allowed[1] for g in groups),

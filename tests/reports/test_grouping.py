@@ -55,13 +55,9 @@ def _bucket(source: Source, region: str = "us-east-1") -> Resource:
     )
 
 
+# id, name, category, severity, rationale, remediation
 RESIDENCY = PolicyMeta(
-    id="HDS_RES_001",
-    name="Data-holding resource is stored in the allowed area",
-    category="residency",
-    severity=Severity.CRITICAL,
-    rationale="HDS v2 requirement EXI 28.",
-    remediation="Recreate the resource in an allowed region.",
+    "HDS_RES_001", "In the allowed area", "residency", Severity.CRITICAL, "EXI 28.", "Move it."
 )
 
 
