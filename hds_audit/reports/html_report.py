@@ -128,7 +128,11 @@ class _Texts:
         return self.t("flag.unknown" if value is None else "flag.yes" if value else "flag.no")
 
     def when(self, moment: datetime) -> str:
-        text = moment.strftime(self.strings["format.datetime"])
+        text = self.t(
+            "format.datetime",
+            date=format_date(moment, self.lang),
+            time=moment.strftime(self.strings["format.time"]),
+        )
         offset = moment.utcoffset()
         if offset is None:
             return text

@@ -65,7 +65,7 @@ def test_owed_attestations_are_listed(bundled: dict[str, Any]) -> None:
     )
     assert "feima:7" in owed
     assert "Attestation expirée — à renouveler" in owed and "feima:9" in owed  # 2025-06-30
-    assert "expirée le 30/06/2026" in owed  # one date format in the French report
+    assert "expirée le 30 juin 2026" in owed  # one date format in the French report
     data = bundled["json"]["compliance"]
     assert "feima:7" in data["owed"] and "feima:5" not in data["owed"]
 
@@ -93,7 +93,7 @@ def test_hosts_table_shows_unknown_certificates_as_unknown(bundled: dict[str, An
 def test_report_metadata_and_charts(bundled: dict[str, Any]) -> None:
     html = bundled["html_fr"].read_text(encoding="utf-8")
     top = html[html.index('id="top"') : html.index("</header>")]
-    assert "Date de l&#39;audit : 29/11/2026" in top  # the date judged, first thing read
+    assert "Date de l&#39;audit : 29 novembre 2026" in top  # the date judged, read first
     annex = html[html.index('id="annex"') : html.index("</section>", html.index('id="annex"'))]
     assert "hds_audit/providers/data/hosts.yaml" in annex  # run metadata: technical annex
     assert "attestations.yaml" in annex
@@ -246,3 +246,32 @@ def test_every_link_of_the_report_leads_somewhere(bundled: dict[str, Any]) -> No
         ids = set(re.findall(r'\bid="([^"]+)"', html))
         targets = set(re.findall(r'href="#([^"]+)"', html))
         assert targets and targets - ids == set(), (lang, sorted(targets - ids))
+
+
+def test_one_date_format_per_language(bundled: dict[str, Any]) -> None:
+    """Dates read "29 novembre 2026" in French, "2026-11-29" in English; a registry version
+    that is a date stays an identifier."""
+    patterns = {
+        "fr": (
+            r"\b\d{1,2}(?:er)? (?:janvier|février|mars|avril|mai|juin|juillet|août|"
+            r"septembre|octobre|novembre|décembre) \d{4}\b"
+        ),
+        "en": r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])",
+    }
+    for lang, other in (("fr", "en"), ("en", "fr")):
+        html = bundled[f"html_{lang}"].read_text(encoding="utf-8")
+        # Findings' reasons and evidence notes are the message catalogue's (part 5 of issue
+        # 12 renders them per language); every date the report itself writes is checked.
+        html = re.sub(r'<(p|span|ul) class="(reason|note|evidence)".*?</\1>', "", html, flags=re.S)
+        text = _text(html[html.index("<body") :])
+        text = re.sub(r"version [\w.+ -]+?(?=[,)])", "version …", text)  # identifiers
+        assert re.search(patterns[lang], text), lang
+        assert not re.search(patterns[other], text), (lang, re.search(patterns[other], text))
+        assert not re.search(r"\b\d{2}/\d{2}/\d{4}\b", text), lang
+
+
+def test_audit_date_and_generation_are_two_dates(bundled: dict[str, Any]) -> None:
+    html = bundled["html_fr"].read_text(encoding="utf-8")
+    annex = _element(html, "annex", "section")
+    assert "Date de l'audit 29 novembre 2026" in annex  # --audit-date: the date judged
+    assert re.search(r"Généré le \d{1,2}(er)? \w+ \d{4} à \d\d:\d\d:\d\d", annex)  # the run

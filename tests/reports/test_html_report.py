@@ -207,7 +207,7 @@ def test_header_states_the_verdict_and_the_annex_the_run(html_fr: str) -> None:
     page = Page(html_fr)
     top = page.text("top")
     # The first screen: the date judged, the area, the verdict in plain words.
-    assert "Date de l'audit : 14/03/2025" in top
+    assert "Date de l'audit : 14 mars 2025" in top
     assert "Union européenne (UE-27)" in top
     assert "Audit incomplet" in top
     assert "1 source n'a pas pu être lue" in top
@@ -215,8 +215,8 @@ def test_header_states_the_verdict_and_the_annex_the_run(html_fr: str) -> None:
     for technical in ("Code de sortie", "09:30:05", "hds-audit 0.1.0", "states/prod.tfstate"):
         assert technical not in top, technical
     annex = page.text("annex")
-    assert "Date de l'audit 14/03/2025" in annex
-    assert "Généré le 14/03/2025 à 09:30:05 UTC" in annex
+    assert "Date de l'audit 14 mars 2025" in annex
+    assert "Généré le 14 mars 2025 à 09:30:05 UTC" in annex
     assert "durée 1 min 12 s" in annex
     assert "hds-audit 0.1.0" in annex
     assert "Union européenne (UE-27)" in annex
