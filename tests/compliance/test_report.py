@@ -204,6 +204,19 @@ def test_executive_figures_match_the_tables_they_link_to(bundled: dict[str, Any]
     assert numbers[1:4] == [distinct - outside - numbers[3], outside, numbers[3]]
     assert f"{distinct} ressources stockent des données" in _element(html, "places", "p")
     assert f"{outside} hors zone" in _text(executive)
+    # Copies outside the area: the KPI and the total of the copies column.
+    copies = re.search(r'Copies hors zone</dt><dd><a href="#places-overview">(\d+)', executive)
+    assert copies is not None and int(copies.group(1)) == numbers[5]
+    # Hosts: "valid / all" counts the rows of the hosts table.
+    hosts = re.search(r'href="#hosts">(\d+) / (\d+)</a>', executive)
+    hosts_table = html[html.index('<table class="hosts">') :]
+    hosts_table = hosts_table[: hosts_table.index("</table>")]
+    assert hosts is not None and int(hosts.group(2)) == hosts_table.count('<tr id="host-')
+    # Attestations owed: the KPI, the heading's count and the rows of the owed table.
+    owed = re.search(r'href="#owed">(\d+)</a>', executive)
+    owed_table = html[html.index('<table class="owed">') :]
+    owed_table = owed_table[: owed_table.index("</table>")]
+    assert owed is not None and int(owed.group(1)) == owed_table.count('<tr class="owed-')
 
 
 def test_priorities_add_up_to_the_verdict_and_the_policy_tables(bundled: dict[str, Any]) -> None:
