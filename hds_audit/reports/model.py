@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from hds_audit.collectors.base import CollectedSource
 from hds_audit.engine.paths import EEA_NOTE
+from hds_audit.evidence.inputs import InputFile
 from hds_audit.geo import AllowedArea
 from hds_audit.model import CollectionError, Finding, PolicyMeta, Resource, Severity, Status
 from hds_audit.sharding import Shard
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from hds_audit.history.trend import Drift
     from hds_audit.waivers import WaiverOutcome
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 # Statuses that gate (exit code 1) when at or above the threshold.
 _FAILING = {Status.FAIL, Status.ERROR}
 
@@ -56,6 +57,7 @@ class MergedInput:
     started_at: datetime
     finished_at: datetime
     tool_version: str = ""
+    manifest_sha256: str | None = None  # of the shard's manifest.json, when it had one
 
 
 @dataclass(slots=True)
@@ -76,6 +78,12 @@ class RunInfo:
     policy_digest: str | None = None
     # A merged report: the reports it was built from, in shard order.
     merged_from: list[MergedInput] | None = None
+    # Every file read (Terraform files, states pulled, registry, attestations, waivers,
+    # baseline, configuration): path as given, kind, size, sha256 of the bytes read.
+    inputs: list[InputFile] = field(default_factory=list)
+    # sha256 of the certified-host registry's and the framework mappings' files.
+    registry_digest: str | None = None
+    frameworks_digest: str | None = None
 
 
 @dataclass
