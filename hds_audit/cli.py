@@ -265,6 +265,12 @@ def main() -> None:
     help="Audit only slice I of N of the accounts, subscriptions and files (stable); "
     "combine the slices' reports with `hds-audit merge`.",
 )
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False),
+    help="Ed25519 private key (PEM; `hds-audit keygen`): sign the reports with a manifest "
+    "(manifest.json, manifest.sig) that `hds-audit verify` checks. Implies json.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 def scan(
     paths: tuple[str, ...],
@@ -302,15 +308,19 @@ def scan(
     executor_kind: str | None = None,
     dask_scheduler: str | None = None,
     shard_text: str | None = None,
+    sign_key: str | None = None,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
     from hds_audit.collectors.azure.settings import merge_settings
     from hds_audit.collectors.base import Collector
     from hds_audit.collectors.terraform import TerraformCollector
+    from hds_audit.evidence import open_signer
+    from hds_audit.evidence.pack import write_reports
     from hds_audit.scan import ScanOptions, run_scan
 
     try:
         config = load_config(config_path)
+        signer = open_signer(sign_key or config.sign_key)  # a bad key stops the run here
         out = Path(output or config.output or "reports")
         # waivers, baseline and history are checked first: a bad file stops the run here
         ci = _ci_inputs(config, baseline, waivers_path, history_path, no_history, out)
@@ -359,6 +369,7 @@ def scan(
             ),
             lang=lang or config.lang or "fr",
             config_file=config.path,
+            config_input=config.input,
         )
         chosen = (
             parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
@@ -374,7 +385,13 @@ def scan(
         if html_url is None and "html" in chosen:
             html_url = REPORT_FILES["html"]
         with paused_gc():
-            written = [_write(name, report, out, options.lang, html_url) for name in chosen]
+            written = write_reports(
+                report,
+                out,
+                chosen,
+                lambda name: _write(name, report, out, options.lang, html_url),
+                signer,
+            )
         run_id = ci.history.record(report) if ci.history is not None else None
     except HdsAuditError as error:
         _fail(error)
@@ -918,5 +935,7 @@ def frameworks_show(framework_id: str, lang: str) -> None:
             )
 
 
-# `hds-audit merge` (sharded runs) lives in its own module; importing it registers it on main.
+# `hds-audit merge` (sharded runs) and `keygen` / `verify` (the evidence pack) live in their
+# own modules; importing them registers them on main.
+import hds_audit.cli_evidence  # noqa: E402
 import hds_audit.cli_merge  # noqa: E402, F401

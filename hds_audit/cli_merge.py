@@ -75,6 +75,12 @@ from hds_audit.errors import HdsAuditError
     type=click.Path(dir_okay=False),
     help="Certified-host registry file (as given to scan; default: the built-in one).",
 )
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False),
+    help="Ed25519 private key (PEM; `hds-audit keygen`): sign the reports with a manifest "
+    "(manifest.json, manifest.sig) that `hds-audit verify` checks. Implies json.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 def merge(
     inputs: tuple[str, ...],
@@ -89,6 +95,7 @@ def merge(
     attestations_path: str | None,
     registry_path: str | None,
     quiet: bool,
+    sign_key: str | None = None,
 ) -> None:
     """Merge the reports of a sharded run (scan --shard I/N) into one report.
 
@@ -96,11 +103,14 @@ def merge(
     different policy sets, allowed areas, audit dates or shard counts, a shard given twice
     or missing, a whole run mixed with shards.
     """
+    from hds_audit.evidence import open_signer
+    from hds_audit.evidence.pack import write_reports
     from hds_audit.merge import merge_reports
     from hds_audit.scan import ScanOptions
 
     try:
         config = load_config(config_path)
+        signer = open_signer(sign_key or config.sign_key)  # a bad key stops here
         out = Path(output or config.output or "reports")
         chosen = (
             parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
@@ -118,12 +128,19 @@ def merge(
             registry=compliance.registry,
             frameworks=compliance.frameworks,
             attestations=compliance.attestations,
+            config_input=config.input,
         )
         html_url = report_url or config.report_url
         if html_url is None and "html" in chosen:
             html_url = REPORT_FILES["html"]
         with paused_gc():
-            written = [_write(name, report, out, report.run.lang, html_url) for name in chosen]
+            written = write_reports(
+                report,
+                out,
+                chosen,
+                lambda name: _write(name, report, out, report.run.lang, html_url),
+                signer,
+            )
     except HdsAuditError as error:
         _fail(error)
         return

@@ -60,6 +60,18 @@ class MergedInput:
     manifest_sha256: str | None = None  # of the shard's manifest.json, when it had one
 
 
+@dataclass(frozen=True, slots=True)
+class Seal:
+    """How a signed report can be matched to its manifest (``scan --sign-key``).
+
+    The HTML report is itself listed in the manifest, so it shows what does not depend on
+    it: the sha256 of ``report.json`` (written first) and the signing key's fingerprint.
+    """
+
+    report_sha256: str
+    key_fingerprint: str
+
+
 @dataclass(slots=True)
 class RunInfo:
     """Facts about the run itself."""
@@ -104,6 +116,8 @@ class Report:
     drift: Drift | None = None
     # Audit date, certified-host registry, framework verdicts, attestations (issue 5).
     compliance: Compliance | None = None
+    # Signed runs: report.json's sha256 and the key's fingerprint, for the HTML annex.
+    seal: Seal | None = None
 
     @cached_property
     def _tallies(self) -> Counter[tuple[str, str, str]]:
