@@ -6,24 +6,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hds_audit.geo import GeoTables
-from hds_audit.model import CollectionError, Finding, PolicyMeta, Resource
+from hds_audit.model import CollectedSource, CollectionError, Finding, PolicyMeta, Resource
 
-
-@dataclass(slots=True)
-class CollectedSource:
-    """One input as the report lists it."""
-
-    path: str
-    kind: str
-    resources: int
-    terraform_version: str | None = None
-    notes: list[str] = field(default_factory=list)
-    # A file: the size and sha256 of the bytes read (the state pulled, for a backend).
-    size: int | None = None
-    sha256: str | None = None
-    # A live source: the identity that read it (ARN, object id; never a secret), the regions.
-    identity: str | None = None
-    regions: list[str] | None = None
+# CollectedSource lives in hds_audit.model (the report model reads it without collectors);
+# re-exported here for the collectors and for compatibility.
+__all__ = ["CollectedSource", "Collection", "Collector"]
 
 
 @dataclass(slots=True)

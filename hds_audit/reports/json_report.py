@@ -13,8 +13,8 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import IO, Any
 
-from hds_audit.collectors.base import CollectedSource
 from hds_audit.model import (
+    CollectedSource,
     CollectionError,
     Evidence,
     Finding,

@@ -1,7 +1,7 @@
 """``hds-audit keygen`` and ``hds-audit verify``: the evidence pack a certifier checks.
 
-Importing this module registers the commands on :data:`hds_audit.cli.main` (``cli.py`` does
-at its end); the work is done by :mod:`hds_audit.evidence`.
+The work is done by :mod:`hds_audit.evidence`; ``scan`` and ``merge`` sign with
+``--sign-key`` (:data:`hds_audit.cli.common.SIGN_KEY_OPTION`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from hds_audit.cli import _fail, main
+from hds_audit.cli.common import _fail
 from hds_audit.errors import HdsAuditError
 
 VERIFY_EXIT = (
@@ -20,7 +20,7 @@ VERIFY_EXIT = (
 )
 
 
-@main.command("keygen")
+@click.command("keygen")
 @click.argument("directory", type=click.Path(file_okay=False))
 def keygen(directory: str) -> None:
     """Write an Ed25519 key pair into DIRECTORY for `scan --sign-key`.
@@ -42,7 +42,7 @@ def keygen(directory: str) -> None:
     click.echo(f"Public key sha256: {fingerprint}")
 
 
-@main.command("verify", epilog=VERIFY_EXIT)
+@click.command("verify", epilog=VERIFY_EXIT)
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option(
     "--public-key",

@@ -1,7 +1,6 @@
 """``hds-audit merge``: one report from the reports of a sharded run (see :mod:`hds_audit.merge`).
 
-Importing this module registers the command on :data:`hds_audit.cli.main` (``cli.py`` does
-at its end); the output options, writers and exit codes are scan's.
+The output options, writers and exit codes are scan's (:mod:`hds_audit.cli.common`).
 """
 
 from __future__ import annotations
@@ -11,34 +10,30 @@ from pathlib import Path
 
 import click
 
-from hds_audit._gc import paused_gc
-from hds_audit.cli import (
+from hds_audit.cli.common import (
+    CONFIG_OPTION,
     EXIT_HELP,
-    REPORT_FILES,
+    FORMAT_OPTION,
+    OUTPUT_OPTION,
+    QUIET_OPTION,
+    REPORT_URL_OPTION,
+    SIGN_KEY_OPTION,
     _compliance_inputs,
     _fail,
+    _formats,
+    _print_errors,
     _print_summary,
-    _write,
-    main,
+    _write_all,
 )
-from hds_audit.config import FORMATS, LANGS, SEVERITIES, load_config, parse_formats
+from hds_audit.config import LANGS, SEVERITIES, load_config
 from hds_audit.errors import HdsAuditError
 
 
-@main.command("merge", epilog=EXIT_HELP)
+@click.command("merge", epilog=EXIT_HELP)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Settings file (default: ./hds-audit.yaml when present).",
-)
-@click.option(
-    "--format", "formats", help=f"Report formats, comma-separated ({', '.join(FORMATS)})."
-)
-@click.option(
-    "--output", "-o", type=click.Path(file_okay=False), help="Report folder (default: reports)."
-)
+@CONFIG_OPTION
+@FORMAT_OPTION
+@OUTPUT_OPTION
 @click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES, case_sensitive=False),
@@ -52,11 +47,7 @@ from hds_audit.errors import HdsAuditError
 @click.option(
     "--lang", type=click.Choice(LANGS), help="Language of the HTML report (default: the shards')."
 )
-@click.option(
-    "--report-url",
-    metavar="URL",
-    help="Link to the HTML report in the Markdown summary (e.g. the CI artifact URL).",
-)
+@REPORT_URL_OPTION
 @click.option(
     "--audit-date",
     metavar="YYYY-MM-DD",
@@ -75,13 +66,8 @@ from hds_audit.errors import HdsAuditError
     type=click.Path(dir_okay=False),
     help="Certified-host registry file (as given to scan; default: the built-in one).",
 )
-@click.option(
-    "--sign-key",
-    type=click.Path(dir_okay=False),
-    help="Ed25519 private key (PEM; `hds-audit keygen`): sign the reports with a manifest "
-    "(manifest.json, manifest.sig) that `hds-audit verify` checks. Implies json.",
-)
-@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@SIGN_KEY_OPTION
+@QUIET_OPTION
 def merge(
     inputs: tuple[str, ...],
     config_path: str | None,
@@ -104,7 +90,6 @@ def merge(
     or missing, a whole run mixed with shards.
     """
     from hds_audit.evidence import open_signer
-    from hds_audit.evidence.pack import write_reports
     from hds_audit.merge import merge_reports
     from hds_audit.scan import ScanOptions
 
@@ -112,9 +97,7 @@ def merge(
         config = load_config(config_path)
         signer = open_signer(sign_key or config.sign_key)  # a bad key stops here
         out = Path(output or config.output or "reports")
-        chosen = (
-            parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
-        )
+        chosen = _formats(formats, config)
         compliance = ScanOptions()  # carries the registry, frameworks, attestations, date
         _compliance_inputs(compliance, audit_date, attestations_path, registry_path, chosen)
         report = merge_reports(
@@ -130,22 +113,13 @@ def merge(
             attestations=compliance.attestations,
             config_input=config.input,
         )
-        html_url = report_url or config.report_url
-        if html_url is None and "html" in chosen:
-            html_url = REPORT_FILES["html"]
-        with paused_gc():
-            written = write_reports(
-                report,
-                out,
-                chosen,
-                lambda name: _write(name, report, out, report.run.lang, html_url),
-                signer,
-            )
+        written = _write_all(
+            report, chosen, out, report.run.lang, report_url or config.report_url, signer
+        )
     except HdsAuditError as error:
         _fail(error)
         return
-    for problem in report.errors:
-        click.echo(f"hds-audit: error: {problem.source}: {problem.message}", err=True)
+    _print_errors(report)
     if not quiet:
         merged = report.run.merged_from or []
         shards = [m.shard.label for m in merged if m.shard is not None]
