@@ -89,7 +89,8 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
 def write_manifest(
     folder: Path, files: Sequence[Path], report: Report, signer: Signer
 ) -> tuple[Path, Path]:
-    """Write ``manifest.sig`` then ``manifest.json`` into ``folder``; return both paths."""
+    """Write ``manifest.sig`` then ``manifest.json`` into ``folder``; return both paths, in
+    that order."""
     try:
         manifest = build_manifest(files, report, signer.fingerprint)
     except OSError as error:
@@ -98,4 +99,4 @@ def write_manifest(
         ) from None
     data = manifest_bytes(manifest)
     signature = atomic_write_bytes(folder / SIGNATURE_NAME, signer.sign(data))
-    return atomic_write_bytes(folder / MANIFEST_NAME, data), signature
+    return signature, atomic_write_bytes(folder / MANIFEST_NAME, data)
