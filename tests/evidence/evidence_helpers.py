@@ -51,9 +51,7 @@ class Signed:
 def keygen(folder: Path) -> Keys:
     result = run_cli(["keygen", str(folder)])
     assert result.exit_code == 0, result.stderr
-    return Keys(
-        folder / "hds-audit-signing.key.pem", folder / "hds-audit-signing.pub.pem", result
-    )
+    return Keys(folder / "hds-audit-signing.key.pem", folder / "hds-audit-signing.pub.pem", result)
 
 
 def signed_scan(
