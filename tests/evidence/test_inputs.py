@@ -209,3 +209,22 @@ def test_signing_always_writes_report_json_first(tmp_path: Path, keys: Keys) -> 
         "report.json",
     ]
     assert verify(out, keys.public).exit_code == 0
+
+
+def test_a_registry_extending_the_builtin_one_counts_both_files(tmp_path: Path) -> None:
+    registry = FIXTURES / "registry.yaml"
+    assert "extends: builtin" in registry.read_text(encoding="utf-8")
+    out = tmp_path / "reports"
+    args = ["scan", str(PLAN), "--registry", str(registry), "-o", str(out), "--format", "json"]
+    assert run_cli(args).exit_code in (0, 1)
+    run = _run(out)
+    own = _record(registry, "registry")
+    assert run["inputs"][0] == own
+    hosts = ROOT / "hds_audit" / "providers" / "data" / "hosts.yaml"
+    lines = sorted(
+        [
+            f"hds_audit/providers/data/hosts.yaml\t{hashlib.sha256(hosts.read_bytes()).hexdigest()}",
+            f"{registry}\t{own['sha256']}",
+        ]
+    )
+    assert run["registry_digest"] == hashlib.sha256("\n".join(lines).encode()).hexdigest()
