@@ -86,20 +86,10 @@ def verify_pack(folder: Path, public_key: Path, inputs: Sequence[str] = ()) -> V
 
 def _check_report_file(folder: Path, entry: dict[str, Any], mismatches: list[str]) -> None:
     name = str(entry.get("name", ""))
-    expected = entry["sha256"]
     if not name or PurePath(name).name != name or name in (".", ".."):
         mismatches.append(f"{name!r}: not a plain file name in the manifest (refused)")
         return
-    path = folder / name
-    try:
-        actual = file_sha256(path)[1]
-    except FileNotFoundError:
-        mismatches.append(f"{name}: missing (expected sha256 {expected})")
-        return
-    except OSError as error:
-        raise UsageError(f"{path}: cannot be read: {error.strerror}") from None
-    if actual != expected:
-        mismatches.append(f"{name}: sha256 expected {expected}, actual {actual}")
+    _compare(folder / name, name, entry, mismatches, "")
 
 
 def _check_input(given: str, recorded: list[dict[str, Any]], mismatches: list[str]) -> int:
@@ -121,17 +111,20 @@ def _check_input(given: str, recorded: list[dict[str, Any]], mismatches: list[st
     return 1
 
 
-def _compare(path: Path, label: str, entry: dict[str, Any], mismatches: list[str]) -> None:
+def _compare(
+    path: Path, label: str, entry: dict[str, Any], mismatches: list[str], what: str = "input "
+) -> None:
+    """Hash ``path``; a mismatch line when it differs from ``entry`` or is missing."""
     expected = entry["sha256"]
     try:
         actual = file_sha256(path)[1]
     except FileNotFoundError:
-        mismatches.append(f"{label}: input missing (expected sha256 {expected})")
+        mismatches.append(f"{label}: {what}missing (expected sha256 {expected})")
         return
     except OSError as error:
-        raise UsageError(f"{label}: cannot be read: {error.strerror}") from None
+        raise UsageError(f"{path}: cannot be read: {error.strerror}") from None
     if actual != expected:
-        mismatches.append(f"{label}: input sha256 expected {expected}, actual {actual}")
+        mismatches.append(f"{label}: {what}sha256 expected {expected}, actual {actual}")
 
 
 def _find(given: str, recorded: list[dict[str, Any]]) -> dict[str, Any] | None:

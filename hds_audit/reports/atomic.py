@@ -13,8 +13,9 @@ from hds_audit.errors import AuditIncomplete
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """Yield a text stream; on success it replaces ``path`` in one rename, else vanishes."""
+def _beside(path: Path) -> Iterator[int]:
+    """Yield the descriptor of a temporary file beside ``path``; on success it replaces
+    ``path`` in one rename, else it vanishes. An ``OSError`` is :class:`AuditIncomplete`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -22,10 +23,7 @@ def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
         raise AuditIncomplete(f"{path}: cannot write the report: {error.strerror}") from None
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
+        yield fd
         tmp.replace(path)
     except OSError as error:
         tmp.unlink(missing_ok=True)
@@ -35,23 +33,19 @@ def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
         raise
 
 
+@contextlib.contextmanager
+def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """Yield a text stream; on success it replaces ``path`` in one rename, else vanishes."""
+    with _beside(path) as fd, os.fdopen(fd, "w", encoding=encoding, newline="\n") as stream:
+        yield stream
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` in one rename (a reader sees the old file or the new one)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as error:
-        raise AuditIncomplete(f"{path}: cannot write the report: {error.strerror}") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        tmp.replace(path)
-    except BaseException as error:
-        tmp.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise AuditIncomplete(f"{path}: cannot write the report: {error.strerror}") from None
-        raise
+    with _beside(path) as fd, os.fdopen(fd, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
     return path
