@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,7 +27,7 @@ from evidence_helpers import (
 from hds_audit.collectors.terraform import collect_remote
 from hds_audit.geo import GeoTables
 from hds_audit.providers.registry import builtin_registry_text
-from hds_audit.testing import run_cli
+from hds_audit.testing import run_cli, terraform_working_copy
 
 
 def _record(path: Path, kind: str, label: str | None = None) -> dict[str, Any]:
@@ -164,11 +163,7 @@ def test_a_working_directory_is_identified_by_the_state_pulled(tmp_path: Path) -
     if shutil.which("terraform") is None:
         pytest.skip("the terraform CLI is not installed here")
     work = tmp_path / "backend-dir"
-    shutil.copytree(FIXTURES / "backend-dir", work)
-    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-    subprocess.run(
-        ["terraform", "init", "-input=false"], cwd=work, env=env, check=True, capture_output=True
-    )
+    env = terraform_working_copy(FIXTURES / "backend-dir", work)
     pulled = subprocess.run(
         ["terraform", "state", "pull"], cwd=work, env=env, check=True, capture_output=True
     ).stdout
