@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hds_audit import __version__
 from hds_audit.errors import InputError, UsageError
 from hds_audit.evidence.inputs import InputFile
-from hds_audit.evidence.manifest import MANIFEST_NAME
+from hds_audit.evidence.manifest import MANIFEST_NAME, listed_sha256
 from hds_audit.frameworks import builtin_frameworks, frameworks_digest
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import GeoTables
@@ -152,16 +152,27 @@ def merge_reports(
 
 
 def _read_shard(file: Path, geo: GeoTables) -> _Input:
-    """One shard's report, and the sha256 of the manifest written beside it (if any)."""
+    """One shard's report, and the sha256 of the manifest written beside it (if any).
+
+    A report that differs from what its manifest lists is refused: it was changed after
+    the shard signed it (``hds-audit verify`` the shard's folder to see how).
+    """
     report, record = load_report_file(file, geo=geo)
     manifest = file.parent / MANIFEST_NAME
     try:
-        digest = hashlib.sha256(manifest.read_bytes()).hexdigest()
+        data = manifest.read_bytes()
     except FileNotFoundError:
-        digest = None
+        return _Input(str(file), report, record, None)
     except OSError as error:
         raise InputError(str(manifest), f"cannot be read: {error.strerror}") from None
-    return _Input(str(file), report, record, digest)
+    listed = listed_sha256(data, file.name)
+    if listed is not None and listed != record.sha256:
+        raise InputError(
+            str(file),
+            f"differs from what {manifest} lists (sha256 {listed}, read {record.sha256}): "
+            "changed after it was signed",
+        )
+    return _Input(str(file), report, record, hashlib.sha256(data).hexdigest())
 
 
 def _merged_inputs(

@@ -81,6 +81,21 @@ def build_manifest(files: Sequence[Path], report: Report, key_fingerprint: str) 
     }
 
 
+def listed_sha256(data: bytes, name: str) -> str | None:
+    """The sha256 a manifest's bytes list for file ``name`` (None: not listed or not a
+    manifest). Says nothing of the signature: :mod:`hds_audit.evidence.verify` checks it."""
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    for entry in files if isinstance(files, list) else ():
+        if isinstance(entry, dict) and entry.get("name") == name:
+            digest = entry.get("sha256")
+            return digest if isinstance(digest, str) else None
+    return None
+
+
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     """The canonical bytes of a manifest: what is written and what is signed."""
     return (json.dumps(manifest, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode()

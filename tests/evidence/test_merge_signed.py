@@ -72,3 +72,19 @@ def test_an_unsigned_shard_is_merged_with_no_manifest_recorded(tmp_path: Path) -
     run = json.loads((merged / "report.json").read_text(encoding="utf-8"))["run"]
     assert [m["manifest_sha256"] for m in run["merged_from"]] == [None, None]
     assert not (merged / "manifest.json").exists()
+
+
+def test_a_shard_changed_after_signing_is_refused(tmp_path: Path, keys: Keys) -> None:
+    shards = [tmp_path / "shard-1", tmp_path / "shard-2"]
+    for index, folder in enumerate(shards, start=1):
+        result = signed_scan(folder, keys, [PLAN, STATE], "--shard", f"{index}/2", formats="json")
+        assert result.exit_code in (0, 1), result.stderr
+    report = shards[1] / "report.json"
+    report.write_text(report.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    merged = tmp_path / "merged"
+    result = run_cli(["merge", *map(str, shards), "-o", str(merged), "--format", "json"])
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"hds-audit: error: {report}: differs from what ")
+    assert line.endswith("changed after it was signed")
+    assert not merged.exists()
