@@ -31,12 +31,14 @@ $(STAMP): pyproject.toml
 # judges certificates and attestations on that date instead of today (reproducible audits).
 # REGISTRY records the certificate facts the fixtures' hosts handed their customer (HDS v2
 # EXI 12; an example extending the built-in registry): REGISTRY= audits with public facts only.
+# SIGN_KEY=KEY.pem signs the reports (manifest.json + manifest.sig; `hds-audit keygen DIR`
+# makes a key pair, `hds-audit verify` checks the folder).
 ATTESTATIONS ?= terraform_fixtures/attestations.yaml
 REGISTRY ?= terraform_fixtures/registry.yaml
 audit: $(STAMP)
 	@$(BIN)/hds-audit scan $(FIXTURES) --output $(REPORTS) --format json,html \
 	  --attestations $(ATTESTATIONS) $(if $(REGISTRY),--registry $(REGISTRY)) \
-	  $(if $(AUDIT_DATE),--audit-date $(AUDIT_DATE)); \
+	  $(if $(AUDIT_DATE),--audit-date $(AUDIT_DATE)) $(if $(SIGN_KEY),--sign-key $(SIGN_KEY)); \
 	code=$$?; if [ $$code -eq 1 ]; then echo "(exit 1 is expected: the bundled platform has planted violations)"; exit 0; fi; exit $$code
 
 # The CI gate as examples/github-actions.yml and examples/gitlab-ci.yml run it, on the bundled
