@@ -58,7 +58,7 @@ def keygen(directory: str) -> None:
     help="Input file or folder the run read: re-hashed and compared with the run's inputs. "
     "Repeatable; extra paths after it are taken too.",
 )
-@click.argument("more_inputs", nargs=-1, type=click.Path())
+@click.argument("more_inputs", nargs=-1, type=click.Path(), metavar="[PATH]...")
 def verify(
     directory: str, public_key: str, inputs: tuple[str, ...], more_inputs: tuple[str, ...]
 ) -> None:
