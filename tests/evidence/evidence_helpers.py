@@ -3,12 +3,10 @@ with the real CLI."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from click.testing import Result
 
 from hds_audit.testing import run_cli
@@ -77,32 +75,3 @@ def signed_scan(
 
 def verify(folder: Path, public: Path, *extra: str) -> Result:
     return run_cli(["verify", str(folder), "--public-key", str(public), *extra])
-
-
-@pytest.fixture(scope="session")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    return keygen(tmp_path_factory.mktemp("keys"))
-
-
-@pytest.fixture(scope="session")
-def signed_once(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Signed:
-    out = tmp_path_factory.mktemp("signed") / "reports"
-    result = signed_scan(
-        out,
-        keys,
-        [PLAN, STATE, UTF16],
-        "--attestations",
-        str(ATTESTATIONS),
-        "--waivers",
-        str(WAIVERS),
-    )
-    assert result.exit_code in (0, 1), result.stderr  # findings are planted: 1 is expected
-    return Signed(out, keys, result)
-
-
-@pytest.fixture
-def signed(tmp_path: Path, signed_once: Signed) -> Signed:
-    """A copy of the signed report folder, for a test to tamper with."""
-    folder = tmp_path / "reports"
-    shutil.copytree(signed_once.folder, folder)
-    return Signed(folder, signed_once.keys, signed_once.result)

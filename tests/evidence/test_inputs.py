@@ -20,6 +20,7 @@ from evidence_helpers import (
     UTF16,
     WAIVERS,
     Keys,
+    keygen,
     signed_scan,
     verify,
 )
@@ -28,6 +29,11 @@ from hds_audit.collectors.terraform import collect_remote
 from hds_audit.geo import GeoTables
 from hds_audit.providers.registry import builtin_registry_text
 from hds_audit.testing import run_cli, terraform_working_copy
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    return keygen(tmp_path_factory.mktemp("keys"))
 
 
 def _record(path: Path, kind: str, label: str | None = None) -> dict[str, Any]:

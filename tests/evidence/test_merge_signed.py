@@ -7,9 +7,15 @@ import hashlib
 import json
 from pathlib import Path
 
-from evidence_helpers import AUDIT_DATE, PLAN, STATE, UTF16, Keys, signed_scan, verify
+import pytest
+from evidence_helpers import AUDIT_DATE, PLAN, STATE, UTF16, Keys, keygen, signed_scan, verify
 
 from hds_audit.testing import run_cli
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    return keygen(tmp_path_factory.mktemp("keys"))
 
 
 def test_merge_of_two_signed_shards_signs_and_verifies(tmp_path: Path, keys: Keys) -> None:

@@ -14,10 +14,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 from evidence_helpers import (
+    ATTESTATIONS,
     FIXTURES,
     PLAN,
     REPORT_FILES,
     STATE,
+    UTF16,
+    WAIVERS,
     Keys,
     Signed,
     keygen,
@@ -27,6 +30,35 @@ from evidence_helpers import (
 
 from hds_audit.reports.json_report import schema_text
 from hds_audit.testing import run_cli
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    return keygen(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(scope="module")
+def signed_once(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Signed:
+    out = tmp_path_factory.mktemp("signed") / "reports"
+    result = signed_scan(
+        out,
+        keys,
+        [PLAN, STATE, UTF16],
+        "--attestations",
+        str(ATTESTATIONS),
+        "--waivers",
+        str(WAIVERS),
+    )
+    assert result.exit_code in (0, 1), result.stderr  # findings are planted: 1 is expected
+    return Signed(out, keys, result)
+
+
+@pytest.fixture
+def signed(tmp_path: Path, signed_once: Signed) -> Signed:
+    """A copy of the signed report folder, for a test to tamper with."""
+    folder = tmp_path / "reports"
+    shutil.copytree(signed_once.folder, folder)
+    return Signed(folder, signed_once.keys, signed_once.result)
 
 
 def _sha256(path: Path) -> str:
@@ -332,3 +364,48 @@ def test_openssl_verifies_the_signature_and_the_key_fingerprint(signed: Signed) 
     _flip_one_byte(signed.folder / "manifest.json")
     bad = subprocess.run(command, capture_output=True, text=True, check=False)
     assert bad.returncode != 0
+
+
+# -- the HTML report's integrity annex -------------------------------------------------------
+
+
+def _annex(html: str) -> str:
+    start = html.index('<section class="sheet" id="evidence">')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_annex_shows_report_json_and_key_fingerprints(signed: Signed) -> None:
+    annex = _annex((signed.folder / "report.html").read_text(encoding="utf-8"))
+    report_sha256 = hashlib.sha256((signed.folder / "report.json").read_bytes()).hexdigest()
+    manifest = json.loads((signed.folder / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["name"]: f["sha256"] for f in manifest["files"]}
+    assert listed["report.json"] == report_sha256  # the printed hash is the signed one
+    assert report_sha256 in annex
+    assert manifest["signing_key_sha256"] in annex
+    assert "Annexe — preuve d&#39;intégrité" in annex  # French by default
+    assert "hds-audit verify" in annex and "openssl pkeyutl -verify" in annex
+    run = json.loads((signed.folder / "report.json").read_text(encoding="utf-8"))["run"]
+    for digest in (run["policy_set"]["digest"], run["registry_digest"], run["frameworks_digest"]):
+        assert digest in annex
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "unsigned"),
+    [
+        ("fr", "Annexe — preuve d&#39;intégrité", "Ce rapport n&#39;est pas signé"),
+        ("en", "Appendix — integrity evidence", "This report is not signed"),
+    ],
+)
+def test_the_annex_in_both_languages_signed_or_not(
+    tmp_path: Path, keys: Keys, lang: str, heading: str, unsigned: str
+) -> None:
+    signed = tmp_path / "signed"
+    assert signed_scan(signed, keys, [PLAN], "--lang", lang, formats="html").exit_code in (0, 1)
+    annex = _annex((signed / "report.html").read_text(encoding="utf-8"))
+    assert heading in annex and unsigned not in annex
+    plain = tmp_path / "plain"
+    args = ["scan", str(PLAN), "-o", str(plain), "--format", "html", "--lang", lang]
+    assert run_cli([*args, "--no-history"]).exit_code in (0, 1)
+    annex = _annex((plain / "report.html").read_text(encoding="utf-8"))
+    assert heading in annex and unsigned in annex
+    assert "hds-audit verify" not in annex
