@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
 from hds_audit import inputs
 from hds_audit.datafile import Checker, DataFileError, load_yaml
+from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.frameworks import Framework, find_requirement
 
 _KEYS: Final = ("requirement", "statement", "by", "date", "evidence", "valid_for_days")
@@ -56,6 +57,7 @@ class Attestation:
 class AttestationSet:
     file: str
     items: tuple[Attestation, ...]
+    input: InputFile | None = None  # the file read (None: no attestations file)
 
     def by_requirement(self) -> Mapping[str, Attestation]:
         return {a.requirement: a for a in self.items}
@@ -122,10 +124,12 @@ def load_attestations(path: str | Path | None, frameworks: Sequence[Framework]) 
     if path is None:
         return EMPTY
     try:
-        text = inputs.read_text(Path(path))
+        data, record = read_input(path, "attestations")
+        text = inputs.utf8(data)
     except inputs.FileProblem as problem:
         raise DataFileError(str(path), None, problem.problem) from None
-    return parse_attestations(text, str(path), frameworks)
+    loaded = parse_attestations(text, str(path), frameworks)
+    return replace(loaded, input=record)
 
 
 def attested(items: Iterable[Attestation]) -> set[str]:

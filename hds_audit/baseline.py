@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from hds_audit import inputs
 from hds_audit.errors import UsageError
+from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.model import Finding, SourceKind, Status
 from hds_audit.secrets import safe_quote
 
@@ -94,6 +95,7 @@ class Comparison:
 
     label: str
     earlier: Mapping[Identity, Earlier]
+    input: InputFile | None = None  # the baseline report.json read
 
     @cached_property
     def _per_resource(self) -> dict[tuple[str, str], str]:
@@ -157,7 +159,8 @@ def load_baseline(path: str | Path) -> Comparison:
     """Read a previous ``report.json``; a problem is one line naming the file (exit 2)."""
     label = str(path)
     try:
-        data = json.loads(inputs.read_text(Path(path), inputs.MAX_STATE_BYTES))
+        raw, record = read_input(path, "baseline", inputs.MAX_STATE_BYTES)
+        data = json.loads(inputs.utf8(raw))
     except inputs.FileProblem as problem:
         if problem.missing:
             raise UsageError(f"{label}: baseline report not found") from None
@@ -168,7 +171,7 @@ def load_baseline(path: str | Path) -> Comparison:
         ) from None
     except RecursionError:
         raise UsageError(f"{label}: baseline report nests values too deeply") from None
-    return comparison_from_report(data, label)
+    return replace(comparison_from_report(data, label), input=record)
 
 
 def comparison_from_report(data: Any, label: str) -> Comparison:

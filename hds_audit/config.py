@@ -11,6 +11,7 @@ import yaml
 from hds_audit import inputs
 from hds_audit.datafile import safe_load
 from hds_audit.errors import UsageError
+from hds_audit.evidence.inputs import InputFile, read_input
 
 if TYPE_CHECKING:
     from hds_audit.collectors.azure.settings import AzureSettings
@@ -44,6 +45,8 @@ class FileConfig:
     report_url: str | None = None
     executor: ExecutorSettings | None = None  # where collection tasks run (local, dask)
     shard: Shard | None = None  # this run's slice of the accounts / subscriptions / files
+    sign_key: str | None = None  # Ed25519 private key (PEM) signing the report's manifest
+    input: InputFile | None = None  # the configuration file read, for the report's run.inputs
 
 
 @dataclass(slots=True)
@@ -123,6 +126,7 @@ _KEYS = {
     "report_url",
     "executor",
     "shard",
+    "sign_key",
 }
 
 
@@ -147,8 +151,8 @@ def parse_formats(value: str | list[str], where: str) -> list[str]:
 
 
 def _ci_settings(data: dict[str, Any], config: FileConfig, base: Path, label: str) -> None:
-    """``waivers``, ``baseline``, ``history`` (a path or false) and ``report_url``."""
-    for key in ("waivers", "baseline"):
+    """``waivers``, ``baseline``, ``sign_key``, ``history`` (a path or false), ``report_url``."""
+    for key in ("waivers", "baseline", "sign_key"):
         if key in data:
             value = data[key]
             if not isinstance(value, str) or not value:
@@ -180,7 +184,8 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
         path = Path(explicit)
     label = str(path)
     try:
-        data = safe_load(inputs.read_text(path))
+        raw, record = read_input(path, "config")
+        data = safe_load(inputs.utf8(raw))
     except inputs.FileProblem as problem:
         raise UsageError(f"{label}: {problem.problem}") from None
     except yaml.YAMLError as error:
@@ -190,7 +195,7 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
             f"{label}{line}: invalid YAML: {getattr(error, 'problem', error)}"
         ) from None
     if data is None:
-        return FileConfig(path=label)
+        return FileConfig(path=label, input=record)
     if not isinstance(data, dict):
         raise UsageError(f"{label}: must be a mapping of settings")
     unknown = sorted(set(data) - _KEYS)
@@ -200,7 +205,7 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
             f"known: {', '.join(sorted(_KEYS))}"
         )
     base = path.parent
-    config = FileConfig(path=label)
+    config = FileConfig(path=label, input=record)
     if "terraform" in data:
         config.terraform = [
             str(base / p) if not Path(p).is_absolute() and "://" not in p else p

@@ -78,7 +78,11 @@ def read_bytes(path: Path, limit: int = MAX_DATA_BYTES) -> bytes:
 
 def read_text(path: Path, limit: int = MAX_DATA_BYTES) -> str:
     """The UTF-8 text of ``path`` (see :func:`read_bytes`); a bad byte is named by offset."""
-    data = read_bytes(path, limit)
+    return utf8(read_bytes(path, limit))
+
+
+def utf8(data: bytes) -> str:
+    """``data`` decoded as UTF-8, or :class:`FileProblem` naming the first bad byte."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:

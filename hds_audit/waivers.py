@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ import yaml
 from hds_audit import inputs
 from hds_audit.datafile import BoundedSafeLoader
 from hds_audit.errors import UsageError
+from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.model import Finding, Status
 from hds_audit.secrets import safe_quote
 
@@ -103,6 +104,7 @@ class WaiverSet:
 
     file: str
     waivers: tuple[Waiver, ...]
+    input: InputFile | None = None  # the file read, as the report's run.inputs lists it
 
     def apply(
         self, findings: Sequence[Finding], today: date
@@ -206,12 +208,13 @@ def load_waivers(path: str | Path) -> WaiverSet:
     """Read and validate a waivers file; any problem is one line ``FILE:LINE: problem``."""
     label = str(path)
     try:
-        text = inputs.read_text(Path(path))
+        data, record = read_input(path, "waivers")
+        text = inputs.utf8(data)
     except inputs.FileProblem as problem:
         if problem.missing:
             raise UsageError(f"{label}: waivers file not found") from None
         raise UsageError(f"{label}: waivers file {problem.problem}") from None
-    return parse_waivers(text, label)
+    return replace(parse_waivers(text, label), input=record)
 
 
 class _Loader(BoundedSafeLoader):

@@ -23,7 +23,7 @@ from hds_audit.collectors.terraform.documents import (
     shape_problem,
 )
 from hds_audit.collectors.terraform.normalise import Normaliser, index_keeps_whole, index_view
-from hds_audit.collectors.terraform.reading import read_text
+from hds_audit.collectors.terraform.reading import JsonText, read_text
 from hds_audit.errors import InputError, ShapeError
 from hds_audit.geo import GeoTables
 from hds_audit.model import CollectionError, Source
@@ -141,26 +141,32 @@ def collect_file(
     progress: ScanProgress = SILENT,
 ) -> Collection:
     """Read, parse and normalise one state or plan file."""
+    doc: JsonText | None = None
     try:
         if not path.exists():
             raise InputError(label, "does not exist")
-        parsed = parse_document(
-            read_text(path, label), label, slim=index_view, kept_whole=index_keeps_whole
-        )
-        return _normalised(parsed, label, geo, keep_attributes, progress)
+        doc = read_text(path, label)
+        parsed = parse_document(doc, label, slim=index_view, kept_whole=index_keeps_whole)
+        collected = _normalised(parsed, label, geo, keep_attributes, progress)
     except InputError as error:
-        return unreadable(label, error.problem)
+        return unreadable(label, error.problem, doc)
     except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
         # A value of a shape the normaliser cannot use: this file is an input error, the
         # other inputs are still read.
-        return unreadable(label, shape_problem(error))
+        return unreadable(label, shape_problem(error), doc)
+    for source in collected.sources:
+        source.size, source.sha256 = doc.size, doc.sha256
+    return collected
 
 
-def unreadable(label: str, problem: str) -> Collection:
-    """The collection of an input that could not be used: one error naming it."""
+def unreadable(label: str, problem: str, doc: JsonText | None = None) -> Collection:
+    """The collection of an input that could not be used: one error naming it (and, when
+    its bytes were read, their size and sha256)."""
+    source = CollectedSource(path=label, kind="unreadable", resources=0)
+    if doc is not None:
+        source.size, source.sha256 = doc.size, doc.sha256
     return Collection(
-        errors=[CollectionError(source=label, scope=label, message=problem)],
-        sources=[CollectedSource(path=label, kind="unreadable", resources=0)],
+        errors=[CollectionError(source=label, scope=label, message=problem)], sources=[source]
     )
 
 

@@ -8,6 +8,7 @@ never held as one Python object tree: each resource is decoded, used and dropped
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -53,6 +54,8 @@ class JsonText:
     text: str
     start: int
     notes: list[str] = field(default_factory=list)
+    size: int = 0  # bytes read from the file
+    sha256: str = ""  # of those bytes, for the report's run.inputs
     encoding: str = "utf-8"
     bom: int = 0
 
@@ -102,9 +105,10 @@ def read_text(path: Path, name: str | None = None) -> JsonText:
     if not raw.strip():
         raise InputError(label, "is empty: expected Terraform state or plan JSON")
     notes: list[str] = []
+    size, digest = len(raw), hashlib.sha256(raw).hexdigest()
     text, encoding, bom = _decode(raw, label, notes)
     del raw
-    doc = JsonText(text=text, start=0, notes=notes, encoding=encoding, bom=bom)
+    doc = JsonText(text, 0, notes, size=size, sha256=digest, encoding=encoding, bom=bom)
     doc.start = _skip_wrapper_lines(doc, label)
     return doc
 
