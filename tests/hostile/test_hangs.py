@@ -115,8 +115,10 @@ def test_billion_laughs_in_an_unvalidated_policy_key_is_refused(tmp_path: Path) 
 
 def test_billion_laughs_in_the_config_output_is_refused(tmp_path: Path) -> None:
     good = good_state(tmp_path / "in")
+    # The anchors live inside `output` itself: no unknown setting stops the file earlier.
+    bomb = "".join(f"  - {line.split(': ', 1)[1]}\n" for line in BOMB.splitlines())
     (tmp_path / "hds-audit.yaml").write_text(
-        BOMB + "output: *i\n" + f"terraform: [{good}]\n", encoding="utf-8"
+        f"terraform: [{good}]\noutput:\n{bomb}", encoding="utf-8"
     )
     run = scan_subprocess(tmp_path, cwd=tmp_path)
     assert run.exit_code == 2, run.output
