@@ -111,6 +111,7 @@ class ArmEstate:
             "providers/Microsoft.Compute/disks",
             "providers/Microsoft.Compute/snapshots",
             "providers/Microsoft.Compute/diskEncryptionSets",
+            "providers/Microsoft.Compute/virtualMachineScaleSets",
             "providers/Microsoft.Sql/servers",
             "providers/Microsoft.DBforPostgreSQL/flexibleServers",
             "providers/Microsoft.DBforMySQL/flexibleServers",
@@ -233,6 +234,48 @@ class ArmEstate:
                     "encryption": encryption,
                     "diskState": "Attached",
                 },
+            },
+        )
+        return str(item["id"])
+
+    def scale_set(
+        self,
+        sub: str,
+        rg: str,
+        name: str,
+        location: str,
+        des: str | None = None,
+        data_luns: tuple[int, ...] = (),
+        encryption_at_host: bool | None = None,
+    ) -> str:
+        """A VM scale set whose instances get an OS disk and ``data_luns`` data disks."""
+        managed: dict[str, Any] = {"storageAccountType": "Premium_LRS"}
+        if des:
+            managed["diskEncryptionSet"] = {"id": des}
+        profile: dict[str, Any] = {
+            "storageProfile": {
+                "osDisk": {
+                    "createOption": "FromImage",
+                    "caching": "ReadWrite",
+                    "managedDisk": managed,
+                },
+                "dataDisks": [
+                    {"lun": lun, "createOption": "Empty", "diskSizeGB": 64, "managedDisk": managed}
+                    for lun in data_luns
+                ],
+            }
+        }
+        if encryption_at_host is not None:
+            profile["securityProfile"] = {"encryptionAtHost": encryption_at_host}
+        item = self.tracked(
+            sub,
+            rg,
+            "Microsoft.Compute/virtualMachineScaleSets",
+            name,
+            location,
+            {
+                "sku": {"name": "Standard_D2s_v5", "tier": "Standard", "capacity": 2},
+                "properties": {"virtualMachineProfile": profile, "provisioningState": "Succeeded"},
             },
         )
         return str(item["id"])

@@ -459,11 +459,74 @@ def backup_vault(ctx: Context, item: dict[str, Any], details: Details) -> list[R
 
 Normaliser = Callable[[Context, dict[str, Any], Details], list[Resource]]
 
+
+def _volume(parent: Draft, suffix: str, name: str) -> Draft:
+    """A volume of ``parent`` (a scale set's OS disk), judged as block storage of its own."""
+    return Draft(
+        id=f"{parent.id}/{suffix}",
+        type=parent.type,
+        kind=Kind.BLOCK_STORAGE,
+        location=parent.location,
+        name=f"{parent.name} {name}",
+        unknowns={k: v for k, v in parent.unknowns.items() if k == "region"},
+        attributes={**parent.attributes, "volume": name},
+    )
+
+
+def _managed_disk_key(d: Draft, disk: Mapping[str, Any]) -> None:
+    """A scale set's disk: always encrypted; its disk encryption set names a customer key."""
+    des = dig(disk, "managedDisk", "diskEncryptionSet", "id")
+    if des:
+        d.key(KeyOwner.CUSTOMER, str(des))
+    else:
+        d.key(KeyOwner.PROVIDER, "platform key")
+        d.notes["encryption.at_rest"] = VM_DISK_NOTE
+
+
+VM_DISK_NOTE = (
+    "managed disks are always encrypted at rest with platform-managed keys "
+    "(learn.microsoft.com/azure/virtual-machines/disk-encryption)"
+)
+TEMP_DISK_REASON = (
+    "encryption at host is not enabled: a temp disk (where the size has one) is not encrypted "
+    "at rest (learn.microsoft.com/azure/virtual-machines/disk-encryption)"
+)
+
+
+def scale_set(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:
+    """A VM scale set and the volumes of its instances: OS disk, data disks, temp disk."""
+    d = draft(ctx, item, Kind.COMPUTE)
+    profile = props(item).get("virtualMachineProfile") or {}
+    storage = profile.get("storageProfile") or {}
+    out = [d]
+    os_disk = storage.get("osDisk")
+    if isinstance(os_disk, Mapping):
+        volume = _volume(d, "osDisk", "OS disk")
+        _managed_disk_key(volume, os_disk)
+        out.append(volume)
+    for disk in storage.get("dataDisks") or ():
+        if isinstance(disk, Mapping):
+            lun = disk.get("lun")
+            volume = _volume(d, f"dataDisks/{lun}", f"data disk {lun}")
+            _managed_disk_key(volume, disk)
+            out.append(volume)
+    temp = _volume(d, "tempDisk", "temp disk")
+    at_host = dig(profile, "securityProfile", "encryptionAtHost")
+    if at_host is True:
+        temp.key(KeyOwner.PROVIDER, "platform key (encryption at host)")
+    else:
+        temp.encryption = Encryption(at_rest=None)
+        temp.unknowns["encryption.at_rest"] = TEMP_DISK_REASON
+    out.append(temp)
+    return [x.finish(ctx) for x in out]
+
+
 NORMALISERS: Mapping[str, Normaliser] = {
     "storage_account": storage_account,
     "managed_disk": managed_disk,
     "disk_snapshot": disk_snapshot,
     "disk_encryption_set": disk_encryption_set,
+    "scale_set": scale_set,
     "sql_server": sql_server,
     "flexible_server": flexible_server,
     "cosmosdb_account": cosmosdb_account,

@@ -36,7 +36,8 @@ class Reading:
     ``absent`` is the provider's behaviour when no flag is set (``None``: unknown), ``source``
     the documentation saying so.
     ``customer`` is a (path, values) pair whose match means a customer-managed key;
-    ``absent_reason`` says why no flag leaves the verdict unknown, ``key_unknown`` why the
+    ``absent_reason`` says why no flag leaves the verdict unknown (``false_reason`` the same
+    for a flag that is off: a temp disk exists only on some sizes), ``key_unknown`` why the
     key cannot be told from the resource (it is another resource's).
     """
 
@@ -48,6 +49,7 @@ class Reading:
     customer: tuple[str, frozenset[str]] | None = None
     source: str | None = None
     absent_reason: str | None = None
+    false_reason: str | None = None
     key_unknown: str | None = None
 
     @property
@@ -135,6 +137,8 @@ def _at_rest(r: Reading, view: View, where: str) -> tuple[bool | None, str | Non
             setting = view.ebs_default()
             if setting is not None and setting.enabled:
                 return True, None, f"{full} = false, but {setting.origin} encrypts every new volume"
+        if not encrypted and r.false_reason:
+            return None, f"{full} = {value}: {r.false_reason}", None
         return encrypted, None, None
     flag = where + r.flag[0] if r.flag else (where.rstrip(".") or "encryption")
     if r.absent == "encrypted":
@@ -214,6 +218,7 @@ _READING_KEYS = frozenset(
         "customer",
         "source",
         "absent_reason",
+        "false_reason",
         "key_unknown",
     }
 )
@@ -247,6 +252,7 @@ def parse_reading(entry: Mapping[str, Any], allowed: frozenset[str] = _READING_K
         ),
         source=entry.get("source"),
         absent_reason=entry.get("absent_reason"),
+        false_reason=entry.get("false_reason"),
         key_unknown=entry.get("key_unknown"),
     )
 
