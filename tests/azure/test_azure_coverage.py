@@ -57,3 +57,37 @@ def test_scale_sets_judge_their_instances_volumes() -> None:
 
 def test_permissions_name_the_scale_set_read_action() -> None:
     assert "Microsoft.Compute/virtualMachineScaleSets/read" in azure_table().actions()
+
+
+def test_redis_caches_and_aks_clusters() -> None:
+    e = ArmEstate()
+    e.subscription(PROD, "hds-prod")
+    e.resource_group(PROD, RG, "francecentral")
+    us = e.redis(PROD, RG, "cache-us", "eastus")
+    cache = e.redis(PROD, RG, "cache-fr", "francecentral", linked=us)
+    aks = e.aks(PROD, RG, "aks", "francecentral", des=DES, pools={"system": True, "batch": None})
+    with serve(e) as (server, ca):
+        result = AzureCollector(
+            cloud=loopback_cloud(server), credential=StaticCredential(), connection_verify=ca
+        ).collect(GEO)
+    assert result.errors == []
+    found = {r.id: r for r in result.resources}
+    redis = found[cache]
+    assert redis.kind is Kind.DATABASE and redis.encryption is not None
+    assert (redis.encryption.at_rest, redis.encryption.key_owner) == (True, KeyOwner.PROVIDER)
+    assert "offers no customer key" in redis.notes["encryption.at_rest"]
+    # the linked cache is a copy, located once every resource is collected
+    assert [r.location.region for r in redis.replicas or ()] == ["eastus"]
+    assert found[aks].kind is Kind.COMPUTE
+    os_disks = found[f"{aks}/nodeOsDisks"]
+    assert os_disks.encryption is not None and os_disks.encryption.key_owner is KeyOwner.CUSTOMER
+    assert found[f"{aks}/agentPools/system/tempDisks"].encryption.at_rest is True  # type: ignore[union-attr]
+    batch = found[f"{aks}/agentPools/batch/tempDisks"]
+    assert batch.encryption is not None and batch.encryption.at_rest is None
+    assert batch.region == "francecentral"
+
+
+def test_redis_and_aks_read_actions_are_in_the_role() -> None:
+    actions = azure_table().actions()
+    assert "Microsoft.Cache/redis/read" in actions
+    assert "Microsoft.ContainerService/managedClusters/read" in actions

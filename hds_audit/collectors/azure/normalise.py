@@ -521,12 +521,64 @@ def scale_set(ctx: Context, item: dict[str, Any], details: Details) -> list[Reso
     return [x.finish(ctx) for x in out]
 
 
+REDIS_NOTE = (
+    "Azure Cache for Redis encrypts data on disk (persistence, OS disks) with Microsoft-managed "
+    "keys and offers no customer key "
+    "(learn.microsoft.com/azure/azure-cache-for-redis/cache-how-to-encryption)"
+)
+
+
+def redis_cache(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:
+    """A cache: always encrypted with Microsoft's keys; linked (geo-replicated) caches are
+    copies wherever they are."""
+    d = draft(ctx, item, Kind.DATABASE)
+    d.key(KeyOwner.PROVIDER, "Microsoft-managed key")
+    d.notes["encryption.at_rest"] = REDIS_NOTE
+    p = props(item)
+    d.attributes["sku"] = dig(p, "sku", "name") or dig(item, "sku", "name")
+    for linked in p.get("linkedServers") or ():
+        target = linked.get("id") if isinstance(linked, Mapping) else None
+        if isinstance(target, str) and target:
+            d.add_replica("geo_replication", unresolved(ctx), target)
+    return [d.finish(ctx)]
+
+
+def kubernetes_cluster(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:
+    """An AKS cluster and the volumes of its nodes: OS disks (its disk encryption set) and
+    each pool's temp disks (encryption at host)."""
+    d = draft(ctx, item, Kind.COMPUTE)
+    p = props(item)
+    disks = _volume(d, "nodeOsDisks", "node OS disks")
+    des = p.get("diskEncryptionSetID")
+    if des:
+        disks.key(KeyOwner.CUSTOMER, str(des))
+    else:
+        disks.key(KeyOwner.PROVIDER, "platform key")
+        disks.notes["encryption.at_rest"] = VM_DISK_NOTE
+    out = [d, disks]
+    for pool in p.get("agentPoolProfiles") or ():
+        if not isinstance(pool, Mapping):
+            continue
+        temp = _volume(
+            d, f"agentPools/{pool.get('name')}/tempDisks", f"{pool.get('name')} temp disks"
+        )
+        if pool.get("enableEncryptionAtHost") is True:
+            temp.key(KeyOwner.PROVIDER, "platform key (encryption at host)")
+        else:
+            temp.encryption = Encryption(at_rest=None)
+            temp.unknowns["encryption.at_rest"] = TEMP_DISK_REASON
+        out.append(temp)
+    return [x.finish(ctx) for x in out]
+
+
 NORMALISERS: Mapping[str, Normaliser] = {
     "storage_account": storage_account,
     "managed_disk": managed_disk,
     "disk_snapshot": disk_snapshot,
     "disk_encryption_set": disk_encryption_set,
     "scale_set": scale_set,
+    "redis_cache": redis_cache,
+    "kubernetes_cluster": kubernetes_cluster,
     "sql_server": sql_server,
     "flexible_server": flexible_server,
     "cosmosdb_account": cosmosdb_account,
