@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from hds_audit.collectors.terraform import facts
+import hds_audit.collectors.terraform.facts as facts
 from hds_audit.collectors.terraform.documents import Replay, TfInstance
 from hds_audit.collectors.terraform.secrets import redact
 from hds_audit.geo import GeoTables, Location
