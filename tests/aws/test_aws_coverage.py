@@ -135,3 +135,22 @@ def test_permissions_name_the_new_read_actions() -> None:
         "ec2:DescribeLaunchTemplateVersions",
     } <= actions
     assert "ssm:GetParameter" not in actions
+
+
+@pytest.mark.parametrize(
+    ("arn", "rtype"),
+    [
+        ("arn:aws:kafka:eu-west-3:1:cluster/records/0b1c", "aws_msk_cluster"),
+        ("arn:aws:timestream:eu-west-3:1:database/vitals", "aws_timestreamwrite_database"),
+        ("arn:aws:rds:eu-west-3:1:snapshot:nightly", "aws_db_snapshot"),
+        ("arn:aws:memorydb:eu-west-3:1:cluster/sessions", "aws_memorydb_cluster"),
+    ],
+)
+def test_inventory_only_types_are_data_stores_with_unknown_encryption(arn: str, rtype: str) -> None:
+    from hds_audit.collectors.aws.normalise import inventory_type
+    from hds_audit.collectors.terraform.normalise import type_table
+    from hds_audit.model import DATA_KINDS
+
+    assert inventory_type(arn, service_table().inventory_types) == rtype
+    # A data kind: the inventory marks its encryption unknown ("not read yet"), never silent.
+    assert type_table().spec(rtype).kind in DATA_KINDS
