@@ -23,7 +23,10 @@ EBS_DEFAULT_UNKNOWN = (
     "encryption follows the account's EBS encryption-by-default setting in this region, "
     "which the audited sources do not hold"
 )
-
+EBS_DEFAULT_KEY_UNKNOWN = (
+    "no key named: EC2 uses the account's default EBS key in this region (aws/ebs unless "
+    "aws_ebs_default_kms_key names a customer key), which the audited sources do not hold"
+)
 EBS_SNAPSHOT = "encryption follows the snapshot the volume is created from (the AMI's)"
 
 
@@ -192,6 +195,8 @@ def _key(r: Reading, view: View, where: str) -> KeyVerdict:
         setting = view.ebs_default()
         if setting is not None and setting.enabled:
             return view.key_owner(None, setting.key)
+        if setting is None and not any(view.unknown(where + k) for k in r.key):
+            return None, None, EBS_DEFAULT_KEY_UNKNOWN
     if r.key:
         return view.key_owner(where + r.key[0])
     return KeyOwner.PROVIDER, None, None
