@@ -64,6 +64,27 @@ def cloud_named(name: str) -> AzureCloud:
         raise UsageError(f"unknown Azure cloud {name!r}; use one of {', '.join(CLOUDS)}") from None
 
 
+def custom_cloud(
+    endpoint_url: str,
+    base: AzureCloud,
+    authority_host: str | None = None,
+    credential_scope: str | None = None,
+) -> AzureCloud:
+    """A cloud whose Resource Manager is ``endpoint_url`` (Azure Stack Hub, a private ARM).
+
+    Sign-in goes to ``authority_host`` (default: the ``base`` cloud's); the token is asked for
+    ``credential_scope`` (default: ``ENDPOINT/.default``; Azure Stack Hub publishes its audience
+    at ``ENDPOINT/metadata/endpoints``). No EU Data Boundary outside the public cloud.
+    """
+    url = endpoint_url.rstrip("/")
+    return AzureCloud(
+        name=f"custom ({url})",
+        resource_manager=url,
+        authority_host=authority_host or base.authority_host,
+        credential_scope=credential_scope or f"{url}/.default",
+    )
+
+
 def default_credential(cloud: AzureCloud) -> TokenCredential:
     """DefaultAzureCredential for ``cloud``: environment, workload identity, managed identity,
     Azure CLI login... (azure-identity decides, in its documented order)."""
@@ -95,3 +116,28 @@ def check_credential(credential: TokenCredential, cloud: AzureCloud) -> None:
         ) from None
     finally:
         identity_log.setLevel(level)
+
+
+def token_identity(token: str) -> str | None:
+    """Who a Microsoft Entra access token was issued to: ``oid:<object id>`` (a user,
+    a service principal, a managed identity), else ``appid:<client id>``; None when the
+    token carries no readable claims. Only these ids are kept, never the token."""
+    import base64
+    import binascii
+    import json
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    for claim in ("oid", "appid", "azp"):
+        value = claims.get(claim)
+        if isinstance(value, str) and value:
+            return f"{'oid' if claim == 'oid' else 'appid'}:{value}"
+    return None
