@@ -473,14 +473,24 @@ def _volume(parent: Draft, suffix: str, name: str) -> Draft:
     )
 
 
-def _managed_disk_key(d: Draft, disk: Mapping[str, Any]) -> None:
-    """A scale set's disk: always encrypted; its disk encryption set names a customer key."""
-    des = dig(disk, "managedDisk", "diskEncryptionSet", "id")
+def _disk_set_key(d: Draft, des: Any) -> None:
+    """A managed disk: always encrypted; a disk encryption set names a customer key."""
     if des:
         d.key(KeyOwner.CUSTOMER, str(des))
     else:
         d.key(KeyOwner.PROVIDER, "platform key")
         d.notes["encryption.at_rest"] = VM_DISK_NOTE
+
+
+def _temp_disks(parent: Draft, suffix: str, name: str, at_host: Any) -> Draft:
+    """Temp disks: encrypted at rest only with encryption at host."""
+    temp = _volume(parent, suffix, name)
+    if at_host is True:
+        temp.key(KeyOwner.PROVIDER, "platform key (encryption at host)")
+    else:
+        temp.encryption = Encryption(at_rest=None)
+        temp.unknowns["encryption.at_rest"] = TEMP_DISK_REASON
+    return temp
 
 
 VM_DISK_NOTE = (
@@ -502,22 +512,16 @@ def scale_set(ctx: Context, item: dict[str, Any], details: Details) -> list[Reso
     os_disk = storage.get("osDisk")
     if isinstance(os_disk, Mapping):
         volume = _volume(d, "osDisk", "OS disk")
-        _managed_disk_key(volume, os_disk)
+        _disk_set_key(volume, dig(os_disk, "managedDisk", "diskEncryptionSet", "id"))
         out.append(volume)
     for disk in storage.get("dataDisks") or ():
         if isinstance(disk, Mapping):
             lun = disk.get("lun")
             volume = _volume(d, f"dataDisks/{lun}", f"data disk {lun}")
-            _managed_disk_key(volume, disk)
+            _disk_set_key(volume, dig(disk, "managedDisk", "diskEncryptionSet", "id"))
             out.append(volume)
-    temp = _volume(d, "tempDisk", "temp disk")
     at_host = dig(profile, "securityProfile", "encryptionAtHost")
-    if at_host is True:
-        temp.key(KeyOwner.PROVIDER, "platform key (encryption at host)")
-    else:
-        temp.encryption = Encryption(at_rest=None)
-        temp.unknowns["encryption.at_rest"] = TEMP_DISK_REASON
-    out.append(temp)
+    out.append(_temp_disks(d, "tempDisk", "temp disk", at_host))
     return [x.finish(ctx) for x in out]
 
 
@@ -549,25 +553,14 @@ def kubernetes_cluster(ctx: Context, item: dict[str, Any], details: Details) -> 
     d = draft(ctx, item, Kind.COMPUTE)
     p = props(item)
     disks = _volume(d, "nodeOsDisks", "node OS disks")
-    des = p.get("diskEncryptionSetID")
-    if des:
-        disks.key(KeyOwner.CUSTOMER, str(des))
-    else:
-        disks.key(KeyOwner.PROVIDER, "platform key")
-        disks.notes["encryption.at_rest"] = VM_DISK_NOTE
+    _disk_set_key(disks, p.get("diskEncryptionSetID"))
     out = [d, disks]
     for pool in p.get("agentPoolProfiles") or ():
         if not isinstance(pool, Mapping):
             continue
-        temp = _volume(
-            d, f"agentPools/{pool.get('name')}/tempDisks", f"{pool.get('name')} temp disks"
-        )
-        if pool.get("enableEncryptionAtHost") is True:
-            temp.key(KeyOwner.PROVIDER, "platform key (encryption at host)")
-        else:
-            temp.encryption = Encryption(at_rest=None)
-            temp.unknowns["encryption.at_rest"] = TEMP_DISK_REASON
-        out.append(temp)
+        name = pool.get("name")
+        at_host = pool.get("enableEncryptionAtHost")
+        out.append(_temp_disks(d, f"agentPools/{name}/tempDisks", f"{name} temp disks", at_host))
     return [x.finish(ctx) for x in out]
 
 
