@@ -154,3 +154,54 @@ def test_inventory_only_types_are_data_stores_with_unknown_encryption(arn: str, 
     assert inventory_type(arn, service_table().inventory_types) == rtype
     # A data kind: the inventory marks its encryption unknown ("not read yet"), never silent.
     assert type_table().spec(rtype).kind in DATA_KINDS
+
+
+def test_live_ebs_default_decides_a_plans_implicit_root_volume(
+    moto_url: str, planted: dict[str, str], tmp_path: Path
+) -> None:
+    from hds_audit.testing import Spec, plan_document, write_json
+
+    m = Planter(moto_url, session_for(moto_url))
+    ec2 = m.client("ec2", REGION)
+    ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8)  # carries the region's reading
+    plan = write_json(
+        tmp_path / "plan.json",
+        plan_document(
+            [Spec("aws_instance", "app", {"ami": "ami-1"}, unknown=["root_block_device", "arn"])],
+            provider_regions={"aws": REGION},
+        ),
+    )
+    root = "aws_instance.app.root_block_device[implicit]"
+
+    def root_verdict(out: Path) -> tuple[str, str | None]:
+        args = ["scan", "--terraform", str(plan), "--aws-endpoint-url", moto_url]
+        args += ["--aws-regions", REGION, "--format", "json", "--output", str(out)]
+        CliRunner().invoke(main, args, obj=AwsRuntime(max_attempts=2))
+        report = json.loads((out / "report.json").read_text())
+        [finding] = [
+            f
+            for f in report["findings"]
+            if f["resource_id"] == root and f["policy_id"] == "HDS_ENC_001"
+        ]
+        return finding["status"], finding["evidence"][0]["note"]
+
+    ec2.disable_ebs_encryption_by_default()
+    status, note = root_verdict(tmp_path / "off")
+    assert status == "unknown" and "is off for account" in (note or "")
+    ec2.enable_ebs_encryption_by_default()
+    try:
+        status, note = root_verdict(tmp_path / "on")
+    finally:
+        ec2.disable_ebs_encryption_by_default()
+    assert status == "pass" and "is on for account" in (note or "")
+    # Without the live source the plan alone cannot tell.
+    alone = tmp_path / "alone"
+    CliRunner().invoke(
+        main, ["scan", "--terraform", str(plan), "--format", "json", "--output", str(alone)]
+    )
+    findings = json.loads((alone / "report.json").read_text())["findings"]
+    [finding] = [
+        f for f in findings if f["resource_id"] == root and f["policy_id"] == "HDS_ENC_001"
+    ]
+    assert finding["status"] == "unknown"
+    assert "EBS encryption-by-default" in finding["evidence"][0]["note"]

@@ -585,6 +585,7 @@ def opensearch_domain(ctx: TaskContext, data: TaskData) -> list[Resource]:
 def launch_template(ctx: TaskContext, data: TaskData) -> list[Resource]:
     """Each EBS volume a template's default version creates, judged as block storage."""
     default = data.context.get("encryption_by_default")
+    default_text = default.reason if isinstance(default, Unavailable) else default
     out: list[Resource] = []
     for listed in data.lists["templates"]:
         item = listed.item
@@ -612,7 +613,11 @@ def launch_template(ctx: TaskContext, data: TaskData) -> list[Resource]:
                 kind=Kind.BLOCK_STORAGE,
                 location=ctx.locate(ctx.region),
                 name=f"{item.get('LaunchTemplateName')} {mapping.get('DeviceName')}",
-                attributes={**_clean(mapping), "account": ctx.account.id},
+                attributes={
+                    **_clean(mapping),
+                    "account": ctx.account.id,
+                    "ebs_encryption_by_default": default_text,
+                },
                 failures=listed.failures,
             )
             encrypted = ebs_.get("Encrypted")
