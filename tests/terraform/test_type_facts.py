@@ -4,6 +4,7 @@ encryption verdicts (and key ownership) from real state and plan shapes."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -629,3 +630,35 @@ def test_finding_evidence_cites_the_providers_default(tmp_path: Path, geo: GeoTa
     kinesis = findings["aws_kinesis_stream.events"]
     assert kinesis.status.value == "fail"
     assert "encryption_type defaults to NONE" in (kinesis.evidence[0].note or "")
+
+
+def test_live_ebs_readings_of_several_accounts_leave_the_plan_unknown(
+    tmp_path: Path, geo: GeoTables
+) -> None:
+    from hds_audit.collectors.account_settings import settle_ebs_defaults
+    from hds_audit.model import Source, SourceKind
+
+    resources = _plan(
+        tmp_path, geo, Spec("aws_instance", "app", {"ami": "ami-1"}, unknown=["root_block_device"])
+    )
+    root = resources["aws_instance.app.root_block_device[implicit]"]
+
+    def live(account: str, enabled: bool) -> Resource:
+        return Resource(
+            id=f"arn:aws:ec2:eu-west-3:{account}:volume/vol-1",
+            provider="aws",
+            type="aws_ebs_volume",
+            kind=Kind.BLOCK_STORAGE,
+            location=geo.locate("aws", "eu-west-3"),
+            source=Source(kind=SourceKind.AWS_API, account=account, region="eu-west-3"),
+            attributes={"account": account, "ebs_encryption_by_default": enabled},
+        )
+
+    one = settle_ebs_defaults([root, live("111111111111", True)])[0]
+    assert _at_rest(one) is True and "111111111111" in one.notes["encryption.at_rest"]
+    two = settle_ebs_defaults([root, live("111111111111", True), live("222222222222", False)])
+    assert _at_rest(two[0]) is None  # which account the plan is for is not known
+    elsewhere = settle_ebs_defaults(
+        [root, replace(live("1", True), location=geo.locate("aws", "eu-west-1"))]
+    )
+    assert _at_rest(elsewhere[0]) is None
