@@ -27,6 +27,7 @@ class ResourceDraft:
     replicas: list[Replica] | None = field(default_factory=list)
     unknowns: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
     def add_replica(self, kind: str, location: Location, target: str | None = None) -> None:
         if self.replicas is not None:
@@ -51,4 +52,5 @@ class ResourceDraft:
             name=self.name,
             attributes=redact(self.attributes, self.type),
             unknowns=self.unknowns or EMPTY_MAPPING,
+            notes=self.notes or EMPTY_MAPPING,
         )

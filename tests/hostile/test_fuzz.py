@@ -41,7 +41,8 @@ READ = (
     "replication_configuration", "rule", "root_block_device", "server_id",
     "server_side_encryption_configuration", "source_db_instance_arn", "sqs_managed_sse_enabled",
     "storage_account_id", "storage_encrypted", "copy_action", "region_name", "name", "id",
-    "storage_account_type", "identifier", "key_id", "status",
+    "storage_account_type", "identifier", "key_id", "status", "os_disk", "data_disk", "lun",
+    "device_name", "kms_key_arn", "storage_os_disk", "disk_encryption_set_id",
 )  # fmt: skip
 TYPES = (
     "aws_s3_bucket",
@@ -63,6 +64,9 @@ TYPES = (
     "aws_rds_cluster",
     "aws_backup_vault",
     "aws_secretsmanager_secret",
+    "aws_lambda_function",
+    "azurerm_linux_virtual_machine",
+    "azurerm_linux_virtual_machine_scale_set",
     "google_storage_bucket",
 )
 
