@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from hds_audit.collectors.terraform import gcp_rules
 from hds_audit.collectors.terraform.documents import Replay, TfInstance
 from hds_audit.collectors.terraform.secrets import redact
 from hds_audit.geo import GeoTables, Location
@@ -85,7 +86,7 @@ def type_table() -> TypeTable:
     )
     data = yaml.safe_load(text)
     specs: dict[str, TypeSpec] = {}
-    for section in ("aws", "azurerm"):
+    for section in ("aws", "azurerm", "google"):
         for rtype, entry in (data.get(section) or {}).items():
             encryption = entry.get("encryption") or {}
             specs[rtype] = TypeSpec(
@@ -102,7 +103,7 @@ def type_table() -> TypeTable:
         data.get("located_by_parent") or {},
         data.get("providers") or {},
         frozenset(str(p) for p in data.get("logical_providers") or ()),
-        frozenset(data.get("full_types") or ()),
+        frozenset([*(data.get("full_types") or ()), *(data.get("google_full_types") or ())]),
         tuple(data.get("index_attributes") or ()),
     )
 
@@ -443,6 +444,8 @@ class Normaliser:
             return self.geo.locate(provider, "global"), None
         if inst.provider == "azurerm":
             return self._locate_azure(inst, provider)
+        if gcp_rules.is_google(inst):
+            return gcp_rules.locate(self, inst)
         region = _own_aws_region(inst) if inst.provider == "aws" else inst.attributes.get("region")
         if not region and inst.provider_region:
             region = inst.provider_region
@@ -549,7 +552,7 @@ class Normaliser:
             draft.unknowns["region"] = reason
         self.encryption(inst, spec, draft)
         for rule in spec.rules:
-            RULES[rule](self, draft)
+            (RULES.get(rule) or gcp_rules.RULES[rule])(self, draft)
         return [self.finish(draft), *draft.extra]
 
     def finish(
