@@ -23,6 +23,7 @@ from hds_audit.cli.common import (
     _print_summary,
     _write_all,
 )
+from hds_audit.cli.gcp import gcp_collectors, gcp_options
 from hds_audit.config import LANGS, SEVERITIES, load_config
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.geo import AllowedArea
@@ -103,6 +104,7 @@ from hds_audit.reports.model import Gate, Report
     type=click.IntRange(1, 256),
     help="Parallel Azure calls (default: 16).",
 )
+@gcp_options
 @click.option(
     "--aws/--no-aws",
     "aws_flag",
@@ -231,6 +233,7 @@ def scan(
     executor_kind: str | None = None,
     dask_scheduler: str | None = None,
     shard_text: str | None = None,
+    **gcp_args: Any,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
     from hds_audit.collectors.azure.settings import merge_settings
@@ -275,6 +278,7 @@ def scan(
 
             runtime = click.get_current_context().find_object(AzureRuntime)
             collectors.append(build_collector(azure, runtime, quiet, executor, shard))
+        collectors.extend(gcp_collectors(config.gcp, gcp_args, quiet, executor, shard))
         options = ScanOptions(
             collectors=collectors,
             shard=shard,

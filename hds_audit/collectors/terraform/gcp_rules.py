@@ -18,15 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-# normalise imports this module at its top: only its functions are used here, at call time.
-from hds_audit.collectors.terraform import normalise as tf
+# normalise imports this module only inside functions (when a google type is normalised).
+from hds_audit.collectors.terraform.normalise import Draft, Normaliser, _is_unknown, get_path
 from hds_audit.collectors.terraform.secrets import REDACTED
 from hds_audit.geo import Location
 from hds_audit.model import Encryption, KeyOwner
 
 if TYPE_CHECKING:
     from hds_audit.collectors.terraform.documents import TfInstance
-    from hds_audit.collectors.terraform.normalise import Draft, Normaliser
 
 _INDEX = re.compile(r"\.\d+(?=\.|$)")
 # Self links and resource names carry their place: .../zones/europe-west9-a, .../locations/eu
@@ -91,11 +90,6 @@ def google_facts() -> GoogleFacts:
     return GoogleFacts(types, f"{key_id}; {source}" if source else key_id, configs)
 
 
-def is_google(inst: TfInstance) -> bool:
-    """Whether ``inst`` is a Google Cloud resource (``google`` or ``google-beta`` provider)."""
-    return inst.type.startswith("google_")
-
-
 def place_of(value: Any) -> str | None:
     """The location code in an attribute: ``EU``, ``europe-west9-a`` or a self link / name."""
     if isinstance(value, list):
@@ -109,11 +103,11 @@ def place_of(value: Any) -> str | None:
 
 
 def _get(inst: TfInstance, path: str) -> Any:
-    return tf.get_path(inst.attributes, path)
+    return get_path(inst.attributes, path)
 
 
 def _unknown(inst: TfInstance, path: str) -> bool:
-    return tf._is_unknown(inst, path)
+    return _is_unknown(inst, path)
 
 
 def locate(n: Normaliser, inst: TfInstance) -> tuple[Location, str | None]:
@@ -336,7 +330,7 @@ def rule_instance_disks(n: Normaliser, d: Draft) -> None:
     d.encryption = Encryption(True, owner, key or google_facts().default_key_id)
 
 
-Rule = Callable[["Normaliser", "Draft"], None]
+Rule = Callable[[Normaliser, Draft], None]
 
 RULES: Mapping[str, Rule] = {
     "gcp_encryption": rule_encryption,

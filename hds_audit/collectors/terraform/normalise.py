@@ -19,7 +19,6 @@ from typing import Any
 
 import yaml
 
-from hds_audit.collectors.terraform import gcp_rules
 from hds_audit.collectors.terraform.documents import Replay, TfInstance
 from hds_audit.collectors.terraform.secrets import redact
 from hds_audit.geo import GeoTables, Location
@@ -444,7 +443,9 @@ class Normaliser:
             return self.geo.locate(provider, "global"), None
         if inst.provider == "azurerm":
             return self._locate_azure(inst, provider)
-        if gcp_rules.is_google(inst):
+        if inst.type.startswith("google_"):
+            from hds_audit.collectors.terraform import gcp_rules
+
             return gcp_rules.locate(self, inst)
         region = _own_aws_region(inst) if inst.provider == "aws" else inst.attributes.get("region")
         if not region and inst.provider_region:
@@ -552,7 +553,7 @@ class Normaliser:
             draft.unknowns["region"] = reason
         self.encryption(inst, spec, draft)
         for rule in spec.rules:
-            (RULES.get(rule) or gcp_rules.RULES[rule])(self, draft)
+            (RULES.get(rule) or _google_rule(rule))(self, draft)
         return [self.finish(draft), *draft.extra]
 
     def finish(
@@ -609,6 +610,13 @@ def _is_key_reference(reference: str) -> bool:
 
 
 Rule = Callable[[Normaliser, Draft], None]
+
+
+def _google_rule(name: str) -> Rule:
+    """A rule of ``gcp_rules`` (Google Cloud), loaded when a google type is normalised."""
+    from hds_audit.collectors.terraform.gcp_rules import RULES as GOOGLE_RULES
+
+    return GOOGLE_RULES[name]
 
 
 def _aws_location_of_arn(n: Normaliser, arn: Any) -> Location:

@@ -1,0 +1,95 @@
+"""The Google Cloud collection tasks, run on any executor (local threads or Dask).
+
+- :class:`FindProjects`: the projects of an organisation or folder scope (one paginated
+  search for the project asset type);
+- :class:`SearchProject`: every resource of one project (one paginated ``SearchAllResources``).
+
+Tasks are small, picklable and return plain data: expected failures are part of the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hds_audit.collectors.gcp.failures import Failure, classify
+
+if TYPE_CHECKING:
+    from hds_audit.collectors.gcp.environment import GcpEnvironment
+
+SEARCH = "search_all_resources"
+
+
+@dataclass(frozen=True, slots=True)
+class Searched:
+    """What one paginated search returned: items (``None`` when it failed) and requests."""
+
+    items: list[dict[str, Any]] | None = None
+    failure: Failure | None = None
+    requests: int = 0
+    projects: list[str] = field(default_factory=list)
+
+
+def search(env: GcpEnvironment, scope: str, asset_types: tuple[str, ...] = ()) -> Searched:
+    """Every page of ``SearchAllResources`` on ``scope``, as snake_case dicts."""
+    from google.cloud.asset_v1 import ResourceSearchResult
+
+    call = env.table.calls[SEARCH]
+    request: dict[str, Any] = {"scope": scope, "asset_types": list(asset_types)}
+    if call.page_size:
+        request["page_size"] = call.page_size
+    items: list[dict[str, Any]] = []
+    pages = 0
+    try:
+        for page in env.client.search_all_resources(request=request).pages:
+            pages += 1
+            items.extend(
+                ResourceSearchResult.to_dict(result, preserving_proto_field_name=True)
+                for result in page.results
+            )
+    except Exception as error:  # every failure is reported on its scope, never dropped
+        return Searched(None, classify(error), max(pages, 1))
+    return Searched(items, None, pages)
+
+
+@dataclass(frozen=True, slots=True)
+class FindProjects:
+    """The projects under an organisation or folder."""
+
+    scope: str
+
+    @property
+    def key(self) -> str:
+        return f"gcp/{self.scope}/projects"
+
+    def run(self, env: GcpEnvironment) -> Searched:
+        found = search(env, self.scope, env.table.discovery_types)
+        if found.items is None:
+            return found
+        projects = [str(item["project"]) for item in found.items if item.get("project")]
+        return Searched([], None, found.requests, list(dict.fromkeys(projects)))
+
+    def lost(self, reason: str) -> Searched:
+        return Searched(None, Failure("task_lost", reason))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchProject:
+    """Every resource of one project."""
+
+    project: str
+
+    @property
+    def key(self) -> str:
+        return f"gcp/{self.project}"
+
+    def run(self, env: GcpEnvironment) -> Searched:
+        found = search(env, self.project)
+        if found.items is None:
+            return found
+        # the project itself is a discovery asset, not a resource to judge
+        kept = [i for i in found.items if i.get("asset_type") not in env.table.discovery_types]
+        return Searched(kept, None, found.requests)
+
+    def lost(self, reason: str) -> Searched:
+        return Searched(None, Failure("task_lost", reason))
