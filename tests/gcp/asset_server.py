@@ -210,3 +210,11 @@ def serve(estate: AssetEstate) -> Iterator[AssetServer]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def serve_process(estate: AssetEstate, ready: Any) -> None:
+    """Entry point of a server in its own process (the benchmark: no GIL shared with the
+    client). Puts the URL on ``ready`` and serves until terminated."""
+    server = AssetServer(estate)
+    ready.put(server.url)
+    server.serve_forever(poll_interval=0.05)

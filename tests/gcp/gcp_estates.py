@@ -40,3 +40,24 @@ def planted() -> AssetEstate:
     estate.denied.add(beta)
     estate.disabled.add(gamma)
     return estate
+
+
+BENCH_TYPES = (
+    ("storage.googleapis.com/Bucket", "eu"),
+    ("compute.googleapis.com/Disk", "europe-west9-a"),
+    ("sqladmin.googleapis.com/Instance", "europe-west9"),
+    ("bigquery.googleapis.com/Dataset", "eu"),
+    ("compute.googleapis.com/Instance", "europe-west1-b"),
+    ("pubsub.googleapis.com/Topic", "europe-west4"),
+)
+
+
+def bench_estate(projects: int, resources: int, latency: float, page_size: int) -> AssetEstate:
+    """``projects`` projects under one organisation, ``resources`` spread evenly over them."""
+    estate = AssetEstate(page_size=page_size, latency=latency)
+    names = [estate.project(str(2000 + i), f"bench-{i}", ORG) for i in range(projects)]
+    for n in range(resources):
+        asset_type, location = BENCH_TYPES[n % len(BENCH_TYPES)]
+        keys = [KEY] if n % 2 else None
+        estate.asset(names[n % projects], asset_type, f"r{n:05d}", location, keys)
+    return estate
