@@ -88,3 +88,20 @@ def test_permissions_gcp_prints_the_role_of_the_table() -> None:
     expected = sorted({p for call in gcp_table().calls.values() for p in call.permissions})
     assert role["includedPermissions"] == expected == ["cloudasset.assets.searchAllResources"]
     assert role["stage"] == "GA"
+
+
+def test_shards_merge_into_the_unsharded_scan(asset: AssetServer, tmp_path: Path) -> None:
+    common = ["--gcp-scope", ORG, "--gcp-endpoint-url", asset.url, "--format", "json"]
+    common += ["--no-history", "--quiet", "--audit-date", "2026-12-01"]
+    whole = tmp_path / "whole"
+    assert run_cli(["scan", *common, "--output", str(whole)]).exit_code == 2
+    parts = [tmp_path / f"shard{i}" for i in (1, 2)]
+    for i, part in enumerate(parts, 1):
+        run_cli(["scan", *common, "--shard", f"{i}/2", "--output", str(part)])
+    merged = tmp_path / "merged"
+    result = run_cli(["merge", *map(str, parts), "--format", "json", "--output", str(merged)])
+    assert result.exit_code == 2, result.output + result.stderr
+    one, many = _report(whole), _report(merged)
+    for section in ("resources", "findings", "errors", "summary"):
+        assert many[section] == one[section], section
+    assert len(one["errors"]) == 2

@@ -187,13 +187,17 @@ class _Run:
         if self.owner.endpoint_url:
             extra.append(f"endpoint {self.owner.endpoint_url}")
         for scope, found in self.discovery.items():
+            if self.owner.shard is not None and not self.owner.shard.owns(f"gcp:{scope}"):
+                continue  # every shard searches an organisation; one reports its failure
             if found.items is None:
                 failure = found.failure or Failure("internal", "not read")
                 result.errors.append(gcp_error(scope, failure))
             elif not found.projects:
                 empty = Failure("empty", "no readable project under this scope")
                 result.errors.append(gcp_error(scope, empty))
-        for project in self.projects:
+        result.errors.sort(key=lambda error: error.source)
+        # by project, so that merged shards list them as one run does
+        for project in sorted(self.projects):
             searched = self.searched.get(project) or Searched(None, Failure("internal", "not read"))
             label = f"gcp:{project}"
             if searched.items is None:
