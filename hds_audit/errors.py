@@ -41,3 +41,29 @@ class AuditIncomplete(HdsAuditError):
     """The audit could not complete (e.g. a report could not be written)."""
 
     exit_code = 3
+
+
+class Unreachable(AuditIncomplete):
+    """An endpoint (cloud API, proxy, Dask scheduler) could not be reached: an environment
+    problem, not a bug. The message names the endpoint."""
+
+
+_REASONS = (
+    ("refused", "connection refused"),
+    ("timed out", "timed out"),
+    ("timeout", "timed out"),
+    ("proxy", "the proxy failed"),
+    ("name or service not known", "host name not resolved"),
+    ("nodename nor servname", "host name not resolved"),
+    ("name resolution", "host name not resolved"),
+    ("certificate", "TLS certificate rejected"),
+)
+
+
+def unreachable_reason(text: str) -> str:
+    """Why a connection failed, in a few words, from the text of the network error."""
+    lowered = text.lower()
+    for needle, reason in _REASONS:
+        if needle in lowered:
+            return reason
+    return next((line.strip() for line in text.splitlines() if line.strip()), "?")[:200]
