@@ -62,6 +62,7 @@ class AssetEstate:
         name: str,
         location: str | None,
         kms_keys: list[str] | None = None,
+        resource: dict[str, Any] | None = None,
     ) -> str:
         service = asset_type.split("/", 1)[0]
         full = f"//{service}/{project}/{name}"
@@ -75,6 +76,8 @@ class AssetEstate:
             entry["location"] = location
         if kms_keys:
             entry["kmsKeys"] = kms_keys
+        if resource is not None:  # the service's own JSON, returned only when asked for
+            entry["versionedResources"] = [{"version": "v1", "resource": resource}]
         self.assets[project].append(entry)
         return full
 
@@ -166,6 +169,9 @@ class AssetHandler(BaseHTTPRequestHandler):
         if status != 200:
             self._send(status, error)
             return
+        mask = ",".join(entry.query.get("readMask", [])).split(",")
+        if "versionedResources" not in mask and "*" not in mask:
+            results = [{k: v for k, v in r.items() if k != "versionedResources"} for r in results]
         size = min(int(entry.query.get("pageSize", ["500"])[0]), self.server.estate.page_size)
         start = int(entry.query.get("pageToken", ["0"])[0] or 0)
         body: dict[str, Any] = {"results": results[start : start + size]}

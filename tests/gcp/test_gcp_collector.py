@@ -129,3 +129,46 @@ def test_anonymous_credentials_need_an_endpoint() -> None:
 def test_no_credentials_says_how_to_log_in() -> None:
     with pytest.raises(UsageError, match="gcloud auth application-default login"):
         GcpCollector(scopes=(ALPHA,)).preflight()
+
+
+def test_versioned_resources_give_replicas_backups_and_dual_regions() -> None:
+    from asset_server import AssetEstate, serve
+
+    estate = AssetEstate()
+    project = estate.project("9", "replicas", ORG)
+    sql = "sqladmin.googleapis.com/Instance"
+
+    def instance(name: str, region: str, backups: dict[str, object], *replicas: str) -> None:
+        detail = {"name": name, "region": region, "replicaNames": list(replicas)}
+        detail["settings"] = {"backupConfiguration": backups}
+        estate.asset(project, sql, f"instances/{name}", region, resource=detail)
+
+    instance("pass_primary", "europe-west9", {"enabled": True, "location": "eu"}, "eu_copy")
+    instance("eu_copy", "europe-west1", {"enabled": False})
+    instance("fail_primary", "europe-west9", {"enabled": False}, "us_copy")
+    instance("us_copy", "us-east1", {"enabled": False})
+    instance("unknown_backups", "europe-west9", {"enabled": True})
+    instance("unknown_replica", "europe-west9", {"enabled": False}, "elsewhere")
+    estate.asset(project, sql, "instances/no_detail", "europe-west9")
+    placement = {"customPlacementConfig": {"dataLocations": ["EUROPE-WEST1", "US-EAST1"]}}
+    bucket = "storage.googleapis.com/Bucket"
+    estate.asset(project, bucket, "fail_dual", "eu", resource=placement)
+    with serve(estate) as server:
+        collection = _collect(server, project)
+        masks = {q for r in server.requests() for q in r.query.get("readMask", [])}
+    assert any("versionedResources" in mask for mask in masks)
+    findings = {
+        _short(f.resource.id): f.status.value
+        for f in evaluate(builtin_policies(), collection.resources, AllowedArea.parse("eu"))
+        if f.resource is not None and f.policy.id == "HDS_REP_001"
+    }
+    assert findings == {
+        "pass_primary": "pass",
+        "eu_copy": "pass",
+        "fail_primary": "fail",
+        "us_copy": "pass",
+        "unknown_backups": "unknown",
+        "unknown_replica": "unknown",
+        "no_detail": "unknown",
+        "fail_dual": "fail",
+    }

@@ -77,7 +77,8 @@ def test_terraform_and_gcp_api_get_the_same_verdicts(tmp_path: Path) -> None:
     estate = AssetEstate()
     project = estate.project("7", "parity", "organizations/7")
     for name, (_, asset_type, location, keys) in SAME.items():
-        estate.asset(project, asset_type, name, location, keys)
+        detail = {"name": name, "settings": {"backupConfiguration": {"enabled": False}}}
+        estate.asset(project, asset_type, name, location, keys, detail)
     with serve(estate) as server:
         collector = GcpCollector(
             scopes=(project,), endpoint_url=server.url, credential_spec=ANONYMOUS

@@ -26,7 +26,7 @@ from hds_audit.collectors.gcp.environment import (
     default_credentials,
 )
 from hds_audit.collectors.gcp.failures import Failure, gcp_error
-from hds_audit.collectors.gcp.normalise import normalise
+from hds_audit.collectors.gcp.normalise import locate_replicas, normalise
 from hds_audit.collectors.gcp.table import GcpTable, gcp_table
 from hds_audit.collectors.gcp.tasks import FindProjects, Searched, SearchProject
 from hds_audit.errors import UsageError
@@ -216,6 +216,7 @@ class _Run:
             result.sources.append(
                 CollectedSource(label, SourceKind.GCP_API.value, len(resources), notes=extra)
             )
+        result.resources = locate_replicas(result.resources)
         return result
 
 

@@ -20,6 +20,7 @@ class Call:
     http: str
     permissions: tuple[str, ...]
     page_size: int | None = None
+    read_mask: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class AssetType:
 
     kind: Kind
     terraform: str | None = None
+    details: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,11 @@ class GcpTable:
     def kind(self, asset_type: str) -> Kind:
         entry = self.asset_types.get(asset_type)
         return entry.kind if entry is not None else Kind.OTHER
+
+    def details(self, asset_type: str) -> str | None:
+        """The rule that reads the versioned resource of ``asset_type``, if any."""
+        entry = self.asset_types.get(asset_type)
+        return entry.details if entry is not None else None
 
     @property
     def permissions(self) -> tuple[str, ...]:
@@ -66,11 +73,14 @@ def gcp_table() -> GcpTable:
             http=str(entry["http"]),
             permissions=tuple(entry.get("permissions") or ()),
             page_size=entry.get("page_size"),
+            read_mask=tuple(entry.get("read_mask") or ()),
         )
         for name, entry in (data.get("calls") or {}).items()
     }
     asset_types = {
-        name: AssetType(Kind(entry.get("kind", "other")), entry.get("terraform"))
+        name: AssetType(
+            Kind(entry.get("kind", "other")), entry.get("terraform"), entry.get("details")
+        )
         for name, entry in (data.get("asset_types") or {}).items()
     }
     default = data.get("default_encryption") or {}

@@ -16,6 +16,7 @@ from hds_audit.collectors.gcp.failures import Failure, classify
 
 if TYPE_CHECKING:
     from hds_audit.collectors.gcp.environment import GcpEnvironment
+    from hds_audit.collectors.gcp.table import GcpTable
 
 SEARCH = "search_all_resources"
 
@@ -36,18 +37,20 @@ def search(env: GcpEnvironment, scope: str, asset_types: tuple[str, ...] = ()) -
     request: dict[str, Any] = {"scope": scope, "asset_types": list(asset_types)}
     if call.page_size:
         request["page_size"] = call.page_size
+    if call.read_mask:
+        request["read_mask"] = {"paths": list(call.read_mask)}
     items: list[dict[str, Any]] = []
     pages = 0
     try:
         for page in env.client.search_all_resources(request=request).pages:
             pages += 1
-            items.extend(_plain(result._pb) for result in page.results)
+            items.extend(_plain(result._pb, env.table) for result in page.results)
     except Exception as error:  # every failure is reported on its scope, never dropped
         return Searched(None, classify(error), max(pages, 1))
     return Searched(items, None, pages)
 
 
-def _plain(result: Any) -> dict[str, Any]:
+def _plain(result: Any, table: GcpTable) -> dict[str, Any]:
     """The fields the normaliser reads, from a ``ResourceSearchResult`` protobuf message
     (read directly: a full ``to_dict`` costs more than the HTTP call)."""
     item: dict[str, Any] = {
@@ -66,6 +69,10 @@ def _plain(result: Any) -> dict[str, Any]:
         item["labels"] = dict(result.labels)
     if result.folders:
         item["folders"] = list(result.folders)
+    if result.versioned_resources and table.details(result.asset_type):
+        from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
+
+        item["resource"] = MessageToDict(result.versioned_resources[0].resource)
     return item
 
 
