@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from hds_audit.collectors.base import CollectedSource, Collection
+from hds_audit.collectors.failure import Failure
 from hds_audit.collectors.gcp.environment import (
     ADC,
     ANONYMOUS,
@@ -25,7 +26,7 @@ from hds_audit.collectors.gcp.environment import (
     credentials_for,
     default_credentials,
 )
-from hds_audit.collectors.gcp.failures import Failure, gcp_error
+from hds_audit.collectors.gcp.failures import gcp_error
 from hds_audit.collectors.gcp.normalise import locate_replicas, normalise
 from hds_audit.collectors.gcp.table import GcpTable, gcp_table
 from hds_audit.collectors.gcp.tasks import FindProjects, Searched, SearchProject

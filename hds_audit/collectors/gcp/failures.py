@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from hds_audit.collectors.failure import Failure, first_line
 from hds_audit.model import CollectionError, SourceKind
 
 ERROR_DETAILS = {"provider": "gcp", "source_kind": SourceKind.GCP_API.value}
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """Why a call failed: access_denied, api_disabled, throttled, not_found, unreachable ..."""
-
-    kind: str
-    message: str
-
-
-def first_line(text: str) -> str:
-    """The first non-blank line of ``text``, at most 300 characters."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:300]
 
 
 def gcp_error(scope: str, failure: Failure, **extra: Any) -> CollectionError:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hds_audit.collectors.gcp.failures import Failure, classify
+from hds_audit.collectors.failure import Failure
+from hds_audit.collectors.gcp.failures import classify
 
 if TYPE_CHECKING:
     from hds_audit.collectors.gcp.environment import GcpEnvironment
