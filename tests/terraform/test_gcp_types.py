@@ -249,3 +249,13 @@ def test_spanner_bigtable_pubsub_secrets_and_parents(tmp_path: Path) -> None:
 def test_multi_region_codes_are_data(location: str, in_eu: bool) -> None:
     found = GEO.locate("google", location)
     assert found.members and found.in_eu is in_eu
+
+
+def test_google_beta_resources_are_google_cloud(tmp_path: Path) -> None:
+    document = state_document(
+        [Spec("google_storage_bucket", "beta", {"name": "b", "location": "EUROPE-WEST9"})]
+    )
+    document["resources"][0]["provider"] = 'provider["registry.terraform.io/hashicorp/google-beta"]'
+    (resource,) = _collect(tmp_path, document)
+    assert resource.provider == "gcp"
+    assert resource.location.country == "FR"
