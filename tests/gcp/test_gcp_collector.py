@@ -172,3 +172,9 @@ def test_versioned_resources_give_replicas_backups_and_dual_regions() -> None:
         "no_detail": "unknown",
         "fail_dual": "fail",
     }
+
+
+def test_a_project_named_twice_is_audited_once(asset: AssetServer) -> None:
+    collection = _collect(asset, ORG, "projects/alpha-hds", ALPHA)
+    ids = [r.id for r in collection.resources]
+    assert len(ids) == len(set(ids)) == len(ASSETS)

@@ -217,7 +217,10 @@ class _Run:
             result.sources.append(
                 CollectedSource(label, SourceKind.GCP_API.value, len(resources), notes=extra)
             )
-        result.resources = locate_replicas(result.resources)
+        # A project given by id and found again by number under an organisation is read twice:
+        # full resource names are unique, keep each resource once.
+        unique = {r.id: r for r in reversed(result.resources)}
+        result.resources = locate_replicas(r for r in result.resources if unique[r.id] is r)
         return result
 
 
