@@ -104,7 +104,6 @@ from hds_audit.reports.model import Gate, Report
     type=click.IntRange(1, 256),
     help="Parallel Azure calls (default: 16).",
 )
-@gcp_options
 @click.option(
     "--azure-endpoint-url",
     metavar="URL",
@@ -112,6 +111,7 @@ from hds_audit.reports.model import Gate, Report
     "--azure. Its sign-in host and token scope: azure.authority_host and "
     "azure.credential_scope in hds-audit.yaml.",
 )
+@gcp_options
 @click.option(
     "--aws/--no-aws",
     "aws_flag",
