@@ -150,6 +150,11 @@ def test_versioned_resources_give_replicas_backups_and_dual_regions() -> None:
     instance("unknown_backups", "europe-west9", {"enabled": True})
     instance("unknown_replica", "europe-west9", {"enabled": False}, "elsewhere")
     estate.asset(project, sql, "instances/no_detail", "europe-west9")
+    spanner = "spanner.googleapis.com/Instance"
+    for name, config in (("pass_regional", "regional-europe-west9"), ("fail_eur6", "eur6")):
+        detail = {"config": f"projects/9/instanceConfigs/{config}"}
+        estate.asset(project, spanner, f"instances/{name}", config, resource=detail)
+    estate.asset(project, spanner, "instances/unknown_config", "nam-eur-asia1")
     placement = {"customPlacementConfig": {"dataLocations": ["EUROPE-WEST1", "US-EAST1"]}}
     bucket = "storage.googleapis.com/Bucket"
     estate.asset(project, bucket, "fail_dual", "eu", resource=placement)
@@ -171,7 +176,12 @@ def test_versioned_resources_give_replicas_backups_and_dual_regions() -> None:
         "unknown_replica": "unknown",
         "no_detail": "unknown",
         "fail_dual": "fail",
+        "pass_regional": "pass",
+        "fail_eur6": "fail",
+        "unknown_config": "pass",  # no copy found; its location is unknown (below)
     }
+    spanner_unknown = next(r for r in collection.resources if r.id.endswith("unknown_config"))
+    assert "'nam-eur-asia1' is not in the tables" in spanner_unknown.unknowns["region"]
 
 
 def test_a_project_named_twice_is_audited_once(asset: AssetServer) -> None:

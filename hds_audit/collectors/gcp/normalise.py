@@ -87,9 +87,32 @@ def bucket(draft: ResourceDraft, detail: Any, geo: GeoTables) -> None:
             draft.add_replica("dual_region", location, str(place))
 
 
+def spanner(draft: ResourceDraft, detail: Any, geo: GeoTables) -> None:
+    """An instance configuration: ``regional-<region>``, or a multi-region one whose first
+    region leads and whose others hold replicas (``data/types.yaml``, google_spanner_configs,
+    shared with the Terraform normaliser)."""
+    from hds_audit.collectors.terraform.gcp_rules import google_facts
+
+    config = str(_get(detail, "config") or draft.location.region or "").rsplit("/", 1)[-1]
+    code = config.lower()
+    members: tuple[str, ...] = ()
+    if code.startswith("regional-"):
+        members = (code.removeprefix("regional-"),)
+    members = members or google_facts().spanner_configs.get(code, ())
+    if not members:
+        draft.location = geo.locate("gcp", None)
+        draft.unknowns["region"] = f"Spanner instance configuration {config!r} is not in the tables"
+        return
+    draft.location = geo.locate("gcp", members[0])
+    draft.unknowns.pop("region", None)
+    for member in members[1:]:
+        draft.add_replica("spanner_replica", geo.locate("gcp", member), member)
+
+
 DETAILS: Mapping[str, Callable[[ResourceDraft, Any, GeoTables], None]] = {
     "cloud_sql": cloud_sql,
     "bucket": bucket,
+    "spanner": spanner,
 }
 
 
