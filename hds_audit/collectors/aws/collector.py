@@ -183,6 +183,8 @@ class AwsCollector:
                     kind=SourceKind.AWS_API.value,
                     resources=per_account[plan.account.id],
                     notes=[f"reached with {plan.account.via}", *plan.notes, *extra],
+                    identity=plan.account.role_arn or str(identity.get("Arn") or "") or None,
+                    regions=sorted(plan.regions),
                 )
             )
         return result
