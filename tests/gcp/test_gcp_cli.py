@@ -44,6 +44,7 @@ def test_scan_org_scope_on_the_loopback_api(asset: AssetServer, tmp_path: Path) 
     report = _report(out)
     assert report["resources"] and {r["provider"] for r in report["resources"]} == {"gcp"}
     assert {r["source"]["kind"] for r in report["resources"]} == {"gcp-api"}
+    assert {s["identity"] for s in report["run"]["sources"]} == {"anonymous"}
     assert {e["scope"] for e in report["errors"]} == {f"gcp:{BETA}", f"gcp:{GAMMA}"}
     hidden = [f for f in report["findings"] if f["resource_id"] == f"gcp:{BETA}"]
     assert hidden and {f["status"] for f in hidden} == {"unknown"}

@@ -91,6 +91,15 @@ class GcpCollector:
     def remote(self) -> bool:
         return self.executor is not None and self.executor.name != "local"
 
+    @property
+    def identity(self) -> str | None:
+        """Who reads the projects (report evidence): a service account's email, ``anonymous``
+        with an endpoint URL; None when the credentials do not say (a user login)."""
+        if self.credential_spec == ANONYMOUS:
+            return "anonymous"
+        email = getattr(self.credentials, "service_account_email", None)
+        return email if isinstance(email, str) and "@" in email else None
+
     def preflight(self) -> None:
         """Resolve credentials and the default scope now: no credentials is one line, exit 2."""
         if self.credential_spec == ANONYMOUS and self.endpoint_url is None:
@@ -182,6 +191,7 @@ class _Run:
 
     def collection(self, executor: str | None) -> Collection:
         result = Collection()
+        identity = self.owner.identity
         extra = [f"shard {self.owner.shard.label}"] if self.owner.shard is not None else []
         if executor is not None:
             extra.append(f"collected on {executor}")
@@ -206,7 +216,9 @@ class _Run:
                     gcp_error(project, searched.failure or Failure("internal", "not read"))
                 )
                 result.sources.append(
-                    CollectedSource(label, SourceKind.GCP_API.value, 0, notes=extra)
+                    CollectedSource(
+                        label, SourceKind.GCP_API.value, 0, notes=extra, identity=identity
+                    )
                 )
                 continue
             source = Source(kind=SourceKind.GCP_API, account=project)
@@ -215,7 +227,13 @@ class _Run:
             ]
             result.resources.extend(resources)
             result.sources.append(
-                CollectedSource(label, SourceKind.GCP_API.value, len(resources), notes=extra)
+                CollectedSource(
+                    label,
+                    SourceKind.GCP_API.value,
+                    len(resources),
+                    notes=extra,
+                    identity=identity,
+                )
             )
         # A project given by id and found again by number under an organisation is read twice:
         # full resource names are unique, keep each resource once.
