@@ -47,6 +47,7 @@ class AssetEstate:
     disabled: set[str] = field(default_factory=set)
     page_size: int = 500
     latency: float = 0.0
+    throttle: dict[str, int] = field(default_factory=dict)  # scope -> 429s before answering
 
     def project(self, number: str, project_id: str, parent: str) -> str:
         project = f"projects/{number}"
@@ -165,6 +166,13 @@ class AssetHandler(BaseHTTPRequestHandler):
             self._send(404, api_error(404, "NOT_FOUND", f"no route {path}"))
             return
         scope = path[len("/v1/") : -len(":searchAllResources")]
+        with self.server.lock:
+            left = self.server.estate.throttle.get(scope, 0)
+            if left:
+                self.server.estate.throttle[scope] = left - 1
+        if left:
+            self._send(429, api_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded"))
+            return
         status, error, results = self.server.estate.search(scope, entry.query.get("assetTypes", []))
         if status != 200:
             self._send(status, error)

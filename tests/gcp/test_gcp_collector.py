@@ -188,3 +188,11 @@ def test_a_project_named_twice_is_audited_once(asset: AssetServer) -> None:
     collection = _collect(asset, ORG, "projects/alpha-hds", ALPHA)
     ids = [r.id for r in collection.resources]
     assert len(ids) == len(set(ids)) == len(ASSETS)
+
+
+def test_quota_errors_are_retried(asset: AssetServer) -> None:
+    asset.estate.throttle[ALPHA] = 2
+    collection = _collect(asset, ALPHA)
+    assert collection.errors == []
+    assert len(collection.resources) == len(ASSETS)
+    assert len([r for r in asset.requests() if r.path == f"/v1/{ALPHA}:searchAllResources"]) > 2

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources as package_files
+from typing import Any
 
 import yaml
 
@@ -21,6 +22,7 @@ class Call:
     permissions: tuple[str, ...]
     page_size: int | None = None
     read_mask: tuple[str, ...] = ()
+    retry: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,7 @@ def gcp_table() -> GcpTable:
             permissions=tuple(entry.get("permissions") or ()),
             page_size=entry.get("page_size"),
             read_mask=tuple(entry.get("read_mask") or ()),
+            retry=dict(entry.get("retry") or {}),
         )
         for name, entry in (data.get("calls") or {}).items()
     }

@@ -9,6 +9,7 @@ Tasks are small, picklable and return plain data: expected failures are part of 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +44,29 @@ def search(env: GcpEnvironment, scope: str, asset_types: tuple[str, ...] = ()) -
     items: list[dict[str, Any]] = []
     pages = 0
     try:
-        for page in env.client.search_all_resources(request=request).pages:
+        pager = env.client.search_all_resources(request=request, retry=_retry(call.retry))
+        for page in pager.pages:
             pages += 1
             items.extend(_plain(result._pb, env.table) for result in page.results)
     except Exception as error:  # every failure is reported on its scope, never dropped
         return Searched(None, classify(error), max(pages, 1))
     return Searched(items, None, pages)
+
+
+def _retry(settings: Mapping[str, Any]) -> Any:
+    """The google-api-core retry the table describes (exception names, backoff seconds)."""
+    from google.api_core import exceptions, retry
+
+    if not settings:
+        return None
+    kinds = tuple(getattr(exceptions, name) for name in settings.get("errors") or ())
+    return retry.Retry(
+        predicate=retry.if_exception_type(*kinds),
+        initial=float(settings.get("initial", 1.0)),
+        maximum=float(settings.get("maximum", 60.0)),
+        multiplier=float(settings.get("multiplier", 2.0)),
+        timeout=float(settings.get("deadline", 120.0)),
+    )
 
 
 def _plain(result: Any, table: GcpTable) -> dict[str, Any]:
