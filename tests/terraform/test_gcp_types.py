@@ -259,3 +259,29 @@ def test_google_beta_resources_are_google_cloud(tmp_path: Path) -> None:
     (resource,) = _collect(tmp_path, document)
     assert resource.provider == "gcp"
     assert resource.location.country == "FR"
+
+
+def test_a_customer_supplied_key_marked_sensitive_in_a_nested_block_is_redacted(
+    tmp_path: Path,
+) -> None:
+    raw = "c2VjcmV0LWN1c3RvbWVyLWtleQ=="
+    document = state_document(
+        [
+            Spec(
+                "google_compute_disk",
+                "csek",
+                {"name": "d", "zone": "europe-west9-a", "disk_encryption_key": [{"raw_key": raw}]},
+            )
+        ]
+    )
+    # what terraform writes for google's sensitive raw_key: get_attr / index / get_attr
+    document["resources"][0]["instances"][0]["sensitive_attributes"] = [
+        [
+            {"type": "get_attr", "value": "disk_encryption_key"},
+            {"type": "index", "value": {"value": 0, "type": "number"}},
+            {"type": "get_attr", "value": "raw_key"},
+        ]
+    ]
+    (resource,) = _collect(tmp_path, document)
+    assert raw not in repr(resource)
+    assert resource.encryption is not None and resource.encryption.key_owner is KeyOwner.CUSTOMER
