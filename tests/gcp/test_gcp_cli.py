@@ -106,3 +106,17 @@ def test_shards_merge_into_the_unsharded_scan(asset: AssetServer, tmp_path: Path
     for section in ("resources", "findings", "errors", "summary"):
         assert many[section] == one[section], section
     assert len(one["errors"]) == 2
+
+
+def test_bad_gcp_settings_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    for section, problem in (
+        ({"colour": "blue"}, "unknown gcp setting colour"),
+        ({"scopes": ["billingAccounts/1"]}, "'billingAccounts/1' is not a scope"),
+        ({"endpoint_url": "ftp://x"}, "is not an http:// or https:// URL"),
+        ({"max_workers": 0}, "gcp.max_workers"),
+    ):
+        config = tmp_path / "hds-audit.yaml"
+        config.write_text(yaml.safe_dump({"gcp": section}), encoding="utf-8")
+        result = run_cli(["scan", "--config", str(config)])
+        assert result.exit_code == 2, section
+        assert problem in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -285,3 +285,38 @@ def test_a_customer_supplied_key_marked_sensitive_in_a_nested_block_is_redacted(
     (resource,) = _collect(tmp_path, document)
     assert raw not in repr(resource)
     assert resource.encryption is not None and resource.encryption.key_owner is KeyOwner.CUSTOMER
+
+
+def test_location_attribute_per_type(tmp_path: Path) -> None:
+    specs = [
+        Spec(
+            "google_compute_snapshot", "pass_snapshot", {"name": "s", "storage_locations": ["eu"]}
+        ),
+        Spec("google_compute_snapshot", "unknown_snapshot", {"name": "s2"}),
+        Spec("google_redis_instance", "pass_redis", {"name": "r", "region": "europe-west9"}),
+        Spec(
+            "google_filestore_instance", "fail_filestore", {"name": "f", "location": "us-east1-b"}
+        ),
+        Spec("google_artifact_registry_repository", "pass_repo", {"location": "europe-west9"}),
+        Spec("google_alloydb_cluster", "pass_alloydb", {"location": "europe-west1"}),
+        Spec("google_dataproc_cluster", "fail_dataproc", {"name": "d", "region": "us-central1"}),
+        Spec(
+            "google_storage_bucket",
+            "fail_custom_dual",
+            {
+                "name": "c",
+                "location": "EU",
+                "custom_placement_config": [{"data_locations": ["EUROPE-WEST1", "US-EAST1"]}],
+            },
+        ),
+    ]
+    findings = _findings(_collect(tmp_path, state_document(specs)))
+    assert _status(findings, "pass_snapshot", "HDS_RES_001") == "pass"
+    assert _status(findings, "unknown_snapshot", "HDS_RES_001") == "unknown"
+    assert "storage_locations not set" in _notes(findings[("unknown_snapshot", "HDS_RES_001")])
+    assert _status(findings, "pass_redis", "HDS_RES_001") == "pass"
+    assert _status(findings, "fail_filestore", "HDS_RES_001") == "fail"
+    assert _status(findings, "pass_repo", "HDS_RES_001") == "pass"
+    assert _status(findings, "pass_alloydb", "HDS_RES_001") == "pass"
+    assert _status(findings, "fail_dataproc", "HDS_RES_001") == "fail"
+    assert _status(findings, "fail_custom_dual", "HDS_REP_001") == "fail"
