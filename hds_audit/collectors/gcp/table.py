@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources as package_files
 from typing import Any
 
 import yaml
 
+from hds_audit.datafile import package_yaml
 from hds_audit.model import Kind
 
 
@@ -63,12 +63,7 @@ class GcpTable:
 @cache
 def gcp_table() -> GcpTable:
     """Load ``data/services.yaml`` once."""
-    text = (
-        package_files.files("hds_audit.collectors.gcp")
-        .joinpath("data/services.yaml")
-        .read_text(encoding="utf-8")
-    )
-    data = yaml.safe_load(text)
+    data = package_yaml("hds_audit.collectors.gcp", "data/services.yaml")
     calls = {
         name: Call(
             name=name,

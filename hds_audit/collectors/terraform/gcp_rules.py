@@ -13,14 +13,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources as package_files
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 # normalise imports this module only inside functions (when a google type is normalised).
 from hds_audit.collectors.terraform.normalise import Draft, Normaliser, _is_unknown, get_path
 from hds_audit.collectors.terraform.secrets import REDACTED
+from hds_audit.datafile import package_yaml
 from hds_audit.geo import Location
 from hds_audit.model import Encryption, KeyOwner
 
@@ -63,12 +61,7 @@ _PLAIN = GoogleType()
 @cache
 def google_facts() -> GoogleFacts:
     """Load the google section of ``data/types.yaml`` once."""
-    text = (
-        package_files.files("hds_audit.collectors.terraform")
-        .joinpath("data/types.yaml")
-        .read_text(encoding="utf-8")
-    )
-    data = yaml.safe_load(text)
+    data = package_yaml("hds_audit.collectors.terraform", "data/types.yaml")
     types: dict[str, GoogleType] = {}
     for rtype, entry in (data.get("google") or {}).items():
         parent = entry.get("parent") or {}
