@@ -32,9 +32,10 @@ def classify(error: BaseException) -> Failure:
         return Failure("read_only", str(error))
     if isinstance(error, exceptions.GoogleAPICallError):
         code = int(error.code) if error.code is not None else 0
-        text = first_line(str(error.message or error))
+        text = str(error.message or error)
         if text.startswith(("GET ", "POST ")) and ": " in text:  # "GET <url>: message"
             text = text.split(": ", 1)[1]
+        text = first_line(text)
         reason = error.reason
         label = f"HTTP {code}" + (f" {reason}" if reason else "")
         if reason == "SERVICE_DISABLED":
