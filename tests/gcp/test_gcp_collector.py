@@ -196,3 +196,15 @@ def test_quota_errors_are_retried(asset: AssetServer) -> None:
     assert collection.errors == []
     assert len(collection.resources) == len(ASSETS)
     assert len([r for r in asset.requests() if r.path == f"/v1/{ALPHA}:searchAllResources"]) > 2
+
+
+def test_asset_types_and_terraform_types_agree_on_kinds() -> None:
+    from hds_audit.collectors.terraform.normalise import type_table
+
+    terraform = type_table()
+    pairs = [(name, a) for name, a in gcp_table().asset_types.items() if a.terraform]
+    assert len(pairs) >= 20
+    for name, asset in pairs:
+        assert asset.terraform is not None
+        assert asset.terraform in terraform.specs, name
+        assert terraform.spec(asset.terraform).kind is asset.kind, name
