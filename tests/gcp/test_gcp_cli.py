@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 from asset_server import AssetServer
 from gcp_estates import ALPHA, BETA, GAMMA, ORG
@@ -120,3 +121,31 @@ def test_bad_gcp_settings_are_one_line_and_exit_2(tmp_path: Path) -> None:
         result = run_cli(["scan", "--config", str(config)])
         assert result.exit_code == 2, section
         assert problem in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_default_scope_is_the_project_of_the_environment(
+    asset: AssetServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["scan", "--gcp-endpoint-url", asset.url, "--format", "json", "--no-history"]
+    result = run_cli([*args, "--output", str(tmp_path / "none")])
+    assert result.exit_code == 2 and "give --gcp-scope" in result.stderr
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "alpha-hds")
+    out = tmp_path / "out"
+    result = run_cli([*args, "--output", str(out), "--quiet"])
+    assert result.exit_code == 1, result.stderr
+    assert {s["path"] for s in _report(out)["run"]["sources"]} == {"gcp:projects/alpha-hds"}
+
+
+def test_an_organisation_that_answers_403_is_an_error_on_its_scope(
+    asset: AssetServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    args = ["scan", "--gcp-scope", "organizations/999", "--gcp-scope", ALPHA]
+    args += ["--gcp-endpoint-url", asset.url, "--format", "json", "--no-history", "--quiet"]
+    result = run_cli([*args, "--output", str(out)])
+    assert result.exit_code == 2
+    report = _report(out)
+    assert [(e["scope"], e["kind"]) for e in report["errors"]] == [
+        ("gcp:organizations/999", "access_denied")
+    ]
+    assert report["resources"]  # the project given beside it is still audited
