@@ -320,3 +320,30 @@ def test_location_attribute_per_type(tmp_path: Path) -> None:
     assert _status(findings, "pass_alloydb", "HDS_RES_001") == "pass"
     assert _status(findings, "fail_dataproc", "HDS_RES_001") == "fail"
     assert _status(findings, "fail_custom_dual", "HDS_REP_001") == "fail"
+
+
+def test_a_boot_disk_created_with_its_vm_is_judged_as_block_storage(tmp_path: Path) -> None:
+    def vm(name: str, **boot: object) -> Spec:
+        disk = {"initialize_params": [{"image": "debian-12"}], **boot}
+        return Spec(
+            "google_compute_instance",
+            name,
+            {"name": name, "zone": "europe-west9-a", "boot_disk": [disk]},
+        )
+
+    specs = [
+        vm("cmek_vm", kms_key_self_link=KEY),
+        vm("default_vm"),
+        Spec(
+            "google_compute_instance",
+            "attached_vm",
+            {"name": "a", "zone": "europe-west9-a", "boot_disk": [{"source": "disk-1"}]},
+        ),
+    ]
+    resources = {r.id: r for r in _collect(tmp_path, state_document(specs))}
+    assert "google_compute_instance.attached_vm.boot_disk" not in resources
+    findings = _findings(list(resources.values()))
+    assert _status(findings, "cmek_vm.boot_disk", "HDS_KEY_001") == "pass"
+    assert _status(findings, "default_vm.boot_disk", "HDS_KEY_001") == "fail"
+    assert _status(findings, "default_vm.boot_disk", "HDS_RES_001") == "pass"
+    assert resources["google_compute_instance.default_vm.boot_disk"].kind.value == "block_storage"

@@ -20,7 +20,7 @@ from hds_audit.collectors.terraform.normalise import Draft, Normaliser, _is_unkn
 from hds_audit.collectors.terraform.secrets import REDACTED
 from hds_audit.datafile import package_yaml
 from hds_audit.geo import Location
-from hds_audit.model import Encryption, KeyOwner
+from hds_audit.model import Encryption, KeyOwner, Kind
 
 if TYPE_CHECKING:
     from hds_audit.collectors.terraform.documents import TfInstance
@@ -317,10 +317,26 @@ def rule_secret_replication(n: Normaliser, d: Draft) -> None:
 
 
 def rule_instance_disks(n: Normaliser, d: Draft) -> None:
-    """A VM's boot disk key: the disk itself is judged when its google_compute_disk is."""
-    key = _get(d.inst, "boot_disk.0.kms_key_self_link")
-    owner = KeyOwner.CUSTOMER if key else KeyOwner.PROVIDER
-    d.encryption = Encryption(True, owner, key or google_facts().default_key_id)
+    """A boot disk created with the VM (``initialize_params``) is judged as block storage of
+    its own; one attached from a ``source`` disk is judged as that google_compute_disk."""
+    boot = _get(d.inst, "boot_disk.0")
+    if not isinstance(boot, dict) or not boot.get("initialize_params"):
+        return
+    sub = Draft(inst=d.inst, spec=d.spec, location=d.location, unknowns=dict(d.unknowns))
+    if boot.get("disk_encryption_key_raw"):
+        sub.encryption = Encryption(True, KeyOwner.CUSTOMER, "customer-supplied key (CSEK)")
+    elif isinstance(boot.get("kms_key_self_link"), str) and boot["kms_key_self_link"]:
+        sub.encryption = Encryption(True, KeyOwner.CUSTOMER, boot["kms_key_self_link"])
+    elif _unknown(d.inst, "boot_disk.0.kms_key_self_link"):
+        sub.encryption = Encryption(True, None)
+        sub.unknowns["encryption.key_owner"] = (
+            "boot_disk.0.kms_key_self_link known only after apply"
+        )
+    else:
+        sub.encryption = Encryption(True, KeyOwner.PROVIDER, google_facts().default_key_id)
+    d.extra.append(
+        n.finish(sub, resource_id=f"{d.inst.address}.boot_disk", kind=Kind.BLOCK_STORAGE)
+    )
 
 
 Rule = Callable[[Normaliser, Draft], None]
