@@ -192,10 +192,13 @@ def test_a_project_named_twice_is_audited_once(asset: AssetServer) -> None:
 
 def test_quota_errors_are_retried(asset: AssetServer) -> None:
     asset.estate.throttle[ALPHA] = 2
-    collection = _collect(asset, ALPHA)
+    collector = GcpCollector(scopes=(ALPHA,), endpoint_url=asset.url, credential_spec=ANONYMOUS)
+    collector.preflight()
+    collection = collector.collect(GEO)
     assert collection.errors == []
     assert len(collection.resources) == len(ASSETS)
-    assert len([r for r in asset.requests() if r.path == f"/v1/{ALPHA}:searchAllResources"]) > 2
+    sent = [r for r in asset.requests() if r.path == f"/v1/{ALPHA}:searchAllResources"]
+    assert len(sent) > 2 and collector.stats.requests == len(sent)
 
 
 def test_asset_types_and_terraform_types_agree_on_kinds() -> None:

@@ -40,7 +40,8 @@ from hds_audit.sharding import Shard
 
 @dataclass(slots=True)
 class CollectStats:
-    """Figures of the last collection (the benchmark prints them)."""
+    """Figures of the last collection (the benchmark prints them): HTTP requests, retries
+    included when the tasks ran in this process."""
 
     requests: int = 0
     wall_seconds: float = 0.0
@@ -138,8 +139,11 @@ class GcpCollector:
         finally:
             if isinstance(env.local, GcpEnvironment):
                 env.local.close()
+        # Here every request (retries included) went through this process's transport;
+        # on a cluster, the pages the tasks report.
+        local = env.local.tally.count if isinstance(env.local, GcpEnvironment) else None
         self.stats = CollectStats(
-            requests=run.requests,
+            requests=run.requests if local is None else local,
             wall_seconds=self.clock() - started,
             projects=len(run.searched),
             resources=len(result.resources),
