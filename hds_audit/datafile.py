@@ -212,3 +212,11 @@ class Checker:
                     f"unknown key {safe_quote(key)} in {what}; known: {', '.join(allowed)}",
                     str(key),
                 )
+
+
+def package_yaml(package: str, name: str) -> Any:
+    """A YAML data file shipped inside ``package`` (``data/services.yaml``), parsed."""
+    from importlib import resources
+
+    text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)

@@ -56,7 +56,11 @@ if TYPE_CHECKING:
 #: Where a resource is matched from a finding: (id, source kind, source file).
 ResourceKey = tuple[str, str, str | None]
 #: The provider a collector names for a scope it could not read, by source kind.
-_SCOPE_PROVIDERS = {SourceKind.AWS_API.value: "aws", SourceKind.AZURE_API.value: "azure"}
+_SCOPE_PROVIDERS = {
+    SourceKind.AWS_API.value: "aws",
+    SourceKind.AZURE_API.value: "azure",
+    SourceKind.GCP_API.value: "gcp",
+}
 _PLACEHOLDER_TYPE = "unreadable_scope"  # engine.evaluate.scope_placeholder
 _T = TypeVar("_T")
 
