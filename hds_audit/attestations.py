@@ -23,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
+from hds_audit import inputs
 from hds_audit.datafile import Checker, DataFileError, load_yaml
 from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.frameworks import Framework, find_requirement
@@ -124,9 +125,10 @@ def load_attestations(path: str | Path | None, frameworks: Sequence[Framework]) 
         return EMPTY
     try:
         data, record = read_input(path, "attestations")
-    except OSError as error:
-        raise DataFileError(str(path), None, f"cannot be read: {error.strerror}") from None
-    loaded = parse_attestations(data.decode("utf-8"), str(path), frameworks)
+        text = inputs.utf8(data)
+    except inputs.FileProblem as problem:
+        raise DataFileError(str(path), None, problem.problem) from None
+    loaded = parse_attestations(text, str(path), frameworks)
     return replace(loaded, input=record)
 
 

@@ -24,9 +24,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from hds_audit import inputs
 from hds_audit.errors import UsageError
 from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.model import Finding, SourceKind, Status
+from hds_audit.secrets import safe_quote
 
 #: ``(policy_id, resource_id, source_kind)``.
 Identity = tuple[str, str, str]
@@ -157,18 +159,18 @@ def load_baseline(path: str | Path) -> Comparison:
     """Read a previous ``report.json``; a problem is one line naming the file (exit 2)."""
     label = str(path)
     try:
-        raw, record = read_input(path, "baseline")
-        data = json.loads(raw.decode("utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{label}: baseline report not found") from None
-    except OSError as error:
-        raise UsageError(f"{label}: cannot read the baseline report: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{label}: baseline report is not UTF-8 JSON") from None
+        raw, record = read_input(path, "baseline", inputs.MAX_STATE_BYTES)
+        data = json.loads(inputs.utf8(raw))
+    except inputs.FileProblem as problem:
+        if problem.missing:
+            raise UsageError(f"{label}: baseline report not found") from None
+        raise UsageError(f"{label}: baseline report {problem.problem}") from None
     except json.JSONDecodeError as error:
         raise UsageError(
             f"{label}:{error.lineno}: baseline report is not valid JSON: {error.msg}"
         ) from None
+    except RecursionError:
+        raise UsageError(f"{label}: baseline report nests values too deeply") from None
     return replace(comparison_from_report(data, label), input=record)
 
 
@@ -194,12 +196,18 @@ def comparison_from_report(data: Any, label: str) -> Comparison:
             if item.get("subject") == "host":
                 source_kind = SourceKind.REGISTRY.value
             severity, category = item["severity"], item["category"]
-        except (TypeError, KeyError) as error:
+        except (TypeError, KeyError, AttributeError) as error:
             raise UsageError(
                 f"{label}: finding {index} is missing {error} (not an hds-audit report.json)"
             ) from None
-        if status not in _STATUSES:
-            raise UsageError(f"{label}: finding {index} has an unknown status {status!r}")
+        if not isinstance(status, str) or status not in _STATUSES:
+            raise UsageError(f"{label}: finding {index} has an unknown status {safe_quote(status)}")
+        texts = (policy_id, resource_id, source_kind, severity, category)
+        if not all(isinstance(text, str) for text in texts):
+            raise UsageError(
+                f"{label}: finding {index} has an id, kind, severity or category that is not "
+                "a text (not an hds-audit report.json)"
+            )
         key = (policy_id, resource_id, source_kind)
         before = earlier.get(key)
         if before is None or worse(status, before.status):

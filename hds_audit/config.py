@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from hds_audit import inputs
+from hds_audit.datafile import safe_load
 from hds_audit.errors import UsageError
 from hds_audit.evidence.inputs import InputFile, read_input
 
@@ -186,11 +188,9 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
     label = str(path)
     try:
         raw, record = read_input(path, "config")
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except OSError as error:
-        raise UsageError(f"{label}: cannot be read: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{label}: is not UTF-8 text") from None
+        data = safe_load(inputs.utf8(raw))
+    except inputs.FileProblem as problem:
+        raise UsageError(f"{label}: {problem.problem}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -224,7 +224,9 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
     if "format" in data:
         config.formats = parse_formats(data["format"], label)
     if "output" in data:
-        config.output = str(base / str(data["output"]))
+        if not isinstance(data["output"], str) or not data["output"]:
+            raise UsageError(f"{label}: 'output' must be a folder path")
+        config.output = str(base / data["output"])
     if "fail_on" in data:
         value = str(data["fail_on"]).lower()
         if value not in SEVERITIES:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from hds_audit.errors import UsageError
+from hds_audit.secrets import safe_quote
 
 
 class DataFileError(UsageError):
@@ -32,7 +33,76 @@ class Node(dict[str, Any]):
     key_lines: dict[str, int]
 
 
-class _Loader(yaml.SafeLoader):
+#: A document whose aliases expand to more values than this is refused ("billion laughs":
+#: nine aliases of nine aliases ... expand a few hundred bytes into gigabytes).
+MAX_YAML_VALUES = 1_000_000
+#: Nesting deeper than this is refused (no file of this tool nests beyond a dozen levels).
+MAX_YAML_DEPTH = 100
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def check_expansion(root: yaml.Node) -> None:
+    """Refuse a composed document that would expand too large or nest too deep.
+
+    Counts the values the document stands for once every alias is expanded, without
+    expanding anything (each node is measured once, whatever the number of aliases to it).
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if not done:
+            if key in size:
+                continue
+            visiting.add(key)
+            stack.append((node, True))
+            for child in children:
+                if id(child) in visiting:
+                    raise yaml.YAMLError("an alias refers to a value that contains it")
+                if id(child) not in size:
+                    stack.append((child, False))
+            continue
+        visiting.discard(key)
+        size[key] = 1 + sum(size[id(child)] for child in children)
+        depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
+        if size[key] > MAX_YAML_VALUES:
+            raise yaml.YAMLError(
+                f"aliases expand to more than {MAX_YAML_VALUES:,} values "
+                "(a 'billion laughs' document?)"
+            )
+        if depth[key] > MAX_YAML_DEPTH:
+            raise yaml.YAMLError(f"nests values deeper than {MAX_YAML_DEPTH} levels")
+
+
+class BoundedSafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses alias bombs and deep nesting before constructing."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        check_expansion(node)
+        return super().construct_document(node)
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load`` with :class:`BoundedSafeLoader`; raises :class:`yaml.YAMLError`
+    (a document nested too deep to compose included)."""
+    try:
+        return yaml.load(text, Loader=BoundedSafeLoader)
+    except RecursionError:
+        raise yaml.YAMLError(f"nests values deeper than {MAX_YAML_DEPTH} levels") from None
+
+
+class _Loader(BoundedSafeLoader):
     pass
 
 
@@ -45,7 +115,7 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
             raise yaml.MarkedYAMLError(
-                problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
+                problem=f"duplicate key {safe_quote(key)}", problem_mark=key_node.start_mark
             )
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[str(key)] = key_node.start_mark.line + 1
@@ -87,6 +157,9 @@ def load_yaml_documents(
         if single:
             return [yaml.load(text, Loader=_Loader)]
         return list(yaml.load_all(text, Loader=_Loader))
+    except RecursionError:
+        problem = f"invalid YAML: nests values deeper than {MAX_YAML_DEPTH} levels"
+        raise error(file, None, problem) from None
     except yaml.MarkedYAMLError as problem:
         mark = problem.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -135,7 +208,9 @@ class Checker:
         for key in node:
             if key not in allowed:
                 raise self.fail(
-                    node, f"unknown key {key!r} in {what}; known: {', '.join(allowed)}", str(key)
+                    node,
+                    f"unknown key {safe_quote(key)} in {what}; known: {', '.join(allowed)}",
+                    str(key),
                 )
 
 

@@ -67,3 +67,30 @@ def unreachable_reason(text: str) -> str:
         if needle in lowered:
             return reason
     return next((line.strip() for line in text.splitlines() if line.strip()), "?")[:200]
+
+
+class ShapeError(ValueError):
+    """A value inside an input has a shape the tool cannot use (attributes that are a list,
+    a region that is a number, nesting too deep). Raised where the value is read; whoever
+    knows the file turns it into an :class:`InputError` naming it."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def kind_of(value: object) -> str:
+    """What a decoded JSON/YAML value is, for a message that must not quote it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return "a value of another kind"

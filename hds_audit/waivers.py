@@ -29,9 +29,12 @@ from typing import Any
 
 import yaml
 
+from hds_audit import inputs
+from hds_audit.datafile import BoundedSafeLoader
 from hds_audit.errors import UsageError
 from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.model import Finding, Status
+from hds_audit.secrets import safe_quote
 
 #: Statuses a waiver can accept.
 WAIVABLE = frozenset({Status.FAIL, Status.ERROR, Status.UNKNOWN})
@@ -206,17 +209,15 @@ def load_waivers(path: str | Path) -> WaiverSet:
     label = str(path)
     try:
         data, record = read_input(path, "waivers")
-        text = data.decode("utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{label}: waivers file not found") from None
-    except OSError as error:
-        raise UsageError(f"{label}: cannot read the waivers file: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{label}: waivers file is not UTF-8 text") from None
+        text = inputs.utf8(data)
+    except inputs.FileProblem as problem:
+        if problem.missing:
+            raise UsageError(f"{label}: waivers file not found") from None
+        raise UsageError(f"{label}: waivers file {problem.problem}") from None
     return replace(parse_waivers(text, label), input=record)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(BoundedSafeLoader):
     """Safe YAML where dates stay text: ``expires`` is parsed here, with its line."""
 
 
@@ -231,6 +232,8 @@ def parse_waivers(text: str, label: str) -> WaiverSet:
     try:
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
         root: yaml.Node | None = yaml.compose(text, Loader=_Loader)
+    except RecursionError:
+        raise UsageError(f"{label}: invalid YAML: nests values too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -286,7 +289,8 @@ def _waiver(entry: Any, node: yaml.Node | None, label: str) -> Waiver:
             expires = date.fromisoformat(raw.strip())
         except ValueError:
             raise UsageError(
-                f"{label}:{where}: waiver 'expires' must be a date YYYY-MM-DD, got {raw!r}"
+                f"{label}:{where}: waiver 'expires' must be a date YYYY-MM-DD, got "
+                f"{safe_quote(raw)}"
             ) from None
     else:
         raise UsageError(f"{label}:{where}: waiver needs 'expires' (a date YYYY-MM-DD)")

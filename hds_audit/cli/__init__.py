@@ -27,6 +27,7 @@ from hds_audit.cli.providers import providers
 from hds_audit.cli.scan import scan
 from hds_audit.cli.schema import schema
 from hds_audit.errors import HdsAuditError
+from hds_audit.terminal import printable
 
 __all__ = ["main"]
 
@@ -63,8 +64,10 @@ class _Group(click.Group):
             if os.environ.get("HDS_AUDIT_DEBUG"):
                 raise
             click.echo(
-                f"hds-audit: internal error: {type(error).__name__}: {error} "
-                "(set HDS_AUDIT_DEBUG=1 for the traceback)",
+                printable(
+                    f"hds-audit: internal error: {type(error).__name__}: {error} "
+                    "(set HDS_AUDIT_DEBUG=1 for the traceback)"
+                ),
                 err=True,
             )
             sys.exit(3)

@@ -13,6 +13,7 @@ from hds_audit.config import FORMATS, parse_formats
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.model import Status
 from hds_audit.reports.model import Report
+from hds_audit.terminal import printable, printable_lines
 
 if TYPE_CHECKING:
     from hds_audit.evidence.keys import Signer
@@ -51,7 +52,7 @@ SIGN_KEY_OPTION = click.option(
 
 
 def _fail(error: HdsAuditError) -> None:
-    click.echo(f"hds-audit: error: {error}", err=True)
+    click.echo(printable_lines(f"hds-audit: error: {error}"), err=True)
     sys.exit(error.exit_code)
 
 
@@ -62,7 +63,7 @@ def _formats(formats: str | None, config: Any) -> list[str]:
 
 def _print_errors(report: Report) -> None:
     for problem in report.errors:
-        click.echo(f"hds-audit: error: {problem.source}: {problem.message}", err=True)
+        click.echo(printable(f"hds-audit: error: {problem.source}: {problem.message}"), err=True)
 
 
 #: File name of each format in the output folder.
@@ -160,12 +161,12 @@ def _print_summary(report: Report, written: list[Path]) -> None:
     for finding in report.blocking[:10]:
         click.echo(
             f"  {finding.status.value.upper():8} {finding.policy.severity.value:8} "
-            f"{finding.policy.id}  {finding.resource.id}"
+            + printable(f"{finding.policy.id}  {finding.resource.id}")
         )
     if len(report.blocking) > 10:
         click.echo(f"  ... and {len(report.blocking) - 10} more (see the reports)")
     for path in written:
-        click.echo(f"Report: {path}")
+        click.echo(printable(f"Report: {path}"))
     verdict = {
         0: "nothing at or above the threshold",
         1: f"{len(report.blocking)} finding(s) at or above '{report.gate.label}'"

@@ -30,6 +30,7 @@ from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.geo import AllowedArea
 from hds_audit.model import Severity
 from hds_audit.reports.model import Gate, Report
+from hds_audit.terminal import printable
 
 
 @click.command("scan", epilog=EXIT_HELP)
@@ -345,7 +346,7 @@ def scan(
         progress.close()
     _print_errors(report)
     for line in report.waivers.warnings() if report.waivers is not None else ():
-        click.echo(f"hds-audit: warning: {line}", err=True)
+        click.echo(printable(f"hds-audit: warning: {line}"), err=True)
     if not quiet:
         _print_ci_summary(report, run_id, ci.history)
         _print_summary(report, written)

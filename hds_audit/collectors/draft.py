@@ -7,6 +7,7 @@ from typing import Any
 
 from hds_audit.geo import Location
 from hds_audit.model import EMPTY_MAPPING, Encryption, Kind, Replica, Resource, Source
+from hds_audit.secrets import redact
 
 
 @dataclass(slots=True)
@@ -37,6 +38,8 @@ class ResourceDraft:
         self.unknowns["replicas"] = reason
 
     def resource(self, provider: str, source: Source) -> Resource:
+        """The frozen resource; its raw attributes go through the same secret redaction as
+        Terraform's (an API can return a connection string or a script too)."""
         return Resource(
             id=self.id,
             provider=provider,
@@ -47,7 +50,7 @@ class ResourceDraft:
             encryption=self.encryption,
             replicas=tuple(self.replicas) if self.replicas is not None else None,
             name=self.name,
-            attributes=self.attributes,
+            attributes=redact(self.attributes, self.type),
             unknowns=self.unknowns or EMPTY_MAPPING,
             notes=self.notes or EMPTY_MAPPING,
         )

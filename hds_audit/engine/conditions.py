@@ -8,9 +8,11 @@ passes, else is unknown if any is.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
+
+import re2
 
 from hds_audit.engine.paths import EvaluationContext, Resolver
 from hds_audit.model import Evidence, Resource, Status
@@ -43,10 +45,46 @@ def _compare(value: Any, expected: Any, test: Callable[[float, float], bool]) ->
     return left is not None and right is not None and test(left, right)
 
 
+def _subset(value: Any, expected: Any) -> bool:
+    """Every item of ``value`` is in ``expected`` (items may be unhashable: lists, maps)."""
+    allowed = _as_list(expected)
+    return all(item in allowed for item in _as_list(value))
+
+
+def _intersects(value: Any, expected: Any) -> bool:
+    allowed = _as_list(expected)
+    return any(item in allowed for item in _as_list(value))
+
+
 def _is_empty(value: Any) -> bool:
     return (
         value is MISSING or value in ("", None) or (hasattr(value, "__len__") and len(value) == 0)
     )
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a bad pattern is reported once, as a policy error
+
+
+@lru_cache(maxsize=1024)
+def compile_regex(pattern: str) -> Any:
+    """A policy's pattern compiled with RE2: matching takes time linear in the text, so a
+    pattern like ``^(a+)+$`` cannot hang a run (Python's ``re`` backtracks exponentially).
+
+    RE2 has no backreferences or lookarounds; raises :class:`ValueError` for such a pattern
+    or an invalid one.
+    """
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as error:
+        detail = error.args[0] if error.args else error
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        raise ValueError(str(detail)) from None
+
+
+def _search(pattern: Any, value: Any) -> bool:
+    return compile_regex(_text(pattern)).search(_text(value)) is not None
 
 
 # Each operator: (value, expected) -> bool. ``value`` may be MISSING (absent raw attribute).
@@ -67,16 +105,16 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "not_starting_with": lambda v, e: v is MISSING or not _text(v).startswith(_text(e)),
     "ending_with": lambda v, e: v is not MISSING and _text(v).endswith(_text(e)),
     "not_ending_with": lambda v, e: v is MISSING or not _text(v).endswith(_text(e)),
-    "regex_match": lambda v, e: v is not MISSING and re.search(_text(e), _text(v)) is not None,
-    "not_regex_match": lambda v, e: v is MISSING or re.search(_text(e), _text(v)) is None,
+    "regex_match": lambda v, e: v is not MISSING and _search(e, v),
+    "not_regex_match": lambda v, e: v is MISSING or not _search(e, v),
     "greater_than": lambda v, e: _compare(v, e, lambda a, b: a > b),
     "greater_than_or_equal": lambda v, e: _compare(v, e, lambda a, b: a >= b),
     "less_than": lambda v, e: _compare(v, e, lambda a, b: a < b),
     "less_than_or_equal": lambda v, e: _compare(v, e, lambda a, b: a <= b),
-    "subset": lambda v, e: v is not MISSING and set(_as_list(v)) <= set(_as_list(e)),
-    "not_subset": lambda v, e: v is MISSING or not set(_as_list(v)) <= set(_as_list(e)),
-    "intersects": lambda v, e: v is not MISSING and bool(set(_as_list(v)) & set(_as_list(e))),
-    "not_intersects": lambda v, e: v is MISSING or not set(_as_list(v)) & set(_as_list(e)),
+    "subset": lambda v, e: v is not MISSING and _subset(v, e),
+    "not_subset": lambda v, e: v is MISSING or not _subset(v, e),
+    "intersects": lambda v, e: v is not MISSING and _intersects(v, e),
+    "not_intersects": lambda v, e: v is MISSING or not _intersects(v, e),
     "length_equals": lambda v, e: v is not MISSING and _compare(len(_as_list(v)), e, float.__eq__),
     "length_greater_than": lambda v, e: (
         v is not MISSING and _compare(len(_as_list(v)), e, float.__gt__)
@@ -85,6 +123,8 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
         v is not MISSING and _compare(len(_as_list(v)), e, float.__lt__)
     ),
 }
+# Operators whose ``value`` is a regular expression (checked when the policy loads).
+REGEX = {"regex_match", "not_regex_match"}
 # Operators that need no ``value`` in the policy.
 UNARY = {"exists", "not_exists", "is_true", "is_false", "is_empty", "is_not_empty"}
 

@@ -16,8 +16,19 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from hds_audit import inputs
 from hds_audit.datafile import line_of, load_yaml_documents
-from hds_audit.engine.conditions import OPERATORS, UNARY, Condition, all_of, any_of, leaf, negate
+from hds_audit.engine.conditions import (
+    OPERATORS,
+    REGEX,
+    UNARY,
+    Condition,
+    all_of,
+    any_of,
+    compile_regex,
+    leaf,
+    negate,
+)
 from hds_audit.engine.paths import KNOWN_PATHS, compile_path
 from hds_audit.errors import PolicyError, UsageError
 from hds_audit.model import Kind, PolicyMeta, Resource, Severity
@@ -122,7 +133,26 @@ class _Compiler:
             )
         if operator not in UNARY and "value" not in node:
             raise self.fail(node, f"operator {operator!r} needs a 'value'", "operator")
+        if operator in REGEX:
+            self.regex(node, str(operator))
         return leaf(resolver, str(operator), node.get("value"))
+
+    def regex(self, node: Mapping[str, Any], operator: str) -> None:
+        """Regex values are compiled now (RE2): a bad one fails at load, never mid-scan."""
+        value = node.get("value")
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise self.fail(
+                node, f"{operator} value must be a text (a regular expression)", "value"
+            )
+        try:
+            compile_regex(str(value))
+        except ValueError as error:
+            raise self.fail(
+                node,
+                f"{operator} value is not a usable regular expression ({error}; RE2 syntax: "
+                "no backreferences or lookarounds)",
+                "value",
+            ) from None
 
     def text_map(self, metadata: Mapping[str, Any], key: str) -> dict[str, str]:
         """A text field may be a string or ``{en: ..., fr: ...}``."""
@@ -206,19 +236,29 @@ class _Compiler:
                 kinds = frozenset(Kind(k) for k in _listify(raw_kinds))
             except ValueError as error:
                 raise self.fail(node, f"unknown kind in scope: {error}", "kinds") from None
-        providers = node.get("providers")
+        providers = self.texts(node, "providers")
+        types = self.texts(node, "types")
         when = node.get("when")
         stores_data = node.get("stores_data", False)
         if not isinstance(stores_data, bool):
             raise self.fail(node, "'stores_data' must be true or false", "stores_data")
         return Scope(
             kinds=kinds,
-            providers=frozenset(_listify(providers)) if providers else None,
+            providers=frozenset(providers) if providers else None,
             when=self.condition(when) if when is not None else None,
             when_text=str(node.get("when_description") or "") or None,
             stores_data=stores_data,
-            types=frozenset(str(t) for t in _listify(node["types"])) if "types" in node else None,
+            types=frozenset(types) if types is not None else None,
         )
+
+    def texts(self, node: Mapping[str, Any], key: str) -> list[str] | None:
+        """A scope list (``providers``, ``types``): one text or a list of texts."""
+        if key not in node or node[key] is None:
+            return None
+        items = _listify(node[key])
+        if not all(isinstance(i, str | int | float) and not isinstance(i, bool) for i in items):
+            raise self.fail(node, f"'{key}' must be a list of texts", key)
+        return [str(i) for i in items]
 
 
 def _canonical(value: Any) -> Any:
@@ -331,9 +371,9 @@ def load_policies(extra_dirs: Iterable[str] = (), include_builtin: bool = True) 
         files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
         for file in files:
             try:
-                text = file.read_text(encoding="utf-8")
-            except OSError as error:
-                raise PolicyError(str(file), None, f"cannot be read: {error.strerror}") from None
+                text = inputs.read_text(file)
+            except inputs.FileProblem as problem:
+                raise PolicyError(str(file), None, problem.problem) from None
             loaded.extend(load_policy_text(text, str(file)))
     return _check_unique(loaded)
 

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hds_audit import inputs as files
+
 
 @dataclass(frozen=True, slots=True)
 class InputFile:
@@ -26,9 +28,15 @@ def fingerprint(data: bytes, path: str, kind: str) -> InputFile:
     return InputFile(path, kind, len(data), hashlib.sha256(data).hexdigest())
 
 
-def read_input(path: str | Path, kind: str) -> tuple[bytes, InputFile]:
-    """Read ``path`` once; return its bytes and their record. ``OSError`` passes through."""
-    data = Path(path).read_bytes()
+def read_input(
+    path: str | Path, kind: str, limit: int = files.MAX_DATA_BYTES
+) -> tuple[bytes, InputFile]:
+    """Read ``path`` once; return its bytes and their record.
+
+    Read with :func:`hds_audit.inputs.read_bytes`: a FIFO, a device or a file over ``limit``
+    raises :class:`~hds_audit.inputs.FileProblem` (so does any ``OSError``).
+    """
+    data = files.read_bytes(Path(path), limit)
     return data, fingerprint(data, str(path), kind)
 
 

@@ -295,7 +295,7 @@ class HistoryStore:
             raise self._fail(f"cannot read the history: {error}") from None
         finally:
             conn.close()
-        return [_run_row(row) for row in reversed(rows)]
+        return [self._run_row(row) for row in reversed(rows)]
 
     def run(self, run_id: int) -> RunRow:
         conn = self._read()
@@ -305,7 +305,14 @@ class HistoryStore:
             conn.close()
         if row is None:
             raise self._fail(f"no run {run_id} in the history (see `hds-audit history list`)")
-        return _run_row(row)
+        return self._run_row(row)
+
+    def _run_row(self, row: Sequence[Any]) -> RunRow:
+        """A stored run; a row edited by hand into something else is named, not trusted."""
+        try:
+            return _run_row(row)
+        except (ValueError, TypeError, RecursionError) as error:
+            raise self._fail(f"run {row[0]} is damaged: {error}") from None
 
     def comparison(self, run_id: int) -> Comparison:
         """The stored findings of a run, ready to compare a later run with."""
@@ -325,18 +332,45 @@ class HistoryStore:
 
 
 def _run_row(row: Sequence[Any]) -> RunRow:
+    """Raises :class:`ValueError` naming the column that does not hold what it should."""
+    sources = _json_column(row[4], "sources", list)
+    by_status = _json_column(row[11], "by_status", dict)
+    if not all(isinstance(s, str) for s in sources):
+        raise ValueError("'sources' is not a list of texts")
+    if not all(isinstance(k, str) and isinstance(v, int) for k, v in by_status.items()):
+        raise ValueError("'by_status' is not a count per status")
+    for index, name in ((0, "id"), (7, "exit_code"), (8, "resources"), (9, "findings")):
+        if not isinstance(row[index], int):
+            raise ValueError(f"'{name}' is not a whole number")
     return RunRow(
         id=row[0],
-        started_at=datetime.fromisoformat(row[1]),
-        finished_at=datetime.fromisoformat(row[2]),
-        tool_version=row[3],
-        sources=tuple(json.loads(row[4])),
-        area=row[5],
-        gate=row[6],
+        started_at=_time_column(row[1], "started_at"),
+        finished_at=_time_column(row[2], "finished_at"),
+        tool_version=str(row[3]),
+        sources=tuple(sources),
+        area=str(row[5]),
+        gate=str(row[6]),
         exit_code=row[7],
         resources=row[8],
         findings=row[9],
         errors=row[10],
-        by_status=json.loads(row[11]),
+        by_status=by_status,
         stored=row[12],
     )
+
+
+def _json_column(text: Any, name: str, kind: type) -> Any:
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, kind):
+        raise ValueError(f"'{name}' is not {'a JSON list' if kind is list else 'a JSON object'}")
+    return value
+
+
+def _time_column(text: Any, name: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"'{name}' is not a date and time") from None

@@ -16,6 +16,7 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import Any, Final
 
+from hds_audit import inputs
 from hds_audit.datafile import Checker, DataFileError, Node, load_yaml
 from hds_audit.evidence.inputs import InputFile, combined_digest, read_input
 from hds_audit.model import Kind
@@ -294,9 +295,10 @@ def load_registry(path: str | Path | None = None) -> Registry:
         return builtin_registry()
     try:
         data, record = read_input(path, "registry")
-    except OSError as error:
-        raise DataFileError(str(path), None, f"cannot be read: {error.strerror}") from None
-    registry = parse_registry(data.decode("utf-8"), str(path))
+        text = inputs.utf8(data)
+    except inputs.FileProblem as problem:
+        raise DataFileError(str(path), None, problem.problem) from None
+    registry = parse_registry(text, str(path))
     digest = record.sha256
     if registry.digest:  # extends the built-in registry: both files count
         digest = combined_digest(((BUILTIN_FILE, registry.digest), (str(path), digest)))

@@ -220,6 +220,7 @@ def _hosts(
                     "verdict": verdict,
                     "days": None,
                     "facts": [],
+                    "status_note": None,
                     "sources": [],
                     "missing": True,
                 }

@@ -49,16 +49,17 @@ def safe_cell(value: str | None) -> str:
 
 
 def _policy_cells(meta: PolicyMeta) -> list[str]:
-    return [meta.id, safe_cell(meta.name), meta.category, meta.severity.value]
+    return [safe_cell(meta.id), safe_cell(meta.name), meta.category, meta.severity.value]
 
 
 def _resource_cells(resource: Resource) -> list[str]:
+    """Every text a source can set is defused (ids, types and providers come from files)."""
     return [
         safe_cell(resource.id),
-        resource.type,
-        resource.provider,
+        safe_cell(resource.type),
+        safe_cell(resource.provider),
         safe_cell(resource.location.region),
-        resource.location.country or "",
+        safe_cell(resource.location.country),
         resource.source.kind.value,
         safe_cell(resource.source.file),
     ]

@@ -6,7 +6,6 @@ exists twice in memory; written atomically.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from importlib import resources as package_files
@@ -26,9 +25,10 @@ from hds_audit.model import (
 from hds_audit.reports.atomic import atomic_writer
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.model import SCHEMA_VERSION, Report
+from hds_audit.reports.strict_json import strict_encoder
 from hds_audit.sharding import Shard
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False).encode
+_ENCODE = strict_encoder()  # never NaN / Infinity: reports are strict JSON
 
 
 def schema_text() -> str:

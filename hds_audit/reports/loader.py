@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from hds_audit import inputs
 from hds_audit.engine.evaluate import scope_placeholder
 from hds_audit.errors import InputError
 from hds_audit.evidence.inputs import InputFile, read_input
@@ -44,6 +45,7 @@ from hds_audit.model import (
     read_only,
 )
 from hds_audit.reports.model import Gate, MergedInput, Report, RunInfo
+from hds_audit.secrets import safe_quote
 from hds_audit.sharding import Shard
 
 if TYPE_CHECKING:
@@ -76,23 +78,25 @@ def _read_report_json(path: str | Path) -> tuple[dict[str, Any], InputFile]:
     """The parsed report and the record of the bytes read."""
     label = str(path)
     try:
-        raw, record = read_input(path, "report")
-        data = json.loads(raw.decode("utf-8"))
-    except FileNotFoundError:
-        raise InputError(label, "report not found") from None
-    except IsADirectoryError:
-        raise InputError(label, "is a directory, not a report.json") from None
-    except OSError as error:
-        raise InputError(label, f"cannot be read: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(label, "is not UTF-8 JSON") from None
+        raw, record = read_input(path, "report", inputs.MAX_STATE_BYTES)
+        data = json.loads(inputs.utf8(raw))
+    except inputs.FileProblem as problem:
+        if problem.missing:
+            raise InputError(label, "report not found") from None
+        if Path(path).is_dir():
+            raise InputError(label, "is a directory, not a report.json") from None
+        raise InputError(label, problem.problem) from None
     except json.JSONDecodeError as error:
         raise InputError(f"{label}:{error.lineno}", f"not valid JSON: {error.msg}") from None
+    except RecursionError:
+        raise InputError(label, "nests values too deeply (not an hds-audit report.json)") from None
     if not isinstance(data, dict):
         raise InputError(label, "not an hds-audit report.json (not a JSON object)")
     version = data.get("schema_version")
     if not isinstance(version, str) or not version.startswith("1."):
-        raise InputError(label, f"report has schema_version {version!r}; this hds-audit reads 1.x")
+        raise InputError(
+            label, f"report has schema_version {safe_quote(version)}; this hds-audit reads 1.x"
+        )
     return data, record
 
 

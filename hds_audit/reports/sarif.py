@@ -20,7 +20,6 @@ identity (see :mod:`hds_audit.baseline`), ``baselineState`` the comparison with 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -32,6 +31,7 @@ from hds_audit.reports.atomic import atomic_writer
 from hds_audit.reports.memo import Memo
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.model import Report
+from hds_audit.reports.strict_json import strict_encoder
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 #: GitHub reads ``security-severity`` as > 9 critical, 7-8.9 high, 4-6.9 medium, < 4 low.
@@ -50,7 +50,7 @@ LEVELS = {
     Severity.INFO: "note",
 }
 LISTED = frozenset({Status.FAIL, Status.ERROR, Status.UNKNOWN, Status.WAIVED, Status.MANUAL})
-_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False).encode
+_ENCODE = strict_encoder()  # never NaN / Infinity: reports are strict JSON
 
 
 def rule(meta: PolicyMeta) -> dict[str, Any]:

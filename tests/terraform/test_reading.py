@@ -62,11 +62,11 @@ def test_ci_wrapper_lines_are_skipped(tmp_path: Path) -> None:
         (b"", "is empty"),
         (b"   \n", "is empty"),
         (TEXT[: len(TEXT) // 2].encode(), "is truncated"),
-        (b"hello world\n{}", "is not JSON: it starts with 'hello world'"),
+        (b"hello world\n{}", "is not JSON: the text at byte 0 (line 1) is neither JSON"),
         (b'{"version": 4, "resources": [}', "is not valid JSON"),
         ((TEXT + "\ngarbage").encode(), "unexpected data after the JSON document"),
         (b'{"version": 5, "resources": []}', "state version 5 is not supported"),
-        (b'{"format_version": "2.0", "values": {}}', "format_version '2.0' is newer"),
+        (b'{"format_version": "2.0", "values": {}}', "format_version 2.0 is newer"),
         (b'{"hello": 1}', "is not a Terraform state or plan"),
         (b"[1, 2]", "the JSON is not an object"),
         (b"\xff\xfe\x00\xd8", "not valid UTF-16-LE"),
@@ -78,6 +78,7 @@ def test_unusable_inputs(tmp_path: Path, raw: bytes, message: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_document(read_text(path, "bad.json"), "bad.json")
     assert message in str(caught.value)
+    assert "hello" not in str(caught.value) and "garbage" not in str(caught.value)
     assert str(caught.value).startswith("bad.json: ")
     assert "\n" not in str(caught.value)
 

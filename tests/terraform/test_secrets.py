@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hds_audit.collectors.terraform.secrets import REDACTED, is_secret_name, redact
+from hds_audit.secrets import REDACTED, is_secret_name, redact
 
 
 def test_names() -> None:

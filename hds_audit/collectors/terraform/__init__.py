@@ -20,10 +20,11 @@ from hds_audit.collectors.terraform.documents import (
     Replay,
     TfInstance,
     parse_document,
+    shape_problem,
 )
 from hds_audit.collectors.terraform.normalise import Normaliser, index_keeps_whole, index_view
 from hds_audit.collectors.terraform.reading import JsonText, read_text
-from hds_audit.errors import InputError
+from hds_audit.errors import InputError, ShapeError
 from hds_audit.geo import GeoTables
 from hds_audit.model import CollectionError, Source
 from hds_audit.progress import EVERY, SILENT, ScanProgress
@@ -50,35 +51,86 @@ class TerraformCli:
         return shutil.which(self.binary) is not None
 
 
-def expand_inputs(paths: Iterable[str]) -> Iterator[tuple[str, Path, bool | None]]:
-    """Yield ``(label, path, is_working_dir)`` for each input.
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One input to read: a state or plan file, a working directory, a folder holding no
+    state or plan (``empty``), or a folder that could not be listed (``problem`` says why)."""
+
+    label: str
+    path: Path
+    working_dir: bool = False
+    empty: bool = False
+    problem: str | None = None
+
+
+def expand_inputs(paths: Iterable[str]) -> Iterator[Input]:
+    """Yield each input once.
 
     A directory holding ``*.tf`` files is a Terraform working directory (its state is
-    pulled); any other directory contributes its ``*.tfstate`` and ``*.json`` files, and
-    one holding none of them is yielded with ``None``: there is nothing to audit in it.
+    pulled); any other directory contributes its ``*.tfstate`` and ``*.json`` files, walked
+    without following a symbolic link back into a folder already walked (``cycle -> .``)
+    and without yielding a file already met by another path; one holding none of them is
+    yielded as ``empty``: there is nothing to audit in it.
     """
+    seen: set[tuple[int, int]] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            if any(path.glob("*.tf")):
-                yield raw, path, True
+            if _has_tf(path):
+                yield Input(raw, path, working_dir=True)
                 continue
-            found = sorted(_state_files(path))
-            if not found:
-                yield raw, path, None
+            found = sorted(_walk(path, set()), key=lambda i: str(i.path))
+            if not any(f.problem is None for f in found):
+                yield Input(raw, path, empty=True)
             for state in found:
-                yield str(state), state, False
-        else:
-            yield raw, path, False
+                if state.problem is not None or _first_visit(state.path, seen):
+                    yield state
+        elif _first_visit(path, seen):
+            yield Input(raw, path)
 
 
-def _state_files(directory: Path) -> Iterator[Path]:
-    for entry in directory.iterdir():
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _first_visit(path: Path, seen: set[tuple[int, int]]) -> bool:
+    """False when ``path`` is a file already yielded (by another name or link)."""
+    identity = _identity(path)
+    if identity is None:
+        return True  # let the reader name what is wrong with it
+    if identity in seen:
+        return False
+    seen.add(identity)
+    return True
+
+
+def _has_tf(directory: Path) -> bool:
+    try:
+        return any(directory.glob("*.tf"))
+    except OSError:
+        return False
+
+
+def _walk(directory: Path, walked: set[tuple[int, int]]) -> Iterator[Input]:
+    identity = _identity(directory)
+    if identity is None or identity in walked:
+        return
+    walked.add(identity)
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as error:
+        yield Input(str(directory), directory, problem=f"cannot be read: {error.strerror}")
+        return
+    for entry in entries:
         if entry.is_dir():
-            if entry.name not in _SKIPPED_DIRS and not any(entry.glob("*.tf")):
-                yield from _state_files(entry)
+            if entry.name not in _SKIPPED_DIRS and not _has_tf(entry):
+                yield from _walk(entry, walked)
         elif entry.suffix in STATE_SUFFIXES or entry.name.endswith(".tfstate.backup"):
-            yield entry
+            yield Input(str(entry), entry)
 
 
 def collect_file(
@@ -89,24 +141,33 @@ def collect_file(
     progress: ScanProgress = SILENT,
 ) -> Collection:
     """Read, parse and normalise one state or plan file."""
-    result = Collection()
     doc: JsonText | None = None
     try:
         if not path.exists():
             raise InputError(label, "does not exist")
         doc = read_text(path, label)
         parsed = parse_document(doc, label, slim=index_view, kept_whole=index_keeps_whole)
+        collected = _normalised(parsed, label, geo, keep_attributes, progress)
     except InputError as error:
-        result.errors.append(CollectionError(source=label, scope=label, message=error.problem))
-        unreadable = CollectedSource(path=label, kind="unreadable", resources=0)
-        if doc is not None:  # read but not usable: still identify the bytes
-            unreadable.size, unreadable.sha256 = doc.size, doc.sha256
-        result.sources.append(unreadable)
-        return result
-    collected = _normalised(parsed, label, geo, keep_attributes, progress)
+        return unreadable(label, error.problem, doc)
+    except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
+        # A value of a shape the normaliser cannot use: this file is an input error, the
+        # other inputs are still read.
+        return unreadable(label, shape_problem(error), doc)
     for source in collected.sources:
         source.size, source.sha256 = doc.size, doc.sha256
     return collected
+
+
+def unreadable(label: str, problem: str, doc: JsonText | None = None) -> Collection:
+    """The collection of an input that could not be used: one error naming it (and, when
+    its bytes were read, their size and sha256)."""
+    source = CollectedSource(path=label, kind="unreadable", resources=0)
+    if doc is not None:
+        source.size, source.sha256 = doc.size, doc.sha256
+    return Collection(
+        errors=[CollectionError(source=label, scope=label, message=problem)], sources=[source]
+    )
 
 
 def _counted(parsed: ParsedDocument, progress: ScanProgress) -> Replay:
@@ -261,11 +322,14 @@ def collect_terraform(
         result.extend(collect_remote(url, geo, remote, keep_attributes))
     local = [p for p in paths if not p.startswith("s3://")]
     inputs = list(expand_inputs(local))
-    for number, (label, path, is_working_dir) in enumerate(inputs, 1):
+    for number, found in enumerate(inputs, 1):
+        label, path = found.label, found.path
         progress.stage(f"terraform: reading {label} ({number}/{len(inputs)})")
-        if is_working_dir is None:
+        if found.problem is not None:
+            result.extend(unreadable(label, found.problem))
+        elif found.empty:
             result.errors.append(CollectionError(label, label, NO_STATE_OR_PLAN, kind=EMPTY_INPUT))
-        elif is_working_dir:
+        elif found.working_dir:
             result.extend(pull_state(path, label, cli, geo, keep_attributes, progress))
         else:
             result.extend(collect_file(path, label, geo, keep_attributes, progress))

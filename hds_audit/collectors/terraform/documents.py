@@ -22,9 +22,9 @@ from hds_audit.collectors.terraform.reading import (
     check_trailer,
     describe_json_error,
 )
-from hds_audit.collectors.terraform.secrets import redact
-from hds_audit.errors import InputError
+from hds_audit.errors import InputError, ShapeError, kind_of
 from hds_audit.model import EMPTY_MAPPING, SourceKind, empty_mapping
+from hds_audit.secrets import redact
 
 _PROVIDER_ADDR = re.compile(r'provider\["?([^"\]]+)"?\](?:\.([\w-]+))?')
 _LEGACY_PROVIDER = re.compile(r"provider\.([\w-]+)(?:\.([\w-]+))?")
@@ -128,17 +128,20 @@ def _state_v4_instance(
     )
     short, provider_key = intern(short), intern(provider_key)
     whole = kept_whole is None or kept_whole(rtype, mode)
-    for instance in resource.get("instances") or ():
+    for instance in _objects(resource.get("instances"), "instances", rtype, name):
+        address = _address(module, mode, rtype, name, instance.get("index_key"))
         attributes = instance.get("attributes")
         if attributes is None:
-            attributes = _flat_to_nested(instance.get("attributes_flat") or {})
+            attributes = _flat_to_nested(_object(instance.get("attributes_flat"), address))
+        if not isinstance(attributes, dict):
+            raise ShapeError(f"{address}: attributes are {kind_of(attributes)}, not an object")
         if whole:
             attributes = redact(
                 attributes, rtype, sensitive_paths=instance.get("sensitive_attributes")
             )
         out(
             TfInstance(
-                address=_address(module, mode, rtype, name, instance.get("index_key")),
+                address=address,
                 mode=mode,
                 type=rtype,
                 name=name,
@@ -148,6 +151,23 @@ def _state_v4_instance(
                 attributes=attributes,
             )
         )
+
+
+def _objects(items: Any, what: str, rtype: str, name: str) -> list[dict[str, Any]]:
+    """``items`` as a list of objects, or a :class:`ShapeError` naming the resource."""
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ShapeError(f"{rtype}.{name}: {what} must be a list of objects, not {kind_of(items)}")
+    return items
+
+
+def _object(value: Any, address: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ShapeError(f"{address}: attributes_flat are {kind_of(value)}, not an object")
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,6 +258,9 @@ def _show_state_instances(values: Mapping[str, Any]) -> list[TfInstance]:
         mode = str(resource.get("mode", "managed"))
         address = str(resource.get("address", ""))
         short = str(resource.get("provider_name") or rtype).rsplit("/", 1)[-1]
+        values = resource.get("values") or {}
+        if not isinstance(values, dict):
+            raise ShapeError(f"{address}: values are {kind_of(values)}, not an object")
         out.append(
             TfInstance(
                 address=address,
@@ -248,7 +271,7 @@ def _show_state_instances(values: Mapping[str, Any]) -> list[TfInstance]:
                 provider=short,
                 provider_key=short,
                 attributes=redact(
-                    resource.get("values") or {},
+                    values,
                     rtype,
                     sensitive_marks=resource.get("sensitive_values"),
                 ),
@@ -417,12 +440,12 @@ def parse_document(
         raise InputError(name, "is not a Terraform state or plan: the JSON is not an object")
     try:
         end = cursor.object(doc.start, {"resources": stream_resources}, top)
+        check_trailer(doc, end, name)
+        parsed = _interpret(top, streamed, doc.notes, name)
     except json.JSONDecodeError as error:
-        raise InputError(name, describe_json_error(error, doc.text, doc.start)) from None
-    except (AttributeError, TypeError) as error:
-        raise InputError(name, f"has an unexpected shape: {error}") from None
-    check_trailer(doc, end, name)
-    parsed = _interpret(top, streamed, doc.notes, name)
+        raise InputError(name, describe_json_error(error, doc)) from None
+    except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
+        raise InputError(name, shape_problem(error)) from None
     if slim is not None and resources_at and parsed.instances is streamed:
 
         def replay(each: Callable[[TfInstance], None]) -> None:
@@ -432,43 +455,66 @@ def parse_document(
     return parsed
 
 
+def shape_problem(error: Exception) -> str:
+    """The one-line problem of a file whose values have a shape the reader cannot use.
+
+    Never the exception's own text for errors raised by Python (``int('...')`` quotes the
+    value): only the kind of problem, and the resource when the reader knew it.
+    """
+    if isinstance(error, ShapeError):
+        return f"has an unexpected shape: {error.problem}"
+    if isinstance(error, RecursionError):
+        return "nests values deeper than this tool reads (about 1,000 levels)"
+    if isinstance(error, ValueError) and "digits" in str(error):
+        return "has a number with more digits than this tool reads"
+    return f"has an unexpected shape: a value is not of the type expected ({type(error).__name__})"
+
+
+_VERSION = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9}){0,3}")
+
+
+def _version_text(value: Any) -> str:
+    """A version number as written, or only its kind: a message never quotes other text."""
+    text = str(value) if isinstance(value, int | float | str) else ""
+    return text if _VERSION.fullmatch(text) else kind_of(value)
+
+
 def _interpret(
     top: dict[str, Any], streamed: list[TfInstance], notes: list[str], name: str
 ) -> ParsedDocument:
     tf_version = top.get("terraform_version")
     tf_version = tf_version if isinstance(tf_version, str) else None
-    try:
-        if "version" in top and "format_version" not in top:
-            version = top["version"]
-            if version == 4:
-                return ParsedDocument(SourceKind.TERRAFORM_STATE, streamed, tf_version, notes)
-            if version == 3 and isinstance(top.get("modules"), list):
-                notes.append(
-                    "legacy state version 3 (Terraform < 0.12) read from flatmap attributes"
-                )
-                instances = _state_v3_instances(top)
-                return ParsedDocument(SourceKind.TERRAFORM_STATE, instances, tf_version, notes)
+    if "version" in top and "format_version" not in top:
+        version = top["version"]
+        if version == 4:
+            return ParsedDocument(SourceKind.TERRAFORM_STATE, streamed, tf_version, notes)
+        if version == 3 and isinstance(top.get("modules"), list):
+            notes.append("legacy state version 3 (Terraform < 0.12) read from flatmap attributes")
+            instances = _state_v3_instances(top)
+            return ParsedDocument(SourceKind.TERRAFORM_STATE, instances, tf_version, notes)
+        raise InputError(
+            name,
+            f"state version {_version_text(version)} is not supported (expected 4, or legacy 3)",
+        )
+    if "format_version" in top:
+        major = str(top["format_version"]).split(".", 1)[0]
+        if major not in ("0", "1"):
             raise InputError(
-                name, f"state version {version!r} is not supported (expected 4, or legacy 3)"
+                name,
+                f"format_version {_version_text(top['format_version'])} is newer than this tool "
+                "reads (0.x or 1.x)",
             )
-        if "format_version" in top:
-            major = str(top["format_version"]).split(".", 1)[0]
-            if major not in ("0", "1"):
-                raise InputError(
-                    name, f"format_version {top['format_version']!r} is newer than this tool reads"
-                )
-            if major == "0":
-                notes.append(f"plan/state JSON format {top['format_version']} (Terraform 0.12 era)")
-            if "resource_changes" in top or "planned_values" in top:
-                return ParsedDocument(
-                    SourceKind.TERRAFORM_PLAN, _plan_instances(top), tf_version, notes
-                )
-            if "values" in top:
-                instances = _show_state_instances(top.get("values") or {})
-                return ParsedDocument(SourceKind.TERRAFORM_STATE, instances, tf_version, notes)
-            return ParsedDocument(SourceKind.TERRAFORM_STATE, [], tf_version, notes)
-    except (AttributeError, TypeError, ValueError) as error:
-        raise InputError(name, f"has an unexpected shape: {error}") from None
+        if major == "0":
+            shown = _version_text(top["format_version"])
+            notes.append(f"plan/state JSON format {shown} (Terraform 0.12 era)")
+        if "resource_changes" in top or "planned_values" in top:
+            return ParsedDocument(
+                SourceKind.TERRAFORM_PLAN, _plan_instances(top), tf_version, notes
+            )
+        if "values" in top:
+            instances = _show_state_instances(top.get("values") or {})
+            return ParsedDocument(SourceKind.TERRAFORM_STATE, instances, tf_version, notes)
+        return ParsedDocument(SourceKind.TERRAFORM_STATE, [], tf_version, notes)
     raise InputError(
         name,
         "is not a Terraform state or plan: no 'version' (state) or 'format_version' "

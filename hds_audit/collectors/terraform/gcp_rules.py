@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 # normalise imports this module only inside functions (when a google type is normalised).
 from hds_audit.collectors.terraform.normalise import Draft, Normaliser, _is_unknown, get_path
-from hds_audit.collectors.terraform.secrets import REDACTED
 from hds_audit.datafile import package_yaml
 from hds_audit.geo import Location
 from hds_audit.model import Encryption, KeyOwner, Kind
+from hds_audit.secrets import REDACTED
 
 if TYPE_CHECKING:
     from hds_audit.collectors.terraform.documents import TfInstance

@@ -21,7 +21,7 @@ import yaml
 
 import hds_audit.collectors.terraform.facts as facts
 from hds_audit.collectors.terraform.documents import Replay, TfInstance
-from hds_audit.collectors.terraform.secrets import redact
+from hds_audit.errors import ShapeError, kind_of
 from hds_audit.geo import GeoTables, Location
 from hds_audit.model import (
     EMPTY_MAPPING,
@@ -32,6 +32,7 @@ from hds_audit.model import (
     Resource,
     Source,
 )
+from hds_audit.secrets import redact
 
 _ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:([a-z0-9-]*):")
 _AZ_SUFFIX = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
@@ -350,6 +351,14 @@ def reference_target(reference: str) -> str | None:
     return ".".join(parts[:2]) if len(parts) >= 2 else None
 
 
+def _text_attribute(inst: TfInstance, name: str) -> str | None:
+    """A top-level attribute that must be text (``region``, ``location``) or absent."""
+    value = inst.attributes.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise ShapeError(f"'{name}' is {kind_of(value)}, not a text")
+
+
 def _own_aws_region(inst: TfInstance) -> str | None:
     attrs = inst.attributes
     region = attrs.get("region")
@@ -483,7 +492,9 @@ class Normaliser:
             from hds_audit.collectors.terraform import gcp_rules
 
             return gcp_rules.locate(self, inst)
-        region = _own_aws_region(inst) if inst.provider == "aws" else inst.attributes.get("region")
+        region = _text_attribute(inst, "region")
+        if inst.provider == "aws":
+            region = _own_aws_region(inst)
         if not region and inst.provider_region:
             region = inst.provider_region
         if not region and inst.provider == "aws":
@@ -495,7 +506,7 @@ class Normaliser:
         return self.geo.locate(provider, None), "no region in the resource or its provider"
 
     def _locate_azure(self, inst: TfInstance, provider: str) -> tuple[Location, str | None]:
-        location = inst.attributes.get("location")
+        location = _text_attribute(inst, "location")
         if isinstance(location, str) and location:
             return self.geo.locate(provider, location), None
         parent_attr = self.types.parents.get(inst.type)
@@ -513,7 +524,10 @@ class Normaliser:
             return self.geo.locate(provider, None), "location known only after apply"
         return self.geo.locate(provider, None), "no location attribute"
 
-    def locate_region(self, provider: str, region: str | None) -> Location:
+    def locate_region(self, provider: str, region: Any) -> Location:
+        """Where a region named inside an attribute (a replica's, a copy's) is."""
+        if region is not None and not isinstance(region, str):
+            raise ShapeError(f"a replica region is {kind_of(region)}, not a text")
         return self.geo.locate(provider, region)
 
     # -- keys ---------------------------------------------------------------------------------
@@ -607,14 +621,17 @@ class Normaliser:
 
     def normalise(self, inst: TfInstance) -> list[Resource]:
         spec = self.types.spec(inst.type)
-        location, reason = self.locate(inst)
-        draft = Draft(inst=inst, spec=spec, location=location)
-        if reason:
-            draft.unknowns["region"] = reason
-        self.encryption(inst, spec, draft)
-        for rule in spec.rules:
-            (RULES.get(rule) or _google_rule(rule))(self, draft)
-        self.volumes(draft)
+        try:
+            location, reason = self.locate(inst)
+            draft = Draft(inst=inst, spec=spec, location=location)
+            if reason:
+                draft.unknowns["region"] = reason
+            self.encryption(inst, spec, draft)
+            for rule in spec.rules:
+                (RULES.get(rule) or _google_rule(rule))(self, draft)
+            self.volumes(draft)
+        except ShapeError as error:
+            raise ShapeError(f"{inst.address}: {error.problem}") from None
         return [self.finish(draft), *draft.extra]
 
     def finish(

@@ -16,9 +16,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hds_audit import inputs
 from hds_audit.errors import InputError
 
-_DECODER = json.JSONDecoder()
+
+def _finite(text: str) -> float | str:
+    """A JSON number as a float, or its own text when no finite float holds it (``1e400``):
+    reports are strict JSON, and ``Infinity`` is not JSON."""
+    number = float(text)
+    return number if number - number == 0 else text
+
+
+def _constant(text: str) -> str:
+    """``NaN`` / ``Infinity`` (accepted by Python's decoder, not by JSON) stay text."""
+    return text
+
+
+_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_constant)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # hashicorp/setup-terraform's wrapper prints the command before the output and
 # GitHub workflow commands after it; other CI wrappers print similar banners.
@@ -42,54 +56,66 @@ class JsonText:
     notes: list[str] = field(default_factory=list)
     size: int = 0  # bytes read from the file
     sha256: str = ""  # of those bytes, for the report's run.inputs
+    encoding: str = "utf-8"
+    bom: int = 0
+
+    def byte_offset(self, pos: int) -> int:
+        """The offset in the file's bytes of ``pos`` in the decoded text."""
+        return self.bom + len(self.text[:pos].encode(self.encoding))
 
 
-def _decode(raw: bytes, name: str, notes: list[str]) -> str:
+def _decode(raw: bytes, name: str, notes: list[str]) -> tuple[str, str, int]:
+    """The text, its encoding and the length of its byte-order mark."""
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
             if encoding != "utf-8":
                 notes.append(f"decoded as {encoding.upper()} (byte-order mark)")
-            return _strict_decode(raw[len(bom) :], encoding, name)
+            return _strict_decode(raw, encoding, name, len(bom)), encoding, len(bom)
     # UTF-16 without a BOM: every other byte of ASCII JSON is NUL.
     head = raw[:64]
     if len(head) >= 4 and head[1::2].count(0) == len(head[1::2]):
         notes.append("decoded as UTF-16-LE (no byte-order mark)")
-        return _strict_decode(raw, "utf-16-le", name)
+        return _strict_decode(raw, "utf-16-le", name), "utf-16-le", 0
     if len(head) >= 4 and head[0::2].count(0) == len(head[0::2]):
         notes.append("decoded as UTF-16-BE (no byte-order mark)")
-        return _strict_decode(raw, "utf-16-be", name)
-    return _strict_decode(raw, "utf-8", name)
+        return _strict_decode(raw, "utf-16-be", name), "utf-16-be", 0
+    return _strict_decode(raw, "utf-8", name), "utf-8", 0
 
 
-def _strict_decode(raw: bytes, encoding: str, name: str) -> str:
+def _strict_decode(raw: bytes, encoding: str, name: str, skip: int = 0) -> str:
     try:
-        return raw.decode(encoding)
+        return raw[skip:].decode(encoding) if skip else raw.decode(encoding)
     except UnicodeDecodeError as error:
-        raise InputError(name, f"not valid {encoding.upper()} text at byte {error.start}") from None
+        problem = f"is not valid {encoding.upper()} text at byte {skip + error.start}"
+        raise InputError(name, problem) from None
 
 
 def read_text(path: Path, name: str | None = None) -> JsonText:
     """Read ``path`` and locate the JSON document in it.
 
-    Raises :class:`InputError` (naming the file) when it is empty, unreadable or holds no JSON.
+    Raises :class:`InputError` (naming the file) when it is empty, unreadable, not a regular
+    file, too large or holds no JSON. Messages never quote the file's content (it may hold a
+    secret): they name the byte offset and the kind of problem.
     """
     label = name or str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(label, f"cannot be read: {error.strerror or error}") from None
+        raw = inputs.read_bytes(path, inputs.MAX_STATE_BYTES)
+    except inputs.FileProblem as problem:
+        raise InputError(label, problem.problem) from None
     if not raw.strip():
         raise InputError(label, "is empty: expected Terraform state or plan JSON")
     notes: list[str] = []
     size, digest = len(raw), hashlib.sha256(raw).hexdigest()
-    text = _decode(raw, label, notes)
+    text, encoding, bom = _decode(raw, label, notes)
     del raw
-    start = _skip_wrapper_lines(text, label, notes)
-    return JsonText(text=text, start=start, notes=notes, size=size, sha256=digest)
+    doc = JsonText(text, 0, notes, size=size, sha256=digest, encoding=encoding, bom=bom)
+    doc.start = _skip_wrapper_lines(doc, label)
+    return doc
 
 
-def _skip_wrapper_lines(text: str, name: str, notes: list[str]) -> int:
+def _skip_wrapper_lines(doc: JsonText, name: str) -> int:
     """Return the offset of the JSON document, past lines a CI wrapper printed before it."""
+    text = doc.text
     pos = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
     skipped = 0
     while pos < len(text):
@@ -98,14 +124,17 @@ def _skip_wrapper_lines(text: str, name: str, notes: list[str]) -> int:
         if not _WRAPPER_LINE.match(line):
             if text[pos] in "{[":
                 break
-            shown = line.strip()[:60]
-            raise InputError(name, f"is not JSON: it starts with {shown!r}")
+            raise InputError(
+                name,
+                f"is not JSON: the text at byte {doc.byte_offset(pos)} (line {skipped + 1}) is "
+                "neither JSON nor a CI wrapper line",
+            )
         skipped += 1
         if end < 0:
             raise InputError(name, "holds only CI wrapper output, no JSON document")
         pos = _WHITESPACE.match(text, end + 1).end()  # type: ignore[union-attr]
     if skipped:
-        notes.append(f"skipped {skipped} CI wrapper line(s) before the JSON document")
+        doc.notes.append(f"skipped {skipped} CI wrapper line(s) before the JSON document")
     return pos
 
 
@@ -118,8 +147,12 @@ def check_trailer(doc: JsonText, end: int, name: str) -> None:
     if all(_WRAPPER_LINE.match(line) for line in lines):
         doc.notes.append(f"ignored {len(lines)} CI wrapper line(s) after the JSON document")
         return
-    shown = lines[0].strip()[:60]
-    raise InputError(name, f"has unexpected data after the JSON document: {shown!r}")
+    first = end + len(rest) - len(rest.lstrip())
+    raise InputError(
+        name,
+        f"has unexpected data after the JSON document at byte {doc.byte_offset(first)} "
+        "(neither whitespace nor a CI wrapper line)",
+    )
 
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[{}\[\]]')
@@ -142,12 +175,19 @@ def _ends_inside_document(text: str, start: int) -> bool:
     return bool(stack)
 
 
-def describe_json_error(error: json.JSONDecodeError, text: str, start: int = 0) -> str:
-    """One line for a decoding error; says 'truncated' when the text simply stops."""
-    if not text[error.pos :].strip() or _ends_inside_document(text, start):
+def describe_json_error(error: json.JSONDecodeError, doc: JsonText) -> str:
+    """One line for a decoding error; says 'truncated' when the text simply stops.
+
+    The decoder's own message names only what it expected, never the text it found.
+    """
+    text = doc.text
+    if not text[error.pos :].strip() or _ends_inside_document(text, doc.start):
         last_line = text.count("\n", 0, len(text.rstrip())) + 1
         return f"is truncated: the JSON stops at line {last_line} before the document is complete"
-    return f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+    return (
+        f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno} "
+        f"(byte {doc.byte_offset(error.pos)})"
+    )
 
 
 class JsonCursor:
@@ -163,8 +203,7 @@ class JsonCursor:
 
     def _expect(self, pos: int, char: str) -> int:
         if pos >= len(self.text) or self.text[pos] != char:
-            found = self.text[pos : pos + 1] or "end of file"
-            raise json.JSONDecodeError(f"Expecting {char!r}, found {found!r}", self.text, pos)
+            raise json.JSONDecodeError(f"Expecting {char!r}", self.text, pos)
         return pos + 1
 
     def value(self, pos: int) -> tuple[Any, int]:

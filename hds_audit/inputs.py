@@ -1,0 +1,89 @@
+"""Read an input file the user names, safely: regular files only, never more than a limit.
+
+A FIFO would block the run forever, ``/dev/zero`` would fill the memory, and a file far
+larger than any real input is a mistake: each is refused with one line naming the kind of
+problem, before a byte is read. The caller wraps :class:`FileProblem` in its own error type
+(an input error, a policy error ...) with the file's name.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+#: Terraform states and plans: the largest real ones are tens of MiB.
+MAX_STATE_BYTES = 1024 * 2**20
+#: Files a person writes (policies, configuration, waivers, registries, baselines).
+MAX_DATA_BYTES = 64 * 2**20
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+class FileProblem(Exception):
+    """Why a file cannot be read, as a phrase to follow its name (``is not a regular file``)."""
+
+    def __init__(self, problem: str, missing: bool = False) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.missing = missing  # the file does not exist
+
+
+def special_kind(mode: int) -> str | None:
+    """``a FIFO``, ``a character device`` ... for a file that is not a regular one."""
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "a special file"
+
+
+def read_bytes(path: Path, limit: int = MAX_DATA_BYTES) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
+
+    Opened without blocking (a FIFO opened for reading would wait for a writer), checked
+    with ``fstat`` on the open descriptor (no race with a swapped path), read up to the limit.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        missing = error.errno == errno.ENOENT
+        raise FileProblem(f"cannot be read: {error.strerror or error}", missing) from None
+    try:
+        info = os.fstat(fd)
+        kind = special_kind(info.st_mode)
+        if kind is not None:
+            raise FileProblem(f"is not a regular file ({kind})")
+        if info.st_size > limit:
+            raise FileProblem(f"is larger than the {limit // 2**20} MiB limit")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            data = stream.read(info.st_size + 1)  # its size, and one byte to see it grow
+            if len(data) > info.st_size:
+                data += stream.read(limit + 1 - len(data))
+    except OSError as error:
+        raise FileProblem(f"cannot be read: {error.strerror or error}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # grew while being read
+        raise FileProblem(f"is larger than the {limit // 2**20} MiB limit")
+    return data
+
+
+def read_text(path: Path, limit: int = MAX_DATA_BYTES) -> str:
+    """The UTF-8 text of ``path`` (see :func:`read_bytes`); a bad byte is named by offset."""
+    return utf8(read_bytes(path, limit))
+
+
+def utf8(data: bytes) -> str:
+    """``data`` decoded as UTF-8, or :class:`FileProblem` naming the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise FileProblem(f"is not valid UTF-8 text at byte {error.start}") from None

@@ -1,0 +1,254 @@
+"""Secrets never leave the collector: redact them before anything else sees the attributes.
+
+One mechanism for every collector (Terraform, AWS, Azure) and every message that must name
+a value. Three signals, any one suffices: Terraform marked the value sensitive (state
+``sensitive_attributes``, plan ``after_sensitive``, ``sensitive_values``); the attribute's
+name says it is a secret (``password``, ``primary_access_key``, ``connection_string``...);
+or the value looks like one (a private key block, a connection string carrying a password,
+``export AWS_SECRET_ACCESS_KEY=...`` in a script, an AWS access key id). Values that are JSON
+text (``container_definitions``, policies) are read and redacted inside, and ``{name, value}``
+pairs (``environment``) are judged by their name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from hds_audit.errors import ShapeError, kind_of
+
+REDACTED = "[REDACTED]"
+#: Attribute values nested deeper than this are refused (no provider schema comes close).
+MAX_DEPTH = 200
+
+_SECRET_NAME = re.compile(
+    r"(password|passwd|passphrase|secret|token|connection_string|access_key|private_key|"
+    r"primary_key|secondary_key|master_key|account_key|shared_key|api_key|auth_key|"
+    r"sas_url|sas_token|credential|_pem$|^key_material)"
+)
+# Names that contain a secret word but hold a reference or a flag, not the secret itself.
+_REFERENCE_NAME = re.compile(r"(_id|_ids|_arn|_arns|_type|_enabled|_version|_name|_names|_length)$")
+_SECRET_VALUE = re.compile(
+    r"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|AccountKey\s*=|SharedAccessKey\s*=|"
+    r"SharedAccessSignature\s*=|Password\s*=|Pwd\s*=|://[^/\s:@]+:[^/\s@]+@|"
+    r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b)",
+    re.IGNORECASE,
+)
+# ``NAME=value`` / ``NAME = value`` / ``NAME: value`` inside a text (a script, an .env file, a
+# connection string): a secret when NAME is a secret's name.
+# The look-behind and the possessive name keep it linear on long texts.
+_ASSIGNMENT = re.compile(
+    r"(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]*+)[ \t]*(?:=|:[ \t])[ \t]*['\"]?[^\s'\";&]"
+)
+# Cheap tests before any regular expression runs (most values are ids, names and regions).
+_HINTS = ("=", "-----", "@", ": ", "AKIA", "ASIA")
+# Types whose whole purpose is a secret: every non-reference attribute named here is one.
+_SECRET_TYPES = {
+    "random_password": {"result", "bcrypt_hash"},
+    "tls_private_key": {"private_key_pem", "private_key_openssh", "private_key_pem_pkcs8"},
+    "aws_secretsmanager_secret_version": {"secret_string", "secret_binary"},
+    "aws_ssm_parameter": {"value", "insecure_value"},
+    "azurerm_key_vault_secret": {"value"},
+}
+# ``result`` and ``value`` are only secret on the types above.
+_TYPE_ONLY_NAMES = {"result", "value"}
+# ``{name: DB_PASSWORD, value: ...}``: the pair's name says what its value is.
+_PAIR_NAMES = ("name", "key", "Name", "Key")
+_PAIR_VALUES = ("value", "Value")
+
+
+_NAME_VERDICTS: dict[str, bool] = {}
+
+
+def is_secret_name(name: str) -> bool:
+    """True when an attribute name says it holds a secret (``kms_key_id`` does not)."""
+    verdict = _NAME_VERDICTS.get(name)
+    if verdict is None:
+        verdict = _names_secret(name)
+        if len(_NAME_VERDICTS) < 100_000:
+            _NAME_VERDICTS[name] = verdict
+    return verdict
+
+
+def _names_secret(name: str) -> bool:
+    """:func:`is_secret_name` without its memo, for names read from values (``{name: X}``,
+    ``X=...`` in a script): there are as many of those as resources."""
+    lowered = name.lower()
+    return not (lowered in _TYPE_ONLY_NAMES or _REFERENCE_NAME.search(lowered)) and bool(
+        _SECRET_NAME.search(lowered)
+    )
+
+
+def looks_secret(value: str) -> bool:
+    """True when a text looks like it holds a secret, whatever attribute it is in."""
+    if not any(hint in value for hint in _HINTS):
+        return False
+    if _SECRET_VALUE.search(value):
+        return True
+    return any(_names_secret(m.group(1)) for m in _ASSIGNMENT.finditer(value))
+
+
+def _json_text(value: str) -> Any:
+    """The decoded value of a text that is a JSON object or array, else ``None``."""
+    text = value.strip()
+    if len(text) < 2 or (text[0], text[-1]) not in (("{", "}"), ("[", "]")):
+        return None
+    try:
+        decoded = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return decoded if isinstance(decoded, dict | list) else None
+
+
+def _scrub_text(value: str, depth: int) -> str:
+    decoded = _json_text(value)
+    if decoded is not None:
+        scrubbed = _scrub(decoded, depth + 1)
+        return value if scrubbed is decoded else json.dumps(scrubbed, ensure_ascii=False)
+    return REDACTED if looks_secret(value) else value
+
+
+def _pair_is_secret(value: dict[str, Any]) -> bool:
+    for key in _PAIR_NAMES:
+        name = value.get(key)
+        if isinstance(name, str):
+            return _names_secret(name)
+    return False
+
+
+def _scrub(value: Any, depth: int = 0) -> Any:
+    """Redact by name and by value, recursively; returns the same object when nothing changes."""
+    if depth > MAX_DEPTH:
+        raise ShapeError(f"nests values deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        out: dict[str, Any] | None = None
+        secret_pair = _pair_is_secret(value)
+        for key, item in value.items():
+            if item is None or item is True or item is False:
+                continue
+            if (is_secret_name(key) or (secret_pair and key in _PAIR_VALUES)) and item != "":
+                new: Any = REDACTED
+            elif isinstance(item, str):
+                new = _scrub_text(item, depth)
+            elif isinstance(item, dict | list):
+                new = _scrub(item, depth + 1)
+            else:
+                continue
+            if new is not item:
+                if out is None:
+                    out = dict(value)
+                out[key] = new
+        return value if out is None else out
+    if isinstance(value, list):
+        items = [_scrub(item, depth + 1) for item in value]
+        if any(new is not old for new, old in zip(items, value, strict=True)):
+            return items
+        return value
+    if isinstance(value, str):
+        return _scrub_text(value, depth)
+    return value
+
+
+def _redact_marked(value: Any, marks: Any) -> Any:
+    """Apply a Terraform sensitivity mirror (``after_sensitive``/``sensitive_values``)."""
+    if marks is True:
+        return REDACTED if value is not None else None
+    if isinstance(marks, dict) and isinstance(value, dict):
+        return {k: _redact_marked(v, marks.get(k)) if k in marks else v for k, v in value.items()}
+    if isinstance(marks, list) and isinstance(value, list):
+        return [_redact_marked(v, marks[i]) if i < len(marks) else v for i, v in enumerate(value)]
+    return value
+
+
+_UNREADABLE = object()
+
+
+def _step_key(step: Any) -> Any:
+    """The key of one ``sensitive_attributes`` step.
+
+    Terraform writes ``{"type": "get_attr", "value": "name"}`` and ``{"type": "index",
+    "value": {"value": 0, "type": "number"}}`` (a map index has ``"type": "string"``).
+    """
+    key = step.get("value") if isinstance(step, dict) else step
+    if isinstance(key, dict):
+        key = key.get("value")
+    if isinstance(key, float) and key.is_integer():
+        key = int(key)
+    if isinstance(key, str | int) and not isinstance(key, bool):
+        return key
+    return _UNREADABLE
+
+
+def _redact_path(value: Any, steps: list[Any]) -> Any:
+    """Redact the value at a state ``sensitive_attributes`` path (get_attr / index steps).
+
+    A step this reader cannot follow redacts everything below it: when unsure, hide.
+    """
+    if not steps or value is None:
+        return REDACTED if value is not None else None
+    key, rest = _step_key(steps[0]), steps[1:]
+    if key is _UNREADABLE:
+        return REDACTED
+    if isinstance(value, dict) and isinstance(key, str) and key in value:
+        copy = dict(value)
+        copy[key] = _redact_path(value[key], rest)
+        return copy
+    if isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+        items = list(value)
+        items[key] = _redact_path(value[key], rest)
+        return items
+    return value
+
+
+def _all_redacted(attributes: dict[str, Any]) -> dict[str, Any]:
+    return {k: (REDACTED if v is not None else None) for k, v in attributes.items()}
+
+
+def redact(
+    attributes: dict[str, Any],
+    resource_type: str,
+    *,
+    sensitive_paths: Any = None,
+    sensitive_marks: Any = None,
+) -> dict[str, Any]:
+    """Return ``attributes`` with every secret replaced by ``[REDACTED]``.
+
+    ``sensitive_paths`` is a state v4 ``sensitive_attributes`` list; ``sensitive_marks`` a
+    plan or show-json sensitivity mirror (``true``: the whole value is sensitive). Both are
+    optional and combine with name and value rules. Raises :class:`ShapeError` for values
+    nested deeper than :data:`MAX_DEPTH`.
+    """
+    result: Any = attributes
+    if sensitive_marks is True:
+        result = _all_redacted(result)
+    elif isinstance(sensitive_marks, dict):
+        result = _redact_marked(result, sensitive_marks)
+    if isinstance(sensitive_paths, list):
+        for path in sensitive_paths:
+            steps = path if isinstance(path, list) else [path]
+            redacted = _redact_path(result, steps)
+            # A path to the whole object, or one that cannot be followed from its first
+            # step: every value is hidden, the attribute names stay.
+            result = redacted if isinstance(redacted, dict) else _all_redacted(result)
+    type_secrets = _SECRET_TYPES.get(resource_type)
+    if type_secrets:
+        result = {
+            k: (REDACTED if k in type_secrets and v not in (None, "") else v)
+            for k, v in result.items()
+        }
+    scrubbed: dict[str, Any] = _scrub(result)
+    return scrubbed
+
+
+def safe_quote(value: Any, limit: int = 60) -> str:
+    """``repr`` of a value a message must name (a key, a status), or ``[REDACTED]`` when it
+    could be a secret; long values are cut."""
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    if not isinstance(value, str):
+        return kind_of(value)
+    text = value
+    if looks_secret(text) or _json_text(text) is not None:
+        return REDACTED
+    return repr(text if len(text) <= limit else text[:limit] + "...")
