@@ -105,8 +105,8 @@ def block_volume(draft: ResourceDraft, item: Any, *_: Any) -> None:
         return
     _unknown_encryption(
         draft,
-        "no Key Manager key on the volume; the Block Storage API does not say whether it is "
-        "encrypted at rest otherwise",
+        "no Key Manager key; the Block Storage API does not say whether it is encrypted at "
+        "rest otherwise",
     )
 
 

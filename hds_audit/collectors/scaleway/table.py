@@ -29,6 +29,7 @@ class ListCall:
     normaliser: str | None = None
     feeds: str | None = None
     skip: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    params: Mapping[str, object] = field(default_factory=dict)
 
     def path(self, locality: str, item_id: str) -> str:
         """The resource's API path: the list path of its zone or region, then its id."""
@@ -76,7 +77,8 @@ class ScalewayTable:
 def _call(name: str, entry: Mapping[str, object]) -> ListCall:
     kind = entry.get("kind")
     skip = entry.get("skip") or {}
-    assert isinstance(skip, Mapping)
+    params = entry.get("params") or {}
+    assert isinstance(skip, Mapping) and isinstance(params, Mapping)
     return ListCall(
         name=name,
         api=str(entry["api"]),
@@ -92,6 +94,7 @@ def _call(name: str, entry: Mapping[str, object]) -> ListCall:
         normaliser=str(entry["normaliser"]) if entry.get("normaliser") else None,
         feeds=str(entry["feeds"]) if entry.get("feeds") else None,
         skip={str(k): tuple(map(str, v)) for k, v in skip.items()},
+        params=dict(params),
     )
 
 

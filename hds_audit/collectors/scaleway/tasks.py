@@ -71,7 +71,8 @@ def list_all(
     items: list[dict[str, Any]] = []
     page = 1
     while True:
-        kwargs: dict[str, Any] = {**filters, "page": page, call.page_size_param: size}
+        kwargs: dict[str, Any] = {**call.params, **filters, "page": page}
+        kwargs[call.page_size_param] = size
         if call.locality in ("zone", "region"):
             kwargs[call.locality] = locality
         response = method(**kwargs)
