@@ -181,6 +181,7 @@ class ApiHandler(BaseHTTPRequestHandler):
 
 class ScalewayApiServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the SDK opens one connection per call
 
     def __init__(self, estate: ScalewayEstate) -> None:
         super().__init__(("127.0.0.1", 0), ApiHandler)

@@ -58,6 +58,7 @@ class ScalewayTable:
     services: Mapping[str, ListCall]
     buckets: Buckets
     rdb_key: str
+    retry: Mapping[str, float] = field(default_factory=dict)
 
     def methods(self, api: str) -> frozenset[str]:
         """The SDK methods of ``api`` the guard lets through."""
@@ -118,6 +119,7 @@ def scaleway_table() -> ScalewayTable:
             permission_set=str(buckets["permission_set"]),
         ),
         rdb_key=f"{encryption.get('rdb_key')}; {encryption.get('rdb_source')}",
+        retry={str(k): float(v) for k, v in (data.get("retry") or {}).items()},
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -75,13 +76,29 @@ def list_all(
         kwargs[call.page_size_param] = size
         if call.locality in ("zone", "region"):
             kwargs[call.locality] = locality
-        response = method(**kwargs)
+        response = _retried(env, method, kwargs)
         batch = list(getattr(response, call.items) or ())
         items.extend(plain(item) for item in batch)
         total = int(getattr(response, "total_count", 0) or 0)
         if not batch or len(items) >= total:
             return items, page
         page += 1
+
+
+def _retried(env: ScalewayEnvironment, method: Any, kwargs: dict[str, Any]) -> Any:
+    """One call, retried on 429 and dropped connections as the table says."""
+    settings = env.table.retry
+    attempts = int(settings.get("attempts", 1))
+    delay = settings.get("initial", 0.5)
+    for attempt in range(1, attempts + 1):
+        try:
+            return method(**kwargs)
+        except Exception as error:
+            if attempt == attempts or classify(error).kind not in ("throttled", "unreachable"):
+                raise
+            time.sleep(delay)
+            delay *= settings.get("multiplier", 2.0)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _kept(call: ListCall, item: dict[str, Any]) -> bool:
