@@ -276,3 +276,29 @@ ALPHA_NAMES = {
     "images",
 }
 GAMMA_NAMES = {"waw-app", "waw_db"}
+
+
+def bench_estate(projects: int, resources: int, latency: float) -> ScalewayEstate:
+    """``projects`` projects of one organisation holding ``resources`` items spread over every
+    zone and region and service; every call answers after ``latency`` seconds."""
+    estate = ScalewayEstate(secret_key=SECRET_KEY, latency=latency)
+    ids = [f"5ca1e000-0000-4000-8000-{n:012d}" for n in range(projects)]
+    for n, project in enumerate(ids):
+        estate.project(project, f"bench-{n}", ORG)
+    b = Builder(estate)
+    zones = [f"{r}-{i}" for r in ("fr-par", "nl-ams", "pl-waw") for i in (1, 2, 3)]
+    regions = ["fr-par", "nl-ams", "pl-waw"]
+    makers = (
+        lambda p, i: b.server(p, zones[i % 9], f"srv{i}"),
+        lambda p, i: b.instance_volume(p, zones[i % 9], f"vol{i}"),
+        lambda p, i: b.block_volume(p, zones[i % 9], f"sbs{i}", kms=KMS_KEY if i % 2 else None),
+        lambda p, i: b.block_snapshot(p, zones[i % 9], f"snap{i}"),
+        lambda p, i: b.database(
+            p, regions[i % 3], f"db{i}", encrypted=True, snapshots=(regions[i % 3],)
+        ),
+        lambda p, i: b.cluster(p, regions[i % 3], f"k8s{i}"),
+        lambda p, i: b.namespace(p, regions[i % 3], f"ns{i}"),
+    )
+    for i in range(resources):
+        makers[i % len(makers)](ids[i % projects], i)
+    return estate
