@@ -49,6 +49,7 @@ class ScalewayEstate:
     failing_localities: set[str] = field(default_factory=set)
     page_size: int = 100  # the most the server returns in one page
     latency: float = 0.0
+    throttle: dict[str, int] = field(default_factory=dict)  # path -> 429s before answering
 
     def project(self, project_id: str, name: str, organization: str) -> str:
         self.projects[project_id] = (name, organization)
@@ -167,6 +168,13 @@ class ApiHandler(BaseHTTPRequestHandler):
             time.sleep(estate.latency)
         if self.headers.get("X-Auth-Token") != estate.secret_key:
             self._send(401, api_error("denied_authentication", "authentication is denied"))
+            return
+        with self.server.lock:
+            left = estate.throttle.get(entry.path, 0)
+            if left:
+                estate.throttle[entry.path] = left - 1
+        if left:
+            self._send(429, api_error("too_many_requests", "rate limit exceeded"))
             return
         status, body, headers = estate.answer(entry.path, entry.query)
         self._send(status, body, headers)

@@ -224,3 +224,22 @@ def test_credentials_from_the_scaleway_config_profile(
     assert {r.name for r in collection.resources} == GAMMA_NAMES
     with pytest.raises(UsageError, match="Profile 'missing' not found"):
         ScalewayCollector(profile="missing").preflight()
+
+
+def test_rate_limited_calls_are_retried(
+    api: ScalewayApiServer, s3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = "/rdb/v1/regions/fr-par/instances"
+    api.estate.throttle[path] = 2
+    collector = ScalewayCollector(
+        projects=(ALPHA,), regions=("fr-par",), api_url=api.url, s3_endpoint_url=s3_url
+    )
+    collector.preflight()
+    collection = collector.collect(GEO)
+    assert collection.errors == []
+    assert {"pass_db", "fail_unencrypted_db"} <= {r.name for r in collection.resources}
+    sent = [r for r in api.requests() if r.path == path]
+    assert len(sent) == 3
+    # every request counted, retries included; and fr-par's S3 calls: ListBuckets, the
+    # location of both buckets, the encryption of the one in fr-par
+    assert collector.stats.requests == len(api.requests()) + 4
