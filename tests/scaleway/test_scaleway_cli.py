@@ -62,7 +62,10 @@ def test_scan_the_organisation_on_the_loopback_api(
     statuses = {(f["resource_id"], f["policy_id"]): f["status"] for f in report["findings"]}
     assert statuses[("scaleway:s3/nl-ams/fail-ams-plain", "HDS_ENC_001")] == "fail"
     assert f"scaleway {GAMMA}: 2 resources; not read: {FAILING_ZONE}" in result.stderr
-    assert f"scaleway {BETA}: 0 resources; not read:" in result.stderr
+    assert f"scaleway {BETA}: not audited (access_denied): access denied (HTTP 403)" in (
+        result.stderr
+    )
+    assert f"scaleway:{ALPHA}/{FAILING_ZONE}: HTTP 503" in result.stderr
 
 
 def test_scan_reads_the_scaleway_section_of_the_config(
@@ -131,3 +134,21 @@ def test_permissions_scaleway_prints_the_policy_of_the_table() -> None:
     assert sorted(sets) == sorted(expected)
     assert all(s.endswith("ReadOnly") for s in sets)
     assert {rule["organization_id"] for rule in policy["rules"]} == {ORG}
+
+
+def test_shards_merge_into_the_unsharded_scan(
+    api: ScalewayApiServer, s3_url: str, tmp_path: Path
+) -> None:
+    common = ["--quiet", "--audit-date", "2026-12-01"]
+    whole = tmp_path / "whole"
+    assert run_cli([*_args(api, s3_url, whole), *common]).exit_code == 2
+    parts = [tmp_path / f"shard{i}" for i in (1, 2)]
+    for i, part in enumerate(parts, 1):
+        run_cli([*_args(api, s3_url, part), *common, "--shard", f"{i}/2"])
+    merged = tmp_path / "merged"
+    result = run_cli(["merge", *map(str, parts), "--format", "json", "--output", str(merged)])
+    assert result.exit_code == 2, result.output + result.stderr
+    one, many = _report(whole), _report(merged)
+    for section in ("resources", "findings", "errors", "summary"):
+        assert many[section] == one[section], section
+    assert len(one["errors"]) == 3

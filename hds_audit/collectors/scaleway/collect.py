@@ -61,11 +61,15 @@ class LogProgress:
 
     stream: TextIO | None = None
 
-    def project(self, project: str, resources: int, failed: list[str]) -> None:
+    def project(
+        self, project: str, resources: int, failed: list[str], whole: Failure | None = None
+    ) -> None:
         if self.stream is None:
             return
         text = f"scaleway {project}: {resources} resources"
-        if failed:
+        if whole is not None:
+            text = f"scaleway {project}: not audited ({whole.kind}): {whole.message}"
+        elif failed:
             text += f"; not read: {', '.join(failed)}"
         print(text, file=self.stream, flush=True)
 
@@ -224,7 +228,7 @@ class _Run:
         results = self.listed[project]
         count = sum(len(v) for r in results.values() for v in r.items.values())
         failed = sorted(loc for loc, r in results.items() if r.failures)
-        self.owner.progress.project(project, count, failed)
+        self.owner.progress.project(project, count, failed, _denied(results))
 
     def collection(self, executor: str | None) -> Collection:
         result = Collection()
@@ -250,10 +254,8 @@ class _Run:
         listed = self.listed.get(project, {})
         source = Source(kind=KIND, account=project)
         label = f"scaleway:{project}"
-        whole = [r.failure for r in listed.values()]
-        if listed and all(f is not None and f.kind == "access_denied" for f in whole):
-            failure = whole[0]
-            assert failure is not None
+        failure = _denied(listed)
+        if failure is not None:
             result.errors.append(scaleway_error(project, failure))
             result.sources.append(CollectedSource(label, KIND.value, 0, notes=notes))
             return
@@ -311,6 +313,14 @@ class _Run:
                 count += 1
         label = f"scaleway:{project}/object-storage"
         result.sources.append(CollectedSource(label, KIND.value, count, notes=notes))
+
+
+def _denied(listed: dict[str, Listed]) -> Failure | None:
+    """The failure of a project denied in every zone and region (one error, not twelve)."""
+    failures = [r.failure for r in listed.values()]
+    if listed and all(f is not None and f.kind == "access_denied" for f in failures):
+        return failures[0]
+    return None
 
 
 def stderr_progress(quiet: bool) -> LogProgress:

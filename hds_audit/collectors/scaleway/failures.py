@@ -14,7 +14,7 @@ ERROR_DETAILS = {"provider": "scaleway", "source_kind": SourceKind.SCALEWAY_API.
 def scaleway_error(scope: str, failure: Failure, **extra: Any) -> CollectionError:
     """A collection error on a Scaleway scope (``project/zone``): its findings are unknown."""
     return CollectionError(
-        source=f"scaleway:{scope.split('/', 1)[0]}",
+        source=f"scaleway:{scope}",
         scope=f"scaleway:{scope}",
         message=failure.message,
         kind=failure.kind,
