@@ -9,6 +9,7 @@ from hds_audit.engine.conditions import Condition, Outcome
 from hds_audit.engine.paths import EvaluationContext
 from hds_audit.engine.policies import Policy
 from hds_audit.geo import AllowedArea, GeoTables
+from hds_audit.i18n import Msg
 from hds_audit.model import (
     CollectionError,
     Finding,
@@ -22,6 +23,7 @@ from hds_audit.model import (
 from hds_audit.providers.facts import HostFacts
 from hds_audit.providers.registry import Registry
 
+_OUTSIDE_SCOPE = Msg("finding.outside_scope")
 # Verdicts of a host-only policy, per (provider, region, kind).
 _Memo = dict[tuple[str, str | None, Kind], Outcome]
 _Step = tuple[
@@ -87,7 +89,7 @@ def evaluate(
             if when is not None:
                 status, evidence, _ = when(resource, ctx)
                 if status is Status.FAIL:
-                    reason = when_text or "outside the policy's scope"
+                    reason = when_text or _OUTSIDE_SCOPE
                     append(Finding(meta, resource, Status.NOT_APPLICABLE, evidence, reason))
                     continue
             append(Finding(meta, resource, *condition(resource, ctx)))
@@ -104,7 +106,7 @@ def _judge(
     if when is not None:
         status, evidence, _ = when(resource, ctx)
         if status is Status.FAIL:
-            return Status.NOT_APPLICABLE, evidence, when_text or "outside the policy's scope"
+            return Status.NOT_APPLICABLE, evidence, when_text or _OUTSIDE_SCOPE
     return condition(resource, ctx)
 
 
@@ -140,7 +142,7 @@ def unknown_for_errors(
                     placeholder,
                     Status.UNKNOWN,
                     (),
-                    f"not audited: {error.message}",
+                    Msg("finding.not_audited", error=error.message),
                 )
             )
     return findings
