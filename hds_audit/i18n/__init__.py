@@ -1,7 +1,7 @@
 """Messages that know their key: rendered in English where they are made, in any language where
 they are read.
 
-A producer (engine, registry facts, collectors) writes ``Msg("key", name=value, ...)``. The
+A producer (engine, registry facts, collectors) writes ``Msg("collect.not_set", attribute=x)``. The
 value *is* the English text, so report.json, SARIF, baselines and every other consumer see the
 same string as before; the HTML report and the CLI render it again in the reader's language
 (``render(value, "fr")``). A plain ``str`` is shown as is. The templates live in
@@ -142,17 +142,22 @@ def _rebuild(key: str, items: tuple[tuple[str, object], ...]) -> Msg:
     return Msg(key, **dict(items))
 
 
-def join(parts: Iterable[str], sep: str = "; ") -> str:
-    """``sep.join(parts)`` that stays renderable when any part is a ``Msg``."""
+def join(parts: Iterable[str]) -> str:
+    """``"; ".join(parts)``, rendered with the separator of the reader's language
+    (``join.separator``) when any part is a ``Msg``."""
     items = tuple(parts)
     if not any(isinstance(p, Msg) for p in items):
-        return sep.join(items)
-    return Msg(_JOIN, sep=sep, parts=items)
+        return "; ".join(items)
+    return Msg(_JOIN, parts=items)
 
 
 def render(value: object, lang: str, style: Style | None = None) -> str:
-    """``value`` in ``lang``: a ``Msg`` is rendered from the catalogue, anything else as is."""
-    return _value(value, lang, style or PLAIN)
+    """``value`` in ``lang``: a ``Msg`` is rendered from the catalogue, a ``Quote`` outside
+    English is labelled as a quotation, anything else is shown as is."""
+    style = style or PLAIN
+    if isinstance(value, Quote) and lang != "en":
+        return _render("quote.standalone", {"text": value}, lang, style)
+    return _value(value, lang, style)
 
 
 def _value(value: object, lang: str, style: Style) -> str:
@@ -169,7 +174,8 @@ def _render(key: str, params: Mapping[str, object], lang: str, style: Style) -> 
     if key == _JOIN:
         parts = params["parts"]
         assert isinstance(parts, tuple)
-        return style.text(str(params["sep"])).join(_value(p, lang, style) for p in parts)
+        separator = messages(lang)["join.separator"]
+        return style.text(separator).join(_value(p, lang, style) for p in parts)
     template = messages(lang).get(key)
     if template is None:
         template = messages("en")[key]  # KeyError: a key missing from the catalogue
@@ -177,5 +183,5 @@ def _render(key: str, params: Mapping[str, object], lang: str, style: Style) -> 
     return style.text(template).format_map(values)
 
 
-#: Keys written in code as ``Msg("key"`` (the completeness test scans for this).
+#: Keys written in code as ``Msg("<key>"`` (the completeness test scans for this).
 MSG_CALL: Final = re.compile(r"""\bMsg\(\s*["']([A-Za-z0-9_.]+)["']""")

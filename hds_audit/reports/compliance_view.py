@@ -20,6 +20,7 @@ from hds_audit.frameworks.compliance import (
     build_compliance,
 )
 from hds_audit.geo import Location
+from hds_audit.i18n import Quote
 from hds_audit.model import Finding, Resource, Severity, Status
 from hds_audit.providers.facts import certificate_verdict
 from hds_audit.providers.registry import Host, Registry
@@ -167,6 +168,11 @@ def _framework_chart(results: Iterable[FrameworkResult], texts: Texts, lang: str
 # --------------------------------------------------------------------------- hosts
 
 
+def _quoted(note: str | None) -> Quote | None:
+    """A registry note: the source's own (English) words, shown as a labelled quotation."""
+    return Quote(note) if note else None
+
+
 def _fact_text(host: Host, name: str, texts: Texts) -> str:
     fact = host.fact(name)
     if not fact.known:
@@ -210,7 +216,7 @@ def _hosts(
             (
                 texts.t(f"compliance.hosts.fact.{name}"),
                 _fact_text(host, name, texts),
-                host.fact(name).note,
+                _quoted(host.fact(name).note),
             )
             for name in (
                 "legal_entity",
@@ -237,7 +243,7 @@ def _hosts(
                 "verdict": verdict,
                 "days": days,
                 "facts": facts,
-                "status_note": host.fact("certificate_status").note,
+                "status_note": _quoted(host.fact("certificate_status").note),
                 "sources": [(k, registry.source(k).url, registry.source(k).date) for k in keys],
                 "missing": False,
             }

@@ -21,12 +21,20 @@ from types import MappingProxyType
 from typing import Any, Final
 
 import yaml
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from hds_audit.geo import GeoTables, Location
 from hds_audit.model import Finding, PolicyMeta, Resource, Status
 from hds_audit.reports.atomic import atomic_writer
-from hds_audit.reports.messages import STATUS_WORDS, finding_message, show_value
+from hds_audit.reports.messages import (
+    HTML_STYLE,
+    STATUS_WORDS,
+    finding_message,
+    message_html,
+    show_value,
+)
 from hds_audit.reports.model import Report
 
 __all__ = [
@@ -309,7 +317,7 @@ def _finding_view(finding: Finding, lang: str, places: _Places) -> _FindingView:
         resource_name=resource.name,
         resource_type=resource.type,
         place=places(resource.location),
-        message=finding_message(finding, lang),
+        message=finding_message(finding, lang, HTML_STYLE),
         evidence=tuple(
             _EvidenceView(e.path, show_value(e.value), e.note) for e in finding.evidence
         ),
@@ -617,9 +625,16 @@ def _drift_context(report: Report, when: Callable[[datetime], str]) -> dict[str,
     return html_context(report, when)
 
 
+@pass_context
+def _tr(context: Context, value: object) -> Markup:
+    """``{{ reason|tr }}``: a message (reason, evidence note, host fact) in the report's
+    language; a plain string as is; a quotation of an English source labelled as such."""
+    return message_html(value, context["lang"])
+
+
 @functools.cache
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("hds_audit.reports", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
@@ -627,6 +642,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
+    env.filters["tr"] = _tr
+    return env
 
 
 def _render(report: Report, lang: str) -> Iterator[str]:

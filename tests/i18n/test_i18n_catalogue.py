@@ -1,0 +1,88 @@
+"""The message catalogue: complete in every language, every key used in code defined, and a
+Msg that is its English text wherever it goes (pickled to a Dask worker, written as JSON)."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from hds_audit.i18n import LANGS, MSG_CALL, Msg, Quote, format_date, join, messages, placeholders
+from hds_audit.i18n import render as render_msg
+
+PACKAGE = Path(__file__).resolve().parents[2] / "hds_audit"
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if lang != "en"])
+def test_every_language_has_every_key_with_the_same_placeholders(lang: str) -> None:
+    english, other = messages("en"), messages(lang)
+    assert sorted(set(english) - set(other)) == [], f"missing in {lang}"
+    assert sorted(set(other) - set(english)) == [], f"only in {lang}"
+    differ = [k for k in english if placeholders(english[k]) != placeholders(other[k])]
+    assert differ == []
+
+
+def test_every_key_used_in_code_exists() -> None:
+    used: dict[str, str] = {}
+    for path in PACKAGE.rglob("*.py"):
+        for key in MSG_CALL.findall(path.read_text(encoding="utf-8")):
+            used[key] = str(path.relative_to(PACKAGE))
+    # Keys built at run time: Msg(f"host.fact_unknown.{fact}").
+    assert len(used) > 30
+    missing = {k: where for k, where in used.items() if k not in messages("en")}
+    assert missing == {}
+    prefixes = {k.rsplit(".", 1)[0] for k in messages("en") if k.startswith("host.fact_unknown.")}
+    assert prefixes == {"host.fact_unknown"}
+
+
+def test_a_msg_is_its_english_text() -> None:
+    msg = Msg("collect.after_apply", attribute="encrypted")
+    assert msg == "encrypted known only after apply"
+    assert hash(msg) == hash("encrypted known only after apply")
+    assert {msg: 1}["encrypted known only after apply"] == 1
+    assert json.dumps({"reason": msg}) == '{"reason": "encrypted known only after apply"}'
+    assert msg.render("fr") == "encrypted : valeur connue seulement après application"
+
+
+def test_a_msg_survives_pickling_with_its_key() -> None:
+    nested = join(
+        [
+            Msg(
+                "host.unknown_noted",
+                host="Amazon Web Services",
+                fact=Msg("host.fact_unknown.expires"),
+                source="S01",
+                note=Quote("no expiry date on the page"),
+            ),
+            "plain text",
+        ]
+    )
+    back = pickle.loads(pickle.dumps(nested))
+    assert back == nested
+    assert isinstance(back, Msg)
+    assert render_msg(back, "fr") == render_msg(nested, "fr")
+    assert render_msg(back, "fr") == (
+        "Amazon Web Services : date d'expiration du certificat inconnue (source S01 consultée, "
+        "citée en anglais : « no expiry date on the page ») ; plain text"
+    )
+
+
+def test_plain_text_and_quotes() -> None:
+    assert render_msg("as is", "fr") == "as is"
+    assert render_msg(None, "fr") == ""
+    assert render_msg(Quote("the page says"), "en") == "the page says"
+    assert render_msg(Quote("the page says"), "fr") == "« the page says » (citation en anglais)"
+
+
+def test_dates_per_language() -> None:
+    assert format_date(date(2026, 12, 1), "en") == "2026-12-01"
+    assert format_date(date(2026, 12, 1), "fr") == "1er décembre 2026"
+    assert format_date(date(2027, 3, 15), "fr") == "15 mars 2027"
+    judged = Msg(
+        "host.judged", expires=date(2027, 3, 15), audit_date=date(2026, 12, 1), source="S9"
+    )
+    assert judged == "expires 2027-03-15, audit date 2026-12-01 [S9]"
+    assert judged.render("fr") == "expire le 15 mars 2027, date de l'audit : 1er décembre 2026 [S9]"
