@@ -34,6 +34,7 @@ __all__ = [
     "messages",
     "placeholders",
     "render",
+    "text",
 ]
 
 LANGS: Final[tuple[str, ...]] = ("en", "fr")
@@ -149,6 +150,11 @@ def join(parts: Iterable[str]) -> str:
     if not any(isinstance(p, Msg) for p in items):
         return "; ".join(items)
     return Msg(_JOIN, parts=items)
+
+
+def text(key: str, lang: str, /, **params: object) -> str:
+    """The catalogue's ``key`` in ``lang`` with ``params`` (labels outside findings)."""
+    return _render(key, params, lang, PLAIN)
 
 
 def render(value: object, lang: str, style: Style | None = None) -> str:

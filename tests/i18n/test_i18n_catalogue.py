@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from hds_audit.frameworks import MODES
 from hds_audit.i18n import LANGS, MSG_CALL, Msg, Quote, format_date, join, messages, placeholders
 from hds_audit.i18n import render as render_msg
+from hds_audit.testing import run_cli
 
 PACKAGE = Path(__file__).resolve().parents[2] / "hds_audit"
 
@@ -86,3 +88,24 @@ def test_dates_per_language() -> None:
     )
     assert judged == "expires 2027-03-15, audit date 2026-12-01 [S9]"
     assert judged.render("fr") == "expire le 15 mars 2027, date de l'audit : 1er décembre 2026 [S9]"
+
+
+def test_frameworks_show_in_french() -> None:
+    result = run_cli(["frameworks", "show", "feima", "--lang", "fr"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "politiques : HDS_" in out
+    assert "attestation (valable 365 jours) : " in out
+    assert "(partiellement automatisé)" in out
+    for english in ("policies:", " days)", "(partial)", "(automated)", "(manual)"):
+        assert english not in out
+    assert set(MODES) == {
+        k.rsplit(".", 1)[1] for k in messages("fr") if k.startswith("frameworks.mode.")
+    }
+
+
+def test_frameworks_show_in_english_is_unchanged() -> None:
+    out = run_cli(["frameworks", "show", "feima"]).output
+    assert "\nfeima:1  (partial)\n" in out
+    assert "  policies: HDS_ENC_001" in out
+    assert "  attestation (365 days): " in out
