@@ -24,11 +24,17 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hds_audit import __version__
-from hds_audit.collectors.base import CollectedSource
 from hds_audit.errors import UsageError
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import GeoTables
-from hds_audit.model import CollectionError, Finding, Resource, Severity, SourceKind
+from hds_audit.model import (
+    CollectedSource,
+    CollectionError,
+    Finding,
+    Resource,
+    Severity,
+    SourceKind,
+)
 from hds_audit.reports.loader import ResourceKey, load_report, resource_key
 from hds_audit.reports.model import Gate, MergedInput, Report, RunInfo
 from hds_audit.sharding import Shard

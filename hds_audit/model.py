@@ -261,3 +261,14 @@ class CollectionError:
     message: str
     kind: str = "input"
     details: Mapping[str, Any] = field(default_factory=empty_mapping)
+
+
+@dataclass(slots=True)
+class CollectedSource:
+    """One input as the report lists it."""
+
+    path: str
+    kind: str
+    resources: int
+    terraform_version: str | None = None
+    notes: list[str] = field(default_factory=list)

@@ -6,18 +6,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hds_audit.geo import GeoTables
-from hds_audit.model import CollectionError, Finding, PolicyMeta, Resource
+from hds_audit.model import CollectedSource, CollectionError, Finding, PolicyMeta, Resource
 
-
-@dataclass(slots=True)
-class CollectedSource:
-    """One input as the report lists it."""
-
-    path: str
-    kind: str
-    resources: int
-    terraform_version: str | None = None
-    notes: list[str] = field(default_factory=list)
+# CollectedSource lives in hds_audit.model (the report model reads it without collectors);
+# re-exported here for the collectors and for compatibility.
+__all__ = ["CollectedSource", "Collection", "Collector"]
 
 
 @dataclass(slots=True)

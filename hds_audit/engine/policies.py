@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources as package_files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -286,10 +287,28 @@ def _check_unique(policies: Iterable[Policy]) -> list[Policy]:
     return list(seen.values())
 
 
+def builtin_policy_dir() -> Traversable:
+    """The folder of the built-in policies.
+
+    In the repository they live in the top-level ``policies/`` beside ``hds_audit/``; the
+    wheel maps that folder into the package as ``hds_audit/policies`` (pyproject.toml), so
+    an installed copy reads them from the package and a checkout from the top level.
+    """
+    packaged = package_files.files("hds_audit") / "policies"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "policies"
+
+
+def _is_builtin_dir(path: Path) -> bool:
+    folder = builtin_policy_dir()
+    return isinstance(folder, Path) and path.is_dir() and path.resolve() == folder.resolve()
+
+
 @cache
 def builtin_policies() -> tuple[Policy, ...]:
-    """The policies shipped in the package (``hds_audit/policies/*.yaml``)."""
-    folder = package_files.files("hds_audit") / "policies"
+    """The built-in policies (``policies/*.yaml``, shipped inside the wheel)."""
+    folder = builtin_policy_dir()
     loaded: list[Policy] = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith((".yaml", ".yml")):
@@ -304,6 +323,8 @@ def load_policies(extra_dirs: Iterable[str] = (), include_builtin: bool = True) 
     loaded: list[Policy] = list(builtin_policies()) if include_builtin else []
     for directory in extra_dirs:
         path = Path(directory)
+        if include_builtin and _is_builtin_dir(path):
+            continue  # the built-in folder itself: already loaded, not a duplicate of itself
         files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
         for file in files:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hds_audit.history.store import HistoryError, HistoryStore, RunRow
-from hds_audit.history.trend import Drift, drift_for
+from hds_audit.history.trend import drift_for
+from hds_audit.reports.model import Drift
 
 __all__ = ["Drift", "HistoryError", "HistoryStore", "RunRow", "drift_for"]

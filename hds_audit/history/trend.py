@@ -8,16 +8,17 @@ current run with the previous one; :func:`drift_view` turns that into plain view
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hds_audit.baseline import NEW, PROBLEMS, Comparison, Fixed, identity
 from hds_audit.model import Finding
 
+# Drift and TrendPoint are records of the report model (reports never import history).
+from hds_audit.reports.model import Drift, Report, TrendPoint
+
 if TYPE_CHECKING:
     from hds_audit.history.store import HistoryStore
-    from hds_audit.reports.model import Report
 
 #: Series of the chart: (key, statuses summed). Told apart by a dash pattern, not by colour.
 SERIES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -26,26 +27,6 @@ SERIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("waived", ("waived",)),
 )
 _LISTED = 50  # new / fixed findings listed in the HTML; the rest are counted
-
-
-@dataclass(frozen=True, slots=True)
-class TrendPoint:
-    """One run on the chart; ``run_id`` is ``None`` for the current, unrecorded run."""
-
-    run_id: int | None
-    started_at: datetime
-    by_status: dict[str, int]
-    exit_code: int
-
-
-@dataclass(frozen=True, slots=True)
-class Drift:
-    """The last runs (oldest first, the current one last) and the change since the previous."""
-
-    points: tuple[TrendPoint, ...]
-    previous: str | None  # label of the previous run
-    new: tuple[Finding, ...]
-    fixed: tuple[Fixed, ...]
 
 
 def compare(report: Report, previous: Comparison) -> tuple[list[Finding], list[Fixed]]:

@@ -18,7 +18,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hds_audit.collectors.base import CollectedSource
 from hds_audit.engine.evaluate import scope_placeholder
 from hds_audit.errors import InputError
 from hds_audit.frameworks.compliance import build_compliance
@@ -26,6 +25,7 @@ from hds_audit.geo import AllowedArea, GeoTables, Location
 from hds_audit.model import (
     DATA_KINDS,
     EMPTY_MAPPING,
+    CollectedSource,
     CollectionError,
     Encryption,
     Evidence,

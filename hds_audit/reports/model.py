@@ -9,16 +9,22 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from hds_audit.collectors.base import CollectedSource
 from hds_audit.engine.paths import EEA_NOTE
 from hds_audit.geo import AllowedArea
-from hds_audit.model import CollectionError, Finding, PolicyMeta, Resource, Severity, Status
+from hds_audit.model import (
+    CollectedSource,
+    CollectionError,
+    Finding,
+    PolicyMeta,
+    Resource,
+    Severity,
+    Status,
+)
 from hds_audit.sharding import Shard
 
 if TYPE_CHECKING:
     from hds_audit.baseline import Comparison, Fixed
     from hds_audit.frameworks.compliance import Compliance
-    from hds_audit.history.trend import Drift
     from hds_audit.waivers import WaiverOutcome
 
 SCHEMA_VERSION = "1.3"
@@ -76,6 +82,26 @@ class RunInfo:
     policy_digest: str | None = None
     # A merged report: the reports it was built from, in shard order.
     merged_from: list[MergedInput] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """One run on the chart; ``run_id`` is ``None`` for the current, unrecorded run."""
+
+    run_id: int | None
+    started_at: datetime
+    by_status: dict[str, int]
+    exit_code: int
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """The last runs (oldest first, the current one last) and the change since the previous."""
+
+    points: tuple[TrendPoint, ...]
+    previous: str | None  # label of the previous run
+    new: tuple[Finding, ...]
+    fixed: tuple[Fixed, ...]
 
 
 @dataclass

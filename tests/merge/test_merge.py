@@ -291,7 +291,7 @@ def test_the_policy_set_digest_is_its_content_not_its_order_or_files() -> None:
     builtin = list(builtin_policies())
     assert policy_set_digest(builtin) == policy_set_digest(builtin[::-1])
     assert policy_set_digest(builtin) != policy_set_digest(builtin[1:])
-    source = (ROOT / "hds_audit" / "policies" / "encryption.yaml").read_text(encoding="utf-8")
+    source = (ROOT / "policies" / "encryption.yaml").read_text(encoding="utf-8")
     elsewhere = load_policy_text(source, "/elsewhere/encryption.yaml")
     by_id = {p.id: p for p in elsewhere}
     moved = [by_id.get(p.id, p) for p in builtin]

@@ -1,7 +1,6 @@
 """``hds-audit merge``: one report from the reports of a sharded run (see :mod:`hds_audit.merge`).
 
-Importing this module registers the command on :data:`hds_audit.cli.main` (``cli.py`` does
-at its end); the output options, writers and exit codes are scan's.
+The output options, writers and exit codes are scan's (:mod:`hds_audit.cli.common`).
 """
 
 from __future__ import annotations
@@ -11,34 +10,29 @@ from pathlib import Path
 
 import click
 
-from hds_audit._gc import paused_gc
-from hds_audit.cli import (
+from hds_audit.cli.common import (
+    CONFIG_OPTION,
     EXIT_HELP,
-    REPORT_FILES,
+    FORMAT_OPTION,
+    OUTPUT_OPTION,
+    QUIET_OPTION,
+    REPORT_URL_OPTION,
     _compliance_inputs,
     _fail,
+    _formats,
+    _print_errors,
     _print_summary,
-    _write,
-    main,
+    _write_all,
 )
-from hds_audit.config import FORMATS, LANGS, SEVERITIES, load_config, parse_formats
+from hds_audit.config import LANGS, SEVERITIES, load_config
 from hds_audit.errors import HdsAuditError
 
 
-@main.command("merge", epilog=EXIT_HELP)
+@click.command("merge", epilog=EXIT_HELP)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Settings file (default: ./hds-audit.yaml when present).",
-)
-@click.option(
-    "--format", "formats", help=f"Report formats, comma-separated ({', '.join(FORMATS)})."
-)
-@click.option(
-    "--output", "-o", type=click.Path(file_okay=False), help="Report folder (default: reports)."
-)
+@CONFIG_OPTION
+@FORMAT_OPTION
+@OUTPUT_OPTION
 @click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES, case_sensitive=False),
@@ -52,11 +46,7 @@ from hds_audit.errors import HdsAuditError
 @click.option(
     "--lang", type=click.Choice(LANGS), help="Language of the HTML report (default: the shards')."
 )
-@click.option(
-    "--report-url",
-    metavar="URL",
-    help="Link to the HTML report in the Markdown summary (e.g. the CI artifact URL).",
-)
+@REPORT_URL_OPTION
 @click.option(
     "--audit-date",
     metavar="YYYY-MM-DD",
@@ -75,7 +65,7 @@ from hds_audit.errors import HdsAuditError
     type=click.Path(dir_okay=False),
     help="Certified-host registry file (as given to scan; default: the built-in one).",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@QUIET_OPTION
 def merge(
     inputs: tuple[str, ...],
     config_path: str | None,
@@ -102,9 +92,7 @@ def merge(
     try:
         config = load_config(config_path)
         out = Path(output or config.output or "reports")
-        chosen = (
-            parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
-        )
+        chosen = _formats(formats, config)
         compliance = ScanOptions()  # carries the registry, frameworks, attestations, date
         _compliance_inputs(compliance, audit_date, attestations_path, registry_path, chosen)
         report = merge_reports(
@@ -119,16 +107,11 @@ def merge(
             frameworks=compliance.frameworks,
             attestations=compliance.attestations,
         )
-        html_url = report_url or config.report_url
-        if html_url is None and "html" in chosen:
-            html_url = REPORT_FILES["html"]
-        with paused_gc():
-            written = [_write(name, report, out, report.run.lang, html_url) for name in chosen]
+        written = _write_all(report, chosen, out, report.run.lang, report_url or config.report_url)
     except HdsAuditError as error:
         _fail(error)
         return
-    for problem in report.errors:
-        click.echo(f"hds-audit: error: {problem.source}: {problem.message}", err=True)
+    _print_errors(report)
     if not quiet:
         merged = report.run.merged_from or []
         shards = [m.shard.label for m in merged if m.shard is not None]

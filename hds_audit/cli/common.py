@@ -1,0 +1,153 @@
+"""What the commands share: exit help, the one-line failure, report writing, the summary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hds_audit._gc import paused_gc
+from hds_audit.config import FORMATS, parse_formats
+from hds_audit.errors import HdsAuditError, UsageError
+from hds_audit.model import Status
+from hds_audit.reports.model import Report
+
+EXIT_HELP = (
+    "Exit codes: 0 nothing at or above the threshold; 1 findings at or above it; "
+    "2 usage or input error; 3 the audit could not complete."
+)
+
+
+# Options scan and merge (and history, for --config) share.
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Settings file (default: ./hds-audit.yaml when present).",
+)
+FORMAT_OPTION = click.option(
+    "--format", "formats", help=f"Report formats, comma-separated ({', '.join(FORMATS)})."
+)
+OUTPUT_OPTION = click.option(
+    "--output", "-o", type=click.Path(file_okay=False), help="Report folder (default: reports)."
+)
+REPORT_URL_OPTION = click.option(
+    "--report-url",
+    metavar="URL",
+    help="Link to the HTML report in the Markdown summary (e.g. the CI artifact URL).",
+)
+QUIET_OPTION = click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+
+
+def _fail(error: HdsAuditError) -> None:
+    click.echo(f"hds-audit: error: {error}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _formats(formats: str | None, config: Any) -> list[str]:
+    """The ``--format`` list, else the configuration's, else JSON and HTML."""
+    return parse_formats(formats, "--format") if formats else (config.formats or ["json", "html"])
+
+
+def _print_errors(report: Report) -> None:
+    for problem in report.errors:
+        click.echo(f"hds-audit: error: {problem.source}: {problem.message}", err=True)
+
+
+#: File name of each format in the output folder.
+REPORT_FILES = {
+    "json": "report.json",
+    "html": "report.html",
+    "sarif": "report.sarif",
+    "junit": "report.junit.xml",
+    "csv": "report.csv",
+    "markdown": "report.md",
+}
+
+
+def _write_all(
+    report: Report, chosen: list[str], out: Path, lang: str, html_url: str | None
+) -> list[Path]:
+    """Write every chosen format; the Markdown summary links the HTML report when written."""
+    if html_url is None and "html" in chosen:
+        html_url = REPORT_FILES["html"]
+    with paused_gc():
+        return [_write(name, report, out, lang, html_url) for name in chosen]
+
+
+def _write(name: str, report: Report, out: Path, lang: str, html_url: str | None = None) -> Path:
+    """Write one report format into ``out``."""
+    if name in ("sarif", "junit", "csv", "markdown"):
+        from hds_audit.reports.ci_writers import write_ci_format
+
+        return write_ci_format(name, report, out / REPORT_FILES[name], html_url)
+    if name == "pdf":
+        from hds_audit.reports.pdf_report import write_pdf
+
+        return write_pdf(report, out / "report.pdf", lang)
+    if name == "json":
+        from hds_audit.reports.json_report import write_json
+
+        return write_json(report, out / "report.json")
+    from hds_audit.reports.html_report import write_html
+
+    written: Path = write_html(report, out / "report.html", lang)
+    return written
+
+
+def _compliance_inputs(
+    options: Any,
+    audit_date: str | None,
+    attestations_path: str | None,
+    registry_path: str | None,
+    formats: list[str],
+) -> None:
+    """Load and validate the registry, frameworks and attestations (exit 2 before any scan)."""
+    from datetime import date
+
+    from hds_audit.attestations import load_attestations
+    from hds_audit.engine import load_policies
+    from hds_audit.frameworks import builtin_frameworks, check_policies
+    from hds_audit.providers.registry import load_registry
+
+    if audit_date is not None:
+        try:
+            options.audit_date = date.fromisoformat(audit_date)
+        except ValueError:
+            raise UsageError(f"--audit-date: {audit_date!r} is not a date (YYYY-MM-DD)") from None
+    options.registry = load_registry(registry_path)
+    frameworks = builtin_frameworks()
+    check_policies(frameworks, [p.id for p in load_policies(options.policy_dirs)])
+    options.frameworks = frameworks
+    options.attestations = load_attestations(attestations_path, frameworks)
+    if "pdf" in formats:
+        from hds_audit.reports.pdf_report import find_chromium
+
+        find_chromium()
+
+
+def _print_summary(report: Report, written: list[Path]) -> None:
+    counts = report.by_status
+    parts = [f"{counts[s.value]} {s.value.replace('_', ' ')}" for s in Status if counts[s.value]]
+    click.echo(
+        f"Audited {len(report.resources)} resources from {len(report.run.sources)} source(s) "
+        f"against the {report.run.area.label} area: " + (", ".join(parts) or "no findings") + "."
+    )
+    for finding in report.blocking[:10]:
+        click.echo(
+            f"  {finding.status.value.upper():8} {finding.policy.severity.value:8} "
+            f"{finding.policy.id}  {finding.resource.id}"
+        )
+    if len(report.blocking) > 10:
+        click.echo(f"  ... and {len(report.blocking) - 10} more (see the reports)")
+    for path in written:
+        click.echo(f"Report: {path}")
+    verdict = {
+        0: "nothing at or above the threshold",
+        1: f"{len(report.blocking)} finding(s) at or above '{report.gate.label}'"
+        + (" (unknown counts)" if report.gate.fail_on_unknown else ""),
+        2: f"{len(report.errors)} input(s) could not be read; the rest was audited",
+    }[report.exit_code]
+    click.echo(f"Exit {report.exit_code}: {verdict}.")

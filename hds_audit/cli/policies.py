@@ -1,0 +1,50 @@
+"""``hds-audit policies``: list and validate the policy catalogue."""
+
+from __future__ import annotations
+
+import click
+
+from hds_audit.cli.common import _fail
+from hds_audit.errors import HdsAuditError
+
+
+@click.group("policies")
+def policies() -> None:
+    """Inspect the policy catalogue."""
+
+
+@policies.command("list")
+@click.option(
+    "--policies",
+    "policy_dirs",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Extra policy folder or file to include.",
+)
+def policies_list(policy_dirs: tuple[str, ...]) -> None:
+    """Print every policy: id, severity, category, name and framework references."""
+    from hds_audit.engine import load_policies
+
+    try:
+        loaded = load_policies(policy_dirs)
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    for policy in loaded:
+        meta = policy.meta
+        refs = "; ".join(f"{k}: {', '.join(v)}" for k, v in meta.frameworks.items())
+        click.echo(f"{meta.id:12} {meta.severity.value:8} {meta.category:22} {meta.name}  [{refs}]")
+
+
+@policies.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def policies_validate(paths: tuple[str, ...]) -> None:
+    """Validate policy files or folders without running anything (exit 2 on the first error)."""
+    from hds_audit.engine import load_policies
+
+    try:
+        loaded = load_policies(paths)
+    except HdsAuditError as error:
+        _fail(error)
+        return
+    click.echo(f"{len(loaded)} policies valid.")
