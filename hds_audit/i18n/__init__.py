@@ -55,6 +55,17 @@ _MONTHS_FR: Final = (
 )
 
 
+def load_catalogue(package: str, source: str) -> Mapping[str, str]:
+    """A YAML file of nested string mappings in ``package``, as flat dotted keys."""
+    text = package_files.files(package).joinpath(source).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{source}: expected a mapping of strings")
+    flat: dict[str, str] = {}
+    _flatten(data, "", flat, source)
+    return MappingProxyType(flat)
+
+
 def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, str], source: str) -> None:
     for key, value in data.items():
         name = f"{prefix}{key}"
@@ -71,14 +82,7 @@ def messages(lang: str) -> Mapping[str, str]:
     """The message templates of ``lang`` as flat dotted keys (``host.unknown``)."""
     if lang not in LANGS:
         raise ValueError(f"unsupported language {lang!r} (expected one of {LANGS})")
-    source = f"messages.{lang}.yaml"
-    text = package_files.files(__name__).joinpath(source).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{source}: expected a mapping of message templates")
-    flat: dict[str, str] = {}
-    _flatten(data, "", flat, source)
-    return MappingProxyType(flat)
+    return load_catalogue(__name__, f"messages.{lang}.yaml")
 
 
 def placeholders(template: str) -> frozenset[str]:
