@@ -161,6 +161,8 @@ class _Compiler:
         texts = {
             field: self.text_map(metadata, field) for field in ("name", "rationale", "remediation")
         }
+        if metadata.get("remediation_terraform"):  # optional; its comments may be translated
+            texts["remediation_terraform"] = self.text_map(metadata, "remediation_terraform")
         translations: dict[str, dict[str, str]] = {}
         for field, by_lang in texts.items():
             for lang, text in by_lang.items():
@@ -175,7 +177,7 @@ class _Compiler:
             severity=severity,
             rationale=_default(texts["rationale"]),
             remediation=_default(texts["remediation"]),
-            remediation_terraform=str(metadata.get("remediation_terraform") or "").strip(),
+            remediation_terraform=_default(texts.get("remediation_terraform", {"en": ""})),
             frameworks={str(k): tuple(str(r) for r in _listify(v)) for k, v in frameworks.items()},
             file=self.file,
             translations=translations,

@@ -340,7 +340,7 @@ def _policy_block(
         findings=tuple(_finding_view(f, lang, places) for f in listed),
         collapsed=tuple(collapsed),
         remediation=meta.text("remediation", lang),
-        terraform=meta.remediation_terraform.strip("\n"),
+        terraform=meta.text("remediation_terraform", lang).strip("\n"),
     )
 
 

@@ -145,12 +145,12 @@ class _Visible(HTMLParser):
 
 def _words(texts: list[str]) -> list[str]:
     # Identifiers (ids, paths, ARNs, attribute names) are values, not language: skip tokens
-    # holding a digit, a dot, an underscore, a slash, a colon or an equals sign, and
-    # names made of several hyphenated parts, and acronyms and codes in capitals (US, EXI).
+    # holding a digit, a dot, an underscore, a slash, a colon, an equals sign or a hyphen
+    # (resource names such as cmk-tde), and acronyms and codes in capitals (US, EXI).
     out = []
     for token in "".join(texts).split():
         token = token.strip("()[]{},;!?«»\"'“”—–-…")
-        if not token or re.search(r"[\d._/:=@#]|-.*-", token) or token.isupper():
+        if not token or re.search(r"[\d._/:=@#-]", token) or token.isupper():
             continue
         out.extend(_WORD.findall(token))
     return out
