@@ -29,10 +29,14 @@ $(STAMP): pyproject.toml
 # expected outcome of the demo; any other non-zero code fails the target.
 # ATTESTATIONS answers the manual requirements (FEIMA, HDS v2, GDPR, PGSSI-S); AUDIT_DATE=YYYY-MM-DD
 # judges certificates and attestations on that date instead of today (reproducible audits).
+# REGISTRY records the certificate facts the fixtures' hosts handed their customer (HDS v2
+# EXI 12; an example extending the built-in registry): REGISTRY= audits with public facts only.
 ATTESTATIONS ?= terraform_fixtures/attestations.yaml
+REGISTRY ?= terraform_fixtures/registry.yaml
 audit: $(STAMP)
 	@$(BIN)/hds-audit scan $(FIXTURES) --output $(REPORTS) --format json,html \
-	  --attestations $(ATTESTATIONS) $(if $(AUDIT_DATE),--audit-date $(AUDIT_DATE)); \
+	  --attestations $(ATTESTATIONS) $(if $(REGISTRY),--registry $(REGISTRY)) \
+	  $(if $(AUDIT_DATE),--audit-date $(AUDIT_DATE)); \
 	code=$$?; if [ $$code -eq 1 ]; then echo "(exit 1 is expected: the bundled platform has planted violations)"; exit 0; fi; exit $$code
 
 # The CI gate as examples/github-actions.yml and examples/gitlab-ci.yml run it, on the bundled

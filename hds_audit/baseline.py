@@ -3,8 +3,10 @@
 Finding identity, stable across runs: ``(policy id, resource id, source kind)``. The resource id
 is the Terraform address, the ARN or the Azure resource id; the source kind
 (``terraform-plan``, ``terraform-state``, ``aws-api``, ``azure-api``) tells a plan from a state
-of the same address. When several sources of one run hold the same identity (two workspaces'
-states with the same addresses), the worst status stands for it. A finding is ``unchanged``
+of the same address. A host-level finding (an HDS certificate, judged once per host scope) has
+the host scope as its resource id (``hds-host:aws``) and ``registry`` as its source kind.
+When several sources of one run hold the same identity (two workspaces' states with the same
+addresses), the worst status stands for it. A finding is ``unchanged``
 when the earlier run had the same identity with the same status, ``new`` otherwise (a pass
 that turned into a fail is new). A finding is ``fixed`` when it was a problem (fail, error,
 unknown) earlier and now passes, no longer applies, or is gone. With a baseline, only ``new``
@@ -18,11 +20,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from hds_audit.errors import UsageError
-from hds_audit.model import Finding, Status
+from hds_audit.model import Finding, SourceKind, Status
 
 #: ``(policy_id, resource_id, source_kind)``.
 Identity = tuple[str, str, str]
@@ -76,30 +79,62 @@ class Fixed(NamedTuple):
     status_now: str | None  # None: the finding (its resource or policy) is gone
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Comparison:
-    """An earlier run, indexed by identity; ``label`` says which run it was."""
+    """An earlier run, indexed by identity; ``label`` says which run it was.
+
+    Host-level findings (one per host scope, schema 1.4) are compared by their own identity;
+    against an earlier run that judged the same policy per resource (schema 1.3 and before),
+    a host-level finding is ``unchanged`` when a resource it covers had the same status, and
+    the earlier per-resource findings are fixed only when the host verdict covering their
+    resource is, so upgrading never reports regrouped certificate findings as fixed.
+    """
 
     label: str
     earlier: Mapping[Identity, Earlier]
 
+    @cached_property
+    def _per_resource(self) -> dict[tuple[str, str], str]:
+        """(policy id, resource id) -> the worst earlier status, over source kinds."""
+        out: dict[tuple[str, str], str] = {}
+        for (policy_id, resource_id, _), before in self.earlier.items():
+            key = (policy_id, resource_id)
+            if worse(before.status, out.get(key)):
+                out[key] = before.status
+        return out
+
     def state(self, finding: Finding) -> str:
         """``new`` or ``unchanged`` (one dict lookup)."""
         before = self.earlier.get(identity(finding))
+        if before is None and finding.covers:
+            return self._host_state(finding)
         return UNCHANGED if before is not None and before.status == finding.status else NEW
+
+    def _host_state(self, finding: Finding) -> str:
+        earlier, policy_id, status = self._per_resource, finding.policy.id, finding.status
+        for resource_id in finding.covers or ():
+            if earlier.get((policy_id, resource_id)) == status:
+                return UNCHANGED
+        return NEW
 
     def fixed(self, findings: Iterable[Finding]) -> list[Fixed]:
         """Earlier problems that now pass, no longer apply, or are gone; sorted."""
         now: dict[Identity, str] = {}
+        covered_now: dict[tuple[str, str], str] = {}  # by host-level findings
         for finding in findings:
             key, status = identity(finding), finding.status.value
             if worse(status, now.get(key)):
                 now[key] = status
+            for resource_id in finding.covers or ():
+                if worse(status, covered_now.get((finding.policy.id, resource_id))):
+                    covered_now[(finding.policy.id, resource_id)] = status
         out = []
         for key, before in self.earlier.items():
             if before.status not in PROBLEMS:
                 continue
             status_now = now.get(key)
+            if status_now is None:  # judged per resource then, per host scope now?
+                status_now = covered_now.get((key[0], key[1]))
             if status_now in _RESOLVED:
                 out.append(Fixed(*key, before.severity, before.category, before.status, status_now))
         out.sort(key=lambda f: (f.policy_id, f.resource_id, f.source_kind))
@@ -154,6 +189,8 @@ def comparison_from_report(data: Any, label: str) -> Comparison:
         try:
             policy_id, resource_id, status = item["policy_id"], item["resource_id"], item["status"]
             source_kind = item.get("source_kind") or kinds.get(resource_id, "")
+            if item.get("subject") == "host":
+                source_kind = SourceKind.REGISTRY.value
             severity, category = item["severity"], item["category"]
         except (TypeError, KeyError) as error:
             raise UsageError(

@@ -31,6 +31,7 @@ from hds_audit.model import (
     CollectedSource,
     CollectionError,
     Finding,
+    PolicyMeta,
     Resource,
     Severity,
     SourceKind,
@@ -99,7 +100,7 @@ def merge_reports(
     sources = _unique(((s.path, s.kind), s) for i in inputs for s in i.report.run.sources)
     sources.sort(key=_source_order)
     policies = _unique((p.id, p) for i in inputs for p in i.report.policies)
-    findings = _findings_in_order(findings, resources, errors)
+    findings = _findings_in_order(findings, resources, errors, policies)
     judged_on = audit_date or inputs[0].audit_date
     config_files = {i.report.run.config_file for i in inputs}
     run = RunInfo(
@@ -244,6 +245,7 @@ def _union(inputs: Sequence[_Input]) -> tuple[list[Resource], list[Finding]]:
     findings: list[Finding] = []
     earlier_resources: set[ResourceKey] = set()
     earlier_findings: set[tuple[str, ResourceKey]] = set()
+    host_findings: dict[tuple[str, ResourceKey], int] = {}
     for input_ in inputs:
         keys: set[ResourceKey] = set()
         for resource in input_.report.resources:
@@ -254,7 +256,17 @@ def _union(inputs: Sequence[_Input]) -> tuple[list[Resource], list[Finding]]:
         judged: set[tuple[str, ResourceKey]] = set()
         for finding in input_.report.findings:
             identity = (finding.policy.id, resource_key(finding.resource))
-            if identity not in earlier_findings:
+            if finding.covers is not None:  # one per host scope: the shards' covers unite
+                at = host_findings.get(identity)
+                if at is None:
+                    host_findings[identity] = len(findings)
+                    findings.append(finding)
+                else:
+                    covered = findings[at].covers or ()
+                    have = set(covered)
+                    extra = tuple(i for i in finding.covers if i not in have)
+                    findings[at] = findings[at]._replace(covers=covered + extra)
+            elif identity not in earlier_findings:
                 judged.add(identity)
                 findings.append(finding)
         earlier_resources |= keys
@@ -294,21 +306,42 @@ def _error_order(error: CollectionError) -> tuple[Any, ...]:
 
 
 def _findings_in_order(
-    findings: list[Finding], resources: Sequence[Resource], errors: Sequence[CollectionError]
+    findings: list[Finding],
+    resources: Sequence[Resource],
+    errors: Sequence[CollectionError],
+    policies: Sequence[PolicyMeta],
 ) -> list[Finding]:
-    """Findings on resources in resource order, then those on scopes errors hid."""
+    """Findings on resources in resource order, then host-level findings in the order a scan
+    meets their scopes (first resource covered, then policy), then those on scopes errors hid.
+    A host-level finding's covered ids follow the resource order, as in a scan."""
     position: dict[ResourceKey, int] = {}
+    first_with_id: dict[str, int] = {}
     for index, resource in enumerate(resources):
         position.setdefault(resource_key(resource), index)
+        first_with_id.setdefault(resource.id, index)
+    policy_rank = {meta.id: index for index, meta in enumerate(policies)}
     hidden: dict[str, int] = {}
     for index, error in enumerate(errors):
         hidden.setdefault(error.scope, index)
     after = len(errors)
+    end = len(resources)
 
-    def order(finding: Finding) -> tuple[int, int]:
+    def covered_order(resource_id: str) -> int:
+        return first_with_id.get(resource_id, end)
+
+    ordered: list[Finding] = []
+    for finding in findings:
+        if finding.covers is not None:
+            finding = finding._replace(covers=tuple(sorted(finding.covers, key=covered_order)))
+        ordered.append(finding)
+
+    def order(finding: Finding) -> tuple[int, int, int]:
+        if finding.covers is not None:
+            first = covered_order(finding.covers[0]) if finding.covers else end
+            return (1, first, policy_rank.get(finding.policy.id, len(policy_rank)))
         at = position.get(resource_key(finding.resource))
         if at is not None:
-            return (0, at)
-        return (1, hidden.get(finding.resource.id, after))
+            return (0, at, 0)
+        return (2, hidden.get(finding.resource.id, after), 0)
 
-    return sorted(findings, key=order)
+    return sorted(ordered, key=order)

@@ -110,6 +110,8 @@ class SourceKind(StrEnum):
     TERRAFORM_PLAN = "terraform-plan"
     AWS_API = "aws-api"
     AZURE_API = "azure-api"
+    # Host-level verdicts (HDS certificates): judged from the certified-host registry.
+    REGISTRY = "registry"
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,14 +228,30 @@ class Evidence(NamedTuple):
     missing: bool = False
 
 
+#: ``Resource.type`` of the subject of a host-level finding (see :attr:`Finding.covers`).
+HOST_SCOPE_TYPE = "hds_host_scope"
+
+
 class Finding(NamedTuple):
-    """The verdict of one policy on one resource, with the evidence it looked at."""
+    """The verdict of one policy on one resource, with the evidence it looked at.
+
+    A host-level finding (an HDS certificate judged once per host and certificate scope) has
+    a synthetic subject of type :data:`HOST_SCOPE_TYPE` as its ``resource`` and lists, in
+    ``covers``, the ids of the resources it covers; ``covers`` is ``None`` on every other
+    finding.
+    """
 
     policy: PolicyMeta
     resource: Resource
     status: Status
     evidence: tuple[Evidence, ...] = ()
     reason: str | None = None
+    covers: tuple[str, ...] | None = None
+
+    @property
+    def host_level(self) -> bool:
+        """Whether the finding is about a host scope rather than one resource."""
+        return self.covers is not None
 
     @property
     def policy_id(self) -> str:

@@ -8,9 +8,10 @@ from datetime import date
 from hds_audit.engine.conditions import Condition, Outcome
 from hds_audit.engine.paths import EvaluationContext
 from hds_audit.engine.policies import Policy
-from hds_audit.geo import AllowedArea, GeoTables
+from hds_audit.geo import AllowedArea, GeoTables, Location
 from hds_audit.i18n import Msg
 from hds_audit.model import (
+    HOST_SCOPE_TYPE,
     CollectionError,
     Finding,
     Kind,
@@ -20,12 +21,14 @@ from hds_audit.model import (
     SourceKind,
     Status,
 )
-from hds_audit.providers.facts import HostFacts
+from hds_audit.providers.facts import HostFacts, HostScope
 from hds_audit.providers.registry import Registry
 
 _OUTSIDE_SCOPE = Msg("finding.outside_scope")
-# Verdicts of a host-only policy, per (provider, region, kind).
-_Memo = dict[tuple[str, str | None, Kind], Outcome]
+_REGISTRY_SOURCE = Source(kind=SourceKind.REGISTRY)
+
+# A host-only policy's verdicts: one entry per host scope, with the resources it covers.
+_HostVerdicts = dict["HostScope", tuple[Outcome, list[str], set[str], Resource]]
 _Step = tuple[
     PolicyMeta,
     frozenset[Kind] | None,
@@ -35,7 +38,8 @@ _Step = tuple[
     Condition | None,
     str | None,
     Condition,
-    _Memo | None,
+    _HostVerdicts | None,
+    frozenset[str],
 ]
 
 
@@ -49,10 +53,14 @@ def evaluate(
 ) -> list[Finding]:
     """Judge every resource with every policy whose scope covers it.
 
-    ``registry`` (default: the built-in certified-host registry) and ``audit_date`` (default:
-    today, UTC) are what the ``host.*`` paths judge certificates against.
+    Policies that read only ``host.*`` paths (the HDS certificate) are judged once per host
+    and certificate scope (:meth:`HostFacts.scope`): one finding per scope, listing the
+    resources it covers, after the resource-level findings, in the order the scopes were
+    first met. ``registry`` (default: the built-in certified-host registry) and
+    ``audit_date`` (default: today, UTC) are what the ``host.*`` paths judge against.
     """
-    ctx = EvaluationContext(area, HostFacts(registry, audit_date))
+    facts = HostFacts(registry, audit_date)
+    ctx = EvaluationContext(area, facts)
     findings: list[Finding] = []
     append = findings.append
     plan: list[_Step] = [
@@ -65,13 +73,19 @@ def evaluate(
             p.scope.when,
             p.scope.when_text,
             p.condition,
-            {} if p.host_only else None,  # verdicts memoised per (provider, region, kind)
+            {} if p.host_only else None,
+            p.host_paths,
         )
         for p in policies
     ]
+    # Host scopes in the order first met, across policies: (policy index, scope).
+    scopes_met: list[tuple[int, HostScope]] = []
     for resource in resources:
         kind, provider = resource.kind, resource.provider
-        for meta, kinds, providers, needs_data, types, when, when_text, condition, memo in plan:
+        for index, step in enumerate(plan):
+            meta, kinds, providers, needs_data, types, when, when_text, condition, hosts, paths = (
+                step
+            )
             if (
                 (kinds is not None and kind not in kinds)
                 or (types is not None and resource.type not in types)
@@ -79,12 +93,17 @@ def evaluate(
                 or (needs_data and not resource.stores_data)
             ):
                 continue
-            if memo is not None:
-                key = (provider, resource.location.region, kind)
-                verdict = memo.get(key)
-                if verdict is None:
-                    verdict = memo[key] = _judge(resource, ctx, when, when_text, condition)
-                append(Finding(meta, resource, *verdict))
+            if hosts is not None:
+                scope = facts.scope(resource, paths)
+                entry = hosts.get(scope)
+                if entry is None:
+                    verdict = _judge(resource, ctx, when, when_text, condition)
+                    entry = hosts[scope] = (verdict, [], set(), _subject(scope, resource))
+                    scopes_met.append((index, scope))
+                covered, seen = entry[1], entry[2]
+                if resource.id not in seen:
+                    seen.add(resource.id)
+                    covered.append(resource.id)
                 continue
             if when is not None:
                 status, evidence, _ = when(resource, ctx)
@@ -93,7 +112,31 @@ def evaluate(
                     append(Finding(meta, resource, Status.NOT_APPLICABLE, evidence, reason))
                     continue
             append(Finding(meta, resource, *condition(resource, ctx)))
+    for index, scope in scopes_met:
+        meta, hosts = plan[index][0], plan[index][8]
+        assert hosts is not None
+        verdict, covered, _, subject = hosts[scope]
+        append(Finding(meta, subject, *verdict, tuple(covered)))
     return findings
+
+
+def _subject(scope: HostScope, first: Resource) -> Resource:
+    """The synthetic resource a host-level finding is about (never in the resource list)."""
+    location = first.location
+    if scope.region is None:  # the scope spans regions: no place of its own
+        location = Location(
+            provider=scope.provider, region=None, country=None, in_eu=None, in_eea=None
+        )
+    return Resource(
+        id=scope.subject_id,
+        provider=scope.provider,
+        type=HOST_SCOPE_TYPE,
+        kind=Kind.OTHER,
+        location=location,
+        source=_REGISTRY_SOURCE,
+        name=scope.label,
+        holds_data=False,
+    )
 
 
 def _judge(

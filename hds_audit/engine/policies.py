@@ -65,6 +65,8 @@ class Policy:
     attribute_roots: frozenset[str] = frozenset()
     # Every path it reads is host.*: its verdict depends only on (provider, region, kind).
     host_only: bool = False
+    # The host.* paths a host-only policy reads (its scope's ``when`` included).
+    host_paths: frozenset[str] = frozenset()
     # sha256 of the policy document (metadata, scope, definition); see policy_set_digest.
     digest: str = ""
 
@@ -192,6 +194,7 @@ class _Compiler:
             condition,
             attribute_roots=frozenset(self.roots),
             host_only=host_only,
+            host_paths=frozenset(self.paths) if host_only else frozenset(),
             digest=_sha256(document),
         )
 

@@ -10,7 +10,7 @@ note names the source that was checked.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from hds_audit.i18n import Msg, Quote, join
 from hds_audit.model import Evidence, Kind, Resource
@@ -41,15 +41,79 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
+class HostScope(NamedTuple):
+    """What a host-level verdict depends on: the host and, only where the verdict changes
+    with them, the resource's region outside the certificate's known regions, its kind
+    outside the known services, or a backup the certified activities do not cover.
+
+    Resources of one scope get the same ``host.*`` evidence from the paths a policy reads,
+    so a host-only policy is judged once per scope (see :func:`hds_audit.engine.evaluate`).
+    """
+
+    host: str  # registry key, or ``unregistered-<provider>``
+    host_name: str
+    provider: str
+    region: str | None = None  # outside the certificate's known regions
+    kind: str | None = None  # outside the certificate's known services
+    backup: bool = False  # a backup, and activity 6 (backup) is not certified
+
+    @property
+    def subject_id(self) -> str:
+        """``hds-host:aws``, ``hds-host:aws/us-east-1``: the finding's resource id."""
+        parts = (self.host, self.region, self.kind, "backup" if self.backup else None)
+        return "hds-host:" + "/".join(p for p in parts if p)
+
+    @property
+    def label(self) -> str:
+        """The host's name and what sets the scope apart, for people."""
+        scope = [p for p in (self.region, self.kind, "backup" if self.backup else None) if p]
+        return f"{self.host_name} ({', '.join(scope)})" if scope else self.host_name
+
+
+#: Paths whose evidence reads the resource's region or kind (the others read the host only).
+_REGION_PATHS: Final = frozenset({"host.in_scope"})
+_KIND_PATHS: Final = frozenset({"host.in_scope", "host.covers_storage"})
+
+
 class HostFacts:
     """Resolves ``host.*`` paths for one run (one registry, one audit date)."""
 
-    __slots__ = ("_audit_date", "_memo", "_registry")
+    __slots__ = ("_audit_date", "_memo", "_registry", "_scopes")
+
+    def scope(self, resource: Resource, paths: frozenset[str] = frozenset(HOST_PATHS)) -> HostScope:
+        """The certificate scope ``resource`` falls in for a policy reading ``paths``: the
+        ``host.*`` evidence of those paths is the same for every resource of the scope."""
+        key = (paths, resource.provider, resource.location.region, resource.kind)
+        found = self._scopes.get(key)
+        if found is None:
+            found = self._scopes[key] = self._scope(resource, paths)
+        return found
+
+    def _scope(self, resource: Resource, paths: frozenset[str]) -> HostScope:
+        provider = resource.provider
+        host = self.registry.by_provider.get(provider)
+        if host is None:
+            return HostScope(f"unregistered-{provider}", provider, provider)
+        region = kind = None
+        backup = False
+        if paths & _REGION_PATHS:
+            regions = host.known("scope_regions")
+            if regions is not None and resource.location.region not in regions:
+                region = resource.location.region or "unknown-region"
+        if paths & _KIND_PATHS:
+            kinds = host.known("scope_kinds")
+            if "host.in_scope" in paths and kinds is not None and resource.kind.value not in kinds:
+                kind = resource.kind.value
+            activities = host.known("activities")
+            if "host.covers_storage" in paths and activities is not None:
+                backup = resource.kind is Kind.BACKUP and not set(activities) >= _BACKUP_ACTIVITIES
+        return HostScope(host.key, host.name, provider, region, kind, backup)
 
     def __init__(self, registry: Registry | None = None, audit_date: date | None = None) -> None:
         self._registry = registry
         self._audit_date = audit_date
         self._memo: dict[tuple[str, str, str | None, Kind], Evidence] = {}
+        self._scopes: dict[tuple[frozenset[str], str, str | None, Kind], HostScope] = {}
 
     @property
     def registry(self) -> Registry:
@@ -162,10 +226,13 @@ class HostFacts:
         needed = _BACKUP_ACTIVITIES if resource.kind is Kind.BACKUP else _STORAGE_ACTIVITIES
         covered = needed <= set(activities)
         listed = ", ".join(str(a) for a in activities)
-        wanted = ", ".join(str(a) for a in sorted(needed))
         source = host.fact("activities").source
-        note = Msg("host.activities", listed=listed, wanted=wanted, source=source)
-        return Evidence(path, covered, note)
+        if covered:  # the same note for every resource the activities cover
+            return Evidence(path, True, Msg("host.activities", listed=listed, source=source))
+        wanted = ", ".join(str(a) for a in sorted(needed))
+        need = "backup" if resource.kind is Kind.BACKUP else "storage"
+        note = Msg(f"host.activities_missing.{need}", listed=listed, wanted=wanted, source=source)
+        return Evidence(path, False, note)
 
     def _in_scope(self, path: str, host: Host, resource: Resource) -> Evidence:
         regions = host.known("scope_regions")
@@ -198,7 +265,14 @@ class HostFacts:
         if reasons:
             note = Msg("host.out_of_scope", host=host.name, reasons=join(reasons))
             return Evidence(path, None, note, unknown=True)
-        return Evidence(path, True, Msg("host.in_scope", region=region, kind=resource.kind.value))
+        assert regions is not None and kinds is not None
+        note = Msg(
+            "host.in_scope",
+            regions=", ".join(regions),
+            kinds=", ".join(kinds),
+            source=host.fact("scope_regions").source,
+        )
+        return Evidence(path, True, note)
 
 
 def certificate_verdict(host: Host | None, audit_date: date) -> tuple[str, int | None]:

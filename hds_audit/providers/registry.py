@@ -167,16 +167,33 @@ class _RegistryChecker(Checker):
 
 
 def parse_registry(text: str, file: str) -> Registry:
-    """Parse and validate a registry file's text."""
+    """Parse and validate a registry file's text.
+
+    A file with ``extends: builtin`` records a customer's own facts on top of the built-in
+    registry: a host with a built-in key overrides the facts it gives (name and providers
+    may be left out), a new key adds a host, and its sources must not reuse a built-in
+    source key. Without ``extends`` the file is the whole registry.
+    """
     check = _RegistryChecker(file)
     root = check.mapping(load_yaml(text, file), "the registry")
     check.unknown_keys(
-        root, ("version", "recorded", "compiled_from", "sources", "hosts"), "the registry"
+        root,
+        ("version", "recorded", "compiled_from", "extends", "sources", "hosts"),
+        "the registry",
     )
+    base: Registry | None = None
+    if "extends" in root:
+        if root["extends"] != "builtin":
+            raise check.fail(root, "'extends' takes only `builtin`", "extends")
+        base = builtin_registry()
     raw_sources = check.mapping(root.get("sources"), "'sources'", root)
-    sources: dict[str, Source] = {}
+    sources: dict[str, Source] = dict(base.sources) if base else {}
     for key, entry in raw_sources.items():
         node = check.mapping(entry, f"source {key!r}", raw_sources)
+        if str(key) in sources:
+            raise check.fail(
+                node, f"source {key!r} is a source of the built-in registry: choose another key"
+            )
         when = node.get("date")
         if when is not None:
             check.iso_date(node, "date", str(when))
@@ -186,42 +203,65 @@ def parse_registry(text: str, file: str) -> Registry:
     hosts_node = root.get("hosts")
     if not isinstance(hosts_node, list) or not hosts_node:
         raise check.fail(root, "'hosts' must be a non-empty list", "hosts")
-    hosts: list[Host] = []
-    by_provider: dict[str, Host] = {}
-    seen: set[str] = set()
+    inherited = {h.key: h for h in base.hosts} if base else {}
+    given: dict[str, Host] = {}
+    nodes: dict[str, Node] = {}
     for entry in hosts_node:
         node = check.mapping(entry, "a host", root)
         check.unknown_keys(node, ("key", "name", "providers", "facts"), "a host")
         key = check.text(node, "key")
-        if key in seen:
+        if key in given:
             raise check.fail(node, f"duplicate host key {key!r}", "key")
-        seen.add(key)
-        providers = node.get("providers") or []
-        if not isinstance(providers, list) or not all(isinstance(p, str) for p in providers):
-            raise check.fail(node, "'providers' must be a list of provider keys", "providers")
-        facts_node = check.mapping(node.get("facts"), f"host {key!r}: 'facts'", node)
-        check.unknown_keys(facts_node, FACTS, f"host {key!r} facts")
-        facts = {
-            name: check.fact(facts_node.get(name), name, facts_node, sources) for name in FACTS
-        }
-        host = Host(key, check.text(node, "name"), tuple(providers), facts, node.line)
-        for provider in providers:
+        given[key] = _host(check, node, key, sources, inherited.get(key))
+        nodes[key] = node
+    hosts = [given.pop(h.key, h) for h in base.hosts] if base else []
+    hosts.extend(given.values())
+    by_provider: dict[str, Host] = {}
+    for host in hosts:
+        for provider in host.providers:
             if provider in by_provider:
                 raise check.fail(
-                    node,
+                    nodes.get(host.key, root),
                     f"provider {provider!r} already belongs to host {by_provider[provider].key!r}",
-                    "providers",
+                    "providers" if host.key in nodes else "hosts",
                 )
             by_provider[provider] = host
-        hosts.append(host)
+    version = str(root.get("version") or "")
+    if base is not None:
+        version = f"{version} + built-in {base.version}" if version else f"built-in {base.version}"
     return Registry(
         file=file,
-        version=str(root.get("version") or ""),
+        version=version,
         recorded=str(root.get("recorded") or ""),
         hosts=tuple(hosts),
         sources=sources,
         by_provider=by_provider,
     )
+
+
+def _host(
+    check: _RegistryChecker,
+    node: Node,
+    key: str,
+    sources: Mapping[str, Source],
+    inherited: Host | None,
+) -> Host:
+    """One host entry; over an ``inherited`` built-in host, the facts given override its own."""
+    providers = node.get("providers")
+    if providers is None:
+        providers = list(inherited.providers) if inherited else []
+    if not isinstance(providers, list) or not all(isinstance(p, str) for p in providers):
+        raise check.fail(node, "'providers' must be a list of provider keys", "providers")
+    facts_node = check.mapping(node.get("facts"), f"host {key!r}: 'facts'", node)
+    check.unknown_keys(facts_node, FACTS, f"host {key!r} facts")
+    facts = {
+        name: inherited.facts[name]
+        if inherited is not None and name not in facts_node
+        else check.fact(facts_node.get(name), name, facts_node, sources)
+        for name in FACTS
+    }
+    name = inherited.name if inherited is not None and "name" not in node else None
+    return Host(key, name or check.text(node, "name"), tuple(providers), facts, node.line)
 
 
 BUILTIN_FILE: Final = "hds_audit/providers/data/hosts.yaml"

@@ -36,6 +36,7 @@ COLUMNS = (
     "message",
     "reason",
     "fingerprint",
+    "covers",  # host-level findings: how many resources the verdict covers (schema 1.4)
 )
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -93,6 +94,7 @@ class _Rows:
             *self.resource_cells,
             *self.messages(finding),
             safe_cell(fingerprint(identity(finding))),
+            "" if finding.covers is None else str(len(finding.covers)),
         ]
 
 

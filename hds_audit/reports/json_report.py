@@ -115,9 +115,27 @@ def finding_dict(finding: Finding, baseline: str | None = None) -> dict[str, Any
         "reason": finding.reason,
         "evidence": _evidence_list(finding.evidence),
     }
+    if finding.covers is not None:
+        data.update(host_parts(finding))
     if baseline is not None:
         data["baseline"] = baseline
     return data
+
+
+def host_parts(finding: Finding) -> dict[str, Any]:
+    """What a host-level finding adds (schema 1.4): ``subject`` and the resources it covers.
+
+    Ordinary findings carry no ``subject`` key (it means ``resource``), so their lines are
+    unchanged; a host-level finding's ``resource_id`` names its host scope (``hds-host:…``),
+    never an entry of ``resources``.
+    """
+    covers = finding.covers or ()
+    subject = finding.resource
+    return {
+        "subject": "host",
+        "host": {"scope": subject.id, "name": subject.name, "provider": subject.provider},
+        "covers": {"count": len(covers), "resource_ids": list(covers)},
+    }
 
 
 class _FindingLines:
@@ -162,6 +180,8 @@ class _FindingLines:
         else:
             if tail is None:
                 tail = self._tails[key] = self._tail(finding)
+        if finding.covers is not None:  # a host-level finding: one per host scope
+            tail = f"{tail[:-1]}, {_ENCODE(host_parts(finding))[1:]}"
         if self._state is not None:
             tail = f'{tail[:-1]}, "baseline": "{self._state(finding)}"}}'
         return head + self._resource_part + tail

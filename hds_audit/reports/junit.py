@@ -80,6 +80,8 @@ class _Cases:
         if parts is None:
             parts = self.resources[id(finding.resource)] = _resource_text(finding.resource)
         names, resource_line = parts
+        if finding.covers is not None:  # a host-level finding: the resources it covers
+            resource_line += escape(_clean(f"\nCovers: {len(finding.covers)} resources"))
         classname = self.classnames.get(finding.policy.id)
         if classname is None:
             classname = self.classnames[finding.policy.id] = _attr(finding.policy.id)

@@ -382,9 +382,14 @@ class _Reader:
         kind = str(raw.get("source_kind") or SourceKind.TERRAFORM_STATE.value)
         key = (resource_id, kind, raw.get("source_file"), resource_type)
         resource = self.by_key.get(key)
+        covers: tuple[str, ...] | None = None
+        if raw.get("subject") == "host":  # schema 1.4: one finding per host scope
+            covers = tuple(str(i) for i in raw["covers"]["resource_ids"])
         if resource is None:
             error = self.hidden.get(resource_id)
-            if error is not None and resource_type == _PLACEHOLDER_TYPE:
+            if covers is not None:
+                resource = self.host_subject(raw, resource_id, resource_type)
+            elif error is not None and resource_type == _PLACEHOLDER_TYPE:
                 resource = scope_placeholder(error, self.geo)
             else:  # not among the resources: what the finding itself says
                 region = raw.get("region")
@@ -403,7 +408,23 @@ class _Reader:
         )
         with suppress(TypeError):  # an unhashable value (a mapping) is not shared
             evidence = self._evidence.setdefault(evidence, evidence)
-        return Finding(meta, resource, Status(raw["status"]), evidence, raw.get("reason"))
+        status = Status(raw["status"])
+        return Finding(meta, resource, status, evidence, raw.get("reason"), covers)
+
+    def host_subject(self, raw: dict[str, Any], resource_id: str, resource_type: str) -> Resource:
+        """The synthetic subject of a host-level finding, as the engine made it."""
+        host = raw.get("host") or {}
+        provider = str(host.get("provider") or "unknown")
+        return Resource(
+            id=resource_id,
+            provider=provider,
+            type=resource_type,
+            kind=Kind.OTHER,
+            location=self.geo.locate(provider, raw.get("region")),
+            source=self.source({"kind": SourceKind.REGISTRY.value, "file": raw.get("source_file")}),
+            name=host.get("name"),
+            holds_data=False,
+        )
 
 
 def resource_key(resource: Resource) -> ResourceKey:

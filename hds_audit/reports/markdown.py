@@ -120,17 +120,36 @@ def _changes(report: Report) -> list[str]:
     return lines
 
 
+#: Failures before what could not be established; then by severity, then where the data is
+#: (residency) before how it is kept.
+_STATUS_RANK = {Status.FAIL: 0, Status.ERROR: 1, Status.UNKNOWN: 2}
+_CATEGORY_RANK = {
+    "residency": 0,
+    "replication_residency": 1,
+    "certified_provider": 2,
+    "encryption_at_rest": 3,
+    "key_management": 4,
+}
+
+
 def _top(report: Report, limit: int) -> list[Finding]:
-    """Blocking findings first, then the other problems (new before unchanged); most severe
-    first."""
+    """Blocking findings first, then the other problems; within each, new before unchanged,
+    fail before unknown, most severe first, residency before the other categories."""
     blocking = report.blocking
     chosen = {id(f) for f in blocking}
     rest = [f for f in report.findings if f.status in _PROBLEMS and id(f) not in chosen]
     state = report.baseline.state if report.baseline is not None else None
 
-    def key(f: Finding) -> tuple[int, int, str, str]:
+    def key(f: Finding) -> tuple[int, int, int, int, str, str]:
         old = 1 if state is not None and state(f) != "new" else 0
-        return (old, -f.policy.severity.rank, f.policy.id, f.resource.id)
+        return (
+            old,
+            _STATUS_RANK.get(f.status, 3),
+            -f.policy.severity.rank,
+            _CATEGORY_RANK.get(f.policy.category, len(_CATEGORY_RANK)),
+            f.policy.id,
+            f.resource.id,
+        )
 
     first = heapq.nsmallest(limit, blocking, key=key)
     return first + heapq.nsmallest(limit - len(first), rest, key=key)
@@ -143,9 +162,17 @@ def _finding_rows(findings: Iterable[Finding], report: Report) -> list[str]:
         tag = f" ({state(f)})" if state is not None else ""
         rows.append(
             f"| {f.policy.severity.value} | {SYMBOLS[f.status.value]} {f.status.value}{tag} | "
-            f"{md(f.policy.id)} | {md(f.resource.id)} | {md(finding_message(f))} |"
+            f"{md(f.policy.id)} | {_subject(f)} | {md(finding_message(f))} |"
         )
     return rows
+
+
+def _subject(finding: Finding) -> str:
+    """The resource cell: its id, or a host scope with how many resources it covers."""
+    if finding.covers is None:
+        return md(finding.resource.id)
+    name = finding.resource.name or finding.resource.id
+    return md(f"{name} (host: {len(finding.covers):,} resources)")
 
 
 def _table(title: str, rows: list[str], total: int) -> list[str]:

@@ -161,11 +161,31 @@ class _Results:
             )
         return self._resource_part
 
+    @staticmethod
+    def _host_parts(finding: Finding, covers: tuple[str, ...]) -> str:
+        """A host-level finding: located at its host scope, with the count it covers."""
+        subject = finding.resource
+        logical = {"fullyQualifiedName": subject.id, "name": subject.name or subject.id}
+        location = {
+            "logicalLocations": [{**logical, "kind": "resource"}],
+            "message": {"text": f"HDS host scope {subject.name}: covers {len(covers)} resources"},
+        }
+        return (
+            f'"resourceType": {_ENCODE(subject.type)}, '
+            f'"region": {_ENCODE(subject.location.region)}, '
+            f'"sourceKind": "{subject.source.kind.value}", "covers": {len(covers)}}}, '
+            f'"locations": {_ENCODE([location])}, '
+        )
+
     def encode(self, finding: Finding) -> str:
         message: str = self.messages(finding)
         text = (
             self._head(finding)
-            + self._resource_parts(finding)
+            + (
+                self._resource_parts(finding)
+                if finding.covers is None
+                else self._host_parts(finding, finding.covers)
+            )
             + f'"partialFingerprints": {{"hdsAuditFinding/v1": '
             f"{_ENCODE(fingerprint(identity(finding)))}}}, " + message
         )

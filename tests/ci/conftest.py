@@ -27,6 +27,7 @@ from hds_audit.model import (
     SourceKind,
     Status,
 )
+from hds_audit.providers.registry import Registry
 from hds_audit.reports.model import Gate, Report
 from hds_audit.scan import ScanOptions, run_scan
 from hds_audit.testing import Spec, plan_document, run_cli, state_document, write_json
@@ -72,6 +73,7 @@ def scan(
     baseline: Comparison | None = None,
     gate: Gate | None = None,
     now: datetime = NOW,
+    registry: Registry | None = None,
 ) -> Report:
     """A real run (collector, engine) with the clock fixed at ``now``."""
     options = ScanOptions(
@@ -79,6 +81,7 @@ def scan(
         gate=gate or Gate(),
         waivers=waivers,
         baseline=baseline,
+        registry=registry,
     )
     return run_scan(options, clock=clock(now))
 

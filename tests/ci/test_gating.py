@@ -116,11 +116,17 @@ def test_only_new_findings_gate_on_the_command_line(tmp_path: Path) -> None:
 def test_identity_tells_a_plan_from_a_state(tmp_path: Path) -> None:
     state = terraform_file(tmp_path, "s.tfstate", [PLAIN])
     plan = terraform_file(tmp_path, "p.json", [PLAIN], plan=True)
-    from_state = {identity(f) for f in scan(state).findings}
-    from_plan = {identity(f) for f in scan(plan).findings}
+    state_findings, plan_findings = scan(state).findings, scan(plan).findings
+    from_state = {identity(f) for f in state_findings if not f.host_level}
+    from_plan = {identity(f) for f in plan_findings if not f.host_level}
     assert (ENCRYPTION_POLICY, "aws_ebs_volume.plain", "terraform-state") in from_state
     assert (ENCRYPTION_POLICY, "aws_ebs_volume.plain", "terraform-plan") in from_plan
     assert not from_state & from_plan
+    # A host's certificate does not depend on where its resources were read from.
+    hosts_state = {identity(f) for f in state_findings if f.host_level}
+    hosts_plan = {identity(f) for f in plan_findings if f.host_level}
+    assert ("HDS_CERT_001", "hds-host:aws", "registry") in hosts_state
+    assert hosts_state == hosts_plan
 
 
 def test_identity_is_stable_across_runs_and_files(tmp_path: Path) -> None:

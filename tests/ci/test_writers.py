@@ -233,7 +233,14 @@ def test_json_report_1_1_validates_and_keeps_waived(tmp_path: Path) -> None:
     assert major == 1 and minor >= 1
     statuses = Counter(f["status"] for f in data["findings"])
     assert statuses["waived"] == 1
-    assert {f["source_kind"] for f in data["findings"]} == {"terraform-state", "aws-api"}
+    assert {f["source_kind"] for f in data["findings"]} == {
+        "terraform-state",
+        "aws-api",
+        "registry",
+    }
+    hosts = [f for f in data["findings"] if f.get("subject") == "host"]
+    assert hosts and all(f["source_kind"] == "registry" for f in hosts)
+    assert all(f["covers"]["count"] == len(f["covers"]["resource_ids"]) > 0 for f in hosts)
     assert data["waivers"]["waived"] == 1 and data["waivers"]["stale"] == []
     assert data["baseline"] is None and data["fixed"] == []
 

@@ -19,7 +19,7 @@ import yaml
 from hds_audit.collectors.terraform import collect_terraform
 from hds_audit.engine import Policy, builtin_policies, evaluate
 from hds_audit.geo import AllowedArea, GeoTables
-from hds_audit.model import Kind, Resource, Source, SourceKind
+from hds_audit.model import Finding, Kind, Resource, Source, SourceKind
 from hds_audit.providers.registry import load_registry
 from hds_audit.testing import Spec, plan_document, state_document
 
@@ -59,7 +59,7 @@ def _case_findings(
         # Resources only live collectors produce (a tenant setting): built as the model.
         resources = [_normalised(item, geo) for item in data["resources"]]
         found = evaluate([policy], resources, AllowedArea.parse("eu"))
-        return {f.resource.id: f.status.value for f in found}
+        return _verdicts(found)
     specs = [Spec.from_mapping(item) for item in data["resources"]]
     if data.get("format") == "plan":
         document = plan_document(specs, data.get("provider_regions"))
@@ -78,7 +78,18 @@ def _case_findings(
         registry=registry,
         audit_date=audit_date,
     )
-    return {f.resource.id: f.status.value for f in findings}
+    return _verdicts(findings)
+
+
+def _verdicts(findings: list[Finding]) -> dict[str, str]:
+    """Each judged resource's verdict; a host-level finding gives its verdict to every
+    resource it covers (and to no other)."""
+    verdicts: dict[str, str] = {}
+    for finding in findings:
+        for resource_id in finding.covers if finding.covers is not None else [finding.resource_id]:
+            assert resource_id not in verdicts, f"{resource_id} judged twice"
+            verdicts[resource_id] = finding.status.value
+    return verdicts
 
 
 @pytest.mark.parametrize("policy", builtin_policies(), ids=lambda p: p.id)

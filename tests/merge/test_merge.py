@@ -56,6 +56,20 @@ def test_three_shards_equal_one_unsharded_run(tmp_path: Path) -> None:
     for section in ESTATE:  # same content, same order
         assert data[section] == whole[section], section
     assert data["errors"] and data["summary"]["by_status"]["fail"]  # something to compare
+    # Host-level verdicts: one per host scope, covering what every shard judged.
+    shard_covers = [
+        {
+            i
+            for f in read(d / "report.json")["findings"]
+            if "covers" in f
+            for i in f["covers"]["resource_ids"]
+        }
+        for d in dirs
+    ]
+    merged_covers = {
+        i for f in data["findings"] if "covers" in f for i in f["covers"]["resource_ids"]
+    }
+    assert sum(1 for c in shard_covers if c) >= 2 and merged_covers == set().union(*shard_covers)
     run = data["run"]
     assert run["sources"] == whole["run"]["sources"]
     assert run["policy_set"] == whole["run"]["policy_set"]
@@ -116,7 +130,7 @@ def test_the_merged_report_validates_against_the_schema(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output  # the unreadable file of shard 3
     data = read(out / "report.json")
     jsonschema.validate(data, SCHEMA)
-    assert data["schema_version"] == "1.3"
+    assert data["schema_version"] == "1.4"
     assert re.fullmatch(r"[0-9a-f]{64}", data["run"]["policy_set"]["digest"])
     broken = dict(data, run={**data["run"], "shard": {"index": 0, "count": 2}})
     with pytest.raises(jsonschema.ValidationError):
