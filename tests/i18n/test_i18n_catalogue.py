@@ -32,7 +32,7 @@ def test_every_key_used_in_code_exists() -> None:
     for path in PACKAGE.rglob("*.py"):
         for key in MSG_CALL.findall(path.read_text(encoding="utf-8")):
             used[key] = str(path.relative_to(PACKAGE))
-    # Keys built at run time: Msg(f"host.fact_unknown.{fact}"), Msg(f"host.activities_missing.{need}").
+    # Keys built at run time (Msg(f"host.fact_unknown.{fact}") ...).
     for fact in ("certificate_status", "expires", "activities", "secnumcloud", "extra_eu_law"):
         used[f"host.fact_unknown.{fact}"] = "providers/facts.py"
     for need in ("backup", "storage"):
