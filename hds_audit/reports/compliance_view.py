@@ -20,8 +20,8 @@ from hds_audit.frameworks.compliance import (
     build_compliance,
 )
 from hds_audit.geo import Location
-from hds_audit.i18n import Quote
-from hds_audit.model import Finding, Resource, Severity, Status
+from hds_audit.i18n import Quote, format_date
+from hds_audit.model import Finding, Kind, Resource, Severity, Status
 from hds_audit.providers.facts import certificate_verdict
 from hds_audit.providers.registry import Host, Registry
 from hds_audit.reports.model import Report
@@ -42,6 +42,9 @@ CERT_SYMBOLS: Final[Mapping[str, str]] = {
     "missing": "✗",
     "unknown": "?",
 }
+
+
+_KINDS: Final = frozenset(k.value for k in Kind)
 
 
 class Texts(Protocol):
@@ -179,9 +182,16 @@ def _fact_text(host: Host, name: str, texts: Texts) -> str:
         return texts.t("compliance.hosts.unknown")
     value = fact.value
     if isinstance(value, tuple):
-        return ", ".join(str(v) for v in value) if value else texts.t("compliance.hosts.none_found")
+        if not value:
+            return texts.t("compliance.hosts.none_found")
+        if name == "scope_kinds":  # kinds in the reader's words (stockage objet ...)
+            return ", ".join(texts.t(f"kind.{v}") if v in _KINDS else str(v) for v in value)
+        return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
         return texts.t("flag.yes" if value else "flag.no")
+    when = host.issued() if name == "issued" else host.expires() if name == "expires" else None
+    if when is not None:
+        return format_date(when, texts.lang)
     return str(value)
 
 
