@@ -21,6 +21,7 @@ from botocore.config import Config
 
 from hds_audit.collectors.aws.table import ServiceTable
 from hds_audit.errors import UsageError
+from hds_audit.i18n import Msg, Quote
 
 DEFAULT_HOME_REGION = "us-east-1"
 DEFAULT_MAX_WORKERS = 16
@@ -307,9 +308,13 @@ def classify(error: BaseException) -> tuple[str, str]:
     if isinstance(error, ReadOnlyViolation):
         return "read_only_guard", str(error)
     if code in _DENIED_CODES or (code or "").endswith("AccessDenied"):
-        return "access_denied", f"access denied ({code}): {_message(error)}"
+        return "access_denied", Msg(
+            "error.access_denied", code=str(code), message=Quote(_message(error))
+        )
     if code in _THROTTLE_CODES:
-        return "throttled", f"throttled beyond the retries ({code}): {_message(error)}"
+        return "throttled", Msg(
+            "error.aws_throttled", code=str(code), message=Quote(_message(error))
+        )
     if isinstance(
         error,
         bce.EndpointConnectionError
@@ -317,7 +322,7 @@ def classify(error: BaseException) -> tuple[str, str]:
         | bce.ReadTimeoutError
         | bce.ConnectionClosedError,
     ):
-        return "unreachable", f"endpoint unreachable or timed out: {error}"
+        return "unreachable", Msg("error.aws_unreachable", message=Quote(str(error)))
     if isinstance(error, bce.ClientError):
         return "api_error", f"{code}: {_message(error)}"
     if isinstance(error, bce.BotoCoreError):

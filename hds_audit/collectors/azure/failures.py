@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hds_audit.i18n import Msg, Quote
 from hds_audit.model import CollectionError, SourceKind
 
 ERROR_DETAILS = {"provider": "azure", "source_kind": SourceKind.AZURE_API.value}
@@ -60,9 +61,7 @@ def classify(error: BaseException) -> Failure:
         if namespace:
             return Failure(
                 "not_registered",
-                f"resource provider {namespace} is not registered in this subscription "
-                "(MissingSubscriptionRegistration; hds-audit is read-only and does not "
-                "register it)",
+                Msg("error.azure_read_only_registration", namespace=namespace),
             )
         return Failure("read_only", str(error))
     if isinstance(error, HttpResponseError):
@@ -71,16 +70,24 @@ def classify(error: BaseException) -> Failure:
         text = first_line(str(getattr(error.error, "message", None) or error.message or error))
         label = f"HTTP {status}" + (f" {code}" if code else "")
         if isinstance(error, ClientAuthenticationError) or status in (401, 403):
-            return Failure("access_denied", f"access denied ({label}): {text}")
+            return Failure(
+                "access_denied", Msg("error.access_denied", code=label, message=Quote(text))
+            )
         if status == 409 and code == "MissingSubscriptionRegistration":
-            return Failure("not_registered", f"resource provider not registered ({label}): {text}")
+            return Failure(
+                "not_registered", Msg("error.azure_not_registered", code=label, message=Quote(text))
+            )
         if status == 429:
-            return Failure("throttled", f"throttled, retries exhausted ({label}): {text}")
+            return Failure(
+                "throttled", Msg("error.azure_throttled", code=label, message=Quote(text))
+            )
         if status == 404:
-            return Failure("not_found", f"not found ({label}): {text}")
+            return Failure("not_found", Msg("error.not_found", code=label, message=Quote(text)))
         return Failure("http", f"{label}: {text}")
     if isinstance(error, ServiceRequestError | ServiceResponseError):
-        return Failure("unreachable", f"Resource Manager unreachable: {first_line(str(error))}")
+        return Failure(
+            "unreachable", Msg("error.azure_unreachable", message=Quote(first_line(str(error))))
+        )
     if isinstance(error, AzureError):
         return Failure("error", first_line(str(error)))
     return Failure("internal", f"{type(error).__name__}: {first_line(str(error))}")

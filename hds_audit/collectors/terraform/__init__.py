@@ -19,6 +19,7 @@ from hds_audit.collectors.terraform.normalise import Normaliser, index_keeps_who
 from hds_audit.collectors.terraform.reading import read_text
 from hds_audit.errors import InputError
 from hds_audit.geo import GeoTables
+from hds_audit.i18n import Msg
 from hds_audit.model import CollectionError, Source
 
 STATE_SUFFIXES = (".tfstate", ".json")
@@ -69,7 +70,7 @@ def collect_file(
     result = Collection()
     try:
         if not path.exists():
-            raise InputError(label, "does not exist")
+            raise InputError(label, Msg("input.missing"))
         parsed = parse_document(
             read_text(path, label), label, slim=index_view, kept_whole=index_keeps_whole
         )
@@ -111,10 +112,7 @@ def pull_state(
         error = CollectionError(
             source=label,
             scope=label,
-            message=(
-                f"is a Terraform working directory but the '{cli.binary}' CLI is not on PATH; "
-                "install Terraform or pass the state file (terraform state pull > state.json)"
-            ),
+            message=Msg("input.no_terraform_cli", binary=cli.binary),
         )
         return Collection(errors=[error], sources=[CollectedSource(label, "unreadable", 0)])
     from python_terraform import Terraform
@@ -124,7 +122,7 @@ def pull_state(
     if code != 0 or not out.strip():
         detail = " ".join((err or "").split())[:300] or f"exit code {code}, no state printed"
         error = CollectionError(
-            source=label, scope=label, message=f"terraform state pull failed: {detail}"
+            source=label, scope=label, message=Msg("input.state_pull_failed", detail=detail)
         )
         return Collection(errors=[error], sources=[CollectedSource(label, "unreadable", 0)])
     with tempfile.TemporaryDirectory(prefix="hds-audit-state-") as tmp:
@@ -132,7 +130,7 @@ def pull_state(
         pulled.write_text(out, encoding="utf-8")
         result = collect_file(pulled, label, geo, keep_attributes)
     for collected in result.sources:
-        collected.notes.append("read with terraform state pull")
+        collected.notes.append(Msg("note.state_pull"))
     return result
 
 
@@ -149,7 +147,7 @@ def collect_remote(
     """A state stored in a remote backend (``s3://bucket/key``), read through ``remote``."""
     try:
         if remote is None:
-            raise InputError(url, "remote states need the AWS support (pip install hds-audit[aws])")
+            raise InputError(url, Msg("input.remote_needs_aws"))
         data = remote(url)
     except InputError as error:
         failure = CollectionError(source=url, scope=url, message=error.problem)

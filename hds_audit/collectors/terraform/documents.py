@@ -24,6 +24,7 @@ from hds_audit.collectors.terraform.reading import (
 )
 from hds_audit.collectors.terraform.secrets import redact
 from hds_audit.errors import InputError
+from hds_audit.i18n import Msg
 from hds_audit.model import EMPTY_MAPPING, SourceKind, empty_mapping
 
 _PROVIDER_ADDR = re.compile(r'provider\["?([^"\]]+)"?\](?:\.([\w-]+))?')
@@ -414,13 +415,13 @@ def parse_document(
         return cursor.array(pos, lambda resource: _state_v4_instance(resource, keep, kept_whole))
 
     if not doc.text.startswith("{", doc.start):
-        raise InputError(name, "is not a Terraform state or plan: the JSON is not an object")
+        raise InputError(name, Msg("input.not_an_object"))
     try:
         end = cursor.object(doc.start, {"resources": stream_resources}, top)
     except json.JSONDecodeError as error:
         raise InputError(name, describe_json_error(error, doc.text, doc.start)) from None
     except (AttributeError, TypeError) as error:
-        raise InputError(name, f"has an unexpected shape: {error}") from None
+        raise InputError(name, Msg("input.unexpected_shape", error=str(error))) from None
     check_trailer(doc, end, name)
     parsed = _interpret(top, streamed, doc.notes, name)
     if slim is not None and resources_at and parsed.instances is streamed:
@@ -443,22 +444,18 @@ def _interpret(
             if version == 4:
                 return ParsedDocument(SourceKind.TERRAFORM_STATE, streamed, tf_version, notes)
             if version == 3 and isinstance(top.get("modules"), list):
-                notes.append(
-                    "legacy state version 3 (Terraform < 0.12) read from flatmap attributes"
-                )
+                notes.append(Msg("note.legacy_v3"))
                 instances = _state_v3_instances(top)
                 return ParsedDocument(SourceKind.TERRAFORM_STATE, instances, tf_version, notes)
-            raise InputError(
-                name, f"state version {version!r} is not supported (expected 4, or legacy 3)"
-            )
+            raise InputError(name, Msg("input.state_version", version=repr(version)))
         if "format_version" in top:
             major = str(top["format_version"]).split(".", 1)[0]
             if major not in ("0", "1"):
                 raise InputError(
-                    name, f"format_version {top['format_version']!r} is newer than this tool reads"
+                    name, Msg("input.format_too_new", version=repr(top["format_version"]))
                 )
             if major == "0":
-                notes.append(f"plan/state JSON format {top['format_version']} (Terraform 0.12 era)")
+                notes.append(Msg("note.format_0", version=str(top["format_version"])))
             if "resource_changes" in top or "planned_values" in top:
                 return ParsedDocument(
                     SourceKind.TERRAFORM_PLAN, _plan_instances(top), tf_version, notes
@@ -468,9 +465,8 @@ def _interpret(
                 return ParsedDocument(SourceKind.TERRAFORM_STATE, instances, tf_version, notes)
             return ParsedDocument(SourceKind.TERRAFORM_STATE, [], tf_version, notes)
     except (AttributeError, TypeError, ValueError) as error:
-        raise InputError(name, f"has an unexpected shape: {error}") from None
+        raise InputError(name, Msg("input.unexpected_shape", error=str(error))) from None
     raise InputError(
         name,
-        "is not a Terraform state or plan: no 'version' (state) or 'format_version' "
-        "(terraform show -json) at the top level",
+        Msg("input.no_version"),
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hds_audit.errors import InputError
+from hds_audit.i18n import Msg
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -45,15 +46,15 @@ def _decode(raw: bytes, name: str, notes: list[str]) -> str:
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
             if encoding != "utf-8":
-                notes.append(f"decoded as {encoding.upper()} (byte-order mark)")
+                notes.append(Msg("note.decoded_bom", encoding=encoding.upper()))
             return _strict_decode(raw[len(bom) :], encoding, name)
     # UTF-16 without a BOM: every other byte of ASCII JSON is NUL.
     head = raw[:64]
     if len(head) >= 4 and head[1::2].count(0) == len(head[1::2]):
-        notes.append("decoded as UTF-16-LE (no byte-order mark)")
+        notes.append(Msg("note.decoded_no_bom", encoding="UTF-16-LE"))
         return _strict_decode(raw, "utf-16-le", name)
     if len(head) >= 4 and head[0::2].count(0) == len(head[0::2]):
-        notes.append("decoded as UTF-16-BE (no byte-order mark)")
+        notes.append(Msg("note.decoded_no_bom", encoding="UTF-16-BE"))
         return _strict_decode(raw, "utf-16-be", name)
     return _strict_decode(raw, "utf-8", name)
 
@@ -62,7 +63,9 @@ def _strict_decode(raw: bytes, encoding: str, name: str) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as error:
-        raise InputError(name, f"not valid {encoding.upper()} text at byte {error.start}") from None
+        raise InputError(
+            name, Msg("input.bad_encoding", encoding=encoding.upper(), byte=error.start)
+        ) from None
 
 
 def read_text(path: Path, name: str | None = None) -> JsonText:
@@ -74,9 +77,11 @@ def read_text(path: Path, name: str | None = None) -> JsonText:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise InputError(label, f"cannot be read: {error.strerror or error}") from None
+        raise InputError(
+            label, Msg("input.unreadable", error=str(error.strerror or error))
+        ) from None
     if not raw.strip():
-        raise InputError(label, "is empty: expected Terraform state or plan JSON")
+        raise InputError(label, Msg("input.empty"))
     notes: list[str] = []
     text = _decode(raw, label, notes)
     del raw
@@ -95,13 +100,13 @@ def _skip_wrapper_lines(text: str, name: str, notes: list[str]) -> int:
             if text[pos] in "{[":
                 break
             shown = line.strip()[:60]
-            raise InputError(name, f"is not JSON: it starts with {shown!r}")
+            raise InputError(name, Msg("input.not_json", shown=repr(shown)))
         skipped += 1
         if end < 0:
-            raise InputError(name, "holds only CI wrapper output, no JSON document")
+            raise InputError(name, Msg("input.only_wrapper"))
         pos = _WHITESPACE.match(text, end + 1).end()  # type: ignore[union-attr]
     if skipped:
-        notes.append(f"skipped {skipped} CI wrapper line(s) before the JSON document")
+        notes.append(Msg("note.wrapper_before", n=skipped))
     return pos
 
 
@@ -112,10 +117,10 @@ def check_trailer(doc: JsonText, end: int, name: str) -> None:
         return
     lines = [line for line in rest.splitlines() if line.strip()]
     if all(_WRAPPER_LINE.match(line) for line in lines):
-        doc.notes.append(f"ignored {len(lines)} CI wrapper line(s) after the JSON document")
+        doc.notes.append(Msg("note.wrapper_after", n=len(lines)))
         return
     shown = lines[0].strip()[:60]
-    raise InputError(name, f"has unexpected data after the JSON document: {shown!r}")
+    raise InputError(name, Msg("input.trailing_data", shown=repr(shown)))
 
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[{}\[\]]')
@@ -142,8 +147,8 @@ def describe_json_error(error: json.JSONDecodeError, text: str, start: int = 0) 
     """One line for a decoding error; says 'truncated' when the text simply stops."""
     if not text[error.pos :].strip() or _ends_inside_document(text, start):
         last_line = text.count("\n", 0, len(text.rstrip())) + 1
-        return f"is truncated: the JSON stops at line {last_line} before the document is complete"
-    return f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        return Msg("input.truncated", line=last_line)
+    return Msg("input.bad_json", error=error.msg, line=error.lineno, column=error.colno)
 
 
 class JsonCursor:
