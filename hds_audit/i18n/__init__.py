@@ -30,11 +30,13 @@ __all__ = [
     "Quote",
     "Style",
     "format_date",
+    "from_data",
     "join",
     "messages",
     "placeholders",
     "render",
     "text",
+    "to_data",
 ]
 
 LANGS: Final[tuple[str, ...]] = ("en", "fr")
@@ -151,6 +153,8 @@ def join(parts: Iterable[str]) -> str:
     """``"; ".join(parts)``, rendered with the separator of the reader's language
     (``join.separator``) when any part is a ``Msg``."""
     items = tuple(parts)
+    if len(items) == 1:
+        return items[0]
     if not any(isinstance(p, Msg) for p in items):
         return "; ".join(items)
     return Msg(_JOIN, parts=items)
@@ -191,6 +195,39 @@ def _render(key: str, params: Mapping[str, object], lang: str, style: Style) -> 
         template = messages("en")[key]  # KeyError: a key missing from the catalogue
     values = {name: _value(v, lang, style) for name, v in params.items()}
     return style.text(template).format_map(values)
+
+
+def to_data(value: object) -> object:
+    """``value`` as JSON data that :func:`from_data` turns back into it: a ``Msg`` as
+    ``{"key", "params"}``, a ``Quote`` as ``{"quote"}``, a date as ``{"date"}``, a tuple of
+    parts as ``{"list"}``; other values as they are."""
+    if isinstance(value, Msg):
+        return {"key": value.key, "params": {n: to_data(v) for n, v in value.params.items()}}
+    if isinstance(value, Quote):
+        return {"quote": str(value)}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, tuple | list):
+        return {"list": [to_data(v) for v in value]}
+    return value
+
+
+def from_data(data: object) -> object:
+    """The value :func:`to_data` wrote (``ValueError``/``KeyError`` on anything else)."""
+    if not isinstance(data, Mapping):
+        return data
+    if "key" in data:
+        params = data.get("params") or {}
+        if not isinstance(params, Mapping):
+            raise ValueError("message params must be a mapping")
+        return Msg(str(data["key"]), **{str(n): from_data(v) for n, v in params.items()})
+    if "quote" in data:
+        return Quote(str(data["quote"]))
+    if "date" in data:
+        return date.fromisoformat(str(data["date"]))
+    if "list" in data and isinstance(data["list"], list):
+        return tuple(from_data(v) for v in data["list"])
+    raise ValueError(f"not a message: {data!r}")
 
 
 #: Keys written in code as ``Msg("<key>"`` (the completeness test scans for this).

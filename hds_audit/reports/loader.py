@@ -22,6 +22,7 @@ from hds_audit.engine.evaluate import scope_placeholder
 from hds_audit.errors import InputError
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import AllowedArea, GeoTables, Location
+from hds_audit.i18n import Msg, from_data
 from hds_audit.model import (
     DATA_KINDS,
     EMPTY_MAPPING,
@@ -137,6 +138,20 @@ def _each(items: Any, where: str, convert: Callable[[Any], _T]) -> list[_T]:
     return converted
 
 
+def _messages(raw: Any) -> dict[str, Msg]:
+    """``messages`` (schema 1.5) as ``Msg`` by English text. An entry this version cannot
+    rebuild, or whose English text changed since, is left out: its text is shown as written."""
+    table: dict[str, Msg] = {}
+    for text, data in (raw if isinstance(raw, dict) else {}).items():
+        try:
+            msg = from_data(data)
+        except (KeyError, TypeError, ValueError, IndexError):
+            continue
+        if isinstance(msg, Msg) and msg == text:
+            table[text] = msg
+    return table
+
+
 class _Reader:
     """One report's conversion; shares locations and sources as collectors do."""
 
@@ -149,6 +164,11 @@ class _Reader:
         self.hidden_kinds: dict[Any, Any] = {}
         self.hidden: dict[str, CollectionError] = {}
         self.by_key: dict[tuple[str, str, str | None, str], Resource] = {}
+        self.messages: dict[str, Msg] = {}
+
+    def text(self, value: Any) -> Any:
+        """A reason, note or error as written; a ``Msg`` again where ``messages`` knows it."""
+        return self.messages.get(value, value) if isinstance(value, str) else value
 
     def report(
         self,
@@ -158,6 +178,7 @@ class _Reader:
         frameworks: Sequence[Framework] | None,
         attestations: AttestationSet | None,
     ) -> Report:
+        self.messages = _messages(data.get("messages"))
         raw_run = _get(data, "run", "the report")
         try:
             run = self.run(raw_run)
@@ -217,7 +238,7 @@ class _Reader:
                     kind=s["kind"],
                     resources=int(s["resources"]),
                     terraform_version=s.get("terraform_version"),
-                    notes=list(s.get("notes") or ()),
+                    notes=[self.text(n) for n in s.get("notes") or ()],
                 )
                 for s in _get(raw, "sources", "run")
             ],
@@ -276,7 +297,7 @@ class _Reader:
         return CollectionError(
             source=str(raw["source"]),
             scope=scope,
-            message=str(raw["message"]),
+            message=self.text(str(raw["message"])),
             kind=str(raw.get("kind") or "input"),
             details=read_only(details),
         )
@@ -404,12 +425,13 @@ class _Reader:
             self.by_key[key] = resource
         raw_evidence = raw["evidence"]
         evidence = tuple(
-            Evidence(str(e["path"]), _frozen(e.get("value")), e.get("note")) for e in raw_evidence
+            Evidence(str(e["path"]), _frozen(e.get("value")), self.text(e.get("note")))
+            for e in raw_evidence
         )
         with suppress(TypeError):  # an unhashable value (a mapping) is not shared
             evidence = self._evidence.setdefault(evidence, evidence)
         status = Status(raw["status"])
-        return Finding(meta, resource, status, evidence, raw.get("reason"), covers)
+        return Finding(meta, resource, status, evidence, self.text(raw.get("reason")), covers)
 
     def host_subject(self, raw: dict[str, Any], resource_id: str, resource_type: str) -> Resource:
         """The synthetic subject of a host-level finding, as the engine made it."""

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from hds_audit.frameworks.compliance import Compliance
     from hds_audit.waivers import WaiverOutcome
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 # Statuses that gate (exit code 1) when at or above the threshold.
 _FAILING = {Status.FAIL, Status.ERROR}
 

@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 
 from hds_audit.frameworks import MODES
-from hds_audit.i18n import LANGS, MSG_CALL, Msg, Quote, format_date, join, messages, placeholders
+from hds_audit.i18n import (
+    LANGS,
+    MSG_CALL,
+    Msg,
+    Quote,
+    format_date,
+    from_data,
+    join,
+    messages,
+    placeholders,
+    to_data,
+)
 from hds_audit.i18n import render as render_msg
 from hds_audit.testing import run_cli
 
@@ -72,6 +83,25 @@ def test_a_msg_survives_pickling_with_its_key() -> None:
         "Amazon Web Services : date d'expiration du certificat inconnue (source S01 consultée, "
         "citée en anglais : « no expiry date on the page ») ; plain text"
     )
+
+
+def test_a_msg_survives_json_as_data() -> None:
+    """report.json's ``messages`` table: a message comes back with its key, params, dates."""
+    msg = join(
+        [
+            Msg(
+                "host.judged", expires=date(2027, 3, 15), audit_date=date(2026, 12, 1), source="S9"
+            ),
+            Msg(
+                "error.access_denied", code="AccessDenied", message=Quote("User is not authorized")
+            ),
+        ]
+    )
+    back = from_data(json.loads(json.dumps(to_data(msg))))
+    assert back == msg
+    assert render_msg(back, "fr") == render_msg(msg, "fr")
+    assert "15 mars 2027" in render_msg(back, "fr")
+    assert join(["only one"]) == "only one"
 
 
 def test_plain_text_and_quotes() -> None:

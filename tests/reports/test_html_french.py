@@ -25,6 +25,18 @@ MAX_ENGLISH_WORDS = 10
 MAX_ENGLISH_CODE_WORDS = 15
 
 
+_SCAN = (
+    "scan",
+    str(FIXTURES / "patient-records"),
+    str(FIXTURES / "compliant"),
+    "--attestations",
+    str(FIXTURES / "attestations.yaml"),
+    "--audit-date",
+    "2026-12-01",
+    "--no-history",
+)
+
+
 def _catalogue_texts(lang: str) -> list[str]:
     texts = list(load_strings(lang).values()) + list(messages(lang).values())
     for policy in builtin_policies():
@@ -37,24 +49,22 @@ def _catalogue_texts(lang: str) -> list[str]:
 @pytest.fixture(scope="module")
 def french_html(tmp_path_factory: pytest.TempPathFactory) -> str:
     out = tmp_path_factory.mktemp("fr")
-    result = run_cli(
-        [
-            "scan",
-            str(FIXTURES / "patient-records"),
-            str(FIXTURES / "compliant"),
-            "--attestations",
-            str(FIXTURES / "attestations.yaml"),
-            "--audit-date",
-            "2026-12-01",
-            "--format",
-            "html",
-            "-o",
-            str(out),
-            "--no-history",
-        ]
-    )
+    result = run_cli([*_SCAN, "--format", "html", "-o", str(out)])
     assert result.exit_code == 1, result.output
     return (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def merged_french_html(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The French HTML that ``hds-audit merge`` writes from two shards' report.json."""
+    out = tmp_path_factory.mktemp("shards")
+    for index in (1, 2):
+        run_cli([*_SCAN, "--shard", f"{index}/2", "--format", "json", "-o", str(out / f"s{index}")])
+    merged = out / "merged"
+    shards = (str(out / "s1"), str(out / "s2"))
+    result = run_cli(["merge", *shards, "--format", "html", "--lang", "fr", "-o", str(merged)])
+    assert result.exit_code == 1, result.output
+    return (merged / "report.html").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -74,13 +84,24 @@ def _fragments(template: str) -> list[str]:
     return out
 
 
-def test_no_english_message_in_the_french_report(french_html: str) -> None:
-    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", french_html))
+def _english_messages_in(html: str) -> list[str]:
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     text = text.replace("&#39;", "'").replace("&#34;", '"')
     fragments = {f for template in messages("en").values() for f in _fragments(template)}
     assert len(fragments) > 30  # the check has something to find
-    found = sorted(f for f in fragments if f in text)
-    assert not found, f"English messages in the French report: {found}"
+    return sorted(f for f in fragments if f in text)
+
+
+def test_no_english_message_in_the_french_report(french_html: str) -> None:
+    assert _english_messages_in(french_html) == []
+
+
+def test_a_merged_report_stays_french(merged_french_html: str) -> None:
+    """Shards' report.json carry each message's key (schema 1.5 ``messages``): the merged
+    French report is as French as a direct one."""
+    assert _english_messages_in(merged_french_html) == []
+    vocabulary = english_vocabulary(_catalogue_texts("en"), _catalogue_texts("fr"))
+    assert len(english_words(merged_french_html, vocabulary).prose) <= MAX_ENGLISH_WORDS
 
 
 def test_few_english_words_in_the_french_report(measured: EnglishWords) -> None:
