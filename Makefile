@@ -10,7 +10,8 @@ FIXTURES ?= terraform_fixtures/patient-records terraform_fixtures/compliant
 .PHONY: audit audit-ci test test-checkov lint bench browser clean help
 
 help:
-	@echo "make audit   set up and audit the bundled terraform_fixtures/ -> $(REPORTS)/report.{html,json}"
+	@echo "make audit   set up and audit what ./hds-audit.yaml names (else the bundled terraform_fixtures/)"
+	@echo "             -> $(REPORTS)/report.{html,json}"
 	@echo "make audit-ci  the CI gate on the bundled plan: SARIF, JUnit, Markdown; only new findings fail"
 	@echo "make test    run the whole test suite (installs chromium for the HTML tests when missing)"
 	@echo "make lint    ruff + mypy"
@@ -25,19 +26,34 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# Findings in the bundled platform are planted on purpose: exit 1 (violations found) is the
-# expected outcome of the demo; any other non-zero code fails the target.
-# ATTESTATIONS answers the manual requirements (FEIMA, HDS v2, GDPR, PGSSI-S); AUDIT_DATE=YYYY-MM-DD
-# judges certificates and attestations on that date instead of today (reproducible audits).
-# REGISTRY records the certificate facts the fixtures' hosts handed their customer (HDS v2
-# EXI 12; an example extending the built-in registry): REGISTRY= audits with public facts only.
+# `make audit` audits what ./hds-audit.yaml names when there is one (Terraform paths, aws,
+# azure, executor ...; CONFIG=FILE for another file) and the bundled default otherwise. Both
+# write $(REPORTS)/report.{json,html}; AUDIT_DATE=YYYY-MM-DD judges certificates and
+# attestations on that date instead of today (reproducible audits).
+CONFIG ?= $(wildcard hds-audit.yaml)
+ifeq ($(CONFIG),)
+# ATTESTATIONS answers the manual requirements (FEIMA, HDS v2, GDPR, PGSSI-S) of the bundled
+# platform; REGISTRY records the certificate facts the fixtures' hosts handed their customer
+# (HDS v2 EXI 12; an example extending the built-in registry): REGISTRY= audits with public
+# facts only. With your own hds-audit.yaml, give yours: make audit ATTESTATIONS=a.yaml REGISTRY=r.yaml
 ATTESTATIONS ?= terraform_fixtures/attestations.yaml
 REGISTRY ?= terraform_fixtures/registry.yaml
+endif
+AUDIT_OPTIONS = --output $(REPORTS) --format json,html $(if $(ATTESTATIONS),--attestations $(ATTESTATIONS)) \
+  $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(AUDIT_DATE),--audit-date $(AUDIT_DATE))
+
+ifneq ($(CONFIG),)
+# Your estate: the scan's exit code is the target's (1: findings at or above the threshold).
 audit: $(STAMP)
-	@$(BIN)/hds-audit scan $(FIXTURES) --output $(REPORTS) --format json,html \
-	  --attestations $(ATTESTATIONS) $(if $(REGISTRY),--registry $(REGISTRY)) \
-	  $(if $(AUDIT_DATE),--audit-date $(AUDIT_DATE)); \
+	@echo "auditing what $(CONFIG) names -> $(REPORTS)/report.{html,json}"
+	@$(BIN)/hds-audit scan --config $(CONFIG) $(AUDIT_OPTIONS)
+else
+# Findings in the bundled platform are planted on purpose: exit 1 (violations found) is the
+# expected outcome of the demo; any other non-zero code fails the target.
+audit: $(STAMP)
+	@$(BIN)/hds-audit scan $(FIXTURES) $(AUDIT_OPTIONS); \
 	code=$$?; if [ $$code -eq 1 ]; then echo "(exit 1 is expected: the bundled platform has planted violations)"; exit 0; fi; exit $$code
+endif
 
 # The CI gate as examples/github-actions.yml and examples/gitlab-ci.yml run it, on the bundled
 # plan: SARIF + JUnit + CSV + Markdown + HTML in $(REPORTS)/ci, fail on `high`, examples/waivers.yaml

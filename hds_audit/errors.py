@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hds_audit.i18n import Msg
+
 
 class HdsAuditError(Exception):
     """Base class: ``str(error)`` is the one line shown to the user."""
@@ -41,3 +43,29 @@ class AuditIncomplete(HdsAuditError):
     """The audit could not complete (e.g. a report could not be written)."""
 
     exit_code = 3
+
+
+class Unreachable(AuditIncomplete):
+    """An endpoint (cloud API, proxy, Dask scheduler) could not be reached: an environment
+    problem, not a bug. The message names the endpoint."""
+
+
+_REASONS = (  # (what the network error says, the message key of the reason)
+    ("refused", "net.refused"),
+    ("timed out", "net.timed_out"),
+    ("timeout", "net.timed_out"),
+    ("proxy", "net.proxy"),
+    ("name or service not known", "net.not_resolved"),
+    ("nodename nor servname", "net.not_resolved"),
+    ("name resolution", "net.not_resolved"),
+    ("certificate", "net.tls"),
+)
+
+
+def unreachable_reason(text: str) -> str:
+    """Why a connection failed, in a few words, from the text of the network error."""
+    lowered = text.lower()
+    for needle, reason in _REASONS:
+        if needle in lowered:
+            return Msg(reason)
+    return next((line.strip() for line in text.splitlines() if line.strip()), "?")[:200]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from hds_audit import __version__
 from hds_audit._gc import paused_gc
 from hds_audit.collectors.base import Collection, Collector
+from hds_audit.collectors.terraform import EMPTY_INPUT
 from hds_audit.engine import (
     Policy,
     evaluate,
@@ -18,10 +19,11 @@ from hds_audit.engine import (
     policy_set_digest,
     unknown_for_errors,
 )
-from hds_audit.errors import UsageError
+from hds_audit.errors import Unreachable, UsageError
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import AllowedArea, GeoTables
 from hds_audit.model import EMPTY_MAPPING, PolicyMeta, Resource
+from hds_audit.progress import SILENT, ScanProgress
 from hds_audit.reports.model import Gate, Report, RunInfo
 
 if TYPE_CHECKING:
@@ -34,9 +36,36 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 
+NOTHING_TO_AUDIT = (
+    "nothing to audit: give Terraform states or plans (PATH or --terraform PATH), --aws, "
+    "--azure, or their settings in hds-audit.yaml (--config FILE)"
+)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def check_something_read(collection: Collection) -> None:
+    """Raise ``UsageError`` when the inputs were only folders holding no state or plan.
+
+    A run that read zero sources must never give a green verdict (exit 2, one line).
+    """
+    empty = [e for e in collection.errors if e.kind == EMPTY_INPUT]
+    if empty and len(empty) == len(collection.errors) and not collection.sources:
+        raise UsageError("; ".join(f"nothing to audit in {e.source}: {e.message}" for e in empty))
+
+
+def check_reached(part: Collection) -> None:
+    """Raise ``Unreachable`` (exit 3) when a collector read nothing because its endpoint
+    could not be reached: that part of the audit could not complete at all."""
+    errors = part.errors
+    read = part.sources or part.resources or part.findings
+    if errors and not read and all(e.kind == "unreachable" for e in errors):
+        raise Unreachable(
+            f"{errors[0].message}; the audit could not complete: check the network, "
+            "the proxy (HTTPS_PROXY) and the endpoint"
+        )
 
 
 def judged_attribute_roots(policies: Sequence[Policy]) -> frozenset[str]:
@@ -78,6 +107,7 @@ class ScanOptions:
     frameworks: Sequence[Framework] | None = None  # None: the built-in mappings
     attestations: AttestationSet | None = None  # answers to manual requirements
     shard: Shard | None = None  # --shard I/N: recorded in the report for `hds-audit merge`
+    progress: ScanProgress = SILENT  # what the scan is doing, on stderr (--progress)
 
 
 def _folded_resources(collection: Collection) -> list[Resource]:
@@ -107,7 +137,7 @@ def run_scan(
 ) -> Report:
     """Run one audit and return its report (writers are called by the caller)."""
     if not options.collectors and options.shard is None:  # a shard may own nothing
-        raise UsageError("nothing to audit: give --terraform PATH (state, plan JSON or directory)")
+        raise UsageError(NOTHING_TO_AUDIT)
     geo = geo or GeoTables.default()
     policies = list(policies) if policies is not None else load_policies(options.policy_dirs)
     started = clock()
@@ -117,8 +147,15 @@ def run_scan(
         for collector in options.collectors:
             # Collectors that can drop unread raw attributes early do (large states).
             narrow = getattr(collector, "with_attribute_roots", None)
-            collection.extend((narrow(roots) if narrow else collector).collect(geo))
+            part = (narrow(roots) if narrow else collector).collect(geo)
+            check_reached(part)
+            collection.extend(part)
+        if options.shard is None:  # a shard's folders may all be empty: its report says so
+            check_something_read(collection)
         collection.resources = keep_judged_attributes(collection.resources, roots)
+        options.progress.stage(
+            f"evaluating {len(policies)} policies on {len(collection.resources):,} resources"
+        )
         audit_date = options.audit_date or started.date()
         findings = evaluate(
             policies,

@@ -6,6 +6,8 @@ the CLI, and this module registers them on :func:`main` (never the reverse).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 from typing import Any
@@ -28,6 +30,21 @@ from hds_audit.errors import HdsAuditError
 __all__ = ["main"]
 
 
+#: Exit code when the reader of the output went away (``| head``): 128 + SIGPIPE, as a
+#: process killed by SIGPIPE reports it; never 0, since the verdict may not have been read.
+PIPE_CLOSED = 141
+
+
+def _silence_output() -> None:
+    """Point stdout and stderr at /dev/null, so the interpreter's last flush stays quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        # a stream that is not a real file (click's test runner) has nothing to flush later
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
 class _Group(click.Group):
     """Turns an unexpected exception into one line and exit code 3, never a traceback."""
 
@@ -36,6 +53,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # `hds-audit ... | head`: the reader has gone, end quietly
+            _silence_output()
+            sys.exit(PIPE_CLOSED)
         except HdsAuditError as error:
             _fail(error)
         except Exception as error:  # the last line of defence: report, never crash

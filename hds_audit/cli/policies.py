@@ -39,11 +39,12 @@ def policies_list(policy_dirs: tuple[str, ...]) -> None:
 @policies.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def policies_validate(paths: tuple[str, ...]) -> None:
-    """Validate policy files or folders without running anything (exit 2 on the first error)."""
-    from hds_audit.engine import load_policies
+    """Validate the policies in these files or folders, without running anything: exit 2 on
+    the first error, on a folder holding no policy, or on an id a built-in policy has."""
+    from hds_audit.engine.policies import validate_policy_paths
 
     try:
-        loaded = load_policies(paths)
+        loaded = validate_policy_paths(paths)
     except HdsAuditError as error:
         _fail(error)
         return

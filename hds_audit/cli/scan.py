@@ -104,6 +104,13 @@ from hds_audit.reports.model import Gate, Report
     help="Parallel Azure calls (default: 16).",
 )
 @click.option(
+    "--azure-endpoint-url",
+    metavar="URL",
+    help="Custom Azure Resource Manager endpoint (Azure Stack Hub, a private ARM); implies "
+    "--azure. Its sign-in host and token scope: azure.authority_host and "
+    "azure.credential_scope in hds-audit.yaml.",
+)
+@click.option(
     "--aws/--no-aws",
     "aws_flag",
     default=None,
@@ -194,6 +201,12 @@ from hds_audit.reports.model import Gate, Report
     help="Audit only slice I of N of the accounts, subscriptions and files (stable); "
     "combine the slices' reports with `hds-audit merge`.",
 )
+@click.option(
+    "--progress/--no-progress",
+    "progress_flag",
+    default=None,
+    help="Show what a long scan is doing on stderr (default: only when it is a terminal).",
+)
 @QUIET_OPTION
 def scan(
     paths: tuple[str, ...],
@@ -231,13 +244,17 @@ def scan(
     executor_kind: str | None = None,
     dask_scheduler: str | None = None,
     shard_text: str | None = None,
+    azure_endpoint_url: str | None = None,
+    progress_flag: bool | None = None,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
     from hds_audit.collectors.azure.settings import merge_settings
     from hds_audit.collectors.base import Collector
     from hds_audit.collectors.terraform import TerraformCollector
+    from hds_audit.progress import progress_for
     from hds_audit.scan import ScanOptions, run_scan
 
+    progress = progress_for(progress_flag, quiet)
     try:
         config = load_config(config_path)
         out = Path(output or config.output or "reports")
@@ -265,10 +282,17 @@ def scan(
             terraform_paths = [p for p in terraform_paths if shard.owns(f"terraform:{p}")]
             terraform_code = tuple(d for d in terraform_code if shard.owns(f"terraform-code:{d}"))
         if terraform_paths:
-            collectors.append(TerraformCollector(tuple(terraform_paths), remote=remote))
+            collectors.append(
+                TerraformCollector(tuple(terraform_paths), remote=remote, progress=progress)
+            )
         collectors.extend(_checkov(terraform_code, terraform_paths if with_checkov else [], area))
         azure = merge_settings(
-            config.azure, azure_flag, azure_subscriptions, azure_cloud, azure_workers
+            config.azure,
+            azure_flag,
+            azure_subscriptions,
+            azure_cloud,
+            azure_workers,
+            azure_endpoint_url,
         )
         if azure is not None:
             from hds_audit.collectors.azure import AzureRuntime, build_collector
@@ -288,6 +312,7 @@ def scan(
             ),
             lang=lang or config.lang or "fr",
             config_file=config.path,
+            progress=progress,
         )
         chosen = _formats(formats, config)
         options.waivers, options.baseline = ci.waivers, ci.baseline
@@ -297,11 +322,15 @@ def scan(
             from hds_audit.history import drift_for
 
             report.drift = drift_for(report, ci.history)
+        progress.stage("writing the reports")
         written = _write_all(report, chosen, out, options.lang, report_url or config.report_url)
         run_id = ci.history.record(report) if ci.history is not None else None
     except HdsAuditError as error:
+        progress.close()
         _fail(error)
         return
+    finally:
+        progress.close()
     _print_errors(report)
     for line in report.waivers.warnings() if report.waivers is not None else ():
         click.echo(f"hds-audit: warning: {line}", err=True)

@@ -19,7 +19,7 @@ from typing import Any
 from hds_audit.datafile import line_of, load_yaml_documents
 from hds_audit.engine.conditions import OPERATORS, UNARY, Condition, all_of, any_of, leaf, negate
 from hds_audit.engine.paths import KNOWN_PATHS, compile_path
-from hds_audit.errors import PolicyError
+from hds_audit.errors import PolicyError, UsageError
 from hds_audit.model import Kind, PolicyMeta, Resource, Severity
 
 CATEGORIES = (
@@ -343,3 +343,17 @@ def load_policies(extra_dirs: Iterable[str] = (), include_builtin: bool = True) 
                 raise PolicyError(str(file), None, f"cannot be read: {error.strerror}") from None
             loaded.extend(load_policy_text(text, str(file)))
     return _check_unique(loaded)
+
+
+def validate_policy_paths(paths: Iterable[str]) -> list[Policy]:
+    """The policies in ``paths`` only (``policies validate``): a folder holding no policy
+    file is a usage error, and ids must not clash with the built-in ones they will join
+    (unless the built-in folder itself is among ``paths``)."""
+    paths = list(paths)
+    for path in map(Path, paths):
+        if path.is_dir() and not any(path.glob("*.y*ml")):
+            raise UsageError(f"{path}: no policy file (*.yaml, *.yml) in this folder")
+    loaded = load_policies(paths, include_builtin=False)
+    if not any(_is_builtin_dir(Path(p)) for p in paths):
+        _check_unique([*builtin_policies(), *loaded])
+    return loaded

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from hds_audit.errors import UsageError
+from hds_audit.errors import Unreachable, UsageError, unreachable_reason
 from hds_audit.executors.base import (
     Done,
     Environment,
@@ -65,7 +65,8 @@ class DaskExecutor:
         retries: int = DEFAULT_RETRIES,
         timeout: float = 10.0,
     ) -> DaskExecutor:
-        """Reach ``scheduler`` (or start a LocalCluster on loopback); exit 2 when impossible.
+        """Reach ``scheduler`` (or start a LocalCluster on loopback): exit 3 when the scheduler
+        cannot be reached, 2 when the cluster is unusable.
 
         Checked before any collection: the scheduler answers, at least one worker is there,
         and every worker runs the same hds-audit version as this client.
@@ -102,9 +103,10 @@ class DaskExecutor:
                 raise UsageError(
                     f"--executor dask: could not start a LocalCluster ({failure_text(error)})"
                 ) from None
-            raise UsageError(
-                f"--dask-scheduler {scheduler}: cannot reach the Dask scheduler "
-                f"({failure_text(error)})"
+            raise Unreachable(
+                f"Dask scheduler {scheduler} could not be reached "
+                f"({unreachable_reason(str(error))}); check --dask-scheduler "
+                "(executor.scheduler in hds-audit.yaml) and the network"
             ) from None
         address = scheduler or str(getattr(client.scheduler, "address", "") or "LocalCluster")
         executor = cls(client, cluster, retries, address)

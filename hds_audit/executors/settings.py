@@ -83,7 +83,7 @@ def merge_executor(
 def open_executor(settings: ExecutorSettings) -> Executor | None:
     """The executor to run collection tasks on; ``None``: each collector's own thread pool.
 
-    A Dask cluster is reached here, before any collection (exit 2 when it cannot be).
+    A Dask cluster is reached here, before any collection (exit 3 when it cannot be).
     """
     if settings.kind == "local":
         return None

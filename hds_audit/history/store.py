@@ -153,6 +153,9 @@ class HistoryStore:
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                # created here, 0o666 less the umask (SQLite's own is 0o644 whatever the
+                # umask); its -wal and -shm files take the database's mode
+                self.path.touch(exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as error:
             raise self._fail(f"cannot open the history database: {error}") from None

@@ -12,9 +12,27 @@ from typing import IO
 from hds_audit.errors import AuditIncomplete
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux tells it (``/proc``)."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o077)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """Yield a text stream; on success it replaces ``path`` in one rename, else vanishes."""
+    """Yield a text stream; on success it replaces ``path`` in one rename, else vanishes.
+
+    The file gets the mode any new file gets (``0o666`` less the umask), not the private
+    ``0o600`` of a temporary file: a colleague or a web server reads reports as usual.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -23,6 +41,7 @@ def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="\n") as stream:
+            os.fchmod(fd, 0o666 & ~current_umask())
             yield stream
             stream.flush()
             os.fsync(stream.fileno())

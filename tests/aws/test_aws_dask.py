@@ -230,9 +230,11 @@ def test_an_unreachable_scheduler_stops_before_any_collection(
         ],
         obj=AwsRuntime(max_attempts=1),
     )
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output  # the audit could not complete (issue 13)
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and "cannot reach the Dask scheduler" in lines[0], result.output
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("hds-audit: error: Dask scheduler tcp://127.0.0.1:")
+    assert "could not be reached (timed out)" in lines[0], result.output
     assert not faults.seen, "nothing was collected"
     assert not (tmp_path / "out" / "report.json").exists()
 

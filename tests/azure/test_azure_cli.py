@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
-from arm_server import TENANT, ArmServer
+from arm_server import TENANT, ArmServer, StaticCredential
+from azure.core.credentials import AccessToken
 from azure_estates import DENIED, PROD
 from click.testing import CliRunner
 from conftest import loopback_cloud
 
 from hds_audit.cli import main
-from hds_audit.collectors.azure import AzureRuntime
+from hds_audit.collectors.azure import AzureCloud, AzureRuntime
 from hds_audit.collectors.azure.table import azure_table
 
 ARM = f"/subscriptions/{PROD}/resourceGroups/health-data/providers"
@@ -171,3 +174,84 @@ def test_permissions_azure_prints_exactly_the_read_actions() -> None:
     assert role["DataActions"] == [] and role["NotActions"] == []
     assert role["AssignableScopes"] == [f"/subscriptions/{PROD}"]
     assert role["IsCustom"] is True
+
+
+def test_an_unreachable_resource_manager_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    """Issue 13: nothing listens on the endpoint; the audit could not complete (exit 3)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    endpoint = f"https://127.0.0.1:{port}"
+    cloud = AzureCloud("loopback", endpoint, "login.invalid", f"{endpoint}/.default")
+    runtime = AzureRuntime(credential=StaticCredential(), cloud=cloud, retry_total=0)
+    result = CliRunner().invoke(
+        main, ["scan", "--azure", "--output", str(tmp_path / "out")], obj=runtime
+    )
+    assert result.exit_code == 3, result.output
+    [line] = [line for line in result.output.splitlines() if line.strip()]
+    assert line.startswith(
+        f"hds-audit: error: Azure Resource Manager {endpoint} could not be reached "
+        "(connection refused)"
+    )
+    assert not (tmp_path / "out" / "report.json").exists()
+
+
+class _ScopeRecorder(StaticCredential):
+    """The tests' identity, noting the scopes and authority tokens are asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        self.scopes.append(scopes)
+        return super().get_token(*scopes, **kwargs)
+
+
+def test_azure_endpoint_url_audits_a_custom_resource_manager(
+    arm: tuple[ArmServer, str], tmp_path: Path
+) -> None:
+    """Issue 13: --azure-endpoint-url (Azure Stack Hub, a private ARM), no cloud injected."""
+    server, ca = arm
+    credential = _ScopeRecorder()
+    runtime = AzureRuntime(credential=credential, connection_verify=ca)  # no cloud: from URL
+    code, _, report = _scan(runtime, tmp_path, "--azure-endpoint-url", server.url, "--quiet")
+    assert code == 2  # the planted estate's 403 subscription and unregistered namespace
+    assert f"{ARM}/Microsoft.Storage/storageAccounts/ukdata" in _verdicts(report)
+    assert server.requests() and all(r.authorized for r in server.requests())
+    assert set(credential.scopes) == {(f"{server.url}/.default",)}
+
+
+def test_azure_endpoint_and_audience_from_hds_audit_yaml(
+    arm: tuple[ArmServer, str], tmp_path: Path
+) -> None:
+    server, ca = arm
+    audience = "https://management.adfs.azurestack.local/4f3e2d1c/.default"
+    config = tmp_path / "hds-audit.yaml"
+    config.write_text(
+        f"azure:\n  endpoint_url: {server.url}/\n  authority_host: adfs.azurestack.local\n"
+        f"  credential_scope: {audience}\n  subscriptions: [{PROD}]\n",
+        encoding="utf-8",
+    )
+    credential = _ScopeRecorder()
+    runtime = AzureRuntime(credential=credential, connection_verify=ca)
+    _, _, report = _scan(runtime, tmp_path, "--config", str(config), "--quiet")
+    assert f"{ARM}/Microsoft.Compute/disks/vm-os" in _verdicts(report)
+    assert set(credential.scopes) == {(audience,)}
+
+
+@pytest.mark.parametrize(
+    ("section", "problem"),
+    [
+        ("endpoint_url: ftp://arm.local", "azure.endpoint_url: 'ftp://arm.local' is not an http"),
+        ("authority_host: login.local", "azure.authority_host needs azure.endpoint_url"),
+    ],
+)
+def test_bad_custom_endpoint_settings_are_usage_errors(
+    tmp_path: Path, section: str, problem: str
+) -> None:
+    config = tmp_path / "hds-audit.yaml"
+    config.write_text(f"azure:\n  {section}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", "--config", str(config)])
+    assert result.exit_code == 2
+    assert problem in result.output

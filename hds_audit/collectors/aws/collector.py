@@ -41,6 +41,7 @@ from hds_audit.collectors.aws.tasks import (
     aws_error,
 )
 from hds_audit.collectors.base import CollectedSource, Collection
+from hds_audit.errors import Unreachable
 from hds_audit.executors import Environment, Executor, Task
 from hds_audit.executors.local import LocalExecutor
 from hds_audit.geo import GeoTables
@@ -92,6 +93,11 @@ class AwsCollector:
         except Exception as error:
             if is_credentials_error(error):
                 raise credentials_problem(error) from None
+            kind, message = classify(error)
+            if kind == "unreachable":  # nothing can be audited: an environment problem
+                raise Unreachable(
+                    f"{message}; check the network, the proxy (HTTPS_PROXY) or --aws-endpoint-url"
+                ) from None
             raise
         self._base = base
         self._identity = identity

@@ -20,7 +20,7 @@ import botocore.session
 from botocore.config import Config
 
 from hds_audit.collectors.aws.table import ServiceTable
-from hds_audit.errors import UsageError
+from hds_audit.errors import UsageError, unreachable_reason
 from hds_audit.i18n import Msg, Quote
 
 DEFAULT_HOME_REGION = "us-east-1"
@@ -302,6 +302,17 @@ def _message(error: BaseException) -> str:
     return str(error)
 
 
+def unreachable_message(error: BaseException) -> str:
+    """``AWS endpoint URL could not be reached (why)`` for a connection failure."""
+    kwargs = getattr(error, "kwargs", {})
+    endpoint = kwargs.get("endpoint_url") or "?"
+    if isinstance(error, bce.ConnectTimeoutError | bce.ReadTimeoutError):
+        why: str = Msg("net.timed_out")
+    else:
+        why = unreachable_reason(str(kwargs.get("error") or error))
+    return Msg("net.aws_unreachable", endpoint=endpoint, why=why)
+
+
 def classify(error: BaseException) -> tuple[str, str]:
     """``(kind, message)`` of a failed call: access_denied, throttled, unreachable, api_error."""
     code = error_code(error)
@@ -322,7 +333,7 @@ def classify(error: BaseException) -> tuple[str, str]:
         | bce.ReadTimeoutError
         | bce.ConnectionClosedError,
     ):
-        return "unreachable", Msg("error.aws_unreachable", message=Quote(str(error)))
+        return "unreachable", unreachable_message(error)
     if isinstance(error, bce.ClientError):
         return "api_error", f"{code}: {_message(error)}"
     if isinstance(error, bce.BotoCoreError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from hds_audit.collectors.azure.clouds import CLOUDS, AzureCloud, cloud_named
+from hds_audit.collectors.azure.clouds import CLOUDS, AzureCloud, cloud_named, custom_cloud
 from hds_audit.collectors.azure.collect import AzureCollector, CollectStats
 from hds_audit.collectors.azure.environment import DEFAULT_CREDENTIAL, AzureEnvSpec
 from hds_audit.collectors.azure.progress import LiveProgress, LogProgress, NoProgress, Progress
@@ -73,6 +73,10 @@ def build_collector(
     the subscriptions to audit."""
     runtime = runtime or AzureRuntime()
     cloud = runtime.cloud or cloud_named(settings.cloud)
+    if settings.endpoint_url is not None:  # a custom Resource Manager (Azure Stack Hub ...)
+        cloud = custom_cloud(
+            settings.endpoint_url, cloud, settings.authority_host, settings.credential_scope
+        )
     services = 1 + len(azure_table().services)
     progress: Progress
     extra: dict[str, Any] = {"clock": runtime.clock} if runtime.clock is not None else {}

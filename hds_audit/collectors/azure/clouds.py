@@ -64,6 +64,27 @@ def cloud_named(name: str) -> AzureCloud:
         raise UsageError(f"unknown Azure cloud {name!r}; use one of {', '.join(CLOUDS)}") from None
 
 
+def custom_cloud(
+    endpoint_url: str,
+    base: AzureCloud,
+    authority_host: str | None = None,
+    credential_scope: str | None = None,
+) -> AzureCloud:
+    """A cloud whose Resource Manager is ``endpoint_url`` (Azure Stack Hub, a private ARM).
+
+    Sign-in goes to ``authority_host`` (default: the ``base`` cloud's); the token is asked for
+    ``credential_scope`` (default: ``ENDPOINT/.default``; Azure Stack Hub publishes its audience
+    at ``ENDPOINT/metadata/endpoints``). No EU Data Boundary outside the public cloud.
+    """
+    url = endpoint_url.rstrip("/")
+    return AzureCloud(
+        name=f"custom ({url})",
+        resource_manager=url,
+        authority_host=authority_host or base.authority_host,
+        credential_scope=credential_scope or f"{url}/.default",
+    )
+
+
 def default_credential(cloud: AzureCloud) -> TokenCredential:
     """DefaultAzureCredential for ``cloud``: environment, workload identity, managed identity,
     Azure CLI login... (azure-identity decides, in its documented order)."""

@@ -5,9 +5,11 @@ The SDK is imported only when an exception is classified (a collection is runnin
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from hds_audit.errors import unreachable_reason
 from hds_audit.i18n import Msg, Quote
 from hds_audit.model import CollectionError, SourceKind
 
@@ -42,6 +44,16 @@ def azure_error(source: str, scope: str, failure: Failure, **extra: Any) -> Coll
         kind=failure.kind,
         details={**ERROR_DETAILS, **extra},
     )
+
+
+_POOL = re.compile(r"(HTTPS?)ConnectionPool\(host='([^']+)', port=(\d+)\)")
+
+
+def unreachable_message(text: str) -> str:
+    """``Azure Resource Manager https://host:port could not be reached (why)``."""
+    where = _POOL.search(text)
+    endpoint = f" {where[1].lower()}://{where[2]}:{where[3]}" if where else ""
+    return Msg("net.azure_unreachable", endpoint=endpoint, why=unreachable_reason(text))
 
 
 def classify(error: BaseException) -> Failure:
@@ -85,9 +97,7 @@ def classify(error: BaseException) -> Failure:
             return Failure("not_found", Msg("error.not_found", code=label, message=Quote(text)))
         return Failure("http", f"{label}: {text}")
     if isinstance(error, ServiceRequestError | ServiceResponseError):
-        return Failure(
-            "unreachable", Msg("error.azure_unreachable", message=Quote(first_line(str(error))))
-        )
+        return Failure("unreachable", unreachable_message(str(error)))
     if isinstance(error, AzureError):
         return Failure("error", first_line(str(error)))
     return Failure("internal", f"{type(error).__name__}: {first_line(str(error))}")
