@@ -141,3 +141,16 @@ def test_frameworks_show_in_english_is_unchanged() -> None:
     assert "\nfeima:1  (partial)\n" in out
     assert "  policies: HDS_ENC_001" in out
     assert "  attestation (365 days): " in out
+
+
+def test_providers_show_in_french_quotes_the_sources() -> None:
+    out = run_cli(["providers", "show", "aws", "--lang", "fr"]).output
+    assert "Statut du certificat" in out
+    assert "Entité titulaire" in out
+    assert "clés fournisseur : aws" in out
+    assert "remarque de la source, en anglais : « " in out  # the registry's notes are quotes
+    for english in ("note:", "source:", "provider keys", "legal_entity", " unknown\n"):
+        assert english not in out
+    english_out = run_cli(["providers", "show", "aws"]).output
+    assert "  certificate_status  certified\n" in english_out
+    assert "provider keys: aws" in english_out
