@@ -109,19 +109,29 @@ class Quote(str):
     __slots__ = ()
 
 
+_BARE: dict[str, Msg] = {}
+
+
 class Msg(str):
     """A message: its English text, plus the ``key`` and ``params`` to render it again.
 
     Compares, hashes, pickles and serialises as its English text.
     """
 
+    __slots__ = ("key", "params")
     key: str
     params: Mapping[str, object]
 
     def __new__(cls, key: str, /, **params: object) -> Msg:
+        if not params:  # one shared instance per key without parameters
+            found = _BARE.get(key)
+            if found is not None:
+                return found
         self = super().__new__(cls, _render(key, params, "en", PLAIN))
         self.key = key
         self.params = params
+        if not params:
+            _BARE[key] = self
         return self
 
     def __reduce__(self) -> tuple[Callable[..., Msg], tuple[Any, ...]]:
