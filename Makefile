@@ -39,8 +39,11 @@ ifeq ($(CONFIG),)
 ATTESTATIONS ?= terraform_fixtures/attestations.yaml
 REGISTRY ?= terraform_fixtures/registry.yaml
 endif
+# SIGN_KEY=KEY.pem signs the reports (manifest.json + manifest.sig; `hds-audit keygen DIR`
+# makes a key pair, `hds-audit verify` checks the folder).
 AUDIT_OPTIONS = --output $(REPORTS) --format json,html $(if $(ATTESTATIONS),--attestations $(ATTESTATIONS)) \
-  $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(AUDIT_DATE),--audit-date $(AUDIT_DATE))
+  $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(AUDIT_DATE),--audit-date $(AUDIT_DATE)) \
+  $(if $(SIGN_KEY),--sign-key $(SIGN_KEY))
 
 ifneq ($(CONFIG),)
 # Your estate: the scan's exit code is the target's (1: findings at or above the threshold).

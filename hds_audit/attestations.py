@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
 from hds_audit.datafile import Checker, DataFileError, load_yaml
+from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.frameworks import Framework, find_requirement
 
 _KEYS: Final = ("requirement", "statement", "by", "date", "evidence", "valid_for_days")
@@ -55,6 +56,7 @@ class Attestation:
 class AttestationSet:
     file: str
     items: tuple[Attestation, ...]
+    input: InputFile | None = None  # the file read (None: no attestations file)
 
     def by_requirement(self) -> Mapping[str, Attestation]:
         return {a.requirement: a for a in self.items}
@@ -121,10 +123,11 @@ def load_attestations(path: str | Path | None, frameworks: Sequence[Framework]) 
     if path is None:
         return EMPTY
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data, record = read_input(path, "attestations")
     except OSError as error:
         raise DataFileError(str(path), None, f"cannot be read: {error.strerror}") from None
-    return parse_attestations(text, str(path), frameworks)
+    loaded = parse_attestations(data.decode("utf-8"), str(path), frameworks)
+    return replace(loaded, input=record)
 
 
 def attested(items: Iterable[Attestation]) -> set[str]:

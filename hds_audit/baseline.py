@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from hds_audit.errors import UsageError
+from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.model import Finding, SourceKind, Status
 
 #: ``(policy_id, resource_id, source_kind)``.
@@ -92,6 +93,7 @@ class Comparison:
 
     label: str
     earlier: Mapping[Identity, Earlier]
+    input: InputFile | None = None  # the baseline report.json read
 
     @cached_property
     def _per_resource(self) -> dict[tuple[str, str], str]:
@@ -155,8 +157,8 @@ def load_baseline(path: str | Path) -> Comparison:
     """Read a previous ``report.json``; a problem is one line naming the file (exit 2)."""
     label = str(path)
     try:
-        with Path(path).open(encoding="utf-8") as stream:
-            data = json.load(stream)
+        raw, record = read_input(path, "baseline")
+        data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise UsageError(f"{label}: baseline report not found") from None
     except OSError as error:
@@ -167,7 +169,7 @@ def load_baseline(path: str | Path) -> Comparison:
         raise UsageError(
             f"{label}:{error.lineno}: baseline report is not valid JSON: {error.msg}"
         ) from None
-    return comparison_from_report(data, label)
+    return replace(comparison_from_report(data, label), input=record)
 
 
 def comparison_from_report(data: Any, label: str) -> Comparison:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from hds_audit.errors import UsageError
+from hds_audit.evidence.inputs import InputFile, read_input
 
 if TYPE_CHECKING:
     from hds_audit.collectors.azure.settings import AzureSettings
@@ -42,6 +43,8 @@ class FileConfig:
     report_url: str | None = None
     executor: ExecutorSettings | None = None  # where collection tasks run (local, dask)
     shard: Shard | None = None  # this run's slice of the accounts / subscriptions / files
+    sign_key: str | None = None  # Ed25519 private key (PEM) signing the report's manifest
+    input: InputFile | None = None  # the configuration file read, for the report's run.inputs
 
 
 @dataclass(slots=True)
@@ -121,6 +124,7 @@ _KEYS = {
     "report_url",
     "executor",
     "shard",
+    "sign_key",
 }
 
 
@@ -145,8 +149,8 @@ def parse_formats(value: str | list[str], where: str) -> list[str]:
 
 
 def _ci_settings(data: dict[str, Any], config: FileConfig, base: Path, label: str) -> None:
-    """``waivers``, ``baseline``, ``history`` (a path or false) and ``report_url``."""
-    for key in ("waivers", "baseline"):
+    """``waivers``, ``baseline``, ``sign_key``, ``history`` (a path or false), ``report_url``."""
+    for key in ("waivers", "baseline", "sign_key"):
         if key in data:
             value = data[key]
             if not isinstance(value, str) or not value:
@@ -178,9 +182,12 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
         path = Path(explicit)
     label = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw, record = read_input(path, "config")
+        data = yaml.safe_load(raw.decode("utf-8"))
     except OSError as error:
         raise UsageError(f"{label}: cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{label}: is not UTF-8 text") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -188,7 +195,7 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
             f"{label}{line}: invalid YAML: {getattr(error, 'problem', error)}"
         ) from None
     if data is None:
-        return FileConfig(path=label)
+        return FileConfig(path=label, input=record)
     if not isinstance(data, dict):
         raise UsageError(f"{label}: must be a mapping of settings")
     unknown = sorted(set(data) - _KEYS)
@@ -198,7 +205,7 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
             f"known: {', '.join(sorted(_KEYS))}"
         )
     base = path.parent
-    config = FileConfig(path=label)
+    config = FileConfig(path=label, input=record)
     if "terraform" in data:
         config.terraform = [
             str(base / p) if not Path(p).is_absolute() and "://" not in p else p

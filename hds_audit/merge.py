@@ -17,6 +17,7 @@ their resource here, where a scan lists them last.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +25,10 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hds_audit import __version__
-from hds_audit.errors import UsageError
+from hds_audit.errors import InputError, UsageError
+from hds_audit.evidence.inputs import InputFile
+from hds_audit.evidence.manifest import MANIFEST_NAME, listed_sha256
+from hds_audit.frameworks import builtin_frameworks, frameworks_digest
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import GeoTables
 from hds_audit.model import (
@@ -36,7 +40,8 @@ from hds_audit.model import (
     Severity,
     SourceKind,
 )
-from hds_audit.reports.loader import ResourceKey, load_report, resource_key
+from hds_audit.providers.registry import builtin_registry
+from hds_audit.reports.loader import ResourceKey, load_report_file, resource_key
 from hds_audit.reports.model import Gate, MergedInput, Report, RunInfo
 from hds_audit.sharding import Shard
 
@@ -60,6 +65,8 @@ def report_file(argument: str | Path) -> Path:
 class _Input:
     label: str
     report: Report
+    read: InputFile | None = None  # the report.json's bytes
+    manifest_sha256: str | None = None  # of the manifest.json beside it, when there is one
 
     @property
     def audit_date(self) -> date:
@@ -78,6 +85,7 @@ def merge_reports(
     frameworks: Sequence[Framework] | None = None,
     attestations: AttestationSet | None = None,
     geo: GeoTables | None = None,
+    config_input: InputFile | None = None,
 ) -> Report:
     """Merge the shard reports at ``paths`` (files or directories) into one report.
 
@@ -89,10 +97,7 @@ def merge_reports(
     if not paths:
         raise UsageError("merge: give the reports to merge (directories or report.json files)")
     geo = geo or GeoTables.default()
-    inputs = [
-        _Input(str(file), load_report(file, geo=geo)) for file in (report_file(p) for p in paths)
-    ]
-    inputs = _check(inputs)
+    inputs = _check([_read_shard(report_file(p), geo) for p in paths])
     first = inputs[0].report
     resources, findings = _union(inputs)
     errors = _unique(((e.scope, e.message), e) for i in inputs for e in i.report.errors)
@@ -114,6 +119,9 @@ def merge_reports(
         config_file=config_files.pop() if len(config_files) == 1 else None,
         shard=None,
         policy_digest=first.run.policy_digest,
+        inputs=_merged_inputs(inputs, config_input, registry, attestations),
+        registry_digest=(registry or builtin_registry()).digest,
+        frameworks_digest=frameworks_digest(frameworks or builtin_frameworks()),
         merged_from=[
             MergedInput(
                 path=i.label,
@@ -121,6 +129,7 @@ def merge_reports(
                 started_at=i.report.run.started_at,
                 finished_at=i.report.run.finished_at,
                 tool_version=i.report.run.tool_version,
+                manifest_sha256=i.manifest_sha256,
             )
             for i in inputs
         ],
@@ -140,6 +149,44 @@ def merge_reports(
             attestations=attestations,
         ),
     )
+
+
+def _read_shard(file: Path, geo: GeoTables) -> _Input:
+    """One shard's report, and the sha256 of the manifest written beside it (if any).
+
+    A report that differs from what its manifest lists is refused: it was changed after
+    the shard signed it (``hds-audit verify`` the shard's folder to see how).
+    """
+    report, record = load_report_file(file, geo=geo)
+    manifest = file.parent / MANIFEST_NAME
+    try:
+        data = manifest.read_bytes()
+    except FileNotFoundError:
+        return _Input(str(file), report, record, None)
+    except OSError as error:
+        raise InputError(str(manifest), f"cannot be read: {error.strerror}") from None
+    listed = listed_sha256(data, file.name)
+    if listed is not None and listed != record.sha256:
+        raise InputError(
+            str(file),
+            f"differs from what {manifest} lists (sha256 {listed}, read {record.sha256}): "
+            "changed after it was signed",
+        )
+    return _Input(str(file), report, record, hashlib.sha256(data).hexdigest())
+
+
+def _merged_inputs(
+    inputs: Sequence[_Input],
+    config_input: InputFile | None,
+    registry: Registry | None,
+    attestations: AttestationSet | None,
+) -> list[InputFile]:
+    """What the merge read (configuration, registry, attestations, the shards' reports),
+    then the files the shards read, once each."""
+    own = [config_input, *(None if d is None else d.input for d in (registry, attestations))]
+    read = [r for r in own if r is not None] + [i.read for i in inputs if i.read is not None]
+    shards = _unique(((r.path, r.sha256), r) for i in inputs for r in i.report.run.inputs)
+    return [*read, *shards]
 
 
 # -- checks ----------------------------------------------------------------------------------

@@ -290,3 +290,9 @@ class CollectedSource:
     resources: int
     terraform_version: str | None = None
     notes: list[str] = field(default_factory=list)
+    # A file: the size and sha256 of the bytes read (the state pulled, for a backend).
+    size: int | None = None
+    sha256: str | None = None
+    # A live source: the identity that read it (ARN, object id; never a secret), the regions.
+    identity: str | None = None
+    regions: list[str] | None = None

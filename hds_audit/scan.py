@@ -20,10 +20,13 @@ from hds_audit.engine import (
     unknown_for_errors,
 )
 from hds_audit.errors import Unreachable, UsageError
+from hds_audit.evidence.inputs import InputFile
+from hds_audit.frameworks import builtin_frameworks, frameworks_digest
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import AllowedArea, GeoTables
 from hds_audit.model import EMPTY_MAPPING, PolicyMeta, Resource
 from hds_audit.progress import SILENT, ScanProgress
+from hds_audit.providers.registry import builtin_registry
 from hds_audit.reports.model import Gate, Report, RunInfo
 
 if TYPE_CHECKING:
@@ -108,6 +111,7 @@ class ScanOptions:
     attestations: AttestationSet | None = None  # answers to manual requirements
     shard: Shard | None = None  # --shard I/N: recorded in the report for `hds-audit merge`
     progress: ScanProgress = SILENT  # what the scan is doing, on stderr (--progress)
+    config_input: InputFile | None = None  # the configuration file, as read
 
 
 def _folded_resources(collection: Collection) -> list[Resource]:
@@ -126,6 +130,20 @@ def _with_collected(metas: list[PolicyMeta], collected: list[PolicyMeta]) -> lis
             seen.add(meta.id)
             metas.append(meta)
     return metas
+
+
+def run_inputs(options: ScanOptions, collection: Collection) -> list[InputFile]:
+    """Every file the run read, in reading order: configuration, waivers, baseline,
+    registry, attestations, then the Terraform files (as their reader hashed them)."""
+    loaded = (options.waivers, options.baseline, options.registry, options.attestations)
+    read = [options.config_input, *(None if data is None else data.input for data in loaded)]
+    inputs = [record for record in read if record is not None]
+    inputs.extend(
+        InputFile(s.path, s.kind, s.size, s.sha256)
+        for s in collection.sources
+        if s.sha256 is not None and s.size is not None
+    )
+    return inputs
 
 
 def run_scan(
@@ -180,6 +198,9 @@ def run_scan(
         config_file=options.config_file,
         shard=options.shard,
         policy_digest=policy_set_digest(policies),
+        inputs=run_inputs(options, collection),
+        registry_digest=(options.registry or builtin_registry()).digest,
+        frameworks_digest=frameworks_digest(options.frameworks or builtin_frameworks()),
     )
     return Report(
         run=run,

@@ -208,3 +208,22 @@ def run_cli(args: Sequence[str]) -> Result:
     from hds_audit.cli import main
 
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def terraform_working_copy(source: Path, target: Path) -> dict[str, str]:
+    """Copy the Terraform working directory ``source`` to ``target`` and ``terraform init``
+    it offline (no provider to download); return the environment to run terraform with."""
+    import os
+    import shutil
+    import subprocess
+
+    shutil.copytree(source, target)
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    subprocess.run(
+        ["terraform", "init", "-input=false", "-no-color"],
+        cwd=target,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return env

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from hds_audit.errors import UsageError
+from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.model import Finding, Status
 
 #: Statuses a waiver can accept.
@@ -100,6 +101,7 @@ class WaiverSet:
 
     file: str
     waivers: tuple[Waiver, ...]
+    input: InputFile | None = None  # the file read, as the report's run.inputs lists it
 
     def apply(
         self, findings: Sequence[Finding], today: date
@@ -203,14 +205,15 @@ def load_waivers(path: str | Path) -> WaiverSet:
     """Read and validate a waivers file; any problem is one line ``FILE:LINE: problem``."""
     label = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data, record = read_input(path, "waivers")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise UsageError(f"{label}: waivers file not found") from None
     except OSError as error:
         raise UsageError(f"{label}: cannot read the waivers file: {error.strerror}") from None
     except UnicodeDecodeError:
         raise UsageError(f"{label}: waivers file is not UTF-8 text") from None
-    return parse_waivers(text, label)
+    return replace(parse_waivers(text, label), input=record)
 
 
 class _Loader(yaml.SafeLoader):

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from hds_audit.reports.json_report import schema_text
-from hds_audit.testing import Spec, run_cli, state_document, write_json
+from hds_audit.testing import Spec, run_cli, state_document, terraform_working_copy, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "terraform_fixtures"
@@ -265,15 +265,7 @@ def test_working_directory_through_terraform_state_pull(tmp_path: Path) -> None:
     if shutil.which("terraform") is None:
         pytest.skip("the terraform CLI is not installed here")
     work = tmp_path / "backend-dir"
-    shutil.copytree(FIXTURES / "backend-dir", work)
-    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-    subprocess.run(
-        ["terraform", "init", "-input=false", "-no-color"],
-        cwd=work,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    terraform_working_copy(FIXTURES / "backend-dir", work)
     out = tmp_path / "out"
     result = run_cli(["scan", str(work), "-o", str(out), "--format", "json"])
     report = _report(out)

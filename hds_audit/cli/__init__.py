@@ -17,6 +17,7 @@ import click
 from hds_audit import __version__
 from hds_audit.cli.checkov import checkov_pack
 from hds_audit.cli.common import EXIT_HELP, _fail
+from hds_audit.cli.evidence import keygen, verify
 from hds_audit.cli.frameworks import frameworks
 from hds_audit.cli.history import history
 from hds_audit.cli.merge import merge
@@ -86,5 +87,7 @@ for _command in (
     schema,
     providers,
     frameworks,
+    keygen,
+    verify,
 ):
     main.add_command(_command)

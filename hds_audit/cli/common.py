@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +13,9 @@ from hds_audit.config import FORMATS, parse_formats
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.model import Status
 from hds_audit.reports.model import Report
+
+if TYPE_CHECKING:
+    from hds_audit.evidence.keys import Signer
 
 EXIT_HELP = (
     "Exit codes: 0 nothing at or above the threshold; 1 findings at or above it; "
@@ -39,6 +42,12 @@ REPORT_URL_OPTION = click.option(
     help="Link to the HTML report in the Markdown summary (e.g. the CI artifact URL).",
 )
 QUIET_OPTION = click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+SIGN_KEY_OPTION = click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False),
+    help="Ed25519 private key (PEM; `hds-audit keygen`): sign the reports with a manifest "
+    "(manifest.json, manifest.sig) that `hds-audit verify` checks. Implies json.",
+)
 
 
 def _fail(error: HdsAuditError) -> None:
@@ -68,13 +77,26 @@ REPORT_FILES = {
 
 
 def _write_all(
-    report: Report, chosen: list[str], out: Path, lang: str, html_url: str | None
+    report: Report,
+    chosen: list[str],
+    out: Path,
+    lang: str,
+    html_url: str | None,
+    signer: Signer | None = None,
 ) -> list[Path]:
-    """Write every chosen format; the Markdown summary links the HTML report when written."""
+    """Write every chosen format; the Markdown summary links the HTML report when written.
+
+    With ``signer`` (``--sign-key``): report.json first, then the others, then the signed
+    manifest (:mod:`hds_audit.evidence.pack`).
+    """
+    from hds_audit.evidence.pack import write_reports
+
     if html_url is None and "html" in chosen:
         html_url = REPORT_FILES["html"]
     with paused_gc():
-        return [_write(name, report, out, lang, html_url) for name in chosen]
+        return write_reports(
+            report, out, chosen, lambda name: _write(name, report, out, lang, html_url), signer
+        )
 
 
 def _write(name: str, report: Report, out: Path, lang: str, html_url: str | None = None) -> Path:

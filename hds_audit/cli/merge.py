@@ -17,6 +17,7 @@ from hds_audit.cli.common import (
     OUTPUT_OPTION,
     QUIET_OPTION,
     REPORT_URL_OPTION,
+    SIGN_KEY_OPTION,
     _compliance_inputs,
     _fail,
     _formats,
@@ -65,6 +66,7 @@ from hds_audit.errors import HdsAuditError
     type=click.Path(dir_okay=False),
     help="Certified-host registry file (as given to scan; default: the built-in one).",
 )
+@SIGN_KEY_OPTION
 @QUIET_OPTION
 def merge(
     inputs: tuple[str, ...],
@@ -79,6 +81,7 @@ def merge(
     attestations_path: str | None,
     registry_path: str | None,
     quiet: bool,
+    sign_key: str | None = None,
 ) -> None:
     """Merge the reports of a sharded run (scan --shard I/N) into one report.
 
@@ -86,11 +89,13 @@ def merge(
     different policy sets, allowed areas, audit dates or shard counts, a shard given twice
     or missing, a whole run mixed with shards.
     """
+    from hds_audit.evidence import open_signer
     from hds_audit.merge import merge_reports
     from hds_audit.scan import ScanOptions
 
     try:
         config = load_config(config_path)
+        signer = open_signer(sign_key or config.sign_key)  # a bad key stops here
         out = Path(output or config.output or "reports")
         chosen = _formats(formats, config)
         compliance = ScanOptions()  # carries the registry, frameworks, attestations, date
@@ -106,8 +111,11 @@ def merge(
             registry=compliance.registry,
             frameworks=compliance.frameworks,
             attestations=compliance.attestations,
+            config_input=config.input,
         )
-        written = _write_all(report, chosen, out, report.run.lang, report_url or config.report_url)
+        written = _write_all(
+            report, chosen, out, report.run.lang, report_url or config.report_url, signer
+        )
     except HdsAuditError as error:
         _fail(error)
         return

@@ -16,6 +16,7 @@ from hds_audit.cli.common import (
     OUTPUT_OPTION,
     QUIET_OPTION,
     REPORT_URL_OPTION,
+    SIGN_KEY_OPTION,
     _compliance_inputs,
     _fail,
     _formats,
@@ -207,6 +208,7 @@ from hds_audit.reports.model import Gate, Report
     default=None,
     help="Show what a long scan is doing on stderr (default: only when it is a terminal).",
 )
+@SIGN_KEY_OPTION
 @QUIET_OPTION
 def scan(
     paths: tuple[str, ...],
@@ -246,17 +248,20 @@ def scan(
     shard_text: str | None = None,
     azure_endpoint_url: str | None = None,
     progress_flag: bool | None = None,
+    sign_key: str | None = None,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
     from hds_audit.collectors.azure.settings import merge_settings
     from hds_audit.collectors.base import Collector
     from hds_audit.collectors.terraform import TerraformCollector
+    from hds_audit.evidence import open_signer
     from hds_audit.progress import progress_for
     from hds_audit.scan import ScanOptions, run_scan
 
     progress = progress_for(progress_flag, quiet)
     try:
         config = load_config(config_path)
+        signer = open_signer(sign_key or config.sign_key)  # a bad key stops the run here
         out = Path(output or config.output or "reports")
         # waivers, baseline and history are checked first: a bad file stops the run here
         ci = _ci_inputs(config, baseline, waivers_path, history_path, no_history, out)
@@ -312,6 +317,7 @@ def scan(
             ),
             lang=lang or config.lang or "fr",
             config_file=config.path,
+            config_input=config.input,
             progress=progress,
         )
         chosen = _formats(formats, config)
@@ -323,7 +329,9 @@ def scan(
 
             report.drift = drift_for(report, ci.history)
         progress.stage("writing the reports")
-        written = _write_all(report, chosen, out, options.lang, report_url or config.report_url)
+        written = _write_all(
+            report, chosen, out, options.lang, report_url or config.report_url, signer
+        )
         run_id = ci.history.record(report) if ci.history is not None else None
     except HdsAuditError as error:
         progress.close()

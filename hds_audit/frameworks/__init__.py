@@ -9,8 +9,9 @@ validated at load, and every policy they name must exist.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources as package_files
 from typing import Final
 
@@ -26,6 +27,7 @@ __all__ = [
     "Requirement",
     "builtin_frameworks",
     "check_policies",
+    "frameworks_digest",
     "parse_framework",
 ]
 
@@ -65,6 +67,7 @@ class Framework:
     requirements: tuple[Requirement, ...]
     file: str = ""
     short: Mapping[str, str] = field(default_factory=dict)
+    digest: str = ""  # sha256 of the framework file's bytes
 
     def text(self, field_name: str, lang: str) -> str:
         values: Mapping[str, str] = getattr(self, field_name)
@@ -163,13 +166,14 @@ def check_policies(frameworks: Iterable[Framework], policy_ids: Iterable[str]) -
 def builtin_frameworks() -> tuple[Framework, ...]:
     """The framework files shipped in the package, in display order (FEIMA first)."""
     folder = package_files.files("hds_audit.frameworks") / "data"
-    loaded = [
-        parse_framework(
-            entry.read_text(encoding="utf-8"), f"hds_audit/frameworks/data/{entry.name}"
-        )
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".yaml")
-    ]
+    loaded = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            data = entry.read_bytes()
+            framework = parse_framework(
+                data.decode("utf-8"), f"hds_audit/frameworks/data/{entry.name}"
+            )
+            loaded.append(replace(framework, digest=hashlib.sha256(data).hexdigest()))
     ids = [f.id for f in loaded]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
@@ -177,6 +181,13 @@ def builtin_frameworks() -> tuple[Framework, ...]:
             "hds_audit/frameworks/data", None, f"duplicate framework id {duplicates}"
         )
     return tuple(sorted(loaded, key=lambda f: (f.order, f.id)))
+
+
+def frameworks_digest(frameworks: Iterable[Framework]) -> str:
+    """sha256 identifying a set of framework files by their bytes (file names sorted)."""
+    from hds_audit.evidence.inputs import combined_digest
+
+    return combined_digest((f.file, f.digest) for f in frameworks)
 
 
 def find_requirement(frameworks: Iterable[Framework], ref: str) -> Requirement | None:

@@ -8,14 +8,16 @@ value in its own right and is never turned into a guess.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources as package_files
 from pathlib import Path
 from typing import Any, Final
 
 from hds_audit.datafile import Checker, DataFileError, Node, load_yaml
+from hds_audit.evidence.inputs import InputFile, combined_digest, read_input
 from hds_audit.model import Kind
 
 UNKNOWN: Final = "unknown"
@@ -101,6 +103,8 @@ class Registry:
     hosts: tuple[Host, ...]
     sources: Mapping[str, Source]
     by_provider: Mapping[str, Host] = field(default_factory=dict)
+    digest: str = ""  # sha256 of the registry file's bytes
+    input: InputFile | None = None  # the file given with --registry (None: the built-in one)
 
     def host(self, name: str) -> Host | None:
         """A host by key, provider key or name (case-insensitive)."""
@@ -236,6 +240,7 @@ def parse_registry(text: str, file: str) -> Registry:
         hosts=tuple(hosts),
         sources=sources,
         by_provider=by_provider,
+        digest=base.digest if base else "",  # load_registry adds the file's own
     )
 
 
@@ -268,17 +273,19 @@ BUILTIN_FILE: Final = "hds_audit/providers/data/hosts.yaml"
 
 
 def builtin_registry_text() -> str:
-    return (
-        package_files.files("hds_audit.providers")
-        .joinpath("data/hosts.yaml")
-        .read_text(encoding="utf-8")
-    )
+    return _builtin_registry_bytes().decode("utf-8")
+
+
+def _builtin_registry_bytes() -> bytes:
+    return package_files.files("hds_audit.providers").joinpath("data/hosts.yaml").read_bytes()
 
 
 @functools.cache
 def builtin_registry() -> Registry:
     """The registry shipped in the package."""
-    return parse_registry(builtin_registry_text(), BUILTIN_FILE)
+    data = _builtin_registry_bytes()
+    registry = parse_registry(data.decode("utf-8"), BUILTIN_FILE)
+    return replace(registry, digest=hashlib.sha256(data).hexdigest())
 
 
 def load_registry(path: str | Path | None = None) -> Registry:
@@ -286,10 +293,14 @@ def load_registry(path: str | Path | None = None) -> Registry:
     if path is None:
         return builtin_registry()
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data, record = read_input(path, "registry")
     except OSError as error:
         raise DataFileError(str(path), None, f"cannot be read: {error.strerror}") from None
-    return parse_registry(text, str(path))
+    registry = parse_registry(data.decode("utf-8"), str(path))
+    digest = record.sha256
+    if registry.digest:  # extends the built-in registry: both files count
+        digest = combined_digest(((BUILTIN_FILE, registry.digest), (str(path), digest)))
+    return replace(registry, digest=digest, input=record)
 
 
 def hosts_for(registry: Registry, providers: Sequence[str]) -> list[Host]:

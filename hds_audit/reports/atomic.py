@@ -27,8 +27,9 @@ def current_umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """Yield a text stream; on success it replaces ``path`` in one rename, else vanishes.
+def _beside(path: Path) -> Iterator[int]:
+    """Yield the descriptor of a temporary file beside ``path``; on success it replaces
+    ``path`` in one rename, else it vanishes. An ``OSError`` is :class:`AuditIncomplete`.
 
     The file gets the mode any new file gets (``0o666`` less the umask), not the private
     ``0o600`` of a temporary file: a colleague or a web server reads reports as usual.
@@ -40,11 +41,13 @@ def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
         raise AuditIncomplete(f"{path}: cannot write the report: {error.strerror}") from None
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as stream:
-            os.fchmod(fd, 0o666 & ~current_umask())
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
+        os.fchmod(fd, 0o666 & ~current_umask())
+    except OSError as error:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise AuditIncomplete(f"{path}: cannot write the report: {error.strerror}") from None
+    try:
+        yield fd
         tmp.replace(path)
     except OSError as error:
         tmp.unlink(missing_ok=True)
@@ -52,3 +55,21 @@ def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """Yield a text stream; on success it replaces ``path`` in one rename, else vanishes."""
+    with _beside(path) as fd, os.fdopen(fd, "w", encoding=encoding, newline="\n") as stream:
+        yield stream
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` in one rename (a reader sees the old file or the new one)."""
+    with _beside(path) as fd, os.fdopen(fd, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    return path

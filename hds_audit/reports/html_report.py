@@ -589,6 +589,21 @@ def _context(report: Report, lang: str) -> dict[str, Any]:
         "generated": texts.when(run.finished_at),
         "drift": _drift_context(report, texts.when),
         "compliance": _compliance_context(report, texts, places),
+        "evidence": _evidence_context(report),
+    }
+
+
+def _evidence_context(report: Report) -> dict[str, Any]:
+    """The integrity annex (``_evidence.html.j2``): the seal of a signed run, the digests."""
+    run, seal = report.run, report.seal
+    return {
+        "signed": seal is not None,
+        "report_sha256": seal.report_sha256 if seal else None,
+        "key_sha256": seal.key_fingerprint if seal else None,
+        "inputs": len(run.inputs),
+        "policy_digest": run.policy_digest,
+        "registry_digest": run.registry_digest,
+        "frameworks_digest": run.frameworks_digest,
     }
 
 

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from hds_audit.i18n import Msg, to_data
 from hds_audit.model import (
+    CollectedSource,
     CollectionError,
     Evidence,
     Finding,
@@ -140,7 +141,7 @@ def host_parts(finding: Finding) -> dict[str, Any]:
 
 
 class MessageTable:
-    """``messages`` (schema 1.5): each distinct message the report writes (reason, evidence
+    """``messages`` (schema 1.6): each distinct message the report writes (reason, evidence
     note, error, source remark) by its English text, with its catalogue key and parameters,
     so a report read back (``hds-audit merge``) still renders in the reader's language."""
 
@@ -249,6 +250,21 @@ def _audit_date(report: Report) -> date:
     return report.compliance.audit_date if report.compliance else report.run.started_at.date()
 
 
+def _collected(source: CollectedSource) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "path": source.path,
+        "kind": source.kind,
+        "resources": source.resources,
+        "terraform_version": source.terraform_version,
+        "notes": source.notes,
+    }
+    if source.sha256 is not None:  # a file: the bytes read (schema 1.4)
+        data["size"], data["sha256"] = source.size, source.sha256
+    if source.identity is not None or source.regions is not None:  # a live source
+        data["identity"], data["regions"] = source.identity, source.regions
+    return data
+
+
 def run_dict(report: Report) -> dict[str, Any]:
     run = report.run
     merged = run.merged_from
@@ -256,16 +272,10 @@ def run_dict(report: Report) -> dict[str, Any]:
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat(),
         "tool_version": run.tool_version,
-        "sources": [
-            {
-                "path": s.path,
-                "kind": s.kind,
-                "resources": s.resources,
-                "terraform_version": s.terraform_version,
-                "notes": s.notes,
-            }
-            for s in run.sources
-        ],
+        "sources": [_collected(s) for s in run.sources],
+        "inputs": [i.as_dict() for i in run.inputs],
+        "registry_digest": run.registry_digest,
+        "frameworks_digest": run.frameworks_digest,
         "policy_set": {
             "name": run.policy_set,
             "policies": [p.id for p in report.policies],
@@ -289,6 +299,7 @@ def run_dict(report: Report) -> dict[str, Any]:
                 "started_at": m.started_at.isoformat(),
                 "finished_at": m.finished_at.isoformat(),
                 "tool_version": m.tool_version,
+                "manifest_sha256": m.manifest_sha256,
             }
             for m in merged
         ],

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hds_audit.engine.evaluate import scope_placeholder
 from hds_audit.errors import InputError
+from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import AllowedArea, GeoTables, Location
 from hds_audit.i18n import Msg, from_data
@@ -64,10 +65,15 @@ class _Malformed(Exception):
 
 def read_report_json(path: str | Path) -> dict[str, Any]:
     """Parse a ``report.json`` of schema 1.x; one-line :class:`InputError` naming the file."""
+    return _read_report_json(path)[0]
+
+
+def _read_report_json(path: str | Path) -> tuple[dict[str, Any], InputFile]:
+    """The parsed report and the record of the bytes read."""
     label = str(path)
     try:
-        with Path(path).open(encoding="utf-8") as stream:
-            data = json.load(stream)
+        raw, record = read_input(path, "report")
+        data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise InputError(label, "report not found") from None
     except IsADirectoryError:
@@ -83,7 +89,7 @@ def read_report_json(path: str | Path) -> dict[str, Any]:
     version = data.get("schema_version")
     if not isinstance(version, str) or not version.startswith("1."):
         raise InputError(label, f"report has schema_version {version!r}; this hds-audit reads 1.x")
-    return data
+    return data, record
 
 
 def load_report(
@@ -95,13 +101,28 @@ def load_report(
     attestations: AttestationSet | None = None,
 ) -> Report:
     """Rebuild the :class:`Report` a ``report.json`` was written from (see the module doc)."""
-    data = read_report_json(path)
+    return load_report_file(
+        path, geo=geo, registry=registry, frameworks=frameworks, attestations=attestations
+    )[0]
+
+
+def load_report_file(
+    path: str | Path,
+    *,
+    geo: GeoTables | None = None,
+    registry: Registry | None = None,
+    frameworks: Sequence[Framework] | None = None,
+    attestations: AttestationSet | None = None,
+) -> tuple[Report, InputFile]:
+    """:func:`load_report`, with the record (size, sha256) of the bytes read."""
+    data, record = _read_report_json(path)
     try:
-        return _Reader(geo or GeoTables.default()).report(
+        report = _Reader(geo or GeoTables.default()).report(
             data, registry=registry, frameworks=frameworks, attestations=attestations
         )
     except _Malformed as error:
         raise InputError(str(path), f"not an hds-audit report.json: {error}") from None
+    return report, record
 
 
 def _get(data: Any, key: str, where: str) -> Any:
@@ -139,7 +160,7 @@ def _each(items: Any, where: str, convert: Callable[[Any], _T]) -> list[_T]:
 
 
 def _messages(raw: Any) -> dict[str, Msg]:
-    """``messages`` (schema 1.5) as ``Msg`` by English text. An entry this version cannot
+    """``messages`` (schema 1.6) as ``Msg`` by English text. An entry this version cannot
     rebuild, or whose English text changed since, is left out: its text is shown as written."""
     table: dict[str, Msg] = {}
     for text, data in (raw if isinstance(raw, dict) else {}).items():
@@ -232,16 +253,13 @@ class _Reader:
             started_at=datetime.fromisoformat(_get(raw, "started_at", "run")),
             finished_at=datetime.fromisoformat(_get(raw, "finished_at", "run")),
             tool_version=str(_get(raw, "tool_version", "run")),
-            sources=[
-                CollectedSource(
-                    path=s["path"],
-                    kind=s["kind"],
-                    resources=int(s["resources"]),
-                    terraform_version=s.get("terraform_version"),
-                    notes=[self.text(n) for n in s.get("notes") or ()],
-                )
-                for s in _get(raw, "sources", "run")
+            sources=[self.collected(s) for s in _get(raw, "sources", "run")],
+            inputs=[
+                InputFile(str(i["path"]), str(i["kind"]), int(i["size"]), str(i["sha256"]))
+                for i in raw.get("inputs") or ()
             ],
+            registry_digest=raw.get("registry_digest"),
+            frameworks_digest=raw.get("frameworks_digest"),
             area=self.area(_get(raw, "allowed_area", "run")),
             lang=str(raw.get("lang") or "fr"),
             policy_set=str(policy_set["name"]),
@@ -257,9 +275,24 @@ class _Reader:
                     started_at=datetime.fromisoformat(m["started_at"]),
                     finished_at=datetime.fromisoformat(m["finished_at"]),
                     tool_version=str(m.get("tool_version") or ""),
+                    manifest_sha256=m.get("manifest_sha256"),
                 )
                 for m in merged
             ],
+        )
+
+    def collected(self, raw: dict[str, Any]) -> CollectedSource:
+        regions = raw.get("regions")
+        return CollectedSource(
+            path=raw["path"],
+            kind=raw["kind"],
+            resources=int(raw["resources"]),
+            terraform_version=raw.get("terraform_version"),
+            notes=[self.text(n) for n in raw.get("notes") or ()],
+            size=raw.get("size"),
+            sha256=raw.get("sha256"),
+            identity=raw.get("identity"),
+            regions=None if regions is None else [str(r) for r in regions],
         )
 
     def area(self, raw: dict[str, Any]) -> AllowedArea:

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from hds_audit.engine.paths import EEA_NOTE
+from hds_audit.evidence.inputs import InputFile
 from hds_audit.geo import AllowedArea
 from hds_audit.model import (
     CollectedSource,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from hds_audit.frameworks.compliance import Compliance
     from hds_audit.waivers import WaiverOutcome
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 # Statuses that gate (exit code 1) when at or above the threshold.
 _FAILING = {Status.FAIL, Status.ERROR}
 
@@ -62,6 +63,19 @@ class MergedInput:
     started_at: datetime
     finished_at: datetime
     tool_version: str = ""
+    manifest_sha256: str | None = None  # of the shard's manifest.json, when it had one
+
+
+@dataclass(frozen=True, slots=True)
+class Seal:
+    """How a signed report can be matched to its manifest (``scan --sign-key``).
+
+    The HTML report is itself listed in the manifest, so it shows what does not depend on
+    it: the sha256 of ``report.json`` (written first) and the signing key's fingerprint.
+    """
+
+    report_sha256: str
+    key_fingerprint: str
 
 
 @dataclass(slots=True)
@@ -82,6 +96,12 @@ class RunInfo:
     policy_digest: str | None = None
     # A merged report: the reports it was built from, in shard order.
     merged_from: list[MergedInput] | None = None
+    # Every file read (Terraform files, states pulled, registry, attestations, waivers,
+    # baseline, configuration): path as given, kind, size, sha256 of the bytes read.
+    inputs: list[InputFile] = field(default_factory=list)
+    # sha256 of the certified-host registry's and the framework mappings' files.
+    registry_digest: str | None = None
+    frameworks_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +142,8 @@ class Report:
     drift: Drift | None = None
     # Audit date, certified-host registry, framework verdicts, attestations (issue 5).
     compliance: Compliance | None = None
+    # Signed runs: report.json's sha256 and the key's fingerprint, for the HTML annex.
+    seal: Seal | None = None
 
     @cached_property
     def _tallies(self) -> Counter[tuple[str, str, str]]:

@@ -184,6 +184,8 @@ class AwsCollector:
                     kind=SourceKind.AWS_API.value,
                     resources=per_account[plan.account.id],
                     notes=[Msg("note.reached_with", via=plan.account.via), *plan.notes, *extra],
+                    identity=plan.account.role_arn or str(identity.get("Arn") or "") or None,
+                    regions=sorted(plan.regions),
                 )
             )
         return result

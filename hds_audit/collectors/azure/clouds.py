@@ -116,3 +116,28 @@ def check_credential(credential: TokenCredential, cloud: AzureCloud) -> None:
         ) from None
     finally:
         identity_log.setLevel(level)
+
+
+def token_identity(token: str) -> str | None:
+    """Who a Microsoft Entra access token was issued to: ``oid:<object id>`` (a user,
+    a service principal, a managed identity), else ``appid:<client id>``; None when the
+    token carries no readable claims. Only these ids are kept, never the token."""
+    import base64
+    import binascii
+    import json
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    for claim in ("oid", "appid", "azp"):
+        value = claims.get(claim)
+        if isinstance(value, str) and value:
+            return f"{'oid' if claim == 'oid' else 'appid'}:{value}"
+    return None

@@ -27,6 +27,7 @@ from hds_audit.collectors.azure.clouds import (
     AzureCloud,
     check_credential,
     default_credential,
+    token_identity,
 )
 from hds_audit.collectors.azure.environment import (
     DEFAULT_CREDENTIAL,
@@ -160,6 +161,17 @@ class AzureCollector:
             if done.result is not None:
                 raise UsageError(str(done.result))
 
+    def signed_in_as(self) -> str | None:
+        """The object id (or client id) of this process's credential, from its token's
+        claims; None when tasks run elsewhere or the token says nothing readable."""
+        if self.remote:
+            return None
+        try:
+            token = self.resolved_credential().get_token(self.cloud.credential_scope).token
+        except Exception:  # the collection's own calls report a credential failure
+            return None
+        return token_identity(token)
+
     def collect(self, geo: GeoTables) -> Collection:
         started = self.clock()
         env = self.environment(geo)
@@ -168,6 +180,7 @@ class AzureCollector:
         try:
             for done in executor.run(env, run.first_tasks(), run.follow):
                 run.record(done.task, done.result)
+            run.identity = self.signed_in_as()
             result = run.collection(executor.description if self.executor else None)
         finally:
             if isinstance(env.local, AzureEnvironment):
@@ -197,6 +210,7 @@ class _Run:
         self.subscriptions: list[Subscription] = []  # those audited, in order
         self.inventory: dict[str, list[Listed]] = {}
         self.requests = 0
+        self.identity: str | None = None  # who read the subscriptions (report evidence)
 
     def owns(self, key: str) -> bool:
         return self.shard is None or self.shard.owns(key)
@@ -315,6 +329,7 @@ class _Run:
                     notes=[f"subscription {sub.label}", f"cloud {self.owner.cloud.name}"]
                     + ([f"state {sub.state}"] if sub.state and sub.state != "Enabled" else [])
                     + extra,
+                    identity=self.identity,
                 )
             )
         result.resources.extend(self.tenant_resources(result, extra))

@@ -22,7 +22,7 @@ from hds_audit.collectors.terraform.documents import (
     parse_document,
 )
 from hds_audit.collectors.terraform.normalise import Normaliser, index_keeps_whole, index_view
-from hds_audit.collectors.terraform.reading import read_text
+from hds_audit.collectors.terraform.reading import JsonText, read_text
 from hds_audit.errors import InputError
 from hds_audit.geo import GeoTables
 from hds_audit.i18n import Msg, Quote
@@ -87,17 +87,23 @@ def collect_file(
 ) -> Collection:
     """Read, parse and normalise one state or plan file."""
     result = Collection()
+    doc: JsonText | None = None
     try:
         if not path.exists():
             raise InputError(label, Msg("input.missing"))
-        parsed = parse_document(
-            read_text(path, label), label, slim=index_view, kept_whole=index_keeps_whole
-        )
+        doc = read_text(path, label)
+        parsed = parse_document(doc, label, slim=index_view, kept_whole=index_keeps_whole)
     except InputError as error:
         result.errors.append(CollectionError(source=label, scope=label, message=error.problem))
-        result.sources.append(CollectedSource(path=label, kind="unreadable", resources=0))
+        unreadable = CollectedSource(path=label, kind="unreadable", resources=0)
+        if doc is not None:  # read but not usable: still identify the bytes
+            unreadable.size, unreadable.sha256 = doc.size, doc.sha256
+        result.sources.append(unreadable)
         return result
-    return _normalised(parsed, label, geo, keep_attributes, progress)
+    collected = _normalised(parsed, label, geo, keep_attributes, progress)
+    for source in collected.sources:
+        source.size, source.sha256 = doc.size, doc.sha256
+    return collected
 
 
 def _counted(parsed: ParsedDocument, progress: ScanProgress) -> Replay:

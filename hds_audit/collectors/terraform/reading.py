@@ -8,6 +8,7 @@ never held as one Python object tree: each resource is decoded, used and dropped
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -40,6 +41,8 @@ class JsonText:
     text: str
     start: int
     notes: list[str] = field(default_factory=list)
+    size: int = 0  # bytes read from the file
+    sha256: str = ""  # of those bytes, for the report's run.inputs
 
 
 def _decode(raw: bytes, name: str, notes: list[str]) -> str:
@@ -83,10 +86,11 @@ def read_text(path: Path, name: str | None = None) -> JsonText:
     if not raw.strip():
         raise InputError(label, Msg("input.empty"))
     notes: list[str] = []
+    size, digest = len(raw), hashlib.sha256(raw).hexdigest()
     text = _decode(raw, label, notes)
     del raw
     start = _skip_wrapper_lines(text, label, notes)
-    return JsonText(text=text, start=start, notes=notes)
+    return JsonText(text=text, start=start, notes=notes, size=size, sha256=digest)
 
 
 def _skip_wrapper_lines(text: str, name: str, notes: list[str]) -> int:
