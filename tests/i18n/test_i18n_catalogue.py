@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hds_audit.errors import unreachable_reason
 from hds_audit.frameworks import MODES
 from hds_audit.i18n import (
     LANGS,
@@ -154,3 +155,37 @@ def test_providers_show_in_french_quotes_the_sources() -> None:
     english_out = run_cli(["providers", "show", "aws"]).output
     assert "  certificate_status  certified\n" in english_out
     assert "provider keys: aws" in english_out
+
+
+#: Keys the code builds at run time (``Msg(f"host.fact_unknown.{fact}")`` ...).
+_DYNAMIC = (
+    "host.fact_unknown.",
+    "host.activities_missing.",
+    "providers.fact.",
+    "providers.status.",
+    "frameworks.mode.",
+)
+
+
+def test_every_key_in_the_catalogue_is_used() -> None:
+    code = "\n".join(p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py"))
+    unused = [
+        key for key in messages("en") if f'"{key}"' not in code and not key.startswith(_DYNAMIC)
+    ]
+    assert unused == []
+
+
+@pytest.mark.parametrize(
+    ("network_error", "french"),
+    [
+        ("[Errno 111] Connection refused", "connexion refusée"),
+        ("Read timed out. (read timeout=5)", "délai dépassé"),
+        ("Cannot connect to proxy.", "le proxy a échoué"),
+        ("[Errno -2] Name or service not known", "nom d'hôte non résolu"),
+        ("certificate verify failed", "certificat TLS refusé"),
+    ],
+)
+def test_network_reasons_in_french(network_error: str, french: str) -> None:
+    reason = unreachable_reason(network_error)
+    assert render_msg(reason, "fr") == french
+    assert render_msg(reason, "en") == reason  # the English text is the value
