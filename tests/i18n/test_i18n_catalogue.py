@@ -169,8 +169,11 @@ _DYNAMIC = (
 
 def test_every_key_in_the_catalogue_is_used() -> None:
     code = "\n".join(p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py"))
+    quoted = ('"{}"', "'{}'")
     unused = [
-        key for key in messages("en") if f'"{key}"' not in code and not key.startswith(_DYNAMIC)
+        key
+        for key in messages("en")
+        if not any(q.format(key) in code for q in quoted) and not key.startswith(_DYNAMIC)
     ]
     assert unused == []
 
