@@ -8,7 +8,7 @@ current run with the previous one; :func:`drift_view` turns that into plain view
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from hds_audit.baseline import NEW, PROBLEMS, Comparison, Fixed, identity
@@ -119,8 +119,13 @@ def drift_view(drift: Drift | None, when: Callable[[datetime], str]) -> dict[str
     }
 
 
-def html_context(report: Report, when: Callable[[datetime], str]) -> dict[str, Any] | None:
-    """What ``_trend.html.j2`` shows: the trend, the baseline comparison, the waivers."""
+def html_context(
+    report: Report,
+    when: Callable[[datetime], str],
+    day: Callable[[date], str] = date.isoformat,
+) -> dict[str, Any] | None:
+    """What ``_trend.html.j2`` shows: the trend, the baseline comparison, the waivers
+    (``when`` writes a moment, ``day`` a date, in the report's language)."""
     baseline = None
     if report.baseline is not None:
         counts = report.baseline_counts
@@ -143,7 +148,7 @@ def html_context(report: Report, when: Callable[[datetime], str]) -> dict[str, A
                     "resource": w.resource_id,
                     "reason": w.reason,
                     "approved_by": w.approved_by,
-                    "expires": w.expires.isoformat(),
+                    "expires": day(w.expires),
                     "count": n,
                 }
                 for w, n in outcome.applied.items()

@@ -20,10 +20,13 @@ from hds_audit.frameworks.compliance import (
     build_compliance,
 )
 from hds_audit.geo import Location
-from hds_audit.i18n import Quote, format_date
-from hds_audit.model import Finding, Kind, Resource, Severity, Status
+from hds_audit.i18n import Quote
+from hds_audit.model import Kind, Resource, Status
 from hds_audit.providers.facts import certificate_verdict
 from hds_audit.providers.registry import Host, Registry
+from hds_audit.reports.dates import format_date
+from hds_audit.reports.grouping import distinct_resources, unit_counts
+from hds_audit.reports.html_views import data_records
 from hds_audit.reports.model import Report
 
 #: Requirement verdicts: symbol + word, never colour alone.
@@ -131,9 +134,7 @@ def _place_charts(report: Report, texts: Texts, country_name: Callable[[str], st
     area = report.run.area
     stored: dict[str, Counter[str]] = {}
     copies: dict[str, Counter[str]] = {}
-    for resource in report.resources:
-        if not resource.stores_data:
-            continue
+    for resource, _ in data_records(distinct_resources(report.resources)):
         label = _country(resource.location, country_name, texts)
         stored.setdefault(label, Counter())[_area_key(area.allows(resource.location))] += 1
         for replica in resource.replicas or ():
@@ -189,16 +190,34 @@ def _fact_text(host: Host, name: str, texts: Texts) -> str:
         return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
         return texts.t("flag.yes" if value else "flag.no")
-    when = host.issued() if name == "issued" else host.expires() if name == "expires" else None
-    if when is not None:
-        return format_date(when, texts.lang)
-    return str(value)
+    if isinstance(value, date):
+        return format_date(value, texts.lang)
+    return _date_text(str(value), texts.lang)
+
+
+def _date_text(text: str, lang: str) -> str:
+    """An ISO date of the registry (``2025-06-02``) in the report's one date format; any
+    other text as it is."""
+    try:
+        return format_date(date.fromisoformat(text), lang)
+    except ValueError:
+        return text
+
+
+def _source_date(registry: Registry, key: str, lang: str) -> str | None:
+    when = registry.source(key).date
+    return _date_text(when, lang) if when else None
 
 
 def _hosts(
     resources: Iterable[Resource], registry: Registry, audit: date, texts: Texts
 ) -> list[dict[str, Any]]:
-    by_provider: Counter[str] = Counter(r.provider for r in resources if r.stores_data)
+    # Distinct data resources (a plan and a state of one resource count once).
+    by_provider: Counter[str] = Counter(
+        item.resource.provider
+        for item in distinct_resources(resources)
+        if any(r.stores_data for r in item.records)
+    )
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for provider, count in sorted(by_provider.items()):
@@ -254,7 +273,9 @@ def _hosts(
                 "days": days,
                 "facts": facts,
                 "status_note": _quoted(host.fact("certificate_status").note),
-                "sources": [(k, registry.source(k).url, registry.source(k).date) for k in keys],
+                "sources": [
+                    (k, registry.source(k).url, _source_date(registry, k, texts.lang)) for k in keys
+                ],
                 "missing": False,
             }
         )
@@ -273,8 +294,14 @@ def _hosts(
 
 
 def _requirement_view(
-    result: RequirementResult, names: Mapping[str, str], texts: Texts, lang: str
+    result: RequirementResult,
+    names: Mapping[str, str],
+    texts: Texts,
+    lang: str,
+    units: Mapping[tuple[str, Status], int],
 ) -> dict[str, Any]:
+    """One requirement; its policies' counts are distinct resources (``units``), the figures
+    the policy's own table shows."""
     requirement = result.requirement
     attestation = result.attestation
     return {
@@ -298,8 +325,8 @@ def _requirement_view(
         else {
             "statement": attestation.statement,
             "by": attestation.by,
-            "date": attestation.date.isoformat(),
-            "valid_until": attestation.valid_until.isoformat(),
+            "date": format_date(attestation.date, lang),
+            "valid_until": format_date(attestation.valid_until, lang),
             "evidence": attestation.evidence,
         },
         "policies": [
@@ -307,7 +334,9 @@ def _requirement_view(
                 "id": tally.policy_id,
                 "name": names.get(tally.policy_id, tally.policy_id),
                 "counts": tuple(
-                    (s.value, tally.counts[s.value]) for s in Status if tally.counts.get(s.value)
+                    (s.value, units[(tally.policy_id, s)])
+                    for s in Status
+                    if units.get((tally.policy_id, s))
                 ),
             }
             for tally in result.policies
@@ -315,45 +344,33 @@ def _requirement_view(
     }
 
 
-def _top_problems(findings: Iterable[Finding], lang: str) -> list[dict[str, Any]]:
-    counts: Counter[str] = Counter()
-    metas = {}
-    for finding in findings:
-        if (
-            finding.status in (Status.FAIL, Status.ERROR)
-            and finding.policy.severity is not Severity.INFO
-        ):
-            counts[finding.policy.id] += 1
-            metas[finding.policy.id] = finding.policy
-    ranked = sorted(counts, key=lambda p: (-metas[p].severity.rank, -counts[p], p))
-    return [
-        {
-            "id": p,
-            "name": metas[p].text("name", lang),
-            "count": counts[p],
-            "severity": metas[p].severity.value,
-        }
-        for p in ranked[:3]
-    ]
-
-
 def compliance_context(
-    report: Report, texts: Texts, country_name: Callable[[str], str]
+    report: Report,
+    texts: Texts,
+    country_name: Callable[[str], str],
+    where: Mapping[str, int],
 ) -> dict[str, Any]:
-    """Everything the compliance partials need."""
+    """Everything the compliance partials need.
+
+    ``where`` holds the totals of the places table (distinct data resources inside, outside,
+    unknown; their copies): the executive summary shows these very figures and links there.
+    """
     lang = texts.lang
     compliance: Compliance = report.compliance or build_compliance(
         report.findings, report.run.started_at.date()
     )
     audit = compliance.audit_date
     names = {p.id: p.text("name", lang) for p in report.policies}
+    units = unit_counts(report.findings)
     frameworks = [
         {
             "id": result.framework.id,
             "name": result.framework.text("name", lang),
             "source": result.framework.text("source", lang) if result.framework.source else "",
             "counts": result.counts,
-            "requirements": [_requirement_view(r, names, texts, lang) for r in result.requirements],
+            "requirements": [
+                _requirement_view(r, names, texts, lang, units) for r in result.requirements
+            ],
         }
         for result in compliance.frameworks
     ]
@@ -367,7 +384,7 @@ def compliance_context(
             "title": r.requirement.text("title", lang),
             "what": r.requirement.text("attestation", lang),
             "state": r.attestation_state,
-            "since": r.attestation.valid_until.isoformat() if r.attestation else None,
+            "since": format_date(r.attestation.valid_until, lang) if r.attestation else None,
             "validity": r.requirement.validity_days,
         }
         for r in compliance.owed
@@ -377,27 +394,23 @@ def compliance_context(
             "ref": r.requirement.ref,
             "title": r.requirement.text("title", lang),
             "state": r.attestation_state,
-            **_requirement_view(r, names, texts, lang)["attestation"],
+            **_requirement_view(r, names, texts, lang, units)["attestation"],
         }
         for result in compliance.frameworks
         for r in result.requirements
         if r.attestation is not None
     ]
     hosts = _hosts(report.resources, compliance.registry, audit, texts)
-    area = report.run.area
-    data = [r for r in report.resources if r.stores_data]
-    placed = Counter(_area_key(area.allows(r.location)) for r in data)
-    copies = Counter(_area_key(area.allows(c.location)) for r in data for c in (r.replicas or ()))
     host_verdicts = Counter(h["verdict"] for h in hosts)
     feima = next(
         (f for f in frameworks if f["id"] == "feima"), frameworks[0] if frameworks else None
     )
     return {
-        "audit_date": audit.isoformat(),
+        "audit_date": format_date(audit, lang),
         "registry": {
             "file": compliance.registry.file,
             "version": compliance.registry.version,
-            "recorded": compliance.registry.recorded,
+            "recorded": _date_text(compliance.registry.recorded, lang),
         },
         "attestations_file": compliance.attestations.file,
         "frameworks": frameworks,
@@ -409,18 +422,17 @@ def compliance_context(
         "charts": _place_charts(report, texts, country_name),
         "framework_chart": _framework_chart(compliance.frameworks, texts, lang),
         "executive": {
-            "data": len(data),
-            "inside": placed["inside"],
-            "outside": placed["outside"],
-            "unknown": placed["unknown"],
-            "copies_outside": copies["outside"],
-            "copies_unknown": copies["unknown"] + sum(1 for r in data if r.replicas is None),
+            "data": where["rows"],
+            "inside": where["inside"],
+            "outside": where["outside"],
+            "unknown": where["unknown"],
+            "copies_outside": where["copies_outside"],
+            "copies_unknown": where["copies_unknown"],
             "hosts_valid": host_verdicts["valid"] + host_verdicts["expiring"],
             "hosts_unknown": host_verdicts["unknown"],
             "hosts_bad": sum(host_verdicts[v] for v in ("missing", "expired", "not_yet_valid")),
             "hosts": len(hosts),
             "feima": feima,
             "owed": len(owed),
-            "problems": _top_problems(report.findings, lang),
         },
     }

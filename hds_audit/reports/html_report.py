@@ -14,7 +14,7 @@ import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
@@ -23,17 +23,22 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from hds_audit.geo import GeoTables, Location
+from hds_audit.geo import GeoTables
 from hds_audit.i18n import load_catalogue
-from hds_audit.model import Finding, PolicyMeta, Resource, Status
+from hds_audit.model import PolicyMeta, Severity, Status
 from hds_audit.reports.atomic import atomic_writer
-from hds_audit.reports.messages import (
-    HTML_STYLE,
-    STATUS_WORDS,
-    finding_message,
-    message_html,
-    show_value,
+from hds_audit.reports.dates import format_date
+from hds_audit.reports.grouping import blocking_units
+from hds_audit.reports.html_views import (
+    CATEGORY_ORDER,
+    LIST_CAP,
+    Builder,
+    CategoryBlock,
+    Places,
+    category_key,
+    places_view,
 )
+from hds_audit.reports.messages import STATUS_WORDS, message_html
 from hds_audit.reports.model import Report
 
 __all__ = [
@@ -47,14 +52,6 @@ __all__ = [
 
 SUPPORTED_LANGS: Final[tuple[str, ...]] = ("fr", "en")
 
-#: Categories shown first, in this order; any other category follows, alphabetically.
-CATEGORY_ORDER: Final[tuple[str, ...]] = (
-    "residency",
-    "replication_residency",
-    "encryption_at_rest",
-    "key_management",
-)
-
 #: Status is always shown as symbol + word, never by colour alone (prints in grayscale).
 STATUS_SYMBOLS: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -67,15 +64,6 @@ STATUS_SYMBOLS: Final[Mapping[str, str]] = MappingProxyType(
         Status.MANUAL.value: "✎",
     }
 )
-
-# Listed finding by finding, in this order; the other statuses are collapsed per policy.
-_LISTED_ORDER: Final[Mapping[Status, int]] = MappingProxyType(
-    {Status.FAIL: 0, Status.ERROR: 1, Status.UNKNOWN: 2, Status.WAIVED: 3, Status.MANUAL: 4}
-)
-_COLLAPSED: Final[tuple[Status, ...]] = (Status.PASS, Status.NOT_APPLICABLE)
-# Statuses that need someone's attention (they put a policy block first in its category).
-_ACTIONABLE: Final[frozenset[Status]] = frozenset({Status.FAIL, Status.ERROR, Status.UNKNOWN})
-
 
 # --------------------------------------------------------------------------- strings
 
@@ -123,7 +111,11 @@ class _Texts:
         return self.t("flag.unknown" if value is None else "flag.yes" if value else "flag.no")
 
     def when(self, moment: datetime) -> str:
-        text = moment.strftime(self.strings["format.datetime"])
+        text = self.t(
+            "format.datetime",
+            date=format_date(moment, self.lang),
+            time=moment.strftime(self.strings["format.time"]),
+        )
         offset = moment.utcoffset()
         if offset is None:
             return text
@@ -150,91 +142,6 @@ def _flag_symbol(value: bool | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Place:
-    region: str
-    country: str
-    eu: bool | None
-    eea: bool | None
-
-
-@dataclass(frozen=True, slots=True)
-class _EvidenceView:
-    path: str
-    value: str
-    note: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class _FindingView:
-    status: str
-    resource_id: str
-    resource_name: str | None
-    resource_type: str
-    place: _Place
-    message: str
-    evidence: tuple[_EvidenceView, ...]
-    reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Collapsed:
-    status: str
-    label: str
-    resources: tuple[tuple[str, str | None], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _PolicyBlock:
-    id: str
-    name: str
-    severity: str
-    counts: tuple[tuple[str, int], ...]
-    findings: tuple[_FindingView, ...]
-    collapsed: tuple[_Collapsed, ...]
-    remediation: str
-    terraform: str
-
-
-@dataclass(frozen=True, slots=True)
-class _CategoryBlock:
-    key: str
-    label: str
-    counts: tuple[tuple[str, int], ...]
-    policies: tuple[_PolicyBlock, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _ReplicaView:
-    kind: str
-    target: str | None
-    place: _Place
-    allowed: bool | None
-
-
-@dataclass(frozen=True, slots=True)
-class _DataResource:
-    id: str
-    name: str | None
-    type: str
-    kind: str
-    place: _Place
-    allowed: bool | None
-    replicas: tuple[_ReplicaView, ...] | None
-
-
-@dataclass(frozen=True, slots=True)
-class _CountryGroup:
-    key: str
-    label: str
-    eu: bool | None
-    eea: bool | None
-    allowed: tuple[int, int, int]  # resources in / outside / unknown to the allowed area
-    copies: tuple[int, int, int]  # their copies in / outside / unknown to the allowed area
-    copies_unknown: int  # resources whose copies could not be established
-    resources: tuple[_DataResource, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class _Matrix:
     """A count table: one row per key, one column per status present, plus a total."""
 
@@ -254,126 +161,6 @@ class _CatalogueRow:
     remediation: str
 
 
-class _Places:
-    """Location wording, memoised per location (a large estate has few distinct places)."""
-
-    def __init__(self, texts: _Texts, geo: GeoTables) -> None:
-        self._texts = texts
-        self._geo = geo
-        self._cache: dict[Location, _Place] = {}
-        self._countries: dict[str, str] = {}
-
-    def country_name(self, code: str) -> str:
-        name = self._countries.get(code)
-        if name is None:
-            name = self._countries[code] = self._geo.country_name(code, self._texts.lang)
-        return name
-
-    def country_label(self, location: Location) -> str:
-        if location.country is not None:
-            return self.country_name(location.country)
-        if location.members:
-            codes = dict.fromkeys(m.country for m in location.members if m.country)
-            return f"{self._texts.t('places.multi_region')} ({', '.join(codes)})"
-        if location.non_regional:
-            return self._texts.t("places.global")
-        return self._texts.t("places.unknown_country")
-
-    def __call__(self, location: Location) -> _Place:
-        place = self._cache.get(location)
-        if place is None:
-            region = location.region or self._texts.t("places.no_region")
-            if location.name and location.name != location.region:
-                region = f"{region} — {location.name}"
-            place = _Place(region, self.country_label(location), location.in_eu, location.in_eea)
-            self._cache[location] = place
-        return place
-
-
-def _finding_view(finding: Finding, lang: str, places: _Places) -> _FindingView:
-    resource = finding.resource
-    return _FindingView(
-        status=finding.status.value,
-        resource_id=resource.id,
-        resource_name=resource.name,
-        resource_type=resource.type,
-        place=places(resource.location),
-        message=finding_message(finding, lang, HTML_STYLE),
-        evidence=tuple(
-            _EvidenceView(e.path, show_value(e.value), e.note) for e in finding.evidence
-        ),
-        reason=finding.reason,
-    )
-
-
-def _status_counts(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
-    return tuple((s.value, counts[s.value]) for s in Status if counts.get(s.value))
-
-
-def _category_key(category: str) -> tuple[int, str]:
-    try:
-        return (CATEGORY_ORDER.index(category), "")
-    except ValueError:
-        return (len(CATEGORY_ORDER), category)
-
-
-def _policy_block(
-    meta: PolicyMeta, findings: Sequence[Finding], texts: _Texts, places: _Places
-) -> _PolicyBlock:
-    counts: Counter[str] = Counter(f.status.value for f in findings)
-    listed = sorted(
-        (f for f in findings if f.status in _LISTED_ORDER),
-        key=lambda f: (_LISTED_ORDER[f.status], f.resource.id),
-    )
-    collapsed = []
-    for status in _COLLAPSED:
-        members = sorted((f.resource.id, f.resource.name) for f in findings if f.status is status)
-        if members:
-            label = texts.tn(f"findings.collapsed.{status.value}", len(members))
-            collapsed.append(_Collapsed(status.value, label, tuple(members)))
-    lang = texts.lang
-    return _PolicyBlock(
-        id=meta.id,
-        name=meta.text("name", lang),
-        severity=meta.severity.value,
-        counts=_status_counts(counts),
-        findings=tuple(_finding_view(f, lang, places) for f in listed),
-        collapsed=tuple(collapsed),
-        remediation=meta.text("remediation", lang),
-        terraform=meta.text("remediation_terraform", lang).strip("\n"),
-    )
-
-
-def _categories(report: Report, texts: _Texts, places: _Places) -> list[_CategoryBlock]:
-    by_policy: dict[str, list[Finding]] = defaultdict(list)
-    metas: dict[str, PolicyMeta] = {}
-    for finding in report.findings:
-        meta = finding.policy
-        by_policy[meta.id].append(finding)
-        metas.setdefault(meta.id, meta)
-
-    by_category: dict[str, list[_PolicyBlock]] = defaultdict(list)
-    order: dict[str, tuple[int, int, str]] = {}
-    for policy_id, findings in by_policy.items():
-        meta = metas[policy_id]
-        actionable = any(f.status in _ACTIONABLE for f in findings)
-        order[policy_id] = (0 if actionable else 1, -meta.severity.rank, policy_id)
-        by_category[meta.category].append(_policy_block(meta, findings, texts, places))
-
-    blocks = []
-    for category in sorted(by_category, key=_category_key):
-        policies = sorted(by_category[category], key=lambda p: order[p.id])
-        blocks.append(
-            _CategoryBlock(
-                key=category,
-                label=texts.opt("category", category),
-                counts=_status_counts(report.by_category.get(category, {})),
-                policies=tuple(policies),
-            )
-        )
-    return blocks
-
-
 def _matrix(
     table: Mapping[str, Mapping[str, int]],
     keys: Iterable[str],
@@ -388,84 +175,6 @@ def _matrix(
         values = tuple(counts.get(column, 0) for column in columns)
         rows.append((key, label(key), values, sum(counts.values())))
     return _Matrix(columns, tuple(rows))
-
-
-def _data_resource(
-    resource: Resource, report: Report, places: _Places, texts: _Texts
-) -> _DataResource:
-    area = report.run.area
-    replicas: tuple[_ReplicaView, ...] | None = None
-    if resource.replicas is not None:
-        replicas = tuple(
-            _ReplicaView(
-                kind=texts.opt("replica", r.kind),
-                target=r.target,
-                place=places(r.location),
-                allowed=area.allows(r.location),
-            )
-            for r in resource.replicas
-        )
-    return _DataResource(
-        id=resource.id,
-        name=resource.name,
-        type=resource.type,
-        kind=texts.opt("kind", resource.kind.value),
-        place=places(resource.location),
-        allowed=area.allows(resource.location),
-        replicas=replicas,
-    )
-
-
-def _group_key(location: Location) -> str:
-    if location.country is not None:
-        return location.country
-    if location.members:
-        return f"~multi:{location.provider}:{location.region}"
-    return "~global" if location.non_regional else "~unknown"
-
-
-def _places_groups(report: Report, texts: _Texts, places: _Places) -> list[_CountryGroup]:
-    grouped: dict[str, list[Resource]] = defaultdict(list)
-    for resource in report.resources:
-        if resource.stores_data:
-            grouped[_group_key(resource.location)].append(resource)
-
-    groups = []
-    for key, members in grouped.items():
-        views = sorted(
-            (_data_resource(r, report, places, texts) for r in members), key=lambda v: v.id
-        )
-        allowed = Counter(v.allowed for v in views)
-        copies = Counter(c.allowed for v in views for c in v.replicas or ())
-        first = members[0].location
-        groups.append(
-            _CountryGroup(
-                key=key,
-                label=places.country_label(first)
-                + (f" ({first.country})" if first.country else ""),
-                eu=first.in_eu,
-                eea=first.in_eea,
-                allowed=(allowed[True], allowed[False], allowed[None]),
-                copies=(copies[True], copies[False], copies[None]),
-                copies_unknown=sum(1 for v in views if v.replicas is None),
-                resources=tuple(views),
-            )
-        )
-
-    def rank(group: _CountryGroup) -> tuple[int, str]:
-        _, outside, unknown = group.allowed
-        _, copies_outside, copies_unknown = group.copies
-        if outside:
-            first = 0
-        elif unknown:
-            first = 1
-        elif copies_outside or copies_unknown or group.copies_unknown:
-            first = 2
-        else:
-            first = 3
-        return (first, group.label.casefold())
-
-    return sorted(groups, key=rank)
 
 
 def _catalogue(policies: Iterable[PolicyMeta], texts: _Texts) -> list[_CatalogueRow]:
@@ -483,31 +192,35 @@ def _catalogue(policies: Iterable[PolicyMeta], texts: _Texts) -> list[_Catalogue
         )
         for p in policies
     ]
-    return sorted(rows, key=lambda r: (_category_key(r.category_key), r.id))
+    return sorted(rows, key=lambda r: (category_key(r.category_key), r.id))
 
 
 def _verdict(report: Report, texts: _Texts) -> dict[str, Any]:
+    """The verdict in words a compliance officer acts on; the exit code is for the annex."""
     code = report.exit_code
-    blocking = len(report.blocking)
+    problems, resources = blocking_units(report.blocking)
     unreadable = len({e.source for e in report.errors})
     lines = []
     if code == 2:
         kind, symbol = "incomplete", "⚠"
         lines.append(texts.tn("verdict.incomplete_text", unreadable))
-        if blocking:
-            lines.append(texts.tn("verdict.blocking_too", blocking))
+        if problems:
+            lines.append(texts.tn("verdict.blocking_too", problems))
     elif code == 1:
         kind, symbol = "fail", "✗"
-        lines.append(texts.tn("verdict.fail_text", blocking))
+        lines.append(texts.tn("verdict.fail_text", problems))
     else:
         kind, symbol = "pass", "✓"
         lines.append(texts.t("verdict.pass_text"))
+    if problems:
+        lines.append(texts.tn("grouped.verdict_resources", resources))
     meaning = texts.strings.get(f"verdict.exit_{code}", "")
     return {
         "kind": kind,
         "symbol": symbol,
         "title": texts.t(f"verdict.{kind}"),
         "lines": lines,
+        "problems": problems,
         "exit_code": texts.t("verdict.exit_code", code=code) + (f" ({meaning})" if meaning else ""),
     }
 
@@ -522,12 +235,55 @@ def _gate_text(report: Report, texts: _Texts) -> list[str]:
     ]
 
 
+def _tally_tables(
+    tallies: Mapping[tuple[str, str, str], int], texts: _Texts
+) -> tuple[dict[str, int], _Matrix, _Matrix]:
+    """By status, by severity and by category, counting distinct resources."""
+    by_status: Counter[str] = Counter()
+    by_severity: dict[str, Counter[str]] = defaultdict(Counter)
+    by_category: dict[str, Counter[str]] = defaultdict(Counter)
+    for (severity, category, status), n in tallies.items():
+        by_status[status] += n
+        by_severity[severity][status] += n
+        by_category[category][status] += n
+    statuses = tuple(s.value for s in Status if by_status.get(s.value))
+    severities = [s.value for s in Severity if s.value in by_severity]
+    return (
+        {s.value: by_status.get(s.value, 0) for s in Status},
+        _matrix(by_severity, severities, texts.severity, statuses),
+        _matrix(
+            by_category,
+            sorted(by_category, key=category_key),
+            lambda c: texts.opt("category", c),
+            statuses,
+        ),
+    )
+
+
+def _anchors(
+    categories: Sequence[CategoryBlock], host_rows: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """What a link may point at: a category's block (or the host verdicts for a category
+    judged per host only), a policy's block or its first host row."""
+    by_category = {c.key: f"cat-{c.key}" for c in categories}
+    for row in host_rows:
+        by_category.setdefault(row["category"], "host-findings")
+    policies = {p.id for c in categories for p in c.policies}
+    policies |= {row["policy_id"] for row in host_rows}
+    return {"categories": by_category, "policies": policies}
+
+
 def _context(report: Report, lang: str) -> dict[str, Any]:
     texts = _Texts(lang)
-    places = _Places(texts, GeoTables.default())
+    places = Places(texts, GeoTables.default())
+    builder = Builder(report, texts, places)
     run = report.run
-    statuses = tuple(s.value for s in Status if report.by_status.get(s.value))
     unreadable = len({e.source for e in report.errors})
+    by_status, by_severity, by_category = _tally_tables(builder.tallies(), texts)
+    where = places_view(report, texts, places)
+    audit_date = report.compliance.audit_date if report.compliance else run.started_at.date()
+    categories = builder.categories()
+    host_rows = builder.host_rows()
     return {
         "lang": lang,
         "t": texts.t,
@@ -539,6 +295,7 @@ def _context(report: Report, lang: str) -> dict[str, Any]:
         "flag_symbol": _flag_symbol,
         "symbols": STATUS_SYMBOLS,
         "all_statuses": tuple(s.value for s in Status),
+        "audit_date": format_date(audit_date, lang),
         "run": {
             "started": texts.when(run.started_at),
             "duration": texts.duration(run.finished_at - run.started_at),
@@ -563,32 +320,32 @@ def _context(report: Report, lang: str) -> dict[str, Any]:
             ],
         },
         "verdict": _verdict(report, texts),
+        "priorities": builder.priorities(),
         "totals": {
-            "resources": len(report.resources),
-            "data_resources": sum(1 for r in report.resources if r.stores_data),
-            "findings": len(report.findings),
+            "resources": where["distinct"],
+            "records": len(report.resources),
+            "data_resources": where["total"]["distinct"],
+            "findings": sum(by_status.values()),
+            "records_findings": len(report.findings),
             "policies": len(report.policies),
             "errors": len(report.errors),
             "unreadable": unreadable,
-            "unknown": report.by_status.get(Status.UNKNOWN.value, 0),
+            "unknown": by_status.get(Status.UNKNOWN.value, 0),
         },
-        "by_status": report.by_status,
-        "by_severity": _matrix(
-            report.by_severity, report.by_severity.keys(), texts.severity, statuses
-        ),
-        "by_category": _matrix(
-            report.by_category,
-            sorted(report.by_category, key=_category_key),
-            lambda c: texts.opt("category", c),
-            statuses,
-        ),
+        "by_status": by_status,
+        "by_severity": by_severity,
+        "by_category": by_category,
         "errors": report.errors,
-        "places": _places_groups(report, texts, places),
-        "categories": _categories(report, texts, places),
+        "places": where["groups"],
+        "places_total": where["total"],
+        "categories": categories,
+        "host_rows": host_rows,
+        "anchors": _anchors(categories, host_rows),
+        "list_cap": LIST_CAP,
         "catalogue": _catalogue(report.policies, texts),
         "generated": texts.when(run.finished_at),
-        "drift": _drift_context(report, texts.when),
-        "compliance": _compliance_context(report, texts, places),
+        "drift": _drift_context(report, texts.when, lambda d: format_date(d, lang)),
+        "compliance": _compliance_context(report, texts, places, where["total"]),
         "evidence": _evidence_context(report),
     }
 
@@ -607,18 +364,22 @@ def _evidence_context(report: Report) -> dict[str, Any]:
     }
 
 
-def _compliance_context(report: Report, texts: _Texts, places: _Places) -> dict[str, Any]:
+def _compliance_context(
+    report: Report, texts: _Texts, places: Places, where: Mapping[str, int]
+) -> dict[str, Any]:
     """Executive summary, framework views, hosts, attestations (``compliance_view``)."""
     from hds_audit.reports.compliance_view import compliance_context
 
-    return compliance_context(report, texts, places.country_name)
+    return compliance_context(report, texts, places.country_name, where)
 
 
-def _drift_context(report: Report, when: Callable[[datetime], str]) -> dict[str, Any] | None:
+def _drift_context(
+    report: Report, when: Callable[[datetime], str], day: Callable[[date], str]
+) -> dict[str, Any] | None:
     """Trend, baseline and waivers (``_trend.html.j2``), prepared by :mod:`hds_audit.history`."""
     from hds_audit.history.trend import html_context
 
-    return html_context(report, when)
+    return html_context(report, when, day)
 
 
 @pass_context

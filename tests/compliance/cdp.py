@@ -162,11 +162,17 @@ class Page:
         return str(self.evaluate(f"document.querySelector({json.dumps(selector)}).innerText"))
 
     def screenshot(self, media: str = "screen") -> bytes:
-        self._send("Emulation.setEmulatedMedia", {"media": media})
+        self.emulate_media(media)
         data = self._send("Page.captureScreenshot", {"format": "png"})["data"]
         return base64.b64decode(data)
 
+    def emulate_media(self, media: str) -> None:
+        """``print`` or ``screen``: which of the page's CSS rules apply from now on."""
+        self._send("Emulation.setEmulatedMedia", {"media": media})
+
     def pdf(self) -> bytes:
+        """Print to PDF with the print rules (a screenshot before may have set ``screen``)."""
+        self.emulate_media("print")
         data = self._send(
             "Page.printToPDF",
             {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False},

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from cdp import Browser
-from compliance_helpers import FIXTURES, chromium_binary
+from compliance_helpers import FIXTURES, MAKE_AUDIT, chromium_binary
 
 from hds_audit.testing import run_cli
 
@@ -104,7 +104,8 @@ def test_report_in_chromium(
         # A4 portrait, and long enough to hold every section (each starts on a new page).
         boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
         assert boxes and all(abs(float(w) - 595) < 2 and abs(float(h) - 842) < 2 for w, h in boxes)
-        assert 8 <= _pages(pdf) <= 400, _pages(pdf)
+        # A document of bounded size (issue 12): it was 203 pages before grouping.
+        assert 8 <= _pages(pdf) <= 30, _pages(pdf)
         assert page.problems() == []
         assert page.requests() == [report.as_uri()]  # the file itself, nothing else
 
@@ -128,3 +129,72 @@ def test_format_pdf_writes_the_same_report(chromium: str, tmp_path: Path) -> Non
     pdf = (out / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
     assert _pages(pdf) >= 5
+
+
+def test_bundled_fixtures_print_on_at_most_30_pages(chromium: str, tmp_path: Path) -> None:
+    """``--format pdf`` on what `make audit` audits: a document, not 203 pages (issue 12)."""
+    out = tmp_path / "out"
+    result = run_cli([*MAKE_AUDIT, "--format", "pdf", "-o", str(out)])
+    assert result.exit_code == 1, result.output  # planted violations
+    pdf = (out / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert 8 <= _pages(pdf) <= 30, _pages(pdf)
+
+
+# A4 at 96 px per inch, less the 14 mm side margins of the print style: 182 mm.
+A4_CONTENT_WIDTH = 688
+
+# Every cell of every row of the tables a reader prints, and what each cell shows (badges,
+# ids, names, links, codes): the boxes of one cell must not meet those of another cell.
+_OVERLAPS = """
+(() => {
+  const tables = '#top table, #executive table, #summary table, #places table, '
+    + '#hosts table, #findings table';
+  const shown = '.st, .sev, .vd, .flag, .id, .rname, .region, .count, .muted, .src, .note, '
+    + 'code, a, strong, span, p, li';
+  const found = [];
+  let rows = 0;
+  const meet = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5
+    && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  for (const row of document.querySelectorAll(tables.split(', ').map(t => t + ' tr').join(', '))) {
+    const cells = [...row.children];
+    const boxes = [];
+    cells.forEach((cell, index) => {
+      const edge = cell.getBoundingClientRect();
+      for (const element of [cell, ...cell.querySelectorAll(shown)]) {
+        const box = element.getBoundingClientRect();
+        if (!box.width || !box.height) continue;  // closed <details>, hidden
+        boxes.push({index, box, what: element.className || element.tagName});
+        if (element !== cell && (box.right > edge.right + 0.5 || box.left < edge.left - 0.5)) {
+          found.push(`${row.closest('[id]').id}: ${element.className || element.tagName} `
+            + `spills out of cell ${index}: ${element.textContent.trim().slice(0, 40)}`);
+        }
+      }
+    });
+    rows += 1;
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i], b = boxes[j];
+        if (a.index !== b.index && meet(a.box, b.box)) {
+          found.push(`${row.closest('[id]').id}: ${a.what} (cell ${a.index}) meets `
+            + `${b.what} (cell ${b.index})`);
+        }
+      }
+    }
+  }
+  return {rows, found};
+})()
+"""
+
+
+def test_printed_rows_do_not_overlap(
+    chromium: str, bundled: dict[str, Any], tmp_path: Path
+) -> None:
+    """In print (A4 width, print media), no badge, id or text of one cell meets another cell's
+    (the status badge used to overlap the resource id on every finding row)."""
+    with Browser(chromium, tmp_path / "profile") as browser:
+        page = browser.open(bundled["html_fr"].as_uri(), width=A4_CONTENT_WIDTH, height=1100)
+        page.emulate_media("print")
+        result = page.evaluate(_OVERLAPS)
+    assert result["rows"] > 50  # the priorities, summary, places, hosts and findings rows
+    assert result["found"] == []

@@ -65,7 +65,7 @@ def test_owed_attestations_are_listed(bundled: dict[str, Any]) -> None:
     )
     assert "feima:7" in owed
     assert "Attestation expirée — à renouveler" in owed and "feima:9" in owed  # 2025-06-30
-    assert "expirée le 2026-06-30" in owed
+    assert "expirée le 30 juin 2026" in owed  # one date format in the French report
     data = bundled["json"]["compliance"]
     assert "feima:7" in data["owed"] and "feima:5" not in data["owed"]
 
@@ -93,9 +93,11 @@ def test_hosts_table_shows_unknown_certificates_as_unknown(bundled: dict[str, An
 def test_report_metadata_and_charts(bundled: dict[str, Any]) -> None:
     html = bundled["html_fr"].read_text(encoding="utf-8")
     top = html[html.index('id="top"') : html.index("</header>")]
-    assert "2026-11-29" in top  # audit date
-    assert "hds_audit/providers/data/hosts.yaml" in top
-    assert "attestations.yaml" in top
+    assert "Date de l&#39;audit : 29 novembre 2026" in top  # the date judged, read first
+    annex = html[html.index('id="annex"') : html.index("</section>", html.index('id="annex"'))]
+    assert "hds_audit/providers/data/hosts.yaml" in annex  # run metadata: technical annex
+    assert "attestations.yaml" in annex
+    assert "Code de sortie" in annex and "Code de sortie" not in top
     assert html.count("<svg") >= 3  # frameworks, data by country, copies
     assert "Synthèse pour la direction" in html
     assert not re.search(r"""(?:src|href)=["']https?:""", html)  # self-contained
@@ -163,3 +165,126 @@ def test_pdf_without_chromium_exits_2_before_scanning(tmp_path: Path, monkeypatc
     assert "--format pdf needs chromium" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not list(out.glob("report.*"))
+
+
+def _element(html: str, element_id: str, tag: str) -> str:
+    """Visible text of the first ``<tag ... id="element_id">`` up to its closing tag."""
+    start = html.index(f'id="{element_id}"')
+    return _text(html[start : html.index(f"</{tag}>", start)])
+
+
+def _distinct_data_resources(data: dict[str, Any]) -> int:
+    """Distinct data resources of report.json: (project directory, id), plan and state once."""
+    return len(
+        {
+            (str(Path(r["source"]["file"]).parent), r["id"])
+            for r in data["resources"]
+            if r["stores_data"]
+        }
+    )
+
+
+def test_executive_figures_match_the_tables_they_link_to(bundled: dict[str, Any]) -> None:
+    html = bundled["html_fr"].read_text(encoding="utf-8")
+    data = bundled["json"]
+    distinct = _distinct_data_resources(data)
+    assert distinct < sum(1 for r in data["resources"] if r["stores_data"])  # plan + state
+    executive = html[html.index('id="executive"') : html.index('id="summary"')]
+    # Every figure links to a table that exists.
+    for anchor in re.findall(r'href="#([\w-]+)"', executive):
+        assert f'id="{anchor}"' in html, anchor
+    # Data outside the area: the KPI, the sentence and the places table's total agree.
+    kpi = re.search(r'#places-overview">(\d+)</a></dd><dd class="sub">sur (\d+) ', executive)
+    assert kpi is not None
+    outside, of_data = int(kpi.group(1)), int(kpi.group(2))
+    assert of_data == distinct
+    total = _element(html, "places-total", "tr")
+    numbers = [int(n) for n in re.findall(r"(?<![\w.])(\d+)(?![\w.])", total)]
+    assert numbers[0] == distinct  # resources
+    assert numbers[1:4] == [distinct - outside - numbers[3], outside, numbers[3]]
+    assert f"{distinct} ressources stockent des données" in _element(html, "places", "p")
+    assert f"{outside} hors zone" in _text(executive)
+    # Copies outside the area: the KPI and the total of the copies column.
+    copies = re.search(r'Copies hors zone</dt><dd><a href="#places-overview">(\d+)', executive)
+    assert copies is not None and int(copies.group(1)) == numbers[5]
+    # Hosts: "valid / all" counts the rows of the hosts table.
+    hosts = re.search(r'href="#hosts">(\d+) / (\d+)</a>', executive)
+    hosts_table = html[html.index('<table class="hosts">') :]
+    hosts_table = hosts_table[: hosts_table.index("</table>")]
+    assert hosts is not None and int(hosts.group(2)) == hosts_table.count('<tr id="host-')
+    # Attestations owed: the KPI, the heading's count and the rows of the owed table.
+    owed = re.search(r'href="#owed">(\d+)</a>', executive)
+    owed_table = html[html.index('<table class="owed">') :]
+    owed_table = owed_table[: owed_table.index("</table>")]
+    assert owed is not None and int(owed.group(1)) == owed_table.count('<tr class="owed-')
+
+
+def test_priorities_add_up_to_the_verdict_and_the_policy_tables(bundled: dict[str, Any]) -> None:
+    html = bundled["html_fr"].read_text(encoding="utf-8")
+    top = _element(html, "top", "header")
+    problems = int(re.search(r"(\d+) problèmes atteignent le seuil", top).group(1))  # type: ignore[union-attr]
+    table = html[
+        html.index('id="priorities"') : html.index("</table>", html.index('id="priorities"'))
+    ]
+    rows = re.findall(
+        r'<tr class="row-(\w+)">.*?href="#policy-(\w+)"><code>.*?'
+        r'<td class="num"><a href="#[\w-]+">(\d+)</a>',
+        table,
+        re.S,
+    )
+    assert rows
+    statuses = [status for status, _, _ in rows]
+    assert statuses == sorted(statuses, key=["fail", "error", "unknown"].index)  # fail first
+    footer = re.search(r'<tfoot>.*?<td class="num">(\d+)</td>', table, re.S)
+    assert footer is not None and int(footer.group(1)) == problems
+    words = {"fail": "✗ non conforme", "error": "⚠ erreur", "unknown": "? indéterminé"}
+    hosts = html[html.index('id="host-findings"') :]
+    hosts = hosts[: hosts.index("</table>")]
+    for status, policy, count in rows:
+        if f'id="policy-{policy}"' in hosts:  # judged per host scope: one row per scope
+            scopes = re.findall(
+                rf'<tr class="row-{status}"[^>]*>(?:(?!</tr>).)*?<code>{policy}</code>', hosts, re.S
+            )
+            assert len(scopes) == int(count), (policy, status, count)
+            continue
+        counts = _element(html, f"policy-{policy}", "ul")
+        assert f"{words[status]} {count} " in counts + " ", (policy, status, count)
+    # The first screen is for the compliance officer: no exit code, no run metadata.
+    assert "Code de sortie" not in top
+
+
+def test_every_link_of_the_report_leads_somewhere(bundled: dict[str, Any]) -> None:
+    for lang in ("fr", "en"):
+        html = bundled[f"html_{lang}"].read_text(encoding="utf-8")
+        ids = set(re.findall(r'\bid="([^"]+)"', html))
+        targets = set(re.findall(r'href="#([^"]+)"', html))
+        assert targets and targets - ids == set(), (lang, sorted(targets - ids))
+
+
+def test_one_date_format_per_language(bundled: dict[str, Any]) -> None:
+    """Dates read "29 novembre 2026" in French, "2026-11-29" in English; a registry version
+    that is a date stays an identifier."""
+    patterns = {
+        "fr": (
+            r"\b\d{1,2}(?:er)? (?:janvier|février|mars|avril|mai|juin|juillet|août|"
+            r"septembre|octobre|novembre|décembre) \d{4}\b"
+        ),
+        "en": r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])",
+    }
+    for lang, other in (("fr", "en"), ("en", "fr")):
+        html = bundled[f"html_{lang}"].read_text(encoding="utf-8")
+        # Findings' reasons and evidence notes are the message catalogue's (part 5 of issue
+        # 12 renders them per language); every date the report itself writes is checked.
+        html = re.sub(r'<(p|span|ul) class="(reason|note|evidence)".*?</\1>', "", html, flags=re.S)
+        text = _text(html[html.index("<body") :])
+        text = re.sub(r"version [\w.+ -]+?(?=[,)])", "version …", text)  # identifiers
+        assert re.search(patterns[lang], text), lang
+        assert not re.search(patterns[other], text), (lang, re.search(patterns[other], text))
+        assert not re.search(r"\b\d{2}/\d{2}/\d{4}\b", text), lang
+
+
+def test_audit_date_and_generation_are_two_dates(bundled: dict[str, Any]) -> None:
+    html = bundled["html_fr"].read_text(encoding="utf-8")
+    annex = _element(html, "annex", "section")
+    assert "Date de l'audit 29 novembre 2026" in annex  # --audit-date: the date judged
+    assert re.search(r"Généré le \d{1,2}(er)? \w+ \d{4} à \d\d:\d\d:\d\d", annex)  # the run

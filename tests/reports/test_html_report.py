@@ -105,6 +105,7 @@ FRENCH_HEADINGS = (
     "Constats par catégorie",
     "Annexe — catalogue des politiques",
     "Sources auditées",
+    "Annexe technique — exécution de l'audit",
 )
 ENGLISH_HEADINGS = (
     "Health-data sovereignty report",
@@ -114,6 +115,7 @@ ENGLISH_HEADINGS = (
     "Findings by category",
     "Appendix — policy catalogue",
     "Sources audited",
+    "Technical annex — how the audit ran",
 )
 
 
@@ -144,7 +146,8 @@ def test_english_on_request(html_en: str) -> None:
     assert "Data-holding resource is stored in the allowed area" in text
     assert "United Kingdom (GB)" in page.text("places")
     assert "United States" in page.text("places")
-    assert "2025-03-14 at 09:30:05 UTC" in page.text("top")
+    assert "Audit date: 2025-03-14" in page.text("top")
+    assert "2025-03-14 at 09:30:05 UTC" in page.text("annex")
 
 
 def test_unsupported_language_is_refused(report: Report) -> None:
@@ -200,50 +203,80 @@ def test_every_key_the_templates_use_exists() -> None:
 # --------------------------------------------------------------------------- header
 
 
-def test_header_states_the_run(html_fr: str) -> None:
-    top = Page(html_fr).text("top")
-    assert "14/03/2025 à 09:30:05 UTC" in top
-    assert "durée 1 min 12 s" in top
-    assert "hds-audit 0.1.0" in top
+def test_header_states_the_verdict_and_the_annex_the_run(html_fr: str) -> None:
+    page = Page(html_fr)
+    top = page.text("top")
+    # The first screen: the date judged, the area, the verdict in plain words.
+    assert "Date de l'audit : 14 mars 2025" in top
     assert "Union européenne (UE-27)" in top
-    # Sources: path, kind, count and the reader's notes.
-    assert "states/prod.tfstate état Terraform 5 1.7.5" in top
-    assert "decoded as UTF-16-LE (no byte-order mark)" in top
-    assert "sub-1234/uksouth API Azure 1" in top
-    # The gate and the verdict in plain words.
-    assert "Échec à partir de la sévérité « faible »" in top
-    assert "Les constats indéterminés comptent comme des échecs." in top
     assert "Audit incomplet" in top
     assert "1 source n'a pas pu être lue" in top
-    assert "Code de sortie : 2 (une entrée est inutilisable)" in top
+    # Run metadata and exit code are for the engineer: the technical annex, at the end.
+    for technical in ("Code de sortie", "09:30:05", "hds-audit 0.1.0", "states/prod.tfstate"):
+        assert technical not in top, technical
+    annex = page.text("annex")
+    assert "Date de l'audit 14 mars 2025" in annex
+    assert "Généré le 14 mars 2025 à 09:30:05 UTC" in annex
+    assert "durée 1 min 12 s" in annex
+    assert "hds-audit 0.1.0" in annex
+    assert "Union européenne (UE-27)" in annex
+    # Sources: path, kind, count and the reader's notes.
+    assert "states/prod.tfstate état Terraform 5 1.7.5" in annex
+    assert "decoded as UTF-16-LE (no byte-order mark)" in annex
+    assert "sub-1234/uksouth API Azure 1" in annex
+    # The gate and the exit code in plain words.
+    assert "Échec à partir de la sévérité « faible »" in annex
+    assert "Les constats indéterminés comptent comme des échecs." in annex
+    assert "Code de sortie : 2 (une entrée est inutilisable)" in annex
+    assert html_fr.index('id="annex"') > html_fr.index('id="catalogue"')
 
 
 def test_eu_mode_notes_exi_28_and_counts_eea_passes(html_fr: str, html_en: str) -> None:
-    top = Page(html_fr).text("top")
-    assert "HDS v2 (exigence EXI 28) impose le stockage dans l'Espace économique" in top
-    assert "1 constat non conforme serait accepté par la seule règle EEE" in top
-    assert "1 failed finding would be accepted by the EEA rule" in Page(html_en).text("top")
+    annex = Page(html_fr).text("annex")
+    assert "HDS v2 (exigence EXI 28) impose le stockage dans l'Espace économique" in annex
+    assert "1 constat non conforme serait accepté par la seule règle EEE" in annex
+    assert "1 constat non conforme serait accepté" in Page(html_fr).text("top")
+    assert "1 failed finding would be accepted by the EEA rule" in Page(html_en).text("annex")
 
 
 def test_eea_mode_has_no_eu_note(make_report: Callable[..., Report]) -> None:
-    top = Page(render_html(make_report(area="eea"))).text("top")
-    assert "exigence HDS EXI 28" in top  # the area's own description
-    assert "serait accepté par la seule règle EEE" not in top
+    page = Page(render_html(make_report(area="eea")))
+    assert "exigence HDS EXI 28" in page.text("annex")  # the area's own description
+    assert "serait accepté par la seule règle EEE" not in page.text()
 
 
 def test_verdict_follows_the_exit_code(clean_report: Report) -> None:
     assert clean_report.exit_code == 1
-    top = Page(render_html(clean_report)).text("top")
+    page = Page(render_html(clean_report))
+    top = page.text("top")
     assert "Constats bloquants" in top
-    assert f"{len(clean_report.blocking)} constats atteignent le seuil d'échec" in top
-    assert "Code de sortie : 1" in top
+    # 8 blocking findings on 5 distinct resources (policy x resource: 8 problems).
+    assert len(clean_report.blocking) == 8
+    assert "8 problèmes atteignent le seuil d'échec" in top
+    assert "Ils concernent 5 ressources distinctes" in top
+    assert "Code de sortie : 1" in page.text("annex") and "Code de sortie" not in top
     passing = dataclasses.replace(
         clean_report, findings=[f for f in clean_report.findings if f.status is Status.PASS]
     )
     assert passing.exit_code == 0
-    top = Page(render_html(passing)).text("top")
-    assert "Aucun constat bloquant" in top
-    assert "Code de sortie : 0" in top
+    page = Page(render_html(passing))
+    assert "Aucun constat bloquant" in page.text("top")
+    assert "Code de sortie : 0" in page.text("annex")
+
+
+def test_first_screen_ranks_problems_fail_first_then_severity(clean_report: Report) -> None:
+    page = Page(render_html(clean_report))
+    table = page.text("top")[page.text("top").index("Problèmes prioritaires") :]
+    order = ["HDS_RES_001", "HDS_REP_001", "HDS_ENC_001", "HDS_KEY_001"]
+    positions = [table.index(p) for p in order]
+    assert positions == sorted(positions)
+    # Fail (critical first) before error before unknown, each with what to do.
+    fails = table.index("✗ non conforme critique HDS_RES_001")
+    error = table.index("⚠ erreur élevée HDS_KEY_001")
+    unknown = table.index("? indéterminé critique HDS_RES_001")
+    assert fails < error < unknown
+    assert "Recréer la ressource dans une région autorisée." in table
+    assert "Total 8" in table  # the rows add up to the verdict's 8 problems
 
 
 # --------------------------------------------------------------------------- summary
@@ -322,7 +355,8 @@ def test_failures_then_unknowns_with_evidence_and_reason(html_fr: str) -> None:
     assert uk < pending and oslo < pending
     assert "✗ non conforme critique" in residency
     assert "in_area = false — uksouth (GB)" in residency
-    assert "uksouth — UK South Royaume-Uni" in residency
+    assert "uksouth — UK South, Royaume-Uni" in residency
+    assert "sub-1234 : API Azure (uksouth)" in residency  # the source of the resource
     assert "Raison : region known after apply" in residency
     keys = Page(html_fr).text("cat-key_management")
     assert "⚠ erreur" in keys and "policy evaluation failed" in keys
@@ -340,22 +374,41 @@ def test_passing_findings_are_collapsed(html_fr: str) -> None:
     assert "1 ressource non concernée" in Page(html_fr).text("cat-key_management")
 
 
-def test_remediation_snippet_once_per_policy(report: Report) -> None:
+def test_remediation_snippet_once_per_policy_and_repeats_grouped(report: Report) -> None:
     uk_fail = report.findings[1]
     assert uk_fail.status is Status.FAIL
     many = [
         uk_fail._replace(
             resource=dataclasses.replace(uk_fail.resource, id=f"bucket-{i}"),
             status=Status.FAIL if i % 3 else Status.PASS,
-            evidence=(Evidence("in_area", False, f"n{i}"),),
+            evidence=(Evidence("in_area", False, f"n{i % 2}"),),
         )
         for i in range(300)
     ]
     html = render_html(dataclasses.replace(report, findings=many))
     assert html.count("<pre>") == 1
     assert html.count("region = &#34;eu-west-3&#34; # Paris") == 1
-    assert html.count('class="row-fail"') == 200
-    assert "100 ressources conformes" in Page(html).text("findings")
+    # 200 failures for two reasons: two rows of 100 resources, each list capped.
+    rows = html[html.index('id="findings"') :]
+    assert rows.count('class="row-fail"') == 2
+    findings = Page(html).text("findings")
+    assert findings.count("100 ressources afficher la liste") == 2
+    assert "… et 60 autres : liste complète dans report.json et report.csv." in findings
+    assert "100 ressources conformes" in findings
+
+
+def test_rows_of_one_policy_are_capped(report: Report) -> None:
+    uk_fail = report.findings[1]
+    distinct = [
+        uk_fail._replace(
+            resource=dataclasses.replace(uk_fail.resource, id=f"bucket-{i}"),
+            evidence=(Evidence("in_area", False, f"region-{i}"),),
+        )
+        for i in range(50)
+    ]
+    html = render_html(dataclasses.replace(report, findings=distinct))
+    assert html[html.index('id="findings"') :].count('class="row-fail"') == 20
+    assert "… et 30 autres lignes de constats, sur 30 ressources" in Page(html).text("findings")
 
 
 def test_catalogue_lists_every_policy(report: Report, html_fr: str) -> None:

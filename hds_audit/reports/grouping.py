@@ -1,0 +1,278 @@
+"""Report-level grouping: one row per distinct resource, one row per repeated verdict.
+
+The normalised model keeps one :class:`~hds_audit.model.Resource` per source (a plan and a
+state of the same address are two records, and ``report.json`` keeps both). A reader wants
+one row per *resource*: this module tells which records are the same resource and which
+findings say the same thing, for the HTML writer and any other writer that prints for people.
+
+- Two records are the same resource when they share an id and a *scope*: the directory of
+  their Terraform file (a project's plan and state sit side by side), or the API account.
+  Two projects with the same address stay two resources: their scope tells them apart.
+- Findings of one policy with the same status and the same message (reason and decisive
+  evidence) form one :class:`FindingGroup`, listing the distinct resources it covers.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
+from typing import Final, NamedTuple
+
+from hds_audit.model import (
+    HOST_SCOPE_TYPE,
+    Finding,
+    PolicyMeta,
+    Resource,
+    Source,
+    SourceKind,
+    Status,
+)
+
+__all__ = [
+    "HOST_SCOPE_TYPE",
+    "DistinctResource",
+    "FindingGroup",
+    "Member",
+    "ResourceKey",
+    "blocking_units",
+    "covered_ids",
+    "distinct_resources",
+    "group_findings",
+    "is_host_finding",
+    "message_key",
+    "resource_key",
+    "source_scope",
+    "unit_counts",
+]
+
+
+# Status order of the rows: what needs someone's attention first.
+STATUS_ORDER: Final = {
+    Status.FAIL: 0,
+    Status.ERROR: 1,
+    Status.UNKNOWN: 2,
+    Status.WAIVED: 3,
+    Status.MANUAL: 4,
+    Status.PASS: 5,
+    Status.NOT_APPLICABLE: 6,
+}
+
+
+class ResourceKey(NamedTuple):
+    """What makes a resource distinct in a report: its scope and its id."""
+
+    scope: str
+    id: str
+
+
+@functools.cache
+def source_scope(source: Source) -> str:
+    """The project a record belongs to: its file's directory, or the kind and account.
+
+    A plan and a state in one directory are one project; ``aws-api:111122223333`` is one
+    account (an ARN already names its region).
+    """
+    if source.file:
+        parent = PurePosixPath(source.file.replace("\\", "/")).parent
+        return str(parent)
+    return f"{source.kind.value}:{source.account or ''}"
+
+
+def resource_key(resource: Resource) -> ResourceKey:
+    """The :class:`ResourceKey` of one record."""
+    return ResourceKey(source_scope(resource.source), resource.id)
+
+
+_NO_SOURCE: Final = Source(kind=SourceKind.TERRAFORM_STATE)
+
+
+def _facts(resource: Resource) -> Resource:
+    """The record without its source: two sources agree when these are equal."""
+    return replace(resource, source=_NO_SOURCE)
+
+
+@dataclass(frozen=True, slots=True)
+class DistinctResource:
+    """One resource as a reader counts it, with every record (one per source) of it."""
+
+    key: ResourceKey
+    records: tuple[Resource, ...]
+
+    @property
+    def resource(self) -> Resource:
+        """The first record read (every record shares the id and the scope)."""
+        return self.records[0]
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        return tuple(dict.fromkeys(r.source for r in self.records))
+
+    def variants(
+        self, facts: Callable[[Resource], object] = _facts
+    ) -> list[tuple[Resource, tuple[Source, ...]]]:
+        """Records that agree on ``facts`` merged: ``(record, its sources)``, in read order.
+
+        One element when every source says the same thing; one per disagreeing source
+        otherwise (a plan that changes a region, a state that knows the key).
+        """
+        out: list[tuple[Resource, list[Source]]] = []
+        for record in self.records:
+            seen = facts(record)
+            for first, sources in out:
+                if facts(first) == seen:
+                    sources.append(record.source)
+                    break
+            else:
+                out.append((record, [record.source]))
+        return [(record, tuple(dict.fromkeys(sources))) for record, sources in out]
+
+
+def distinct_resources(resources: Iterable[Resource]) -> list[DistinctResource]:
+    """The distinct resources of a report, in the order their first record was read."""
+    grouped: dict[ResourceKey, list[Resource]] = {}
+    for resource in resources:
+        grouped.setdefault(resource_key(resource), []).append(resource)
+    return [DistinctResource(key, tuple(records)) for key, records in grouped.items()]
+
+
+def is_host_finding(finding: Finding) -> bool:
+    """A finding about a host and certificate scope (it covers resources), not a resource."""
+    return getattr(finding, "covers", None) is not None or finding.resource.type == HOST_SCOPE_TYPE
+
+
+def covered_ids(finding: Finding) -> tuple[str, ...]:
+    """The ids of the resources a host-level finding covers (empty for any other finding)."""
+    return finding.covers or ()
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A distinct resource in a group, with the sources whose finding said so."""
+
+    key: ResourceKey
+    resource: Resource
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FindingGroup:
+    """Findings of one policy with one status and one message: one row of a report."""
+
+    policy: PolicyMeta
+    status: Status
+    message: str
+    findings: tuple[Finding, ...]
+    members: tuple[Member, ...]
+
+    @property
+    def first(self) -> Finding:
+        return self.findings[0]
+
+    @property
+    def host(self) -> bool:
+        """A host-level verdict: its subject is a host scope, its count what it covers."""
+        return is_host_finding(self.findings[0])
+
+    @property
+    def count(self) -> int:
+        """Distinct resources the row stands for (what a host finding covers, for a host)."""
+        if self.host:
+            return sum(len(covered_ids(f)) for f in self.findings)
+        return len(self.members)
+
+
+# ARNs and Azure resource ids name one resource or key: a reason that quotes one says the same
+# thing as the reason quoting another ("key arn:… is not among the audited keys").
+_IDENTIFIERS: Final = re.compile(r"\barn:[^\s,;()\[\]]+|/subscriptions/[^\s,;()\[\]]+")
+
+
+def message_key(finding: Finding, text: str) -> str:
+    """``text`` with what names one resource masked: the resource's id and name, ARNs and
+    Azure ids. Findings whose keys are equal say the same thing about different resources."""
+    resource = finding.resource
+    for own in (resource.id, resource.name):
+        if own and len(own) > 2:
+            text = text.replace(own, "…")
+    return _IDENTIFIERS.sub("…", text)
+
+
+def group_findings(
+    findings: Iterable[Finding], message: Callable[[Finding], str]
+) -> list[FindingGroup]:
+    """Group findings by (policy, status, ``message(finding)`` with identifiers masked), each
+    group's members merged per distinct resource; ordered by status (fail first), severity,
+    size, policy id. A group's ``message`` is its first finding's.
+
+    A host-level finding is never merged with another: it is one row per host scope.
+    """
+    grouped: dict[tuple[str, Status, str, str], list[Finding]] = {}
+    texts: dict[tuple[str, Status, str, str], str] = {}
+    for finding in findings:
+        text = message(finding)
+        host = finding.resource.id if is_host_finding(finding) else ""
+        key = (finding.policy.id, finding.status, message_key(finding, text), host)
+        members = grouped.get(key)
+        if members is None:
+            grouped[key] = [finding]
+            texts[key] = text
+        else:
+            members.append(finding)
+    groups = []
+    for group_key, members in grouped.items():
+        status, text = group_key[1], texts[group_key]
+        merged: dict[ResourceKey, tuple[Resource, list[Source]]] = {}
+        for finding in members:
+            entry = merged.setdefault(resource_key(finding.resource), (finding.resource, []))
+            if finding.resource.source not in entry[1]:
+                entry[1].append(finding.resource.source)
+        groups.append(
+            FindingGroup(
+                policy=members[0].policy,
+                status=status,
+                message=text,
+                findings=tuple(members),
+                members=tuple(
+                    Member(key, resource, tuple(sources))
+                    for key, (resource, sources) in sorted(merged.items())
+                ),
+            )
+        )
+    groups.sort(
+        key=lambda g: (STATUS_ORDER[g.status], -g.policy.severity.rank, -g.count, g.policy.id)
+    )
+    return groups
+
+
+def unit_counts(findings: Iterable[Finding]) -> Counter[tuple[str, Status]]:
+    """Distinct resources per (policy id, status): plan and state of one resource count once.
+
+    A host-level finding counts once (one host scope), whatever it covers.
+    """
+    units = {
+        (f.policy.id, f.status, f.resource.id if is_host_finding(f) else resource_key(f.resource))
+        for f in findings
+    }
+    return Counter((policy, status) for policy, status, _ in units)
+
+
+def blocking_units(blocking: Sequence[Finding]) -> tuple[int, int]:
+    """``(problems, resources)``: distinct (policy, status, resource) units that block the
+    gate, and the distinct resources they concern (a host finding: what it covers)."""
+    units: set[tuple[str, Status, object]] = set()
+    keys: set[ResourceKey] = set()
+    covered: set[str] = set()
+    for finding in blocking:
+        if is_host_finding(finding):
+            units.add((finding.policy.id, finding.status, finding.resource.id))
+            covered.update(covered_ids(finding))
+        else:
+            key = resource_key(finding.resource)
+            units.add((finding.policy.id, finding.status, key))
+            keys.add(key)
+    # A covered id already counted through a resource-level finding is not counted again.
+    covered -= {key.id for key in keys}
+    return len(units), len(keys) + len(covered)
