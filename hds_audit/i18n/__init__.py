@@ -60,7 +60,7 @@ _MONTHS_FR: Final = (
 def load_catalogue(package: str, source: str) -> Mapping[str, str]:
     """A YAML file of nested string mappings in ``package``, as flat dotted keys."""
     text = package_files.files(package).joinpath(source).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(data, Mapping):
         raise ValueError(f"{source}: expected a mapping of strings")
     flat: dict[str, str] = {}
