@@ -114,8 +114,8 @@ class Comparison:
 
     def _host_state(self, finding: Finding) -> str:
         earlier, policy_id, status = self._per_resource, finding.policy.id, finding.status
-        for resource_id in finding.covers or ():
-            if earlier.get((policy_id, resource_id)) == status:
+        for covered in finding.covers or ():
+            if earlier.get((policy_id, covered.id)) == status:
                 return UNCHANGED
         return NEW
 
@@ -127,9 +127,9 @@ class Comparison:
             key, status = identity(finding), finding.status.value
             if worse(status, now.get(key)):
                 now[key] = status
-            for resource_id in finding.covers or ():
-                if worse(status, covered_now.get((finding.policy.id, resource_id))):
-                    covered_now[(finding.policy.id, resource_id)] = status
+            for covered in finding.covers or ():
+                if worse(status, covered_now.get((finding.policy.id, covered.id))):
+                    covered_now[(finding.policy.id, covered.id)] = status
         out = []
         for key, before in self.earlier.items():
             if before.status not in PROBLEMS:

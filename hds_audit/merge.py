@@ -34,11 +34,13 @@ from hds_audit.geo import GeoTables
 from hds_audit.model import (
     CollectedSource,
     CollectionError,
+    Covered,
     Finding,
     PolicyMeta,
     Resource,
     Severity,
     SourceKind,
+    project_of,
 )
 from hds_audit.providers.registry import builtin_registry
 from hds_audit.reports.loader import ResourceKey, load_report_file, resource_key
@@ -362,10 +364,10 @@ def _findings_in_order(
     meets their scopes (first resource covered, then policy), then those on scopes errors hid.
     A host-level finding's covered ids follow the resource order, as in a scan."""
     position: dict[ResourceKey, int] = {}
-    first_with_id: dict[str, int] = {}
+    first_of: dict[Covered, int] = {}
     for index, resource in enumerate(resources):
         position.setdefault(resource_key(resource), index)
-        first_with_id.setdefault(resource.id, index)
+        first_of.setdefault(Covered(resource.id, project_of(resource.source)), index)
     policy_rank = {meta.id: index for index, meta in enumerate(policies)}
     hidden: dict[str, int] = {}
     for index, error in enumerate(errors):
@@ -373,8 +375,8 @@ def _findings_in_order(
     after = len(errors)
     end = len(resources)
 
-    def covered_order(resource_id: str) -> int:
-        return first_with_id.get(resource_id, end)
+    def covered_order(covered: Covered) -> int:
+        return first_of.get(covered, end)
 
     ordered: list[Finding] = []
     for finding in findings:

@@ -8,9 +8,11 @@ Instances are frozen and slotted: a benchmark state holds 100,000 of them.
 from __future__ import annotations
 
 import copyreg
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -232,13 +234,32 @@ class Evidence(NamedTuple):
 HOST_SCOPE_TYPE = "hds_host_scope"
 
 
+@functools.cache
+def project_of(source: Source) -> str:
+    """The project a record belongs to: its file's directory, or the source kind and account.
+
+    A plan and a state in one directory are one project; ``aws-api:111122223333`` is one
+    account (an ARN already names its region). Two projects may hold the same address.
+    """
+    if source.file:
+        return str(PurePosixPath(source.file.replace("\\", "/")).parent)
+    return f"{source.kind.value}:{source.account or ''}"
+
+
+class Covered(NamedTuple):
+    """A resource a host-level finding covers: its id within its project."""
+
+    id: str
+    project: str
+
+
 class Finding(NamedTuple):
     """The verdict of one policy on one resource, with the evidence it looked at.
 
     A host-level finding (an HDS certificate judged once per host and certificate scope) has
     a synthetic subject of type :data:`HOST_SCOPE_TYPE` as its ``resource`` and lists, in
-    ``covers``, the ids of the resources it covers; ``covers`` is ``None`` on every other
-    finding.
+    ``covers``, the resources it covers (each distinct resource once: an id within its
+    project); ``covers`` is ``None`` on every other finding.
     """
 
     policy: PolicyMeta
@@ -246,7 +267,7 @@ class Finding(NamedTuple):
     status: Status
     evidence: tuple[Evidence, ...] = ()
     reason: str | None = None
-    covers: tuple[str, ...] | None = None
+    covers: tuple[Covered, ...] | None = None
 
     @property
     def host_level(self) -> bool:

@@ -13,6 +13,7 @@ from hds_audit.i18n import Msg
 from hds_audit.model import (
     HOST_SCOPE_TYPE,
     CollectionError,
+    Covered,
     Finding,
     Kind,
     PolicyMeta,
@@ -20,6 +21,7 @@ from hds_audit.model import (
     Source,
     SourceKind,
     Status,
+    project_of,
 )
 from hds_audit.providers.facts import HostFacts, HostScope
 from hds_audit.providers.registry import Registry
@@ -28,7 +30,7 @@ _OUTSIDE_SCOPE = Msg("finding.outside_scope")
 _REGISTRY_SOURCE = Source(kind=SourceKind.REGISTRY)
 
 # A host-only policy's verdicts: one entry per host scope, with the resources it covers.
-_HostVerdicts = dict["HostScope", tuple[Outcome, list[str], set[str], Resource]]
+_HostVerdicts = dict["HostScope", tuple[Outcome, list[Covered], set[Covered], Resource]]
 _Step = tuple[
     PolicyMeta,
     frozenset[Kind] | None,
@@ -101,9 +103,10 @@ def evaluate(
                     entry = hosts[scope] = (verdict, [], set(), _subject(scope, resource))
                     scopes_met.append((index, scope))
                 covered, seen = entry[1], entry[2]
-                if resource.id not in seen:
-                    seen.add(resource.id)
-                    covered.append(resource.id)
+                ref = Covered(resource.id, project_of(resource.source))
+                if ref not in seen:  # a plan and a state of one resource count once
+                    seen.add(ref)
+                    covered.append(ref)
                 continue
             if when is not None:
                 status, evidence, _ = when(resource, ctx)

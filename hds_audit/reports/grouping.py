@@ -14,12 +14,10 @@ findings say the same thing, for the HTML writer and any other writer that print
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import PurePosixPath
 from typing import Final, NamedTuple
 
 from hds_audit.model import (
@@ -30,6 +28,7 @@ from hds_audit.model import (
     Source,
     SourceKind,
     Status,
+    project_of,
 )
 
 __all__ = [
@@ -69,17 +68,8 @@ class ResourceKey(NamedTuple):
     id: str
 
 
-@functools.cache
-def source_scope(source: Source) -> str:
-    """The project a record belongs to: its file's directory, or the kind and account.
-
-    A plan and a state in one directory are one project; ``aws-api:111122223333`` is one
-    account (an ARN already names its region).
-    """
-    if source.file:
-        parent = PurePosixPath(source.file.replace("\\", "/")).parent
-        return str(parent)
-    return f"{source.kind.value}:{source.account or ''}"
+#: The project a record belongs to (see :func:`hds_audit.model.project_of`).
+source_scope = project_of
 
 
 def resource_key(resource: Resource) -> ResourceKey:
@@ -145,8 +135,9 @@ def is_host_finding(finding: Finding) -> bool:
 
 
 def covered_ids(finding: Finding) -> tuple[str, ...]:
-    """The ids of the resources a host-level finding covers (empty for any other finding)."""
-    return finding.covers or ()
+    """The ids of the resources a host-level finding covers (empty for any other finding); an
+    id is listed once per project that holds it."""
+    return tuple(c.id for c in finding.covers or ())
 
 
 @dataclass(frozen=True, slots=True)

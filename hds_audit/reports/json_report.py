@@ -136,7 +136,11 @@ def host_parts(finding: Finding) -> dict[str, Any]:
     return {
         "subject": "host",
         "host": {"scope": subject.id, "name": subject.name, "provider": subject.provider},
-        "covers": {"count": len(covers), "resource_ids": list(covers)},
+        "covers": {
+            "count": len(covers),
+            "resource_ids": [c.id for c in covers],
+            "projects": [c.project for c in covers],
+        },
     }
 
 

@@ -29,6 +29,7 @@ from hds_audit.model import (
     EMPTY_MAPPING,
     CollectedSource,
     CollectionError,
+    Covered,
     Encryption,
     Evidence,
     Finding,
@@ -436,9 +437,11 @@ class _Reader:
         kind = str(raw.get("source_kind") or SourceKind.TERRAFORM_STATE.value)
         key = (resource_id, kind, raw.get("source_file"), resource_type)
         resource = self.by_key.get(key)
-        covers: tuple[str, ...] | None = None
+        covers: tuple[Covered, ...] | None = None
         if raw.get("subject") == "host":  # schema 1.4: one finding per host scope
-            covers = tuple(str(i) for i in raw["covers"]["resource_ids"])
+            ids = raw["covers"]["resource_ids"]
+            projects = raw["covers"].get("projects") or [""] * len(ids)
+            covers = tuple(Covered(str(i), str(p)) for i, p in zip(ids, projects, strict=True))
         if resource is None:
             error = self.hidden.get(resource_id)
             if covers is not None:

@@ -27,7 +27,7 @@ from typing import Any
 
 from hds_audit import __version__
 from hds_audit.baseline import fingerprint, identity
-from hds_audit.model import Finding, PolicyMeta, Severity, Status
+from hds_audit.model import Covered, Finding, PolicyMeta, Severity, Status
 from hds_audit.reports.atomic import atomic_writer
 from hds_audit.reports.memo import Memo
 from hds_audit.reports.messages import finding_message
@@ -162,7 +162,7 @@ class _Results:
         return self._resource_part
 
     @staticmethod
-    def _host_parts(finding: Finding, covers: tuple[str, ...]) -> str:
+    def _host_parts(finding: Finding, covers: tuple[Covered, ...]) -> str:
         """A host-level finding: located at its host scope, with the count it covers."""
         subject = finding.resource
         logical = {"fullyQualifiedName": subject.id, "name": subject.name or subject.id}

@@ -21,8 +21,10 @@ from conftest import FIXTURES, cli, scan, terraform_file
 
 from hds_audit.baseline import comparison_from_report
 from hds_audit.datafile import DataFileError
+from hds_audit.model import Covered
 from hds_audit.providers.registry import builtin_registry, load_registry
 from hds_audit.reports.csv_report import write_csv
+from hds_audit.reports.grouping import covered_ids
 from hds_audit.reports.json_report import schema_text, write_json
 from hds_audit.reports.junit import write_junit
 from hds_audit.reports.markdown import render_markdown
@@ -51,7 +53,7 @@ def test_certificate_findings_do_not_grow_with_the_estate(tmp_path: Path) -> Non
     assert all(f.host_level and f.resource_id == "hds-host:aws" for f in large)
     assert all(f.status.value == "unknown" for f in large)
     for finding in large:  # every bucket once, in resource order
-        assert finding.covers == tuple(f"aws_s3_bucket.b{i}" for i in range(600))
+        assert covered_ids(finding) == tuple(f"aws_s3_bucket.b{i}" for i in range(600))
 
 
 def test_resource_findings_stay_per_resource(tmp_path: Path) -> None:
@@ -94,13 +96,13 @@ def test_a_region_outside_the_certificate_is_a_scope_of_its_own(tmp_path: Path) 
     cert = {f.resource_id: f for f in report.findings if f.policy.id == "HDS_CERT_001"}
     assert set(cert) == {"hds-host:aws", "hds-host:aws/us-east-1"}
     assert cert["hds-host:aws"].status.value == "pass"
-    assert cert["hds-host:aws"].covers == (
+    assert covered_ids(cert["hds-host:aws"]) == (
         "aws_s3_bucket.b0",
         "aws_s3_bucket.b1",
         "aws_s3_bucket.b2",
     )
     assert cert["hds-host:aws/us-east-1"].status.value == "unknown"
-    assert cert["hds-host:aws/us-east-1"].covers == ("aws_s3_bucket.far",)
+    assert covered_ids(cert["hds-host:aws/us-east-1"]) == ("aws_s3_bucket.far",)
     # The expiry and the EXI 30 disclosure do not depend on the region: one verdict each.
     assert [f.resource_id for f in report.findings if f.policy.id == "HDS_CERT_002"] == [
         "hds-host:aws"
@@ -114,7 +116,11 @@ def test_every_format_says_how_many_resources_a_host_verdict_covers(tmp_path: Pa
     assert data["schema_version"] == "1.6"
     host = next(f for f in data["findings"] if f["policy_id"] == "HDS_CERT_001")
     assert host["subject"] == "host" and host["source_kind"] == "registry"
-    assert host["covers"] == {"count": 7, "resource_ids": [f"aws_s3_bucket.b{i}" for i in range(7)]}
+    assert host["covers"] == {
+        "count": 7,
+        "resource_ids": [f"aws_s3_bucket.b{i}" for i in range(7)],
+        "projects": [str(tmp_path)] * 7,
+    }
     assert host["host"] == {
         "scope": "hds-host:aws",
         "name": "Amazon Web Services",
@@ -248,3 +254,24 @@ def test_a_bad_customer_registry_is_named(tmp_path: Path, text: str, problem: st
     with pytest.raises(DataFileError) as raised:
         load_registry(path)
     assert problem in str(raised.value) and str(path) in str(raised.value)
+
+
+def test_a_plan_and_a_state_count_once_two_projects_twice(tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    specs = _buckets(2)
+    paths = [
+        terraform_file(one, "terraform.tfstate", specs),
+        terraform_file(one, "plan.json", specs, plan=True),
+        terraform_file(two, "terraform.tfstate", specs),
+    ]
+    report = scan(*paths)
+    host = next(f for f in report.findings if f.policy.id == "HDS_CERT_001")
+    assert host.covers is not None
+    assert sorted(host.covers) == sorted(
+        Covered(f"aws_s3_bucket.b{i}", str(folder)) for i in range(2) for folder in (one, two)
+    )
+    # Every format counts distinct resources: 2 buckets in 2 projects, read from 3 files.
+    data = json.loads(write_json(report, tmp_path / "r.json").read_text(encoding="utf-8"))
+    covers = next(f for f in data["findings"] if f["policy_id"] == "HDS_CERT_001")["covers"]
+    assert covers["count"] == 4 and sorted(covers["projects"]) == sorted([str(one), str(two)] * 2)

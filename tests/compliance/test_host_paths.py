@@ -11,6 +11,7 @@ from hds_audit.geo import AllowedArea, GeoTables
 from hds_audit.model import Encryption, Kind, Resource, Source, SourceKind, Status
 from hds_audit.providers.facts import HostFacts, certificate_verdict
 from hds_audit.providers.registry import builtin_registry, load_registry
+from hds_audit.reports.grouping import covered_ids
 
 GEO = GeoTables.default()
 STATE = Source(SourceKind.TERRAFORM_STATE, file="t.tfstate")
@@ -97,5 +98,5 @@ def test_host_policies_are_judged_once_per_host_scope() -> None:
     ]
     everything = sorted(r.id for r in [*resources, outside])
     for policy in CERT:  # every resource covered once, by exactly one scope of the policy
-        covered = [i for f in findings if f.policy.id == policy.id for i in f.covers or ()]
+        covered = [i for f in findings if f.policy.id == policy.id for i in covered_ids(f)]
         assert sorted(covered) == everything

@@ -86,7 +86,9 @@ def _verdicts(findings: list[Finding]) -> dict[str, str]:
     resource it covers (and to no other)."""
     verdicts: dict[str, str] = {}
     for finding in findings:
-        for resource_id in finding.covers if finding.covers is not None else [finding.resource_id]:
+        for resource_id in (
+            [c.id for c in finding.covers] if finding.covers is not None else [finding.resource_id]
+        ):
             assert resource_id not in verdicts, f"{resource_id} judged twice"
             verdicts[resource_id] = finding.status.value
     return verdicts
