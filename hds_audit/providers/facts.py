@@ -66,8 +66,11 @@ class HostScope(NamedTuple):
     @property
     def label(self) -> str:
         """The host's name and what sets the scope apart, for people."""
-        scope = [p for p in (self.region, self.kind, "backup" if self.backup else None) if p]
-        return f"{self.host_name} ({', '.join(scope)})" if scope else self.host_name
+        scope = ", ".join(p for p in (self.region, self.kind) if p)
+        if self.backup:
+            key = "host.scope_backup" if scope else "host.scope_backup_only"
+            return Msg(key, host=self.host_name, scope=scope)
+        return f"{self.host_name} ({scope})" if scope else self.host_name
 
 
 #: Paths whose evidence reads the resource's region or kind (the others read the host only).

@@ -368,6 +368,9 @@ def write_json(report: Report, path: Path) -> Path:
         for source in report.run.sources:
             for note in source.notes:
                 messages.add(note)
+        for finding in report.findings:  # a host scope's label (Amazon Web Services (backup))
+            if finding.covers is not None:
+                messages.add(finding.resource.name)
         state = report.baseline.state if report.baseline is not None else None
         lines = _FindingLines(state, messages)
         _write_lines(stream, "findings", map(lines.encode, report.findings))

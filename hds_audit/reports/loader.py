@@ -480,7 +480,7 @@ class _Reader:
             kind=Kind.OTHER,
             location=self.geo.locate(provider, raw.get("region")),
             source=self.source({"kind": SourceKind.REGISTRY.value, "file": raw.get("source_file")}),
-            name=host.get("name"),
+            name=self.text(host.get("name")),
             holds_data=False,
         )
 

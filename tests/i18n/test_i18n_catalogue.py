@@ -25,6 +25,7 @@ from hds_audit.i18n import (
     to_data,
 )
 from hds_audit.i18n import render as render_msg
+from hds_audit.providers.facts import HostScope
 from hds_audit.testing import run_cli
 
 PACKAGE = Path(__file__).resolve().parents[2] / "hds_audit"
@@ -192,3 +193,14 @@ def test_network_reasons_in_french(network_error: str, french: str) -> None:
     reason = unreachable_reason(network_error)
     assert render_msg(reason, "fr") == french
     assert render_msg(reason, "en") == reason  # the English text is the value
+
+
+def test_a_host_scope_label_in_french() -> None:
+    scope = HostScope("aws", "Amazon Web Services", "aws", region="us-east-1", backup=True)
+    assert scope.label == "Amazon Web Services (us-east-1, backup)"
+    assert render_msg(scope.label, "fr") == "Amazon Web Services (us-east-1, sauvegarde)"
+    only = HostScope("aws", "Amazon Web Services", "aws", backup=True)
+    assert render_msg(only.label, "fr") == "Amazon Web Services (sauvegarde)"
+    assert HostScope("aws", "Amazon Web Services", "aws", region="us-east-1").label == (
+        "Amazon Web Services (us-east-1)"
+    )
