@@ -156,7 +156,8 @@ class Resource:
 
     ``replicas`` is ``None`` when the copies could not be established; an empty tuple means
     the audited sources show none. ``unknowns`` maps a field path (``encryption.at_rest``) to
-    the reason it is unknown (``known after apply``), so a finding can say why.
+    the reason it is unknown (``known after apply``), so a finding can say why; ``notes`` does
+    the same for a known value that no attribute stated.
     """
 
     id: str
@@ -171,6 +172,9 @@ class Resource:
     attributes: Mapping[str, Any] = field(default_factory=empty_mapping)
     unknowns: Mapping[str, str] = field(default_factory=empty_mapping)
     holds_data: bool | None = None
+    #: Why a known value holds when the source did not say it (a provider default, with the
+    #: documentation that states it; an account setting): field path -> note for the evidence.
+    notes: Mapping[str, str] = field(default_factory=empty_mapping)
 
     @property
     def stores_data(self) -> bool:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from hds_audit import __version__
 from hds_audit._gc import paused_gc
+from hds_audit.collectors.account_settings import settle_ebs_defaults
 from hds_audit.collectors.base import Collection, Collector
 from hds_audit.collectors.terraform import EMPTY_INPUT
 from hds_audit.engine import (
@@ -170,6 +171,8 @@ def run_scan(
             collection.extend(part)
         if options.shard is None:  # a shard's folders may all be empty: its report says so
             check_something_read(collection)
+        # A Terraform volume waiting on the account's EBS default takes the live reading.
+        collection.resources = settle_ebs_defaults(collection.resources)
         collection.resources = keep_judged_attributes(collection.resources, roots)
         options.progress.stage(
             f"evaluating {len(policies)} policies on {len(collection.resources):,} resources"

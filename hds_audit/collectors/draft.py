@@ -26,6 +26,7 @@ class ResourceDraft:
     replicas: list[Replica] | None = field(default_factory=list)
     unknowns: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
     def add_replica(self, kind: str, location: Location, target: str | None = None) -> None:
         if self.replicas is not None:
@@ -48,4 +49,5 @@ class ResourceDraft:
             name=self.name,
             attributes=self.attributes,
             unknowns=self.unknowns or EMPTY_MAPPING,
+            notes=self.notes or EMPTY_MAPPING,
         )

@@ -125,7 +125,9 @@ def _encryption_field(path: str, field: str) -> Resolver:
             return ctx.single(
                 Evidence(path, None, resource.unknowns.get(path, default), unknown=True)
             )
-        return ctx.single(Evidence(path, value))
+        return ctx.single(
+            Evidence(path, value, resource.notes.get(path) if resource.notes else None)
+        )
 
     return resolve
 

@@ -71,7 +71,7 @@ def resource_dict(resource: Resource) -> dict[str, Any]:
     loc = resource.location
     encryption = resource.encryption
     is_terraform = resource.source.kind.startswith("terraform")
-    return {
+    data: dict[str, Any] = {
         "id": resource.id,
         "provider": resource.provider,
         "type": resource.type,
@@ -94,6 +94,9 @@ def resource_dict(resource: Resource) -> dict[str, Any]:
         "unknowns": dict(resource.unknowns),
         "source": _source(resource.source, resource.id if is_terraform else None),
     }
+    if resource.notes:  # since 1.5, only when a known value rests on an unstated default
+        data["notes"] = dict(resource.notes)
+    return data
 
 
 def _evidence_list(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:

@@ -414,6 +414,7 @@ class _Reader:
             name=raw.get("name"),
             attributes=EMPTY_MAPPING,
             unknowns=read_only({str(k): str(v) for k, v in (raw.get("unknowns") or {}).items()}),
+            notes=read_only({str(k): str(v) for k, v in (raw.get("notes") or {}).items()}),
             holds_data=None
             if stores_data is None or stores_data == (kind in DATA_KINDS)
             else bool(stores_data),

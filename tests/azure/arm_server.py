@@ -111,6 +111,9 @@ class ArmEstate:
             "providers/Microsoft.Compute/disks",
             "providers/Microsoft.Compute/snapshots",
             "providers/Microsoft.Compute/diskEncryptionSets",
+            "providers/Microsoft.Compute/virtualMachineScaleSets",
+            "providers/Microsoft.Cache/redis",
+            "providers/Microsoft.ContainerService/managedClusters",
             "providers/Microsoft.Sql/servers",
             "providers/Microsoft.DBforPostgreSQL/flexibleServers",
             "providers/Microsoft.DBforMySQL/flexibleServers",
@@ -234,6 +237,101 @@ class ArmEstate:
                     "diskState": "Attached",
                 },
             },
+        )
+        return str(item["id"])
+
+    def scale_set(
+        self,
+        sub: str,
+        rg: str,
+        name: str,
+        location: str,
+        des: str | None = None,
+        data_luns: tuple[int, ...] = (),
+        encryption_at_host: bool | None = None,
+    ) -> str:
+        """A VM scale set whose instances get an OS disk and ``data_luns`` data disks."""
+        managed: dict[str, Any] = {"storageAccountType": "Premium_LRS"}
+        if des:
+            managed["diskEncryptionSet"] = {"id": des}
+        profile: dict[str, Any] = {
+            "storageProfile": {
+                "osDisk": {
+                    "createOption": "FromImage",
+                    "caching": "ReadWrite",
+                    "managedDisk": managed,
+                },
+                "dataDisks": [
+                    {"lun": lun, "createOption": "Empty", "diskSizeGB": 64, "managedDisk": managed}
+                    for lun in data_luns
+                ],
+            }
+        }
+        if encryption_at_host is not None:
+            profile["securityProfile"] = {"encryptionAtHost": encryption_at_host}
+        item = self.tracked(
+            sub,
+            rg,
+            "Microsoft.Compute/virtualMachineScaleSets",
+            name,
+            location,
+            {
+                "sku": {"name": "Standard_D2s_v5", "tier": "Standard", "capacity": 2},
+                "properties": {"virtualMachineProfile": profile, "provisioningState": "Succeeded"},
+            },
+        )
+        return str(item["id"])
+
+    def redis(self, sub: str, rg: str, name: str, location: str, linked: str | None = None) -> str:
+        properties: dict[str, Any] = {
+            "sku": {"name": "Premium", "family": "P", "capacity": 1},
+            "provisioningState": "Succeeded",
+            "enableNonSslPort": False,
+            "minimumTlsVersion": "1.2",
+        }
+        if linked:
+            properties["linkedServers"] = [{"id": linked}]
+        item = self.tracked(
+            sub, rg, "Microsoft.Cache/redis", name, location, {"properties": properties}
+        )
+        return str(item["id"])
+
+    def aks(
+        self,
+        sub: str,
+        rg: str,
+        name: str,
+        location: str,
+        des: str | None = None,
+        pools: dict[str, bool | None] | None = None,
+    ) -> str:
+        """A managed cluster; ``pools`` maps each agent pool to its encryption at host."""
+        profiles = []
+        for pool, at_host in (pools or {"system": None}).items():
+            profile: dict[str, Any] = {
+                "name": pool,
+                "count": 2,
+                "vmSize": "Standard_D4s_v5",
+                "mode": "System",
+            }
+            if at_host is not None:
+                profile["enableEncryptionAtHost"] = at_host
+            profiles.append(profile)
+        properties: dict[str, Any] = {
+            "provisioningState": "Succeeded",
+            "kubernetesVersion": "1.30.0",
+            "dnsPrefix": name,
+            "agentPoolProfiles": profiles,
+        }
+        if des:
+            properties["diskEncryptionSetID"] = des
+        item = self.tracked(
+            sub,
+            rg,
+            "Microsoft.ContainerService/managedClusters",
+            name,
+            location,
+            {"properties": properties},
         )
         return str(item["id"])
 

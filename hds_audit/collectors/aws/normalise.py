@@ -490,6 +490,169 @@ def cloudtrail_trail(ctx: TaskContext, data: TaskData) -> list[Resource]:
     return out
 
 
+# -- streams, registries, parameters, search, launch templates (issue 15) ----------------------
+
+
+def kinesis_stream(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    out: list[Resource] = []
+    for listed in data.lists["streams"]:
+        item = listed.item
+        summary = listed.details.get("summary") or {}
+        d = Draft(
+            id=str(item["StreamARN"]),
+            type="aws_kinesis_stream",
+            kind=Kind.DATABASE,
+            location=ctx.locate(region_of_arn(item["StreamARN"]) or ctx.region),
+            name=item.get("StreamName"),
+            attributes={**_clean(summary or item), "account": ctx.account.id},
+            failures=listed.failures,
+        )
+        kind = summary.get("EncryptionType")
+        if kind == "KMS":
+            d.encrypted_with(ctx.key(summary.get("KeyId")))
+        elif kind == "NONE":
+            d.not_encrypted()
+        else:
+            d.encryption = Encryption(at_rest=None)
+            d.unknowns["encryption.at_rest"] = "the API did not say whether it is encrypted"
+        out.append(d.finish(ctx))
+    return out
+
+
+def ecr_repository(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    out: list[Resource] = []
+    for listed in data.lists["repositories"]:
+        repo = listed.item
+        d = Draft(
+            id=str(repo["repositoryArn"]),
+            type="aws_ecr_repository",
+            kind=Kind.OBJECT_STORAGE,
+            location=ctx.locate(region_of_arn(repo["repositoryArn"]) or ctx.region),
+            name=repo.get("repositoryName"),
+            attributes={**_clean(repo), "account": ctx.account.id},
+        )
+        config = repo.get("encryptionConfiguration") or {}
+        if config.get("encryptionType", "AES256").startswith("KMS"):
+            key = config.get("kmsKey")
+            d.encrypted_with(ctx.key(key) if key else KeyVerdict(KeyOwner.PROVIDER, "aws/ecr"))
+        else:  # ECR always encrypts: AES-256 with keys held by the service
+            d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AES256")
+        out.append(d.finish(ctx))
+    return out
+
+
+def ssm_parameter(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    out: list[Resource] = []
+    prefix = f"arn:{ctx.account.partition}:ssm:{ctx.region}:{ctx.account.id}:parameter"
+    for listed in data.lists["parameters"]:
+        param = listed.item
+        name = str(param["Name"])
+        d = Draft(
+            id=str(param.get("ARN") or prefix + (name if name.startswith("/") else "/" + name)),
+            type="aws_ssm_parameter",
+            kind=Kind.DATABASE,
+            location=ctx.locate(ctx.region),
+            name=name,
+            # The listing carries no value: nothing secret is kept.
+            attributes={**_clean(param), "account": ctx.account.id},
+        )
+        if param.get("Type") == "SecureString":
+            d.encrypted_with(ctx.key(param.get("KeyId")))
+        else:  # only SecureString values are encrypted
+            d.not_encrypted()
+        out.append(d.finish(ctx))
+    return out
+
+
+def opensearch_domain(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    out: list[Resource] = []
+    for listed in data.lists["domains"]:
+        domain = listed.details.get("domain") or {}
+        name = str(listed.item.get("DomainName"))
+        arn = f"arn:{ctx.account.partition}:es:{ctx.region}:{ctx.account.id}:domain/{name}"
+        d = Draft(
+            id=str(domain.get("ARN") or arn),
+            type="aws_opensearch_domain",
+            kind=Kind.DATABASE,
+            location=ctx.locate(ctx.region),
+            name=name,
+            attributes={**_clean(domain), "account": ctx.account.id},
+            failures=listed.failures,
+        )
+        options = domain.get("EncryptionAtRestOptions") or {}
+        d.encrypted_flag(ctx, options.get("Enabled"), options.get("KmsKeyId"))
+        out.append(d.finish(ctx))
+    return out
+
+
+def launch_template(ctx: TaskContext, data: TaskData) -> list[Resource]:
+    """Each EBS volume a template's default version creates, judged as block storage."""
+    default = data.context.get("encryption_by_default")
+    default_text = default.reason if isinstance(default, Unavailable) else default
+    out: list[Resource] = []
+    for listed in data.lists["templates"]:
+        item = listed.item
+        arn = (
+            f"arn:{ctx.account.partition}:ec2:{ctx.region}:{ctx.account.id}"
+            f":launch-template/{item['LaunchTemplateId']}"
+        )
+        template = Draft(
+            id=arn,
+            type="aws_launch_template",
+            kind=Kind.COMPUTE,
+            location=ctx.locate(ctx.region),
+            name=item.get("LaunchTemplateName"),
+            attributes={**_clean(item), "account": ctx.account.id},
+        )
+        out.append(template.finish(ctx))
+        version = listed.details.get("version") or {}
+        for mapping in (version.get("LaunchTemplateData") or {}).get("BlockDeviceMappings") or ():
+            ebs_ = mapping.get("Ebs")
+            if not isinstance(ebs_, dict):
+                continue  # an instance-store volume or a suppressed device
+            d = Draft(
+                id=f"{arn}/{mapping.get('DeviceName')}",
+                type="aws_launch_template",
+                kind=Kind.BLOCK_STORAGE,
+                location=ctx.locate(ctx.region),
+                name=f"{item.get('LaunchTemplateName')} {mapping.get('DeviceName')}",
+                attributes={
+                    **_clean(mapping),
+                    "account": ctx.account.id,
+                    "ebs_encryption_by_default": default_text,
+                },
+                failures=listed.failures,
+            )
+            encrypted = ebs_.get("Encrypted")
+            if encrypted is True or default is True:
+                d.encrypted_with(ctx.key(ebs_.get("KmsKeyId")))
+                if encrypted is not True:
+                    d.notes["encryption.at_rest"] = "EBS encryption by default is on in the region"
+            elif isinstance(default, Unavailable):
+                d.encryption = Encryption(at_rest=None)
+                d.unknowns["encryption.at_rest"] = f"EBS encryption by default: {default.reason}"
+            elif encrypted is False and ebs_.get("SnapshotId") is None:
+                d.not_encrypted()
+            else:
+                d.encryption = Encryption(at_rest=None)
+                d.unknowns["encryption.at_rest"] = (
+                    "Encrypted not set and EBS encryption by default is off: the volume follows "
+                    "the snapshot it is created from (the AMI's)"
+                )
+            out.append(d.finish(ctx))
+        if "encryption" in listed.failures:  # the default version could not be read
+            d = Draft(
+                id=f"{arn}/volumes",
+                type="aws_launch_template",
+                kind=Kind.BLOCK_STORAGE,
+                location=ctx.locate(ctx.region),
+                name=f"{item.get('LaunchTemplateName')} volumes",
+                failures=listed.failures,
+            )
+            out.append(d.finish(ctx))
+    return out
+
+
 # -- inventory of everything else ----------------------------------------------------------------
 
 
@@ -555,5 +718,10 @@ NORMALISERS: Mapping[str, Normaliser] = {
     "kms_key": kms_key,
     "backup": backup,
     "cloudtrail_trail": cloudtrail_trail,
+    "kinesis_stream": kinesis_stream,
+    "ecr_repository": ecr_repository,
+    "ssm_parameter": ssm_parameter,
+    "opensearch_domain": opensearch_domain,
+    "launch_template": launch_template,
     "inventory": inventory,
 }

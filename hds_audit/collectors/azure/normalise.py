@@ -471,11 +471,119 @@ def backup_vault(ctx: Context, item: dict[str, Any], details: Details) -> list[R
 
 Normaliser = Callable[[Context, dict[str, Any], Details], list[Resource]]
 
+
+def _volume(parent: Draft, suffix: str, name: str) -> Draft:
+    """A volume of ``parent`` (a scale set's OS disk), judged as block storage of its own."""
+    return Draft(
+        id=f"{parent.id}/{suffix}",
+        type=parent.type,
+        kind=Kind.BLOCK_STORAGE,
+        location=parent.location,
+        name=f"{parent.name} {name}",
+        unknowns={k: v for k, v in parent.unknowns.items() if k == "region"},
+        attributes={**parent.attributes, "volume": name},
+    )
+
+
+def _disk_set_key(d: Draft, des: Any) -> None:
+    """A managed disk: always encrypted; a disk encryption set names a customer key."""
+    if des:
+        d.key(KeyOwner.CUSTOMER, str(des))
+    else:
+        d.key(KeyOwner.PROVIDER, "platform key")
+        d.notes["encryption.at_rest"] = VM_DISK_NOTE
+
+
+def _temp_disks(parent: Draft, suffix: str, name: str, at_host: Any) -> Draft:
+    """Temp disks: encrypted at rest only with encryption at host."""
+    temp = _volume(parent, suffix, name)
+    if at_host is True:
+        temp.key(KeyOwner.PROVIDER, "platform key (encryption at host)")
+    else:
+        temp.encryption = Encryption(at_rest=None)
+        temp.unknowns["encryption.at_rest"] = TEMP_DISK_REASON
+    return temp
+
+
+VM_DISK_NOTE = (
+    "managed disks are always encrypted at rest with platform-managed keys "
+    "(learn.microsoft.com/azure/virtual-machines/disk-encryption)"
+)
+TEMP_DISK_REASON = (
+    "encryption at host is not enabled: a temp disk (where the size has one) is not encrypted "
+    "at rest (learn.microsoft.com/azure/virtual-machines/disk-encryption)"
+)
+
+
+def scale_set(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:
+    """A VM scale set and the volumes of its instances: OS disk, data disks, temp disk."""
+    d = draft(ctx, item, Kind.COMPUTE)
+    profile = props(item).get("virtualMachineProfile") or {}
+    storage = profile.get("storageProfile") or {}
+    out = [d]
+    os_disk = storage.get("osDisk")
+    if isinstance(os_disk, Mapping):
+        volume = _volume(d, "osDisk", "OS disk")
+        _disk_set_key(volume, dig(os_disk, "managedDisk", "diskEncryptionSet", "id"))
+        out.append(volume)
+    for disk in storage.get("dataDisks") or ():
+        if isinstance(disk, Mapping):
+            lun = disk.get("lun")
+            volume = _volume(d, f"dataDisks/{lun}", f"data disk {lun}")
+            _disk_set_key(volume, dig(disk, "managedDisk", "diskEncryptionSet", "id"))
+            out.append(volume)
+    at_host = dig(profile, "securityProfile", "encryptionAtHost")
+    out.append(_temp_disks(d, "tempDisk", "temp disk", at_host))
+    return [x.finish(ctx) for x in out]
+
+
+REDIS_NOTE = (
+    "Azure Cache for Redis encrypts data on disk (persistence, OS disks) with Microsoft-managed "
+    "keys and offers no customer key "
+    "(learn.microsoft.com/azure/azure-cache-for-redis/cache-how-to-encryption)"
+)
+
+
+def redis_cache(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:
+    """A cache: always encrypted with Microsoft's keys; linked (geo-replicated) caches are
+    copies wherever they are."""
+    d = draft(ctx, item, Kind.DATABASE)
+    d.key(KeyOwner.PROVIDER, "Microsoft-managed key")
+    d.notes["encryption.at_rest"] = REDIS_NOTE
+    p = props(item)
+    d.attributes["sku"] = dig(p, "sku", "name") or dig(item, "sku", "name")
+    for linked in p.get("linkedServers") or ():
+        target = linked.get("id") if isinstance(linked, Mapping) else None
+        if isinstance(target, str) and target:
+            d.add_replica("geo_replication", unresolved(ctx), target)
+    return [d.finish(ctx)]
+
+
+def kubernetes_cluster(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:
+    """An AKS cluster and the volumes of its nodes: OS disks (its disk encryption set) and
+    each pool's temp disks (encryption at host)."""
+    d = draft(ctx, item, Kind.COMPUTE)
+    p = props(item)
+    disks = _volume(d, "nodeOsDisks", "node OS disks")
+    _disk_set_key(disks, p.get("diskEncryptionSetID"))
+    out = [d, disks]
+    for pool in p.get("agentPoolProfiles") or ():
+        if not isinstance(pool, Mapping):
+            continue
+        name = pool.get("name")
+        at_host = pool.get("enableEncryptionAtHost")
+        out.append(_temp_disks(d, f"agentPools/{name}/tempDisks", f"{name} temp disks", at_host))
+    return [x.finish(ctx) for x in out]
+
+
 NORMALISERS: Mapping[str, Normaliser] = {
     "storage_account": storage_account,
     "managed_disk": managed_disk,
     "disk_snapshot": disk_snapshot,
     "disk_encryption_set": disk_encryption_set,
+    "scale_set": scale_set,
+    "redis_cache": redis_cache,
+    "kubernetes_cluster": kubernetes_cluster,
     "sql_server": sql_server,
     "flexible_server": flexible_server,
     "cosmosdb_account": cosmosdb_account,

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+import hds_audit.collectors.terraform.facts as facts
 from hds_audit.collectors.terraform.documents import Replay, TfInstance
 from hds_audit.collectors.terraform.secrets import redact
 from hds_audit.geo import GeoTables, Location
@@ -35,6 +36,7 @@ from hds_audit.model import (
 
 _ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:([a-z0-9-]*):")
 _AZ_SUFFIX = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
+_REGION_NAME = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 _GEO_REPLICATION = {"GRS", "RAGRS", "GZRS", "RAGZRS"}
 _REDUNDANT_BACKUP = {"geo", "geozone", "grs", "ragrs", "gzrs", "ragzrs"}
 
@@ -46,9 +48,9 @@ class TypeSpec:
     kind: Kind = Kind.OTHER
     non_regional: bool = False
     holds_data: bool | None = None
-    encryption_flag: str | None = None
-    encryption_always: bool = False
-    key_path: str | None = None
+    reading: facts.Reading = facts.NO_READING
+    volumes: tuple[facts.Volume, ...] = ()
+    key_resource: facts.KeyResource | None = None
     rules: tuple[str, ...] = ()
 
 
@@ -88,14 +90,13 @@ def type_table() -> TypeTable:
     specs: dict[str, TypeSpec] = {}
     for section in ("aws", "azurerm"):
         for rtype, entry in (data.get(section) or {}).items():
-            encryption = entry.get("encryption") or {}
             specs[rtype] = TypeSpec(
                 kind=Kind(entry.get("kind", "other")),
                 non_regional=bool(entry.get("global", False)),
                 holds_data=entry.get("holds_data"),
-                encryption_flag=encryption.get("flag"),
-                encryption_always=bool(encryption.get("always", False)),
-                key_path=encryption.get("key"),
+                reading=facts.parse_reading(entry.get("encryption") or {}),
+                volumes=facts.parse_volumes(entry.get("volumes")),
+                key_resource=facts.parse_key_resource(entry.get("key_resource")),
                 rules=tuple(entry.get("rules") or ()),
             )
     return TypeTable(
@@ -358,11 +359,15 @@ def _own_aws_region(inst: TfInstance) -> str | None:
     region = region_from_arn(attrs.get("arn"))
     if region:
         return region
-    zone = attrs.get("availability_zone")
-    if isinstance(zone, str):
-        match = _AZ_SUFFIX.match(zone)
-        if match:
-            return match.group(1)
+    for name in ("availability_zone", "zone"):
+        zone = attrs.get(name)
+        if isinstance(zone, str):
+            match = _AZ_SUFFIX.match(zone)
+            if match:
+                return match.group(1)
+            if _REGION_NAME.match(zone):
+                # Some modules put the region itself in the zone attribute: read it as such.
+                return zone
     return None
 
 
@@ -381,6 +386,7 @@ class Draft:
     replicas: list[Replica] | None = field(default_factory=list)
     unknowns: dict[str, str] = field(default_factory=dict)
     extra: list[Resource] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
 
     def add_replica(self, kind: str, location: Location, target: str | None = None) -> None:
         if self.replicas is not None:
@@ -389,6 +395,36 @@ class Draft:
     def replicas_unknown(self, reason: str) -> None:
         self.replicas = None
         self.unknowns["replicas"] = reason
+
+    def apply(self, verdict: facts.Verdict) -> None:
+        """Take the encryption verdict of :func:`facts.read`."""
+        self.encryption = verdict.encryption
+        self.unknowns.update(verdict.unknowns)
+        self.notes.update(verdict.notes)
+
+
+@dataclass(slots=True)
+class _View:
+    """The resource as :func:`facts.read` sees it (``blank``: a volume with no block)."""
+
+    n: Normaliser
+    inst: TfInstance
+    location: Location
+    blank: bool = False
+
+    def get(self, path: str) -> Any:
+        return None if self.blank else get_path(self.inst.attributes, path)
+
+    def unknown(self, path: str) -> bool:
+        return not self.blank and _is_unknown(self.inst, path)
+
+    def key_owner(self, path: str | None, value: Any = None) -> facts.KeyVerdict:
+        if self.blank:
+            return self.n.key_owner(self.inst, None, value)
+        return self.n.key_owner(self.inst, path, value)
+
+    def ebs_default(self) -> facts.EbsDefault | None:
+        return self.n.ebs_default(self.location)
 
 
 class Normaliser:
@@ -512,32 +548,54 @@ class Normaliser:
         )
 
     def encryption(self, inst: TfInstance, spec: TypeSpec, draft: Draft) -> None:
-        if spec.encryption_flag is None and not spec.encryption_always:
-            return
-        at_rest: bool | None = True
-        if spec.encryption_flag is not None:
-            flag = get_path(inst.attributes, spec.encryption_flag)
-            if _is_unknown(inst, spec.encryption_flag):
-                at_rest = None
-                draft.unknowns["encryption.at_rest"] = Msg(
-                    "collect.after_apply", attribute=spec.encryption_flag
-                )
-            elif flag is None:
-                at_rest = None
-                draft.unknowns["encryption.at_rest"] = Msg(
-                    "collect.not_set", attribute=spec.encryption_flag
-                )
+        if spec.reading.declared:
+            draft.apply(facts.read(spec.reading, _View(self, inst, draft.location)))
+        elif spec.key_resource is not None:
+            draft.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER)
+        if spec.key_resource is not None:
+            key_resource(self, draft, spec.key_resource)
+
+    def ebs_default(self, location: Location) -> facts.EbsDefault | None:
+        """The audited account setting that encrypts new EBS volumes where ``location`` is."""
+        for setting in self.index.of_type("aws_ebs_encryption_by_default"):
+            enabled = setting.attributes.get("enabled")
+            if isinstance(enabled, bool) and self.locate(setting)[0] == location:
+                defaults = self.index.of_type("aws_ebs_default_kms_key")
+                key = defaults[0].attributes.get("key_arn") if defaults else None
+                return facts.EbsDefault(enabled, key if enabled else None, setting.address)
+        return None
+
+    def volumes(self, d: Draft) -> None:
+        """The volumes the resource creates, each judged as storage of its own."""
+        inst = d.inst
+        for volume in d.spec.volumes:
+            places: list[tuple[str, str, bool]] = []
+            if volume.block is None:
+                places.append((f"{inst.address}.{volume.name}", "", False))
             else:
-                at_rest = bool(flag)
-        owner: KeyOwner | None = None
-        key_id: str | None = None
-        if at_rest is not False:
-            owner, key_id, reason = self.key_owner(inst, spec.key_path)
-            if reason:
-                draft.unknowns["encryption.key_owner"] = reason
-        else:
-            draft.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
-        draft.encryption = Encryption(at_rest=at_rest, key_owner=owner, key_id=key_id)
+                blocks = _blocks(get_path(inst.attributes, volume.block))
+                for i, block in enumerate(blocks):
+                    label = block.get(volume.label) if volume.label else None
+                    shown = repr(label) if isinstance(label, str) and label else str(i)
+                    places.append(
+                        (f"{inst.address}.{volume.block}[{shown}]", f"{volume.block}.{i}.", False)
+                    )
+                if not blocks and volume.implicit:
+                    configured = inst.configured is None or volume.block in inst.configured
+                    if configured and _is_unknown(inst, volume.block):
+                        places.append(
+                            (f"{inst.address}.{volume.block}[0]", f"{volume.block}.0.", False)
+                        )
+                    else:
+                        places.append(
+                            (f"{inst.address}.{volume.block}[implicit]", f"{volume.block}.", True)
+                        )
+            for rid, where, blank in places:
+                sub = Draft(inst=inst, spec=d.spec, location=d.location, unknowns=dict(d.unknowns))
+                sub.unknowns.pop("encryption.at_rest", None)
+                sub.unknowns.pop("encryption.key_owner", None)
+                sub.apply(facts.read(volume.reading, _View(self, inst, d.location, blank), where))
+                d.extra.append(self.finish(sub, resource_id=rid, kind=volume.kind))
 
     # -- the resource -------------------------------------------------------------------------
 
@@ -550,6 +608,7 @@ class Normaliser:
         self.encryption(inst, spec, draft)
         for rule in spec.rules:
             RULES[rule](self, draft)
+        self.volumes(draft)
         return [self.finish(draft), *draft.extra]
 
     def finish(
@@ -574,6 +633,7 @@ class Normaliser:
             attributes=self._kept(inst.attributes),
             unknowns=draft.unknowns or EMPTY_MAPPING,
             holds_data=draft.spec.holds_data if kind is None else None,
+            notes=draft.notes or EMPTY_MAPPING,
         )
 
 
@@ -670,51 +730,6 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
         d.add_replica("replication", location, str(arn))
         if target is None:
             d.unknowns["replicas"] = Msg("collect.bucket_not_audited", bucket=name)
-
-
-def rule_ebs_default(n: Normaliser, d: Draft) -> None:
-    """An unencrypted volume is still encrypted when the account forces EBS encryption."""
-    if d.encryption is None or d.encryption.at_rest is not False:
-        return
-    for setting in n.index.of_type("aws_ebs_encryption_by_default"):
-        if setting.attributes.get("enabled") and n.locate(setting)[0] == d.location:
-            d.unknowns.pop("encryption.key_owner", None)
-            defaults = n.index.of_type("aws_ebs_default_kms_key")
-            key = defaults[0].attributes.get("key_arn") if defaults else None
-            owner, key_id, reason = n.key_owner(d.inst, None, key)
-            d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
-            if reason:
-                d.unknowns["encryption.key_owner"] = reason
-
-
-def rule_instance_block_devices(n: Normaliser, d: Draft) -> None:
-    """Each block device of an instance is judged as block storage of its own."""
-    inst = d.inst
-    for block_name in ("root_block_device", "ebs_block_device"):
-        for i, device in enumerate(_blocks(inst.attributes.get(block_name))):
-            label = device.get("device_name") or i
-            path = f"{block_name}.{i}"
-            sub = Draft(inst=inst, spec=d.spec, location=d.location, unknowns=dict(d.unknowns))
-            if _is_unknown(inst, f"{path}.encrypted"):
-                sub.encryption = Encryption(at_rest=None)
-                sub.unknowns["encryption.at_rest"] = Msg(
-                    "collect.after_apply", attribute=f"{path}.encrypted"
-                )
-            elif device.get("encrypted") is None:
-                sub.encryption = Encryption(at_rest=None)
-                sub.unknowns["encryption.at_rest"] = Msg(
-                    "collect.not_set", attribute=f"{path}.encrypted"
-                )
-            elif device.get("encrypted"):
-                owner, key_id, reason = n.key_owner(inst, f"{path}.kms_key_id")
-                sub.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
-                if reason:
-                    sub.unknowns["encryption.key_owner"] = reason
-            else:
-                sub.encryption = Encryption(at_rest=False)
-                sub.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
-            rid = f"{inst.address}.{block_name}[{label if isinstance(label, int) else repr(label)}]"
-            d.extra.append(n.finish(sub, resource_id=rid, kind=Kind.BLOCK_STORAGE))
 
 
 def _lower(value: Any) -> Any:
@@ -822,6 +837,18 @@ def rule_backup_vault_copies(n: Normaliser, d: Draft) -> None:
         for vault, arn in _backup_copy_targets(plan):
             if vault == name:
                 d.add_replica("backup_copy", _aws_location_of_arn(n, arn), str(arn))
+
+
+def key_resource(n: Normaliser, d: Draft, spec: facts.KeyResource) -> None:
+    """A separate resource naming the customer key (``azurerm_postgresql_server_key``)."""
+    for found in n.index.joined(
+        spec.type, spec.join, d.inst, d.inst.attributes.get("id"), key=_lower
+    ):
+        parts = [get_path(found.attributes, path) for path in spec.key]
+        key = "/".join(str(p) for p in parts if p)
+        if key or any(_is_unknown(found, path) for path in spec.key):
+            d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.CUSTOMER, key_id=key or None)
+            d.unknowns.pop("encryption.key_owner", None)
 
 
 # -- Azure ---------------------------------------------------------------------------------------
@@ -991,8 +1018,6 @@ def rule_backup_vault_redundancy(n: Normaliser, d: Draft) -> None:
 
 RULES: Mapping[str, Rule] = {
     "s3_bucket": rule_s3_bucket,
-    "ebs_default": rule_ebs_default,
-    "instance_block_devices": rule_instance_block_devices,
     "rds_instance_replicas": rule_rds_instance_replicas,
     "rds_cluster_replicas": rule_rds_cluster_replicas,
     "dynamodb_table": rule_dynamodb_table,

@@ -30,6 +30,14 @@ resource "aws_ebs_volume" "fail_key" {
   availability_zone = "eu-west-3a"
   size              = 10
   encrypted         = true
+  kms_key_id        = "alias/aws/ebs"
+}
+
+# No key named: EC2 uses the account's default EBS key, which these files do not set.
+resource "aws_ebs_volume" "unknown_default_key" {
+  availability_zone = "eu-west-3a"
+  size              = 10
+  encrypted         = true
 }
 
 resource "aws_db_instance" "pass_enc_key_rds" {

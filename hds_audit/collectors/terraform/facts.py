@@ -1,0 +1,288 @@
+"""Encryption facts of a Terraform type, as ``data/types.yaml`` declares them, and their reading.
+
+A :class:`Reading` says where a resource (or one of its volumes) tells whether it is
+encrypted at rest and with which key, and what the provider does when the configuration says
+nothing: encrypts anyway (with the documentation that says so), does not, or follows an
+account setting (EBS encryption by default). :func:`read` turns one into a verdict; it knows
+nothing of documents or indexes: the normaliser hands it a :class:`View` of the resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from hds_audit.model import Encryption, KeyOwner, Kind
+
+Absent = Literal["encrypted", "unencrypted", "ebs_default"]
+_ABSENT: frozenset[str] = frozenset({"encrypted", "unencrypted", "ebs_default"})
+KeyVerdict = tuple[KeyOwner | None, str | None, str | None]
+
+EBS_DEFAULT_UNKNOWN = (
+    "encryption follows the account's EBS encryption-by-default setting in this region, "
+    "which the audited sources do not hold"
+)
+EBS_DEFAULT_KEY_UNKNOWN = (
+    "no key named: EC2 uses the account's default EBS key in this region (aws/ebs unless "
+    "aws_ebs_default_kms_key names a customer key), which the audited sources do not hold"
+)
+EBS_SNAPSHOT = "encryption follows the snapshot the volume is created from (the AMI's)"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Where encryption at rest and its key are read (paths relative to the resource or block).
+
+    ``flag`` lists alternative paths (the first one set wins: provider versions renamed some);
+    ``on`` (``when:`` in the data) the values that mean encrypted (``None``: a boolean).
+    ``absent`` is the provider's behaviour when no flag is set (``None``: unknown), ``source``
+    the documentation saying so.
+    ``customer`` is a (path, values) pair whose match means a customer-managed key;
+    ``absent_reason`` says why no flag leaves the verdict unknown (``false_reason`` the same
+    for a flag that is off: a temp disk exists only on some sizes), ``key_unknown`` why the
+    key cannot be told from the resource (it is another resource's).
+    """
+
+    flag: tuple[str, ...] = ()
+    on: frozenset[str] | None = None
+    always: bool = False
+    absent: Absent | None = None
+    key: tuple[str, ...] = ()
+    customer: tuple[str, frozenset[str]] | None = None
+    source: str | None = None
+    absent_reason: str | None = None
+    false_reason: str | None = None
+    key_unknown: str | None = None
+
+    @property
+    def declared(self) -> bool:
+        """Whether the type says anything about encryption."""
+        return self.always or bool(self.flag)
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """A volume a resource creates (an instance's root disk): judged as storage of its own.
+
+    ``block`` is the attribute holding one block per volume (``None``: the resource itself),
+    ``label`` the block attribute naming it; ``implicit`` that a volume exists even when the
+    configuration has no block (an instance always has a root volume).
+    """
+
+    name: str
+    reading: Reading
+    block: str | None = None
+    label: str | None = None
+    implicit: bool = False
+    kind: Kind = Kind.BLOCK_STORAGE
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResource:
+    """A separate resource that sets the key (``azurerm_kusto_cluster_customer_managed_key``)."""
+
+    type: str
+    join: str
+    key: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EbsDefault:
+    """The account's EBS encryption by default in one region, as the run holds it."""
+
+    enabled: bool
+    key: str | None
+    origin: str
+
+
+class View(Protocol):
+    """What :func:`read` needs to know of the resource being judged."""
+
+    def get(self, path: str) -> Any: ...
+
+    def unknown(self, path: str) -> bool: ...
+
+    def key_owner(self, path: str | None, value: Any = None) -> KeyVerdict: ...
+
+    def ebs_default(self) -> EbsDefault | None: ...
+
+
+@dataclass(slots=True)
+class Verdict:
+    """The encryption of one resource or volume, with why a value is unknown or what set it."""
+
+    encryption: Encryption
+    unknowns: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def _cite(text: str, source: str | None) -> str:
+    return f"{text} (source: {source})" if source else text
+
+
+def _at_rest(r: Reading, view: View, where: str) -> tuple[bool | None, str | None, str | None]:
+    """(encrypted, why unknown, note on a known value) and, via the EBS default, its key."""
+    if r.always:
+        return True, None, _cite("the service always encrypts at rest", r.source)
+    for path in r.flag:
+        full = where + path
+        if view.unknown(full):
+            return None, f"{full} known only after apply", None
+        value = view.get(full)
+        if value is None:
+            continue
+        if r.on is not None:
+            encrypted = str(value).lower() in r.on or ("*" in r.on and value != "")
+        else:
+            encrypted = value if isinstance(value, bool) else str(value).lower() == "true"
+        if not encrypted and r.absent == "ebs_default":
+            setting = view.ebs_default()
+            if setting is not None and setting.enabled:
+                return True, None, f"{full} = false, but {setting.origin} encrypts every new volume"
+        if not encrypted and r.false_reason:
+            return None, f"{full} = {value}: {r.false_reason}", None
+        return encrypted, None, None
+    flag = where + r.flag[0] if r.flag else (where.rstrip(".") or "encryption")
+    if r.absent == "encrypted":
+        return True, None, _cite(f"{flag} not set: the provider encrypts by default", r.source)
+    if r.absent == "unencrypted":
+        return False, None, _cite(f"{flag} not set: the provider default is unencrypted", r.source)
+    if r.absent == "ebs_default":
+        setting = view.ebs_default()
+        if setting is None:
+            return None, f"{flag} not set: {EBS_DEFAULT_UNKNOWN}", None
+        if not setting.enabled:
+            return None, f"{flag} not set and {setting.origin} is off: {EBS_SNAPSHOT}", None
+        return True, None, f"{flag} not set: {setting.origin} encrypts every new volume"
+    return None, f"{flag} not set" + (f": {r.absent_reason}" if r.absent_reason else ""), None
+
+
+def read(r: Reading, view: View, where: str = "") -> Verdict:
+    """Judge encryption at rest and key ownership; ``where`` prefixes every path (a block)."""
+    at_rest, why, note = _at_rest(r, view, where)
+    verdict = Verdict(Encryption(at_rest=at_rest))
+    if why:
+        verdict.unknowns["encryption.at_rest"] = why
+    if note:
+        verdict.notes["encryption.at_rest"] = note
+    if at_rest is False:
+        verdict.unknowns["encryption.key_owner"] = "not encrypted at rest"
+        return verdict
+    owner, key_id, reason = _key(r, view, where)
+    verdict.encryption = Encryption(at_rest=at_rest, key_owner=owner, key_id=key_id)
+    if reason:
+        verdict.unknowns["encryption.key_owner"] = reason
+    return verdict
+
+
+def _key(r: Reading, view: View, where: str) -> KeyVerdict:
+    if r.key_unknown:
+        return None, None, r.key_unknown
+    if r.customer is not None:
+        path, values = r.customer
+        chosen = view.get(where + path)
+        if view.unknown(where + path):
+            return None, None, f"{where + path} known only after apply"
+        if chosen is not None and str(chosen).lower() in values:
+            key = next((view.get(where + k) for k in r.key if view.get(where + k)), None)
+            return KeyOwner.CUSTOMER, str(key or chosen), None
+    for path in r.key:
+        if view.get(where + path) not in (None, "") or view.unknown(where + path):
+            return view.key_owner(where + path)
+    if r.absent == "ebs_default":
+        # No key named: EC2 uses the account's default EBS key (aws/ebs unless changed).
+        setting = view.ebs_default()
+        if setting is not None and setting.enabled:
+            return view.key_owner(None, setting.key)
+        if setting is None and not any(view.unknown(where + k) for k in r.key):
+            return None, None, EBS_DEFAULT_KEY_UNKNOWN
+    if r.key:
+        return view.key_owner(where + r.key[0])
+    return KeyOwner.PROVIDER, None, None
+
+
+# -- parsing ``data/types.yaml`` ----------------------------------------------------------------
+
+
+def _paths(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+_READING_KEYS = frozenset(
+    {
+        "flag",
+        "when",
+        "always",
+        "absent",
+        "key",
+        "customer",
+        "source",
+        "absent_reason",
+        "false_reason",
+        "key_unknown",
+    }
+)
+_VOLUME_KEYS = _READING_KEYS | {"name", "block", "label", "implicit", "kind"}
+
+
+def _check_keys(entry: Mapping[Any, Any], allowed: frozenset[str]) -> None:
+    unexpected = sorted(str(k) for k in entry if k not in allowed)
+    if unexpected:
+        raise ValueError(f"unexpected keys {unexpected} in {dict(entry)!r}")
+
+
+def parse_reading(entry: Mapping[str, Any], allowed: frozenset[str] = _READING_KEYS) -> Reading:
+    """A :class:`Reading` from one ``encryption:`` mapping of ``data/types.yaml``."""
+    _check_keys(entry, allowed)
+    absent = entry.get("absent")
+    if absent is not None and absent not in _ABSENT:
+        raise ValueError(f"absent: {absent!r} is not one of {sorted(_ABSENT)}")
+    on = entry.get("when")
+    customer = entry.get("customer")
+    return Reading(
+        flag=_paths(entry.get("flag")),
+        on=frozenset(str(v).lower() for v in on) if on is not None else None,
+        always=bool(entry.get("always", False)),
+        absent=absent,
+        key=_paths(entry.get("key")),
+        customer=(
+            (str(customer["path"]), frozenset(str(v).lower() for v in customer["values"]))
+            if customer
+            else None
+        ),
+        source=entry.get("source"),
+        absent_reason=entry.get("absent_reason"),
+        false_reason=entry.get("false_reason"),
+        key_unknown=entry.get("key_unknown"),
+    )
+
+
+def parse_volumes(entries: Any) -> tuple[Volume, ...]:
+    """The ``volumes:`` list of one type."""
+    return tuple(
+        Volume(
+            name=str(item["name"]),
+            reading=parse_reading(item, _VOLUME_KEYS),
+            block=item.get("block"),
+            label=item.get("label"),
+            implicit=bool(item.get("implicit", False)),
+            kind=Kind(item.get("kind", "block_storage")),
+        )
+        for item in entries or ()
+    )
+
+
+def parse_key_resource(entry: Any) -> KeyResource | None:
+    """The ``key_resource:`` mapping of one type."""
+    if not entry:
+        return None
+    return KeyResource(str(entry["type"]), str(entry["join"]), _paths(entry["key"]))
+
+
+#: The reading of a type that says nothing about encryption.
+NO_READING = Reading()
