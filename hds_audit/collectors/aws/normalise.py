@@ -514,7 +514,7 @@ def kinesis_stream(ctx: TaskContext, data: TaskData) -> list[Resource]:
             d.not_encrypted()
         else:
             d.encryption = Encryption(at_rest=None)
-            d.unknowns["encryption.at_rest"] = "the API did not say whether it is encrypted"
+            d.unknowns["encryption.at_rest"] = Msg("collect.api_silent_encryption")
         out.append(d.finish(ctx))
     return out
 
@@ -627,18 +627,15 @@ def launch_template(ctx: TaskContext, data: TaskData) -> list[Resource]:
             if encrypted is True or default is True:
                 d.encrypted_with(ctx.key(ebs_.get("KmsKeyId")))
                 if encrypted is not True:
-                    d.notes["encryption.at_rest"] = "EBS encryption by default is on in the region"
+                    d.notes["encryption.at_rest"] = Msg("collect.ebs.region_on")
             elif isinstance(default, Unavailable):
                 d.encryption = Encryption(at_rest=None)
-                d.unknowns["encryption.at_rest"] = f"EBS encryption by default: {default.reason}"
+                d.unknowns["encryption.at_rest"] = Msg("collect.ebs.unread", error=default.reason)
             elif encrypted is False and ebs_.get("SnapshotId") is None:
                 d.not_encrypted()
             else:
                 d.encryption = Encryption(at_rest=None)
-                d.unknowns["encryption.at_rest"] = (
-                    "Encrypted not set and EBS encryption by default is off: the volume follows "
-                    "the snapshot it is created from (the AMI's)"
-                )
+                d.unknowns["encryption.at_rest"] = Msg("collect.ebs.api_off")
             out.append(d.finish(ctx))
         if "encryption" in listed.failures:  # the default version could not be read
             d = Draft(

@@ -505,14 +505,8 @@ def _temp_disks(parent: Draft, suffix: str, name: str, at_host: Any) -> Draft:
     return temp
 
 
-VM_DISK_NOTE = (
-    "managed disks are always encrypted at rest with platform-managed keys "
-    "(learn.microsoft.com/azure/virtual-machines/disk-encryption)"
-)
-TEMP_DISK_REASON = (
-    "encryption at host is not enabled: a temp disk (where the size has one) is not encrypted "
-    "at rest (learn.microsoft.com/azure/virtual-machines/disk-encryption)"
-)
+VM_DISK_NOTE = Msg("collect.azure.vm_disk")
+TEMP_DISK_REASON = Msg("collect.azure.temp_disk")
 
 
 def scale_set(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:
@@ -537,11 +531,7 @@ def scale_set(ctx: Context, item: dict[str, Any], details: Details) -> list[Reso
     return [x.finish(ctx) for x in out]
 
 
-REDIS_NOTE = (
-    "Azure Cache for Redis encrypts data on disk (persistence, OS disks) with Microsoft-managed "
-    "keys and offers no customer key "
-    "(learn.microsoft.com/azure/azure-cache-for-redis/cache-how-to-encryption)"
-)
+REDIS_NOTE = Msg("collect.azure.redis")
 
 
 def redis_cache(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:
