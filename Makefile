@@ -17,6 +17,7 @@ help:
 	@echo "make lint    ruff + mypy"
 	@echo "make bench   benchmarks (100,000-resource state; Azure: 3 subscriptions, 3,000 resources;"
 	@echo "             AWS: 3 accounts x 6 regions, 2,000 resources, 50 ms per call;"
+	@echo "             Google Cloud: 3 projects, 3,000 resources, 50 ms per call;"
 	@echo "             scale: 50 AWS accounts x 4 regions, local vs Dask vs 4 merged shards;"
 	@echo "             hds-audit vs Checkov on 1,000 / 10,000 / 50,000-resource plans)"
 
@@ -105,6 +106,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_terraform.py
 	$(BIN)/python bench/bench_azure.py
+	$(BIN)/python bench/bench_gcp.py
 	$(BIN)/python bench/bench_aws.py
 	$(BIN)/python bench/bench_scale.py
 	$(MAKE) $(CHECKOV_STAMP)

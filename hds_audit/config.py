@@ -13,6 +13,7 @@ from hds_audit.evidence.inputs import InputFile, read_input
 
 if TYPE_CHECKING:
     from hds_audit.collectors.azure.settings import AzureSettings
+    from hds_audit.collectors.gcp.settings import GcpSettings
     from hds_audit.executors.settings import ExecutorSettings
     from hds_audit.sharding import Shard
 
@@ -37,6 +38,7 @@ class FileConfig:
     policies: list[str] = field(default_factory=list)
     aws: AwsConfig | None = None
     azure: AzureSettings | None = None
+    gcp: GcpSettings | None = None
     waivers: str | None = None
     baseline: str | None = None
     history: str | bool | None = None  # a path, or False for no history
@@ -118,6 +120,7 @@ _KEYS = {
     "policies",
     "aws",
     "azure",
+    "gcp",
     "waivers",
     "baseline",
     "history",
@@ -242,6 +245,10 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
         from hds_audit.collectors.azure.settings import parse_azure_section
 
         config.azure = parse_azure_section(data["azure"], label)
+    if "gcp" in data:
+        from hds_audit.collectors.gcp.settings import parse_gcp_section
+
+        config.gcp = parse_gcp_section(data["gcp"], label)
     if "executor" in data:
         from hds_audit.executors.settings import parse_executor_section
 

@@ -137,3 +137,11 @@ class Checker:
                 raise self.fail(
                     node, f"unknown key {key!r} in {what}; known: {', '.join(allowed)}", str(key)
                 )
+
+
+def package_yaml(package: str, name: str) -> Any:
+    """A YAML data file shipped inside ``package`` (``data/services.yaml``), parsed."""
+    from importlib import resources
+
+    text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)

@@ -53,8 +53,13 @@ if TYPE_CHECKING:
     from hds_audit.providers.registry import Registry
 
 _T = TypeVar("_T")
-#: Collectors in the order a scan runs them (cli.scan): AWS, Terraform (and Checkov), Azure.
-_COLLECTOR_RANK = {SourceKind.AWS_API.value: 0, SourceKind.AZURE_API.value: 2}
+#: Collectors in the order a scan runs them (cli.scan): AWS, Terraform (and Checkov), Azure,
+#: Google Cloud.
+_COLLECTOR_RANK = {
+    SourceKind.AWS_API.value: 0,
+    SourceKind.AZURE_API.value: 2,
+    SourceKind.GCP_API.value: 3,
+}
 
 
 def report_file(argument: str | Path) -> Path:
@@ -334,7 +339,7 @@ def _resource_order(resource: Resource) -> tuple[Any, ...]:
     rank = _COLLECTOR_RANK.get(source.kind.value, 1)
     if rank == 0:  # the AWS collector sorts by account, region, id
         return (rank, source.account or "", resource.region or "", resource.id)
-    if rank == 2:  # Azure: by subscription, then as the collector listed them
+    if rank in (2, 3):  # Azure, Google Cloud: by subscription / project, then as listed
         return (rank, source.account or "")
     return (rank, _path_order(source.file))
 

@@ -112,6 +112,7 @@ class SourceKind(StrEnum):
     TERRAFORM_PLAN = "terraform-plan"
     AWS_API = "aws-api"
     AZURE_API = "azure-api"
+    GCP_API = "gcp-api"
     # Host-level verdicts (HDS certificates): judged from the certified-host registry.
     REGISTRY = "registry"
 

@@ -31,3 +31,11 @@ def permissions_aws() -> None:
     from hds_audit.collectors.aws.table import iam_policy_json
 
     click.echo(iam_policy_json())
+
+
+@permissions.command("gcp")
+def permissions_gcp() -> None:
+    """Print the least-privilege Google Cloud custom role (YAML for gcloud iam roles create)."""
+    from hds_audit.collectors.gcp.table import custom_role_yaml
+
+    click.echo(custom_role_yaml(), nl=False)

@@ -24,6 +24,7 @@ from hds_audit.cli.common import (
     _print_summary,
     _write_all,
 )
+from hds_audit.cli.gcp import gcp_collectors, gcp_options
 from hds_audit.config import LANGS, SEVERITIES, load_config
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.geo import AllowedArea
@@ -111,6 +112,7 @@ from hds_audit.reports.model import Gate, Report
     "--azure. Its sign-in host and token scope: azure.authority_host and "
     "azure.credential_scope in hds-audit.yaml.",
 )
+@gcp_options
 @click.option(
     "--aws/--no-aws",
     "aws_flag",
@@ -249,6 +251,7 @@ def scan(
     azure_endpoint_url: str | None = None,
     progress_flag: bool | None = None,
     sign_key: str | None = None,
+    **gcp_args: Any,
 ) -> None:
     """Audit Terraform states and plans; write reports; exit with a meaningful code."""
     from hds_audit.collectors.azure.settings import merge_settings
@@ -304,6 +307,7 @@ def scan(
 
             runtime = click.get_current_context().find_object(AzureRuntime)
             collectors.append(build_collector(azure, runtime, quiet, executor, shard))
+        collectors.extend(gcp_collectors(config.gcp, gcp_args, quiet, executor, shard))
         options = ScanOptions(
             collectors=collectors,
             shard=shard,

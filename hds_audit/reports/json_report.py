@@ -148,7 +148,7 @@ def host_parts(finding: Finding) -> dict[str, Any]:
 
 
 class MessageTable:
-    """``messages`` (schema 1.6): each distinct message the report writes (reason, evidence
+    """``messages`` (schema 1.7): each distinct message the report writes (reason, evidence
     note, error, source remark) by its English text, with its catalogue key and parameters,
     so a report read back (``hds-audit merge``) still renders in the reader's language."""
 

@@ -55,7 +55,11 @@ if TYPE_CHECKING:
 #: Where a resource is matched from a finding: (id, source kind, source file).
 ResourceKey = tuple[str, str, str | None]
 #: The provider a collector names for a scope it could not read, by source kind.
-_SCOPE_PROVIDERS = {SourceKind.AWS_API.value: "aws", SourceKind.AZURE_API.value: "azure"}
+_SCOPE_PROVIDERS = {
+    SourceKind.AWS_API.value: "aws",
+    SourceKind.AZURE_API.value: "azure",
+    SourceKind.GCP_API.value: "gcp",
+}
 _PLACEHOLDER_TYPE = "unreadable_scope"  # engine.evaluate.scope_placeholder
 _T = TypeVar("_T")
 
@@ -161,7 +165,7 @@ def _each(items: Any, where: str, convert: Callable[[Any], _T]) -> list[_T]:
 
 
 def _messages(raw: Any) -> dict[str, Msg]:
-    """``messages`` (schema 1.6) as ``Msg`` by English text. An entry this version cannot
+    """``messages`` (schema 1.7) as ``Msg`` by English text. An entry this version cannot
     rebuild, or whose English text changed since, is left out: its text is shown as written."""
     table: dict[str, Msg] = {}
     for text, data in (raw if isinstance(raw, dict) else {}).items():

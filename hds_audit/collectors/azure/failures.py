@@ -6,28 +6,16 @@ The SDK is imported only when an exception is classified (a collection is runnin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from hds_audit.collectors.failure import Failure as Failure
+from hds_audit.collectors.failure import first_line as first_line
 from hds_audit.errors import unreachable_reason
 from hds_audit.i18n import Msg, Quote
 from hds_audit.model import CollectionError, SourceKind
 
 ERROR_DETAILS = {"provider": "azure", "source_kind": SourceKind.AZURE_API.value}
 TASK_LOST = "task_lost"
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """Why a call failed, classified: access_denied, not_registered, throttled, ..."""
-
-    kind: str
-    message: str
-
-
-def first_line(text: str) -> str:
-    """The first non-blank line of ``text``, at most 300 characters."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:300]
 
 
 def lost(reason: str) -> Failure:

@@ -88,7 +88,7 @@ def type_table() -> TypeTable:
     )
     data = yaml.safe_load(text)
     specs: dict[str, TypeSpec] = {}
-    for section in ("aws", "azurerm"):
+    for section in ("aws", "azurerm", "google"):
         for rtype, entry in (data.get(section) or {}).items():
             specs[rtype] = TypeSpec(
                 kind=Kind(entry.get("kind", "other")),
@@ -104,7 +104,7 @@ def type_table() -> TypeTable:
         data.get("located_by_parent") or {},
         data.get("providers") or {},
         frozenset(str(p) for p in data.get("logical_providers") or ()),
-        frozenset(data.get("full_types") or ()),
+        frozenset([*(data.get("full_types") or ()), *(data.get("google_full_types") or ())]),
         tuple(data.get("index_attributes") or ()),
     )
 
@@ -480,6 +480,10 @@ class Normaliser:
             return self.geo.locate(provider, "global"), None
         if inst.provider == "azurerm":
             return self._locate_azure(inst, provider)
+        if inst.type.startswith("google_"):
+            from hds_audit.collectors.terraform import gcp_rules
+
+            return gcp_rules.locate(self, inst)
         region = _own_aws_region(inst) if inst.provider == "aws" else inst.attributes.get("region")
         if not region and inst.provider_region:
             region = inst.provider_region
@@ -607,7 +611,7 @@ class Normaliser:
             draft.unknowns["region"] = reason
         self.encryption(inst, spec, draft)
         for rule in spec.rules:
-            RULES[rule](self, draft)
+            (RULES.get(rule) or _google_rule(rule))(self, draft)
         self.volumes(draft)
         return [self.finish(draft), *draft.extra]
 
@@ -666,6 +670,13 @@ def _is_key_reference(reference: str) -> bool:
 
 
 Rule = Callable[[Normaliser, Draft], None]
+
+
+def _google_rule(name: str) -> Rule:
+    """A rule of ``gcp_rules`` (Google Cloud), loaded when a google type is normalised."""
+    from hds_audit.collectors.terraform.gcp_rules import RULES as GOOGLE_RULES
+
+    return GOOGLE_RULES[name]
 
 
 def _aws_location_of_arn(n: Normaliser, arn: Any) -> Location:

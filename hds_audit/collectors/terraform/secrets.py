@@ -104,6 +104,8 @@ def _redact_path(value: Any, steps: list[Any]) -> Any:
         return REDACTED if value is not None else None
     step, rest = steps[0], steps[1:]
     key = step.get("value") if isinstance(step, dict) else step
+    if isinstance(key, dict):  # an index step: {"value": 0, "type": "number"} (cty JSON)
+        key = key.get("value")
     if isinstance(value, dict) and key in value:
         copy = dict(value)
         copy[key] = _redact_path(value[key], rest)

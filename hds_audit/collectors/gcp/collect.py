@@ -1,0 +1,251 @@
+"""Collect live Google Cloud scopes through Cloud Asset Inventory.
+
+Organisation and folder scopes are first resolved to their projects (one search for the
+project asset type); each project is then one :class:`SearchProject` task, so projects are
+searched in parallel on the collector's executor (local threads or Dask), sharded by project
+(``gcp:projects/<number>``), and a project that answers 403 -- or whose Cloud Asset API is
+disabled -- is an ``errors`` entry with ``unknown`` findings while the others are audited.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from hds_audit.collectors.base import CollectedSource, Collection
+from hds_audit.collectors.failure import Failure
+from hds_audit.collectors.gcp.environment import (
+    ADC,
+    ANONYMOUS,
+    GcpEnvironment,
+    GcpEnvSpec,
+    credentials_for,
+    default_credentials,
+)
+from hds_audit.collectors.gcp.failures import gcp_error
+from hds_audit.collectors.gcp.normalise import locate_replicas, normalise
+from hds_audit.collectors.gcp.table import GcpTable, gcp_table
+from hds_audit.collectors.gcp.tasks import FindProjects, Searched, SearchProject
+from hds_audit.errors import UsageError
+from hds_audit.executors.base import Environment, Executor, Task
+from hds_audit.executors.local import LocalExecutor
+from hds_audit.geo import GeoTables
+from hds_audit.model import Source, SourceKind
+from hds_audit.sharding import Shard
+
+
+@dataclass(slots=True)
+class CollectStats:
+    """Figures of the last collection (the benchmark prints them): HTTP requests, retries
+    included when the tasks ran in this process."""
+
+    requests: int = 0
+    wall_seconds: float = 0.0
+    projects: int = 0
+    resources: int = 0
+
+
+@dataclass
+class LogProgress:
+    """One line per project searched, on a stream (stderr); silent when ``stream`` is None."""
+
+    stream: TextIO | None = None
+
+    def project(self, project: str, searched: Searched) -> None:
+        if self.stream is None:
+            return
+        if searched.items is None:
+            failure = searched.failure or Failure("internal", "not read")
+            text = f"gcp {project}: not audited ({failure.kind}): {failure.message}"
+        else:
+            text = f"gcp {project}: {len(searched.items)} resources"
+        print(text, file=self.stream, flush=True)
+
+
+@dataclass
+class GcpCollector:
+    """Every project of the given scopes (default: the credentials' project), as a Collector.
+
+    ``credentials`` are used in this process (tests inject them; default: Application
+    Default Credentials, or anonymous ones when ``endpoint_url`` points at a loopback or
+    emulated API). Tasks sent to other processes get theirs from ``credential_spec``.
+    """
+
+    scopes: tuple[str, ...] = ()
+    endpoint_url: str | None = None
+    credentials: Any = None
+    credential_spec: str = ADC
+    max_workers: int = 16
+    executor: Executor | None = None
+    shard: Shard | None = None
+    progress: LogProgress = field(default_factory=LogProgress)
+    table: GcpTable = field(default_factory=gcp_table)
+    clock: Callable[[], float] = time.monotonic
+    stats: CollectStats = field(default_factory=CollectStats)
+    name: str = "gcp"
+
+    @property
+    def remote(self) -> bool:
+        return self.executor is not None and self.executor.name != "local"
+
+    @property
+    def identity(self) -> str | None:
+        """Who reads the projects (report evidence): a service account's email, ``anonymous``
+        with an endpoint URL; None when the credentials do not say (a user login)."""
+        if self.credential_spec == ANONYMOUS:
+            return "anonymous"
+        email = getattr(self.credentials, "service_account_email", None)
+        return email if isinstance(email, str) and "@" in email else None
+
+    def preflight(self) -> None:
+        """Resolve credentials and the default scope now: no credentials is one line, exit 2."""
+        if self.credential_spec == ANONYMOUS and self.endpoint_url is None:
+            raise UsageError("Google Cloud: anonymous credentials need --gcp-endpoint-url")
+        project: str | None = None
+        if self.credentials is None and self.credential_spec == ADC:
+            self.credentials, project = default_credentials()
+        elif self.credentials is None:
+            self.credentials = credentials_for(self.credential_spec, self.endpoint_url)
+        project = project or os.environ.get("GOOGLE_CLOUD_PROJECT")
+        if not self.scopes:
+            if not project:
+                raise UsageError(
+                    "Google Cloud: the credentials name no project; give --gcp-scope "
+                    "projects/ID (or organizations/ID, folders/ID)"
+                )
+            self.scopes = (f"projects/{project}",)
+
+    def environment(self) -> Environment:
+        spec = GcpEnvSpec(self.endpoint_url, self.credential_spec)
+        if self.remote:
+            return Environment(spec)
+        if self.credentials is None:
+            self.preflight()
+        return Environment(spec, GcpEnvironment(spec, self.credentials, self.table))
+
+    def collect(self, geo: GeoTables) -> Collection:
+        started = self.clock()
+        env = self.environment()
+        executor = self.executor or LocalExecutor(self.max_workers)
+        run = _Run(self, geo)
+        try:
+            for done in executor.run(env, run.first_tasks(), run.follow):
+                run.record(done.task, done.result)
+            result = run.collection(executor.description if self.executor else None)
+        finally:
+            if isinstance(env.local, GcpEnvironment):
+                env.local.close()
+        # Here every request (retries included) went through this process's transport;
+        # on a cluster, the pages the tasks report.
+        local = env.local.tally.count if isinstance(env.local, GcpEnvironment) else None
+        self.stats = CollectStats(
+            requests=run.requests if local is None else local,
+            wall_seconds=self.clock() - started,
+            projects=len(run.searched),
+            resources=len(result.resources),
+        )
+        return result
+
+
+class _Run:
+    """One run of a :class:`GcpCollector`: which tasks, and what came back."""
+
+    def __init__(self, owner: GcpCollector, geo: GeoTables) -> None:
+        self.owner = owner
+        self.geo = geo
+        self.requests = 0
+        self.projects: list[str] = []  # audited, in discovery order
+        self.searched: dict[str, Searched] = {}
+        self.discovery: dict[str, Searched] = {}
+
+    def owns(self, project: str) -> bool:
+        return self.owner.shard is None or self.owner.shard.owns(f"gcp:{project}")
+
+    def add_projects(self, projects: Iterable[str]) -> list[Task]:
+        tasks: list[Task] = []
+        for project in projects:
+            if project not in self.projects and self.owns(project):
+                self.projects.append(project)
+                tasks.append(SearchProject(project))
+        return tasks
+
+    def first_tasks(self) -> list[Task]:
+        tasks: list[Task] = []
+        direct = [s for s in self.owner.scopes if s.startswith("projects/")]
+        tasks.extend(FindProjects(s) for s in self.owner.scopes if s not in direct)
+        tasks.extend(self.add_projects(direct))
+        return tasks
+
+    def follow(self, task: Task, result: Any) -> Iterable[Task]:
+        if isinstance(task, FindProjects) and isinstance(result, Searched):
+            self.requests += result.requests
+            self.discovery[task.scope] = result
+            return self.add_projects(result.projects)
+        return []
+
+    def record(self, task: Task, result: Any) -> None:
+        if isinstance(task, SearchProject) and isinstance(result, Searched):
+            self.requests += result.requests
+            self.searched[task.project] = result
+            self.owner.progress.project(task.project, result)
+
+    def collection(self, executor: str | None) -> Collection:
+        result = Collection()
+        identity = self.owner.identity
+        extra = [f"shard {self.owner.shard.label}"] if self.owner.shard is not None else []
+        if executor is not None:
+            extra.append(f"collected on {executor}")
+        if self.owner.endpoint_url:
+            extra.append(f"endpoint {self.owner.endpoint_url}")
+        for scope, found in self.discovery.items():
+            if self.owner.shard is not None and not self.owner.shard.owns(f"gcp:{scope}"):
+                continue  # every shard searches an organisation; one reports its failure
+            if found.items is None:
+                failure = found.failure or Failure("internal", "not read")
+                result.errors.append(gcp_error(scope, failure))
+            elif not found.projects:
+                empty = Failure("empty", "no readable project under this scope")
+                result.errors.append(gcp_error(scope, empty))
+        result.errors.sort(key=lambda error: error.source)
+        # by project, so that merged shards list them as one run does
+        for project in sorted(self.projects):
+            searched = self.searched.get(project) or Searched(None, Failure("internal", "not read"))
+            label = f"gcp:{project}"
+            if searched.items is None:
+                result.errors.append(
+                    gcp_error(project, searched.failure or Failure("internal", "not read"))
+                )
+                result.sources.append(
+                    CollectedSource(
+                        label, SourceKind.GCP_API.value, 0, notes=extra, identity=identity
+                    )
+                )
+                continue
+            source = Source(kind=SourceKind.GCP_API, account=project)
+            resources = [
+                normalise(item, self.owner.table, self.geo, source) for item in searched.items
+            ]
+            result.resources.extend(resources)
+            result.sources.append(
+                CollectedSource(
+                    label,
+                    SourceKind.GCP_API.value,
+                    len(resources),
+                    notes=extra,
+                    identity=identity,
+                )
+            )
+        # A project given by id and found again by number under an organisation is read twice:
+        # full resource names are unique, keep each resource once.
+        unique = {r.id: r for r in reversed(result.resources)}
+        result.resources = locate_replicas(r for r in result.resources if unique[r.id] is r)
+        return result
+
+
+def stderr_progress(quiet: bool) -> LogProgress:
+    """Progress lines on stderr unless ``quiet``."""
+    return LogProgress(None if quiet else sys.stderr)
