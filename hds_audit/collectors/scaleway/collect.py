@@ -39,6 +39,7 @@ from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor, Task
 from hds_audit.executors.local import LocalExecutor
 from hds_audit.geo import GeoTables
+from hds_audit.i18n import Msg
 from hds_audit.model import Resource, Source, SourceKind
 from hds_audit.sharding import Shard
 
@@ -243,7 +244,7 @@ class _Run:
             if failure is not None:
                 result.errors.append(scaleway_error(f"organization/{organization}", failure))
             elif not self.discovery.projects:
-                empty = Failure("empty", "no readable project in this organisation")
+                empty = Failure("empty", Msg("error.scaleway_no_project"))
                 result.errors.append(scaleway_error(f"organization/{organization}", empty))
         for project in sorted(self.projects):
             self._project(project, result, notes)
@@ -261,14 +262,15 @@ class _Run:
             return
         table = self.owner.table
         snapshots: dict[str, list[dict[str, Any]]] = {}
-        snapshots_unread: str | None = None
+        snapshots_unread: Msg | None = None
         for locality, found in sorted(listed.items()):
             for item in found.items.get("rdb_snapshots", []):
                 snapshots.setdefault(str(item.get("instance_id")), []).append(item)
             if "rdb_snapshots" in found.failures:
-                snapshots_unread = (
-                    f"database snapshots of {locality} not read: "
-                    f"{found.failures['rdb_snapshots'].message}"
+                snapshots_unread = Msg(
+                    "collect.scaleway.rdb_snapshots_unread",
+                    locality=locality,
+                    message=found.failures["rdb_snapshots"].message,
                 )
         resources: list[Resource] = []
         for locality, found in sorted(listed.items()):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from hds_audit.collectors.failure import Failure, first_line
+from hds_audit.i18n import Msg, Quote
 from hds_audit.model import CollectionError, SourceKind
 
 ERROR_DETAILS = {"provider": "scaleway", "source_kind": SourceKind.SCALEWAY_API.value}
@@ -44,12 +45,17 @@ def classify(error: BaseException) -> Failure:
     if isinstance(error, ScalewayException):
         code = error.status_code or 0
         text = _api_message(error.response)
+        label = f"HTTP {code}"
         if code in (401, 403):
-            return Failure("access_denied", f"access denied (HTTP {code}): {text}")
+            return Failure(
+                "access_denied", Msg("error.access_denied", code=label, message=Quote(text))
+            )
         if code == 429:
-            return Failure("throttled", f"rate limited (HTTP 429): {text}")
+            return Failure(
+                "throttled", Msg("error.scaleway_throttled", code=label, message=Quote(text))
+            )
         if code == 404:
-            return Failure("not_found", f"not found (HTTP 404): {text}")
+            return Failure("not_found", Msg("error.not_found", code=label, message=Quote(text)))
         return Failure("http", f"HTTP {code}: {text}")
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -58,12 +64,19 @@ def classify(error: BaseException) -> Failure:
         message = first_line(str(error.response.get("Error", {}).get("Message") or code_text))
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code_text in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
-            return Failure("access_denied", f"access denied ({code_text}): {message}")
+            return Failure(
+                "access_denied",
+                Msg("error.access_denied", code=code_text, message=Quote(message)),
+            )
         return Failure("http", f"{code_text or f'HTTP {status}'}: {message}")
     if isinstance(error, BotoCoreError):
-        return Failure("unreachable", f"Object Storage unreachable: {first_line(str(error))}")
+        return Failure("unreachable", _unreachable("Object Storage", error))
     import requests
 
     if isinstance(error, requests.RequestException):
-        return Failure("unreachable", f"Scaleway API unreachable: {first_line(str(error))}")
+        return Failure("unreachable", _unreachable("Scaleway API", error))
     return Failure("internal", f"{type(error).__name__}: {first_line(str(error))}")
+
+
+def _unreachable(api: str, error: BaseException) -> Msg:
+    return Msg("error.scaleway_unreachable", api=api, message=Quote(first_line(str(error))))

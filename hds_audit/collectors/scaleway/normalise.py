@@ -16,6 +16,7 @@ from typing import Any
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.scaleway.table import ListCall, ScalewayTable
 from hds_audit.geo import GeoTables
+from hds_audit.i18n import Msg
 from hds_audit.model import Encryption, KeyOwner, Kind, Resource, Source
 
 PROVIDER = "scaleway"
@@ -68,13 +69,13 @@ def normalise(
         attributes={k: item[k] for k in _KEPT if item.get(k) not in (None, "", [], {})},
     )
     if not place:
-        draft.unknowns["region"] = f"no {call.locality} in the Scaleway API answer"
+        draft.unknowns["region"] = Msg("collect.scaleway.no_locality", locality=call.locality)
     if call.normaliser:
         RULES[call.normaliser](draft, item, table, geo, extra or {})
     return draft.resource(PROVIDER, source)
 
 
-def _unknown_encryption(draft: ResourceDraft, reason: str) -> None:
+def _unknown_encryption(draft: ResourceDraft, reason: Msg) -> None:
     draft.encryption = None
     draft.unknowns["encryption.at_rest"] = reason
     draft.unknowns["encryption.key_owner"] = reason
@@ -90,9 +91,7 @@ def instance_server(draft: ResourceDraft, item: Any, *_: Any) -> None:
 
 def instance_volume(draft: ResourceDraft, item: Any, *_: Any) -> None:
     kind = item.get("volume_type") or "volume"
-    _unknown_encryption(
-        draft, f"the Instance API does not say whether {kind} volumes are encrypted at rest"
-    )
+    _unknown_encryption(draft, Msg("collect.scaleway.instance_volume", volume_type=kind))
     base = item.get("base_volume")
     if isinstance(base, dict) and base.get("id"):
         draft.attributes["base_volume_id"] = str(base["id"])
@@ -103,11 +102,7 @@ def block_volume(draft: ResourceDraft, item: Any, *_: Any) -> None:
     if key:
         draft.encryption = Encryption(True, KeyOwner.CUSTOMER, str(key))
         return
-    _unknown_encryption(
-        draft,
-        "no Key Manager key; the Block Storage API does not say whether it is encrypted at "
-        "rest otherwise",
-    )
+    _unknown_encryption(draft, Msg("collect.scaleway.block_no_key"))
 
 
 def rdb_instance(
@@ -121,14 +116,14 @@ def rdb_instance(
     elif enabled is False:
         draft.encryption = Encryption(False)
     else:
-        _unknown_encryption(draft, "the Managed Database API answer has no encryption field")
+        _unknown_encryption(draft, Msg("collect.scaleway.rdb_no_encryption"))
     for replica in item.get("read_replicas") or ():
         region = replica.get("region") if isinstance(replica, dict) else None
         target = str(replica.get("id")) if isinstance(replica, dict) else None
         draft.add_replica("read_replica", geo.locate(PROVIDER, region or None), target)
     snapshots = extra.get("snapshots")
     if snapshots is None:
-        draft.replicas_unknown(str(extra.get("snapshots_unread") or "snapshots not read"))
+        draft.replicas_unknown(extra.get("snapshots_unread") or Msg("collect.not_read"))
     else:
         for snapshot in snapshots:
             region = snapshot.get("region") or None
@@ -137,19 +132,13 @@ def rdb_instance(
     disabled = schedule.get("disabled") if isinstance(schedule, dict) else None
     if disabled is False and item.get("backup_same_region") is False:
         draft.add_replica("backup", geo.locate(PROVIDER, None), "logical backups")
-        draft.unknowns["replicas"] = (
-            "logical backups are stored outside the instance's region (backup_same_region "
-            "false) and the API does not name that region; set backup_same_region to keep "
-            "them in the region"
-        )
+        draft.unknowns["replicas"] = Msg("collect.scaleway.rdb_backups_elsewhere")
 
 
 def regional(draft: ResourceDraft, item: Any, *_: Any) -> None:
     """Kubernetes clusters and registry namespaces: the region is all the API states."""
     if draft.kind is not Kind.COMPUTE:
-        _unknown_encryption(
-            draft, "the Scaleway API does not say whether this service encrypts data at rest"
-        )
+        _unknown_encryption(draft, Msg("collect.api_silent_encryption"))
 
 
 RULES: Mapping[str, Callable[..., None]] = {
@@ -178,12 +167,12 @@ def bucket(
     )
     rules = item.get("sse_rules")
     if rules is None:
-        _unknown_encryption(draft, f"bucket encryption not read: {item.get('sse_unread')}")
+        _unknown_encryption(
+            draft, Msg("collect.scaleway.bucket_sse_unread", message=item.get("sse_unread"))
+        )
     elif not rules:
         draft.encryption = Encryption(False)
-        draft.notes["encryption.at_rest"] = (
-            "no default server-side encryption on the bucket (GetBucketEncryption: not configured)"
-        )
+        draft.notes["encryption.at_rest"] = Msg("collect.scaleway.bucket_no_sse")
     else:
         rule = rules[0]
         key = rule.get("KMSMasterKeyID")
