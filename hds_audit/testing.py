@@ -8,8 +8,11 @@ prints for a plan, both from a compact list of resource specifications.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -227,3 +230,17 @@ def terraform_working_copy(source: Path, target: Path) -> dict[str, str]:
         capture_output=True,
     )
     return env
+
+
+@contextmanager
+def serving(server: HTTPServer) -> Iterator[HTTPServer]:
+    """Serve ``server`` (a loopback API of the tests) on a thread for the duration of the
+    block; shut it down and close its socket afterwards."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

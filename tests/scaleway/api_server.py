@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from hds_audit.testing import serving
+
 #: (api prefix, locality segment) -> the query parameter that filters by project
 PROJECT_FILTER = {
     "instance": "project",
@@ -209,15 +211,9 @@ class ScalewayApiServer(ThreadingHTTPServer):
 @contextmanager
 def serve(estate: ScalewayEstate) -> Iterator[ScalewayApiServer]:
     """Run the server on a free loopback port for the duration of the block."""
-    server = ScalewayApiServer(estate)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ScalewayApiServer(estate)) as server:
+        assert isinstance(server, ScalewayApiServer)
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def serve_process(estate: ScalewayEstate, ready: Any) -> None:

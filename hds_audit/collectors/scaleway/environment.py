@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hds_audit.collectors.scaleway.table import ScalewayTable, scaleway_table
+from hds_audit.collectors.tally import Tally
 from hds_audit.errors import UsageError
 
 DEFAULT_API_URL = "https://api.scaleway.com"
@@ -105,18 +106,6 @@ class ScalewayEnvSpec:
 
     def build(self) -> ScalewayEnvironment:
         return ScalewayEnvironment(self, load_credentials(self.profile))
-
-
-@dataclass(slots=True)
-class Tally:
-    """Requests sent by this process (the benchmark's calls per resource)."""
-
-    count: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self) -> None:
-        with self.lock:
-            self.count += 1
 
 
 class ScalewayEnvironment:
