@@ -14,16 +14,15 @@ logged (method, path, query) so a test can show what was sent.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from hds_audit.testing import serving
+from hds_audit.testing import LoggedRequest, LoopbackServer, serving
 
 #: (api prefix, locality segment) -> the query parameter that filters by project
 PROJECT_FILTER = {
@@ -132,13 +131,6 @@ class ScalewayEstate:
         return 200, body, {}
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedRequest:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-
-
 class ApiHandler(BaseHTTPRequestHandler):
     server: ScalewayApiServer
 
@@ -189,23 +181,12 @@ class ApiHandler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = _refuse
 
 
-class ScalewayApiServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the SDK opens one connection per call
+class ScalewayApiServer(LoopbackServer):
+    """The loopback API serving an estate (the SDK opens one connection per call)."""
 
     def __init__(self, estate: ScalewayEstate) -> None:
-        super().__init__(("127.0.0.1", 0), ApiHandler)
+        super().__init__(ApiHandler)
         self.estate = estate
-        self.log: list[LoggedRequest] = []
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def requests(self, method: str | None = None) -> list[LoggedRequest]:
-        with self.lock:
-            return [r for r in self.log if method is None or r.method == method]
 
 
 @contextmanager

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hds_audit.collectors.scaleway.collect import CollectStats, ScalewayCollector, stderr_progress
+from hds_audit.collectors.runs import CollectStats
+from hds_audit.collectors.scaleway.collect import ScalewayCollector, stderr_progress
 from hds_audit.collectors.scaleway.settings import (
     ScalewaySettings,
     merge_settings,

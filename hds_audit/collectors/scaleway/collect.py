@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.failure import Failure
+from hds_audit.collectors.runs import CollectStats, run_tasks
 from hds_audit.collectors.scaleway.environment import (
     Credentials,
     ScalewayEnvironment,
@@ -37,23 +38,12 @@ from hds_audit.collectors.scaleway.tasks import (
 )
 from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor, Task
-from hds_audit.executors.local import LocalExecutor
 from hds_audit.geo import GeoTables
 from hds_audit.i18n import Msg
 from hds_audit.model import Resource, Source, SourceKind
 from hds_audit.sharding import Shard
 
 KIND = SourceKind.SCALEWAY_API
-
-
-@dataclass(slots=True)
-class CollectStats:
-    """Figures of the last collection (the benchmark prints them)."""
-
-    requests: int = 0
-    wall_seconds: float = 0.0
-    projects: int = 0
-    resources: int = 0
 
 
 @dataclass
@@ -146,19 +136,10 @@ class ScalewayCollector:
 
     def collect(self, geo: GeoTables) -> Collection:
         started = self.clock()
-        env = self.environment()
-        executor = self.executor or LocalExecutor(self.max_workers)
         run = _Run(self, geo, regions_of(geo, self.regions))
-        try:
-            for done in executor.run(env, run.first_tasks(), run.follow):
-                run.record(done.task, done.result)
-            result = run.collection(executor.description if self.executor else None)
-        finally:
-            if isinstance(env.local, ScalewayEnvironment):
-                env.local.close()
-        local = env.local.tally.count if isinstance(env.local, ScalewayEnvironment) else None
+        result, requests = run_tasks(run, self.environment(), self.executor, self.max_workers)
         self.stats = CollectStats(
-            requests=run.requests if local is None else local,
+            requests=requests,
             wall_seconds=self.clock() - started,
             projects=len(run.projects),
             resources=len(result.resources),
