@@ -256,3 +256,15 @@ def test_types_the_terraform_table_knows_have_the_same_kind() -> None:
     for name, kind in ours.items():
         if name in terraform.specs:  # parity once collectors/terraform describes the type
             assert terraform.spec(name).kind is kind, name
+
+
+def test_an_unreadable_organisation_is_an_error_and_the_default_project_is_audited(
+    api: ScalewayApiServer, s3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = "0c1f6a52-3d4b-4a8e-9f10-aa0000000999"
+    monkeypatch.setenv("SCW_DEFAULT_ORGANIZATION_ID", other)
+    collection = _collect(api, s3_url, regions=("fr-par",))
+    assert [(e.scope, e.kind) for e in collection.errors] == [
+        (f"scaleway:organization/{other}", "access_denied")
+    ]
+    assert {r.source.account for r in collection.resources} == {ALPHA}

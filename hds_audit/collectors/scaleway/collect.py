@@ -190,7 +190,11 @@ class _Run:
         if isinstance(task, FindProjects) and isinstance(result, Listed):
             self.requests += result.requests
             self.discovery = result
-            return self.project_tasks(result.projects)
+            found = result.projects
+            default = self.owner.credentials.project_id if self.owner.credentials else None
+            if result.failure is not None and default:
+                found = [default]  # the organisation is unreadable: its default project still is
+            return self.project_tasks(found)
         return []
 
     def record(self, task: Task, result: Any) -> None:
