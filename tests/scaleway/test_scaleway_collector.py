@@ -268,3 +268,18 @@ def test_an_unreadable_organisation_is_an_error_and_the_default_project_is_audit
         (f"scaleway:organization/{other}", "access_denied")
     ]
     assert {r.source.account for r in collection.resources} == {ALPHA}
+
+
+def test_an_unreachable_object_storage_is_an_error_per_region(api: ScalewayApiServer) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    collection = _collect(api, closed, projects=(GAMMA,), regions=("pl-waw", "fr-par"))
+    assert [(e.scope, e.kind) for e in collection.errors] == [
+        (f"scaleway:{ALPHA}/fr-par/object-storage", "unreachable"),
+        (f"scaleway:{ALPHA}/pl-waw/object-storage", "unreachable"),
+    ]
+    assert "Object Storage unreachable" in str(collection.errors[0].message)
+    assert {r.name for r in collection.resources} == GAMMA_NAMES
