@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from click.testing import CliRunner, Result
 
@@ -232,8 +232,11 @@ def terraform_working_copy(source: Path, target: Path) -> dict[str, str]:
     return env
 
 
+_Server = TypeVar("_Server", bound=HTTPServer)
+
+
 @contextmanager
-def serving(server: HTTPServer) -> Iterator[HTTPServer]:
+def serving(server: _Server) -> Iterator[_Server]:
     """Serve ``server`` (a loopback API of the tests) on a thread for the duration of the
     block; shut it down and close its socket afterwards."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)

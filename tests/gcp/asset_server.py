@@ -200,7 +200,6 @@ class AssetServer(LoopbackServer):
 def serve(estate: AssetEstate) -> Iterator[AssetServer]:
     """Run the server on a free loopback port for the duration of the block."""
     with serving(AssetServer(estate)) as server:
-        assert isinstance(server, AssetServer)
         yield server
 
 

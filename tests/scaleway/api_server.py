@@ -193,7 +193,6 @@ class ScalewayApiServer(LoopbackServer):
 def serve(estate: ScalewayEstate) -> Iterator[ScalewayApiServer]:
     """Run the server on a free loopback port for the duration of the block."""
     with serving(ScalewayApiServer(estate)) as server:
-        assert isinstance(server, ScalewayApiServer)
         yield server
 
 
