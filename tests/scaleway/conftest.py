@@ -3,8 +3,10 @@ Storage, and Scaleway credentials in the environment only (no config file is rea
 
 from __future__ import annotations
 
-import logging
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,15 +47,27 @@ def api(estate: ScalewayEstate) -> Iterator[ScalewayApiServer]:
 @pytest.fixture(scope="session")
 def s3_url() -> Iterator[str]:
     """moto's server (real HTTP on 127.0.0.1) holding two buckets: SSE in fr-par, none in
-    nl-ams."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
+    nl-ams. In a process of its own: moto keeps its state per process, and the AWS tests'
+    buckets must not show up among Scaleway's."""
+    with socket.socket() as probe:  # a free loopback port for the server to bind
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
     try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto's server did not start") from None
+                time.sleep(0.1)
         for name, (region, sse) in BUCKETS.items():
             client = _s3(url, region)
             client.create_bucket(
@@ -66,7 +80,8 @@ def s3_url() -> Iterator[str]:
                 )
         yield url
     finally:
-        server.stop()
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def _s3(url: str, region: str) -> Any:
