@@ -4,7 +4,8 @@ A policy judges a resource's host through these paths, resolved from the registr
 audit date. Evidence is memoised per (path, provider, region, kind): an estate of 100,000
 resources has a handful of distinct combinations, so each finding costs one dict lookup.
 Unknown stays unknown: a fact the registry does not know gives ``unknown`` evidence whose
-note names the source that was checked.
+note names the source that was checked. A resource outside a scope the registry knows (a
+region or service kind the certificate does not cover) fails ``host.in_scope``.
 """
 
 from __future__ import annotations
@@ -231,34 +232,44 @@ class HostFacts:
         return Evidence(path, False, f"activities {listed} ({what} needs {wanted}) [{source}]")
 
     def _in_scope(self, path: str, host: Host, resource: Resource) -> Evidence:
+        """In the certified scope: a region or kind outside a known scope fails with the scope
+        named; a scope the registry does not know, or a resource with no region, is unknown."""
         regions = host.known("scope_regions")
         kinds = host.known("scope_kinds")
-        reasons: list[str] = []
+        outside: list[str] = []
+        unknown: list[str] = []
         region = resource.location.region
         if regions is None:
             source = host.fact("scope_regions").source
-            reasons.append(f"regions covered not published (source {source} checked)")
-        elif region is None or region not in regions:
-            reasons.append(
-                f"region {region or 'unknown'} is outside the certificate's known scope "
+            unknown.append(f"regions covered not published (source {source} checked)")
+        elif region is None:
+            unknown.append(
+                f"the resource's region is unknown, so it cannot be placed in the certified "
+                f"regions ({', '.join(regions)}) [{host.fact('scope_regions').source}]"
+            )
+        elif region not in regions:
+            outside.append(
+                f"region {region} is outside the certificate's scope "
                 f"({', '.join(regions)}) [{host.fact('scope_regions').source}]"
             )
         if kinds is None:
-            reasons.append(
+            unknown.append(
                 f"services covered not published (source {host.fact('scope_kinds').source} checked)"
             )
         elif resource.kind.value not in kinds:
-            reasons.append(
-                f"{resource.kind.value} is outside the certificate's known services "
+            outside.append(
+                f"{resource.kind.value} is outside the certificate's services "
                 f"({', '.join(kinds)}) [{host.fact('scope_kinds').source}]"
             )
-        if reasons:
-            return Evidence(path, None, f"{host.name}: " + "; ".join(reasons), unknown=True)
+        if outside:
+            return Evidence(path, False, f"{host.name}: " + "; ".join([*outside, *unknown]))
+        if unknown:
+            return Evidence(path, None, f"{host.name}: " + "; ".join(unknown), unknown=True)
         assert regions is not None and kinds is not None
         return Evidence(
             path,
             True,
-            f"in the certificate's known scope: regions {', '.join(regions)}; services "
+            f"in the certificate's scope: regions {', '.join(regions)}; services "
             f"{', '.join(kinds)} [{host.fact('scope_regions').source}]",
         )
 
