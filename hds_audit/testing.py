@@ -15,7 +15,14 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-_REGISTRY = {"aws": "hashicorp/aws", "azurerm": "hashicorp/azurerm", "google": "hashicorp/google"}
+_REGISTRY = {
+    "aws": "hashicorp/aws",
+    "azurerm": "hashicorp/azurerm",
+    "google": "hashicorp/google",
+    "ovh": "ovh/ovh",
+    "scaleway": "scaleway/scaleway",
+    "outscale": "outscale/outscale",
+}
 
 
 @dataclass(frozen=True, slots=True)
