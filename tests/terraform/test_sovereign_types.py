@@ -343,3 +343,43 @@ def test_certified_scope_applied_to_scaleway_resources(tmp_path: Path) -> None:
     assert by_scope["hds-host:scaleway/database"].status.value == "fail"
     # Inside the scope, the certificate's expiry is not in the registry: unknown, never pass.
     assert by_scope["hds-host:scaleway"].status.value == "unknown"
+
+
+def test_scan_of_a_sovereign_state_end_to_end(tmp_path: Path) -> None:
+    from html import unescape
+
+    from hds_audit.testing import run_cli
+
+    specs = [
+        Spec("scaleway_object_bucket", "records", {"name": "records", "region": "fr-par"}),
+        Spec("scaleway_object_bucket", "archive", {"name": "archive", "region": "nl-ams"}),
+        Spec(
+            "outscale_volume",
+            "data",
+            {"volume_id": "vol-1", "subregion_name": "cloudgouv-eu-west-1a"},
+        ),
+    ]
+    state = tmp_path / "sovereign.tfstate"
+    state.write_text(json.dumps(state_document(specs)), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(
+        ["scan", str(state), "-o", str(out), "--audit-date", "2026-11-29", "--no-history"]
+    )
+    assert result.exit_code == 1, result.output  # fails: a bucket outside the scope
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    cert = {
+        f["resource_id"]: f["status"]
+        for f in report["findings"]
+        if f["policy_id"] == "HDS_CERT_001"
+    }
+    assert cert == {
+        "hds-host:scaleway": "unknown",
+        "hds-host:scaleway/nl-ams": "fail",
+        "hds-host:outscale": "unknown",
+    }
+    frameworks = {f["id"] for f in report["compliance"]["frameworks"]}
+    assert "secnumcloud" in frameworks
+    html = unescape((out / "report.html").read_text(encoding="utf-8"))
+    hosts = html[html.index('id="hosts"') : html.index("</section>", html.index('id="hosts"'))]
+    assert "3DS Outscale IaaS (SecNumCloud 3.2)" in hosts  # the host's qualified offer
+    assert 'id="fw-secnumcloud"' in html
