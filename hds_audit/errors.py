@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hds_audit.i18n import Msg
+
 
 class HdsAuditError(Exception):
     """Base class: ``str(error)`` is the one line shown to the user."""
@@ -48,15 +50,15 @@ class Unreachable(AuditIncomplete):
     problem, not a bug. The message names the endpoint."""
 
 
-_REASONS = (
-    ("refused", "connection refused"),
-    ("timed out", "timed out"),
-    ("timeout", "timed out"),
-    ("proxy", "the proxy failed"),
-    ("name or service not known", "host name not resolved"),
-    ("nodename nor servname", "host name not resolved"),
-    ("name resolution", "host name not resolved"),
-    ("certificate", "TLS certificate rejected"),
+_REASONS = (  # (what the network error says, the message key of the reason)
+    ("refused", "net.refused"),
+    ("timed out", "net.timed_out"),
+    ("timeout", "net.timed_out"),
+    ("proxy", "net.proxy"),
+    ("name or service not known", "net.not_resolved"),
+    ("nodename nor servname", "net.not_resolved"),
+    ("name resolution", "net.not_resolved"),
+    ("certificate", "net.tls"),
 )
 
 
@@ -65,7 +67,7 @@ def unreachable_reason(text: str) -> str:
     lowered = text.lower()
     for needle, reason in _REASONS:
         if needle in lowered:
-            return reason
+            return Msg(reason)
     return next((line.strip() for line in text.splitlines() if line.strip()), "?")[:200]
 
 

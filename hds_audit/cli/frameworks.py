@@ -44,6 +44,7 @@ def frameworks_list() -> None:
 def frameworks_show(framework_id: str, lang: str) -> None:
     """One framework: each requirement, its mode, policies and what must be attested."""
     from hds_audit.frameworks import builtin_frameworks
+    from hds_audit.i18n import text
 
     try:
         loaded = builtin_frameworks()
@@ -59,12 +60,17 @@ def frameworks_show(framework_id: str, lang: str) -> None:
     if chosen.source:
         click.echo(chosen.text("source", lang))
     for requirement in chosen.requirements:
-        click.echo(f"\n{requirement.ref}  ({requirement.mode})")
+        mode = text(f"frameworks.mode.{requirement.mode}", lang)
+        click.echo(f"\n{requirement.ref}  ({mode})")
         click.echo(f"  {requirement.text('title', lang)}")
         if requirement.policies:
-            click.echo(f"  policies: {', '.join(requirement.policies)}")
+            policies = ", ".join(requirement.policies)
+            click.echo(f"  {text('frameworks.policies', lang, policies=policies)}")
         if requirement.attestation:
-            click.echo(
-                f"  attestation ({requirement.validity_days} days): "
-                f"{requirement.text('attestation', lang)}"
+            attestation = text(
+                "frameworks.attestation",
+                lang,
+                days=requirement.validity_days,
+                text=requirement.text("attestation", lang),
             )
+            click.echo(f"  {attestation}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from hds_audit.cli.common import _fail
+from hds_audit.config import LANGS
 from hds_audit.errors import HdsAuditError, UsageError
 
 
@@ -51,8 +52,10 @@ def providers_list(registry_path: str | None) -> None:
 @providers.command("show")
 @click.argument("name")
 @_REGISTRY_OPTION
-def providers_show(name: str, registry_path: str | None) -> None:
+@click.option("--lang", type=click.Choice(LANGS), default="en", help="Language of the labels.")
+def providers_show(name: str, registry_path: str | None, lang: str) -> None:
     """Every fact about one host (key, provider key or name), with its source and date."""
+    from hds_audit.i18n import load_catalogue, text
     from hds_audit.providers.registry import FACTS, load_registry
 
     try:
@@ -64,19 +67,35 @@ def providers_show(name: str, registry_path: str | None) -> None:
     except HdsAuditError as error:
         _fail(error)
         return
-    click.echo(f"{host.name} [{host.key}]  provider keys: {', '.join(host.providers) or '-'}")
+    # Fact labels: the report's (Entité titulaire ...); in English the registry's own names.
+    labels = load_catalogue("hds_audit.reports", f"i18n/{lang}.yaml") if lang != "en" else {}
+
+    def label(fact_name: str) -> str:
+        if lang == "en":
+            return fact_name
+        found = labels.get(f"compliance.hosts.fact.{fact_name}")
+        return found or text(f"providers.fact.{fact_name}", lang)
+
+    width = max(19, *(len(label(f)) for f in FACTS))
+    keys = ", ".join(host.providers) or "-"
+    click.echo(f"{host.name} [{host.key}]  {text('providers.keys', lang, keys=keys)}")
     for fact_name in FACTS:
         fact = host.fact(fact_name)
         value = fact.value
         shown = ", ".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
         if isinstance(value, tuple) and not value:
-            shown = "none found"
+            shown = text("providers.none_found", lang)
+        elif not fact.known:
+            shown = text("providers.unknown", lang)
+        elif fact_name == "certificate_status":
+            shown = text(f"providers.status.{value}", lang)
         source = registry.source(fact.source)
         when = f", {fact.date}" if fact.date else (f", {source.date}" if source.date else "")
-        click.echo(f"  {fact_name:19} {shown}")
+        click.echo(f"  {label(fact_name):{width}} {shown}")
         if fact.note:
-            click.echo(f"  {'':19} note: {fact.note}")
-        click.echo(f"  {'':19} source: {fact.source}{when} — {source.url}")
+            click.echo(f"  {'':{width}} {text('providers.note', lang, note=fact.note)}")
+        where = text("providers.source", lang, source=fact.source, when=when, url=source.url)
+        click.echo(f"  {'':{width}} {where}")
 
 
 @providers.command("import")

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from hds_audit.collectors.terraform.facts import EBS_DEFAULT_UNKNOWN, EBS_SNAPSHOT
+from hds_audit.i18n import Msg
 from hds_audit.model import Encryption, Resource, SourceKind, read_only
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:[\w-]+:[\w-]+:[a-z0-9-]*:(\d{12}):")
@@ -79,20 +80,16 @@ def settle_ebs_defaults(resources: list[Resource]) -> list[Resource]:
 
 
 def _decided(resource: Resource, account: str, enabled: bool) -> Resource:
-    where = f"account {account} in {resource.region} (read live)"
+    where = {"account": account, "region": resource.region}
     unknowns = dict(resource.unknowns)
     notes = dict(resource.notes)
     del unknowns["encryption.at_rest"]
     if enabled:
-        notes["encryption.at_rest"] = f"EBS encryption by default is on for {where}"
-        unknowns["encryption.key_owner"] = (
-            f"the default EBS key of {where} is not read: aws/ebs unless the account changed it"
-        )
+        notes["encryption.at_rest"] = Msg("collect.ebs.live_on", **where)
+        unknowns["encryption.key_owner"] = Msg("collect.ebs.live_key", **where)
         encryption = Encryption(at_rest=True)
     else:
-        unknowns["encryption.at_rest"] = (
-            f"EBS encryption by default is off for {where}: {EBS_SNAPSHOT}"
-        )
+        unknowns["encryption.at_rest"] = Msg("collect.ebs.live_off", why=EBS_SNAPSHOT, **where)
         encryption = Encryption(at_rest=None)
     return replace(
         resource, encryption=encryption, unknowns=read_only(unknowns), notes=read_only(notes)

@@ -15,6 +15,7 @@ from typing import Any
 import re2
 
 from hds_audit.engine.paths import EvaluationContext, Resolver
+from hds_audit.i18n import Msg, join
 from hds_audit.model import Evidence, Resource, Status
 
 MISSING: Any = object()  # an absent raw attribute, as operators see it
@@ -135,29 +136,29 @@ def leaf(resolver: Resolver, operator: str, expected: Any) -> Condition:
 
     def judge(resource: Resource, ctx: EvaluationContext) -> Outcome:
         evidence = resolver(resource, ctx)
-        reason: str | None = None
-        failed = False
+        notes: list[str] = []  # the unknown notes, each once (one that repeats a part of
+        failed = False  # the reason so far is left out, as the text shows it once already)
+        unknown = False
         for item in evidence:
             if item.unknown:
-                if reason is None:
-                    reason = item.note
-                elif item.note and item.note not in reason:
-                    reason = f"{reason}; {item.note}"
+                unknown = True
+                if item.note and not any(item.note in note for note in notes):
+                    notes.append(item.note)
             elif item.missing and item.path.startswith("replicas."):
                 continue  # no copy at all: nothing can be outside the area
             elif not test(MISSING if item.missing else item.value, expected):
                 failed = True
         if failed:
             return Status.FAIL, evidence, None
-        if reason is not None:
-            return Status.UNKNOWN, evidence, reason
+        if unknown:
+            return Status.UNKNOWN, evidence, join(notes) if notes else None
         return Status.PASS, evidence, None
 
     return judge
 
 
 def _merge(reasons: list[str]) -> str | None:
-    return "; ".join(dict.fromkeys(reasons)) or None
+    return join(dict.fromkeys(reasons)) or None
 
 
 def _combine(children: Sequence[Condition], decisive: Status, otherwise: Status) -> Condition:
@@ -173,7 +174,7 @@ def _combine(children: Sequence[Condition], decisive: Status, otherwise: Status)
             if status is decisive:
                 return decisive, tuple(evidence), None
             if status is Status.UNKNOWN:
-                reasons.append(reason or "unknown")
+                reasons.append(reason or Msg("evidence.unknown_bare"))
         if reasons:
             return Status.UNKNOWN, tuple(evidence), _merge(reasons)
         return otherwise, tuple(evidence), None

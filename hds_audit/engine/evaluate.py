@@ -9,6 +9,7 @@ from hds_audit.engine.conditions import Condition, Outcome
 from hds_audit.engine.paths import EvaluationContext
 from hds_audit.engine.policies import Policy
 from hds_audit.geo import AllowedArea, GeoTables, Location
+from hds_audit.i18n import Msg
 from hds_audit.model import (
     HOST_SCOPE_TYPE,
     CollectionError,
@@ -25,6 +26,7 @@ from hds_audit.model import (
 from hds_audit.providers.facts import HostFacts, HostScope
 from hds_audit.providers.registry import Registry
 
+_OUTSIDE_SCOPE = Msg("finding.outside_scope")
 _REGISTRY_SOURCE = Source(kind=SourceKind.REGISTRY)
 
 # A host-only policy's verdicts: one entry per host scope, with the resources it covers.
@@ -109,7 +111,7 @@ def evaluate(
             if when is not None:
                 status, evidence, _ = when(resource, ctx)
                 if status is Status.FAIL:
-                    reason = when_text or "outside the policy's scope"
+                    reason = when_text or _OUTSIDE_SCOPE
                     append(Finding(meta, resource, Status.NOT_APPLICABLE, evidence, reason))
                     continue
             append(Finding(meta, resource, *condition(resource, ctx)))
@@ -150,7 +152,7 @@ def _judge(
     if when is not None:
         status, evidence, _ = when(resource, ctx)
         if status is Status.FAIL:
-            return Status.NOT_APPLICABLE, evidence, when_text or "outside the policy's scope"
+            return Status.NOT_APPLICABLE, evidence, when_text or _OUTSIDE_SCOPE
     return condition(resource, ctx)
 
 
@@ -186,7 +188,7 @@ def unknown_for_errors(
                     placeholder,
                     Status.UNKNOWN,
                     (),
-                    f"not audited: {error.message}",
+                    Msg("finding.not_audited", error=error.message),
                 )
             )
     return findings

@@ -14,10 +14,11 @@ from typing import Any
 
 from hds_audit.geo import AllowedArea, Location
 from hds_audit.geo.area import eea_would_allow
+from hds_audit.i18n import Msg, join
 from hds_audit.model import Evidence, Replica, Resource
 from hds_audit.providers.facts import HOST_PATHS, HostFacts
 
-EEA_NOTE = "would pass under HDS v2 EXI 28 (EEA)"
+EEA_NOTE = Msg("area.eea_would_pass")
 
 
 class EvaluationContext:
@@ -62,7 +63,7 @@ class EvaluationContext:
             else:
                 note = f"{location.region} ({location.country})"
                 if verdict is False and self.area.mode == "eu" and eea_would_allow(location):
-                    note += f"; {EEA_NOTE}"
+                    note = join((note, EEA_NOTE))
                 found = Evidence(path, verdict, note)
             found = self._areas[key] = self.intern(found)
         return found
@@ -75,17 +76,17 @@ def _location_unknown(location: Location, fallback: str | None) -> str:
     if fallback:
         return fallback
     if location.non_regional:
-        return "non-regional (global) service: no region to judge"
+        return Msg("area.non_regional")
     if location.region:
-        return f"region {location.region!r} is not in the {location.provider} region tables"
-    return "region unknown"
+        return Msg("area.not_in_tables", region=location.region, provider=location.provider)
+    return Msg("area.region_unknown")
 
 
 def _model(path: str, getter: Callable[[Resource], Any]) -> Resolver:
     def resolve(resource: Resource, ctx: EvaluationContext) -> tuple[Evidence, ...]:
         value = getter(resource)
         if value is None:
-            reason = resource.unknowns.get(path, f"{path} unknown")
+            reason = resource.unknowns.get(path) or Msg("evidence.unknown", path=path)
             return ctx.single(Evidence(path, None, reason, unknown=True))
         return ctx.single(Evidence(path, value))
 
@@ -116,7 +117,11 @@ def _encryption_field(path: str, field: str) -> Resolver:
         encryption = resource.encryption
         value = None if encryption is None else getattr(encryption, field)
         if value is None:
-            default = "encryption not described" if encryption is None else f"{path} unknown"
+            default = (
+                Msg("evidence.encryption_not_described")
+                if encryption is None
+                else Msg("evidence.unknown", path=path)
+            )
             return ctx.single(
                 Evidence(path, None, resource.unknowns.get(path, default), unknown=True)
             )
@@ -151,14 +156,12 @@ def _replicas_field(field: str | None) -> Resolver:
     def resolve(resource: Resource, ctx: EvaluationContext) -> tuple[Evidence, ...]:
         replicas = resource.replicas
         if replicas is None:
-            reason = resource.unknowns.get("replicas", "copies could not be established")
+            reason = resource.unknowns.get("replicas") or Msg("evidence.copies_not_established")
             return ctx.single(Evidence("replicas", None, reason, unknown=True))
         if field is None:
             return (Evidence("replicas", replicas),)
         if not replicas:
-            return ctx.single(
-                Evidence(target, None, "no copy found in the audited sources", missing=True)
-            )
+            return ctx.single(Evidence(target, None, Msg("evidence.no_copy"), missing=True))
         copies_reason = resource.unknowns.get("replicas") if resource.unknowns else None
         return tuple(
             _replica_evidence(f"replicas.{i}.{field}", replica, field, ctx, copies_reason)
@@ -183,7 +186,7 @@ def _attributes(path: str) -> Resolver:
             elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
                 value = value[int(part)]
             else:
-                return ctx.single(Evidence(path, None, "absent", missing=True))
+                return ctx.single(Evidence(path, None, Msg("evidence.absent"), missing=True))
         return ctx.single(Evidence(path, value))
 
     return resolve

@@ -193,6 +193,13 @@ class _Compiler:
         texts = {
             field: self.text_map(metadata, field) for field in ("name", "rationale", "remediation")
         }
+        terraform = (
+            self.text_map(metadata, "remediation_terraform")
+            if metadata.get("remediation_terraform")
+            else {"en": ""}
+        )
+        if isinstance(metadata.get("remediation_terraform"), dict):  # comments translated
+            texts["remediation_terraform"] = terraform
         translations: dict[str, dict[str, str]] = {}
         for field, by_lang in texts.items():
             for lang, text in by_lang.items():
@@ -207,7 +214,7 @@ class _Compiler:
             severity=severity,
             rationale=_default(texts["rationale"]),
             remediation=_default(texts["remediation"]),
-            remediation_terraform=str(metadata.get("remediation_terraform") or "").strip(),
+            remediation_terraform=_default(terraform),
             frameworks={str(k): tuple(str(r) for r in _listify(v)) for k, v in frameworks.items()},
             file=self.file,
             translations=translations,

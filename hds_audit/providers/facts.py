@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Final, NamedTuple
 
+from hds_audit.i18n import Msg, Quote, join
 from hds_audit.model import Evidence, Kind, Resource
 from hds_audit.providers.registry import Host, Registry, builtin_registry
 
@@ -66,8 +67,11 @@ class HostScope(NamedTuple):
     @property
     def label(self) -> str:
         """The host's name and what sets the scope apart, for people."""
-        scope = [p for p in (self.region, self.kind, "backup" if self.backup else None) if p]
-        return f"{self.host_name} ({', '.join(scope)})" if scope else self.host_name
+        scope = ", ".join(p for p in (self.region, self.kind) if p)
+        if self.backup:
+            key = "host.scope_backup" if scope else "host.scope_backup_only"
+            return Msg(key, host=self.host_name, scope=scope)
+        return f"{self.host_name} ({scope})" if scope else self.host_name
 
 
 #: Paths whose evidence reads the resource's region or kind (the others read the host only).
@@ -137,17 +141,23 @@ class HostFacts:
 
     # ------------------------------------------------------------------ resolution
 
-    def _unknown(self, path: str, host: Host, fact: str, what: str) -> Evidence:
+    def _unknown(self, path: str, host: Host, fact: str) -> Evidence:
         detail = host.fact(fact)
-        note = f"{host.name}: {what} unknown (source {detail.source} checked"
-        note += f": {detail.note})" if detail.note else ")"
+        what = Msg(f"host.fact_unknown.{fact}")
+        if detail.note:
+            note = Msg(
+                "host.unknown_noted",
+                host=host.name,
+                fact=what,
+                source=detail.source,
+                note=Quote(detail.note),
+            )
+        else:
+            note = Msg("host.unknown", host=host.name, fact=what, source=detail.source)
         return Evidence(path, None, note, unknown=True)
 
     def _no_host(self, path: str, resource: Resource) -> Evidence:
-        note = (
-            f"no HDS-certified host recorded for provider {resource.provider!r} "
-            f"in the registry ({self.registry.version})"
-        )
+        note = Msg("host.no_host", provider=resource.provider, version=self.registry.version)
         if path == "host.certificate_status":
             return Evidence(path, "missing", note)
         return Evidence(path, None, note, unknown=True)
@@ -162,11 +172,10 @@ class HostFacts:
         if path == "host.days_to_expiry":
             expires = host.expires()
             if expires is None:
-                return self._unknown(path, host, "expires", "certificate expiry date")
+                return self._unknown(path, host, "expires")
             days = (expires - self.audit_date).days
-            return Evidence(
-                path, days, f"expires {expires.isoformat()} [{host.fact('expires').source}]"
-            )
+            note = Msg("host.expires", expires=expires, source=host.fact("expires").source)
+            return Evidence(path, days, note)
         if path == "host.covers_storage":
             return self._covers(path, host, resource)
         if path == "host.in_scope":
@@ -174,35 +183,32 @@ class HostFacts:
         if path == "host.secnumcloud":
             offers = host.known("secnumcloud")
             if offers is None:
-                return self._unknown(path, host, "secnumcloud", "SecNumCloud qualification")
-            note = f"[{host.fact('secnumcloud').source}]"
-            return Evidence(path, list(offers), note)
+                return self._unknown(path, host, "secnumcloud")
+            return Evidence(path, list(offers), f"[{host.fact('secnumcloud').source}]")
         if path == "host.extra_eu_law":
             exposed = host.known("extra_eu_law")
             if exposed is None:
-                return self._unknown(
-                    path, host, "extra_eu_law", "exposure to extra-EU law (EXI 30)"
-                )
+                return self._unknown(path, host, "extra_eu_law")
             return Evidence(path, exposed, f"[{host.fact('extra_eu_law').source}]")
         raise KeyError(path)
 
     def _status(self, path: str, host: Host) -> Evidence:
         fact = host.fact("certificate_status")
         if not fact.known:
-            return self._unknown(path, host, "certificate_status", "HDS certificate status")
+            return self._unknown(path, host, "certificate_status")
         if fact.value == "not_certified":
-            return Evidence(path, "missing", f"{host.name}: not certified [{fact.source}]")
+            note = Msg("host.not_certified", host=host.name, source=fact.source)
+            return Evidence(path, "missing", note)
         expires = host.expires()
         if expires is None:
-            certified = f"{host.name}: certified [{fact.source}]"
-            return Evidence(
-                path,
-                None,
-                f"{certified} but the expiry date is unknown (source "
-                f"{host.fact('expires').source} checked): validity on "
-                f"{self.audit_date.isoformat()} cannot be established",
-                unknown=True,
+            note = Msg(
+                "host.expiry_unknown",
+                host=host.name,
+                source=fact.source,
+                expires_source=host.fact("expires").source,
+                audit_date=self.audit_date,
             )
+            return Evidence(path, None, note, unknown=True)
         issued = host.issued()
         audit = self.audit_date
         if issued is not None and issued > audit:
@@ -214,64 +220,77 @@ class HostFacts:
         else:
             verdict = "valid"
         source = host.fact("expires").source
-        note = f"expires {expires.isoformat()}, audit date {audit.isoformat()} [{source}]"
+        note = Msg("host.judged", expires=expires, audit_date=audit, source=source)
         return Evidence(path, verdict, note)
 
     def _covers(self, path: str, host: Host, resource: Resource) -> Evidence:
         activities = host.known("activities")
         if activities is None:
-            return self._unknown(path, host, "activities", "certified activities")
+            return self._unknown(path, host, "activities")
         needed = _BACKUP_ACTIVITIES if resource.kind is Kind.BACKUP else _STORAGE_ACTIVITIES
         covered = needed <= set(activities)
         listed = ", ".join(str(a) for a in activities)
         source = host.fact("activities").source
         if covered:  # the same note for every resource the activities cover
-            return Evidence(path, True, f"activities {listed} [{source}]")
+            return Evidence(path, True, Msg("host.activities", listed=listed, source=source))
         wanted = ", ".join(str(a) for a in sorted(needed))
-        what = "a backup" if resource.kind is Kind.BACKUP else "stored data"
-        return Evidence(path, False, f"activities {listed} ({what} needs {wanted}) [{source}]")
+        need = "backup" if resource.kind is Kind.BACKUP else "storage"
+        note = Msg(f"host.activities_missing.{need}", listed=listed, wanted=wanted, source=source)
+        return Evidence(path, False, note)
 
     def _in_scope(self, path: str, host: Host, resource: Resource) -> Evidence:
         """In the certified scope: a region or kind outside a known scope fails with the scope
         named; a scope the registry does not know, or a resource with no region, is unknown."""
         regions = host.known("scope_regions")
         kinds = host.known("scope_kinds")
-        outside: list[str] = []
-        unknown: list[str] = []
+        outside: list[Msg] = []
+        unknown: list[Msg] = []
         region = resource.location.region
         if regions is None:
             source = host.fact("scope_regions").source
-            unknown.append(f"regions covered not published (source {source} checked)")
+            unknown.append(Msg("host.regions_unpublished", source=source))
         elif region is None:
             unknown.append(
-                f"the resource's region is unknown, so it cannot be placed in the certified "
-                f"regions ({', '.join(regions)}) [{host.fact('scope_regions').source}]"
+                Msg(
+                    "host.region_unplaced",
+                    regions=", ".join(regions),
+                    source=host.fact("scope_regions").source,
+                )
             )
         elif region not in regions:
             outside.append(
-                f"region {region} is outside the certificate's scope "
-                f"({', '.join(regions)}) [{host.fact('scope_regions').source}]"
+                Msg(
+                    "host.region_outside",
+                    region=region,
+                    regions=", ".join(regions),
+                    source=host.fact("scope_regions").source,
+                )
             )
         if kinds is None:
-            unknown.append(
-                f"services covered not published (source {host.fact('scope_kinds').source} checked)"
-            )
+            unknown.append(Msg("host.kinds_unpublished", source=host.fact("scope_kinds").source))
         elif resource.kind.value not in kinds:
             outside.append(
-                f"{resource.kind.value} is outside the certificate's services "
-                f"({', '.join(kinds)}) [{host.fact('scope_kinds').source}]"
+                Msg(
+                    "host.kind_outside",
+                    kind=resource.kind.value,
+                    kinds=", ".join(kinds),
+                    source=host.fact("scope_kinds").source,
+                )
             )
         if outside:
-            return Evidence(path, False, f"{host.name}: " + "; ".join([*outside, *unknown]))
+            note = Msg("host.out_of_scope", host=host.name, reasons=join([*outside, *unknown]))
+            return Evidence(path, False, note)
         if unknown:
-            return Evidence(path, None, f"{host.name}: " + "; ".join(unknown), unknown=True)
+            note = Msg("host.out_of_scope", host=host.name, reasons=join(unknown))
+            return Evidence(path, None, note, unknown=True)
         assert regions is not None and kinds is not None
-        return Evidence(
-            path,
-            True,
-            f"in the certificate's scope: regions {', '.join(regions)}; services "
-            f"{', '.join(kinds)} [{host.fact('scope_regions').source}]",
+        note = Msg(
+            "host.in_scope",
+            regions=", ".join(regions),
+            kinds=", ".join(kinds),
+            source=host.fact("scope_regions").source,
         )
+        return Evidence(path, True, note)
 
 
 def certificate_verdict(host: Host | None, audit_date: date) -> tuple[str, int | None]:

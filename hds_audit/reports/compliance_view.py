@@ -20,7 +20,8 @@ from hds_audit.frameworks.compliance import (
     build_compliance,
 )
 from hds_audit.geo import Location
-from hds_audit.model import Resource, Status
+from hds_audit.i18n import Quote
+from hds_audit.model import Kind, Resource, Status
 from hds_audit.providers.facts import certificate_verdict
 from hds_audit.providers.registry import Host, Registry
 from hds_audit.reports.dates import format_date
@@ -44,6 +45,9 @@ CERT_SYMBOLS: Final[Mapping[str, str]] = {
     "missing": "✗",
     "unknown": "?",
 }
+
+
+_KINDS: Final = frozenset(k.value for k in Kind)
 
 
 class Texts(Protocol):
@@ -168,13 +172,22 @@ def _framework_chart(results: Iterable[FrameworkResult], texts: Texts, lang: str
 # --------------------------------------------------------------------------- hosts
 
 
+def _quoted(note: str | None) -> Quote | None:
+    """A registry note: the source's own (English) words, shown as a labelled quotation."""
+    return Quote(note) if note else None
+
+
 def _fact_text(host: Host, name: str, texts: Texts) -> str:
     fact = host.fact(name)
     if not fact.known:
         return texts.t("compliance.hosts.unknown")
     value = fact.value
     if isinstance(value, tuple):
-        return ", ".join(str(v) for v in value) if value else texts.t("compliance.hosts.none_found")
+        if not value:
+            return texts.t("compliance.hosts.none_found")
+        if name == "scope_kinds":  # kinds in the reader's words (stockage objet ...)
+            return ", ".join(texts.t(f"kind.{v}") if v in _KINDS else str(v) for v in value)
+        return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
         return texts.t("flag.yes" if value else "flag.no")
     if isinstance(value, date):
@@ -233,7 +246,7 @@ def _hosts(
             (
                 texts.t(f"compliance.hosts.fact.{name}"),
                 _fact_text(host, name, texts),
-                host.fact(name).note,
+                _quoted(host.fact(name).note),
             )
             for name in (
                 "legal_entity",
@@ -260,7 +273,7 @@ def _hosts(
                 "verdict": verdict,
                 "days": days,
                 "facts": facts,
-                "status_note": host.fact("certificate_status").note,
+                "status_note": _quoted(host.fact("certificate_status").note),
                 "sources": [
                     (k, registry.source(k).url, _source_date(registry, k, texts.lang)) for k in keys
                 ],

@@ -15,15 +15,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from importlib import resources as package_files
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-import yaml
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from hds_audit.geo import GeoTables
+from hds_audit.i18n import load_catalogue
 from hds_audit.model import PolicyMeta, Severity, Status
 from hds_audit.reports.atomic import atomic_writer
 from hds_audit.reports.dates import format_date
@@ -37,7 +38,7 @@ from hds_audit.reports.html_views import (
     category_key,
     places_view,
 )
-from hds_audit.reports.messages import STATUS_WORDS
+from hds_audit.reports.messages import STATUS_WORDS, message_html
 from hds_audit.reports.model import Report
 
 __all__ = [
@@ -67,30 +68,12 @@ STATUS_SYMBOLS: Final[Mapping[str, str]] = MappingProxyType(
 # --------------------------------------------------------------------------- strings
 
 
-def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, str], source: str) -> None:
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            _flatten(value, name + ".", out, source)
-        elif isinstance(value, str):
-            out[name] = value
-        else:
-            raise ValueError(f"{source}: {name}: expected a string, got {type(value).__name__}")
-
-
 @functools.cache
 def load_strings(lang: str) -> Mapping[str, str]:
     """The report's strings in ``lang`` as flat dotted keys (``summary.heading``)."""
     if lang not in SUPPORTED_LANGS:
         raise ValueError(f"unsupported language {lang!r} (expected one of {SUPPORTED_LANGS})")
-    source = f"i18n/{lang}.yaml"
-    text = package_files.files("hds_audit.reports").joinpath(source).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{source}: expected a mapping of strings")
-    flat: dict[str, str] = {}
-    _flatten(data, "", flat, source)
-    return MappingProxyType(flat)
+    return load_catalogue("hds_audit.reports", f"i18n/{lang}.yaml")
 
 
 class _Texts:
@@ -399,9 +382,16 @@ def _drift_context(
     return html_context(report, when, day)
 
 
+@pass_context
+def _tr(context: Context, value: object) -> Markup:
+    """``{{ reason|tr }}``: a message (reason, evidence note, host fact) in the report's
+    language; a plain string as is; a quotation of an English source labelled as such."""
+    return message_html(value, context["lang"])
+
+
 @functools.cache
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("hds_audit.reports", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
@@ -409,6 +399,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
+    env.filters["tr"] = _tr
+    return env
 
 
 def _render(report: Report, lang: str) -> Iterator[str]:

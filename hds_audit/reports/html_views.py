@@ -328,7 +328,7 @@ class Builder:
             more_resources=len({m.key for g in hidden for m in g.members}),
             collapsed=tuple(collapsed),
             remediation=meta.text("remediation", lang),
-            terraform=meta.remediation_terraform.strip("\n"),
+            terraform=meta.text("remediation_terraform", lang).strip("\n"),
         )
 
     # -- host-level verdicts (the certificate section)

@@ -12,6 +12,7 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import IO, Any
 
+from hds_audit.i18n import Msg, to_data
 from hds_audit.model import (
     CollectedSource,
     CollectionError,
@@ -146,6 +147,21 @@ def host_parts(finding: Finding) -> dict[str, Any]:
     }
 
 
+class MessageTable:
+    """``messages`` (schema 1.7): each distinct message the report writes (reason, evidence
+    note, error, source remark) by its English text, with its catalogue key and parameters,
+    so a report read back (``hds-audit merge``) still renders in the reader's language."""
+
+    __slots__ = ("table",)
+
+    def __init__(self) -> None:
+        self.table: dict[str, object] = {}
+
+    def add(self, value: object) -> None:
+        if isinstance(value, Msg) and value not in self.table:
+            self.table[str(value)] = to_data(value)
+
+
 class _FindingLines:
     """Encode findings to JSON lines, reusing what repeats.
 
@@ -155,8 +171,11 @@ class _FindingLines:
     same as ``json.dumps(finding_dict(finding))``, several times faster.
     """
 
-    def __init__(self, state: Callable[[Finding], str] | None = None) -> None:
+    def __init__(
+        self, state: Callable[[Finding], str] | None = None, messages: MessageTable | None = None
+    ) -> None:
         self._state = state  # the baseline state of a finding, with --baseline
+        self._messages = messages if messages is not None else MessageTable()
         self._policy: dict[str, str] = {}
         self._tails: dict[tuple[Any, ...], str] = {}
         self._resource: Resource | None = None
@@ -194,8 +213,10 @@ class _FindingLines:
             tail = f'{tail[:-1]}, "baseline": "{self._state(finding)}"}}'
         return head + self._resource_part + tail
 
-    @staticmethod
-    def _tail(finding: Finding) -> str:
+    def _tail(self, finding: Finding) -> str:
+        self._messages.add(finding.reason)
+        for evidence in finding.evidence:
+            self._messages.add(evidence.note)
         return (
             f'"status": {_ENCODE(finding.status)}, "message": {_ENCODE(finding_message(finding))}, '
             f'"reason": {_ENCODE(finding.reason)}, '
@@ -344,7 +365,18 @@ def write_json(report: Report, path: Path) -> Path:
         _write_array(stream, "errors", (error_dict(e) for e in report.errors))
         write_drift_sections(stream, report)
         _write_array(stream, "resources", (resource_dict(r) for r in report.resources))
-        lines = _FindingLines(report.baseline.state if report.baseline is not None else None)
-        _write_lines(stream, "findings", map(lines.encode, report.findings), last=True)
+        messages = MessageTable()
+        for error in report.errors:
+            messages.add(error.message)
+        for source in report.run.sources:
+            for note in source.notes:
+                messages.add(note)
+        for finding in report.findings:  # a host scope's label (Amazon Web Services (backup))
+            if finding.covers is not None:
+                messages.add(finding.resource.name)
+        state = report.baseline.state if report.baseline is not None else None
+        lines = _FindingLines(state, messages)
+        _write_lines(stream, "findings", map(lines.encode, report.findings))
+        stream.write(f'"messages": {_ENCODE(messages.table)}\n')
         stream.write("}\n")
     return path

@@ -24,6 +24,7 @@ from hds_audit.errors import InputError
 from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import AllowedArea, GeoTables, Location
+from hds_audit.i18n import Msg, from_data
 from hds_audit.model import (
     DATA_KINDS,
     EMPTY_MAPPING,
@@ -167,6 +168,20 @@ def _each(items: Any, where: str, convert: Callable[[Any], _T]) -> list[_T]:
     return converted
 
 
+def _messages(raw: Any) -> dict[str, Msg]:
+    """``messages`` (schema 1.7) as ``Msg`` by English text. An entry this version cannot
+    rebuild, or whose English text changed since, is left out: its text is shown as written."""
+    table: dict[str, Msg] = {}
+    for text, data in (raw if isinstance(raw, dict) else {}).items():
+        try:
+            msg = from_data(data)
+        except (KeyError, TypeError, ValueError, IndexError):
+            continue
+        if isinstance(msg, Msg) and msg == text:
+            table[text] = msg
+    return table
+
+
 class _Reader:
     """One report's conversion; shares locations and sources as collectors do."""
 
@@ -179,6 +194,11 @@ class _Reader:
         self.hidden_kinds: dict[Any, Any] = {}
         self.hidden: dict[str, CollectionError] = {}
         self.by_key: dict[tuple[str, str, str | None, str], Resource] = {}
+        self.messages: dict[str, Msg] = {}
+
+    def text(self, value: Any) -> Any:
+        """A reason, note or error as written; a ``Msg`` again where ``messages`` knows it."""
+        return self.messages.get(value, value) if isinstance(value, str) else value
 
     def report(
         self,
@@ -188,6 +208,7 @@ class _Reader:
         frameworks: Sequence[Framework] | None,
         attestations: AttestationSet | None,
     ) -> Report:
+        self.messages = _messages(data.get("messages"))
         raw_run = _get(data, "run", "the report")
         try:
             run = self.run(raw_run)
@@ -269,15 +290,14 @@ class _Reader:
             ],
         )
 
-    @staticmethod
-    def collected(raw: dict[str, Any]) -> CollectedSource:
+    def collected(self, raw: dict[str, Any]) -> CollectedSource:
         regions = raw.get("regions")
         return CollectedSource(
             path=raw["path"],
             kind=raw["kind"],
             resources=int(raw["resources"]),
             terraform_version=raw.get("terraform_version"),
-            notes=list(raw.get("notes") or ()),
+            notes=[self.text(n) for n in raw.get("notes") or ()],
             size=raw.get("size"),
             sha256=raw.get("sha256"),
             identity=raw.get("identity"),
@@ -319,7 +339,7 @@ class _Reader:
         return CollectionError(
             source=str(raw["source"]),
             scope=scope,
-            message=str(raw["message"]),
+            message=self.text(str(raw["message"])),
             kind=str(raw.get("kind") or "input"),
             details=read_only(details),
         )
@@ -450,12 +470,13 @@ class _Reader:
             self.by_key[key] = resource
         raw_evidence = raw["evidence"]
         evidence = tuple(
-            Evidence(str(e["path"]), _frozen(e.get("value")), e.get("note")) for e in raw_evidence
+            Evidence(str(e["path"]), _frozen(e.get("value")), self.text(e.get("note")))
+            for e in raw_evidence
         )
         with suppress(TypeError):  # an unhashable value (a mapping) is not shared
             evidence = self._evidence.setdefault(evidence, evidence)
         status = Status(raw["status"])
-        return Finding(meta, resource, status, evidence, raw.get("reason"), covers)
+        return Finding(meta, resource, status, evidence, self.text(raw.get("reason")), covers)
 
     def host_subject(self, raw: dict[str, Any], resource_id: str, resource_type: str) -> Resource:
         """The synthetic subject of a host-level finding, as the engine made it."""
@@ -468,7 +489,7 @@ class _Reader:
             kind=Kind.OTHER,
             location=self.geo.locate(provider, raw.get("region")),
             source=self.source({"kind": SourceKind.REGISTRY.value, "file": raw.get("source_file")}),
-            name=host.get("name"),
+            name=self.text(host.get("name")),
             holds_data=False,
         )
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from hds_audit.frameworks.compliance import Compliance
     from hds_audit.waivers import WaiverOutcome
 
-SCHEMA_VERSION = "1.6"
+SCHEMA_VERSION = "1.7"
 # Statuses that gate (exit code 1) when at or above the threshold.
 _FAILING = {Status.FAIL, Status.ERROR}
 

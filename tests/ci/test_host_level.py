@@ -113,7 +113,7 @@ def test_every_format_says_how_many_resources_a_host_verdict_covers(tmp_path: Pa
     report = scan(terraform_file(tmp_path, "s.tfstate", _buckets(7)))
     data = json.loads(write_json(report, tmp_path / "report.json").read_text(encoding="utf-8"))
     jsonschema.validate(data, json.loads(schema_text()))
-    assert data["schema_version"] == "1.6"
+    assert data["schema_version"] == "1.7"
     host = next(f for f in data["findings"] if f["policy_id"] == "HDS_CERT_001")
     assert host["subject"] == "host" and host["source_kind"] == "registry"
     assert host["covers"] == {

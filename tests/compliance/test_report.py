@@ -107,7 +107,7 @@ def test_report_metadata_and_charts(bundled: dict[str, Any]) -> None:
 def test_json_compliance_section_validates(bundled: dict[str, Any]) -> None:
     data = bundled["json"]
     jsonschema.validate(data, json.loads(schema_text()))
-    assert data["schema_version"] == "1.6"
+    assert data["schema_version"] == "1.7"
     feima = data["compliance"]["frameworks"][0]
     assert feima["id"] == "feima" and len(feima["requirements"]) == 12
     assert data["compliance"]["audit_date"] == "2026-11-29"

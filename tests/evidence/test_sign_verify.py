@@ -127,7 +127,7 @@ def test_the_manifest_is_canonical_json_and_the_signature_raw_ed25519(signed: Si
 def test_the_signed_report_matches_the_json_schema(signed: Signed) -> None:
     report = json.loads((signed.folder / "report.json").read_text(encoding="utf-8"))
     jsonschema.validate(report, json.loads(schema_text()))
-    assert report["schema_version"] == "1.6"
+    assert report["schema_version"] == "1.7"
 
 
 # -- tampering ---------------------------------------------------------------------------------

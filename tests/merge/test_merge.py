@@ -130,7 +130,7 @@ def test_the_merged_report_validates_against_the_schema(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output  # the unreadable file of shard 3
     data = read(out / "report.json")
     jsonschema.validate(data, SCHEMA)
-    assert data["schema_version"] == "1.6"
+    assert data["schema_version"] == "1.7"
     assert re.fullmatch(r"[0-9a-f]{64}", data["run"]["policy_set"]["digest"])
     broken = dict(data, run={**data["run"], "shard": {"index": 0, "count": 2}})
     with pytest.raises(jsonschema.ValidationError):

@@ -45,6 +45,7 @@ from hds_audit.errors import Unreachable
 from hds_audit.executors import Environment, Executor, Task
 from hds_audit.executors.local import LocalExecutor
 from hds_audit.geo import GeoTables
+from hds_audit.i18n import Msg
 from hds_audit.model import Resource, SourceKind
 from hds_audit.sharding import Shard
 
@@ -182,7 +183,7 @@ class AwsCollector:
                     path=f"aws:{plan.account.id}",
                     kind=SourceKind.AWS_API.value,
                     resources=per_account[plan.account.id],
-                    notes=[f"reached with {plan.account.via}", *plan.notes, *extra],
+                    notes=[Msg("note.reached_with", via=plan.account.via), *plan.notes, *extra],
                     identity=plan.account.role_arn or str(identity.get("Arn") or "") or None,
                     regions=sorted(plan.regions),
                 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hds_audit.collectors.aws.session import Account, Connector, OnceCache, classify
+from hds_audit.i18n import Msg
 from hds_audit.model import KeyOwner
 
 _KMS_ARN = re.compile(r"^arn:[\w-]+:kms:([a-z0-9-]+):(\d{12}):")
@@ -55,10 +56,14 @@ class KeyResolver:
             metadata = self.metadata(account, region, key_id)
         except Exception as error:  # every failure becomes an unknown with its reason
             _kind, message = classify(error)
-            return KeyVerdict(None, key_id, f"kms:DescribeKey on {key_id} failed: {message}")
+            return KeyVerdict(
+                None, key_id, Msg("collect.aws.describe_key_failed", key=key_id, error=message)
+            )
         manager = metadata.get("KeyManager")
         if manager == "CUSTOMER":
             return KeyVerdict(KeyOwner.CUSTOMER, str(metadata.get("Arn") or key_id))
         if manager == "AWS":
             return KeyVerdict(KeyOwner.PROVIDER, str(metadata.get("Arn") or key_id))
-        return KeyVerdict(None, key_id, f"key {key_id} has an unexpected KeyManager {manager!r}")
+        return KeyVerdict(
+            None, key_id, Msg("collect.aws.unexpected_manager", key=key_id, manager=repr(manager))
+        )

@@ -19,6 +19,7 @@ from hds_audit.collectors.aws.session import Account
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.terraform.normalise import type_table
 from hds_audit.geo import GeoTables, Location
+from hds_audit.i18n import Msg
 from hds_audit.model import (
     Encryption,
     KeyOwner,
@@ -123,7 +124,7 @@ class Draft(ResourceDraft):
 
     def not_encrypted(self) -> None:
         self.encryption = Encryption(at_rest=False)
-        self.unknowns["encryption.key_owner"] = "not encrypted at rest"
+        self.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
 
     def encrypted_flag(self, ctx: TaskContext, flag: Any, key_id: Any) -> None:
         if flag is True:
@@ -132,7 +133,7 @@ class Draft(ResourceDraft):
             self.not_encrypted()
         else:
             self.encryption = Encryption(at_rest=None)
-            self.unknowns["encryption.at_rest"] = "the API did not say whether it is encrypted"
+            self.unknowns["encryption.at_rest"] = Msg("collect.api_silent_encryption")
 
     def finish(self, ctx: TaskContext) -> Resource:
         """The resource; what a failed detail call should have said is unknown, with why."""
@@ -197,7 +198,9 @@ def s3_bucket(ctx: TaskContext, data: TaskData) -> list[Resource]:
             constraint, problem = ctx.bucket_region(target_name)
             if problem:
                 d.add_replica("replication", ctx.locate(None), target)
-                d.unknowns["replicas"] = f"region of destination bucket {target_name}: {problem}"
+                d.unknowns["replicas"] = Msg(
+                    "collect.aws.bucket_region", bucket=target_name, problem=problem
+                )
             else:
                 d.add_replica("replication", ctx.geo.s3_bucket_location(constraint), target)
         out.append(d.finish(ctx))
@@ -324,7 +327,7 @@ def rds(ctx: TaskContext, data: TaskData) -> list[Resource]:
         for replica in c.get("ReadReplicaIdentifiers") or ():
             d.add_replica("read_replica", _replica_location(ctx, replica), replica)
         if isinstance(globals_, Unavailable):
-            d.unknowns["replicas"] = f"global clusters unknown: {globals_.reason}"
+            d.unknowns["replicas"] = Msg("collect.aws.global_clusters", error=globals_.reason)
             d.replicas = None
         out.append(d.finish(ctx))
     return out
@@ -377,7 +380,7 @@ def efs_file_system(ctx: TaskContext, data: TaskData) -> list[Resource]:
         )
         d.encrypted_flag(ctx, fs.get("Encrypted"), fs.get("KmsKeyId"))
         if isinstance(replications, Unavailable):
-            d.replicas_unknown(f"replication configurations unknown: {replications.reason}")
+            d.replicas_unknown(Msg("collect.aws.replications", error=replications.reason))
         else:
             for config in replications or ():
                 if config.get("SourceFileSystemId") != fs.get("FileSystemId"):
@@ -511,7 +514,7 @@ def kinesis_stream(ctx: TaskContext, data: TaskData) -> list[Resource]:
             d.not_encrypted()
         else:
             d.encryption = Encryption(at_rest=None)
-            d.unknowns["encryption.at_rest"] = "the API did not say whether it is encrypted"
+            d.unknowns["encryption.at_rest"] = Msg("collect.api_silent_encryption")
         out.append(d.finish(ctx))
     return out
 
@@ -624,18 +627,15 @@ def launch_template(ctx: TaskContext, data: TaskData) -> list[Resource]:
             if encrypted is True or default is True:
                 d.encrypted_with(ctx.key(ebs_.get("KmsKeyId")))
                 if encrypted is not True:
-                    d.notes["encryption.at_rest"] = "EBS encryption by default is on in the region"
+                    d.notes["encryption.at_rest"] = Msg("collect.ebs.region_on")
             elif isinstance(default, Unavailable):
                 d.encryption = Encryption(at_rest=None)
-                d.unknowns["encryption.at_rest"] = f"EBS encryption by default: {default.reason}"
+                d.unknowns["encryption.at_rest"] = Msg("collect.ebs.unread", error=default.reason)
             elif encrypted is False and ebs_.get("SnapshotId") is None:
                 d.not_encrypted()
             else:
                 d.encryption = Encryption(at_rest=None)
-                d.unknowns["encryption.at_rest"] = (
-                    "Encrypted not set and EBS encryption by default is off: the volume follows "
-                    "the snapshot it is created from (the AMI's)"
-                )
+                d.unknowns["encryption.at_rest"] = Msg("collect.ebs.api_off")
             out.append(d.finish(ctx))
         if "encryption" in listed.failures:  # the default version could not be read
             d = Draft(
@@ -687,7 +687,7 @@ def inventory(ctx: TaskContext, data: TaskData) -> list[Resource]:
             },
         )
         if region is None and not spec.non_regional:
-            d.unknowns["region"] = "the ARN carries no region"
+            d.unknowns["region"] = Msg("collect.aws.arn_no_region")
         if spec.kind in (
             Kind.OBJECT_STORAGE,
             Kind.BLOCK_STORAGE,
@@ -697,7 +697,7 @@ def inventory(ctx: TaskContext, data: TaskData) -> list[Resource]:
             Kind.LOG,
             Kind.KEY,
         ):
-            why = "found by the tagging inventory only: hds-audit does not read this service yet"
+            why = Msg("collect.aws.inventory_only")
             d.encryption = Encryption(at_rest=None)
             d.unknowns["encryption.at_rest"] = why
             d.replicas_unknown(why)

@@ -21,6 +21,7 @@ from botocore.config import Config
 
 from hds_audit.collectors.aws.table import ServiceTable
 from hds_audit.errors import UsageError, unreachable_reason
+from hds_audit.i18n import Msg, Quote
 
 DEFAULT_HOME_REGION = "us-east-1"
 DEFAULT_MAX_WORKERS = 16
@@ -306,10 +307,10 @@ def unreachable_message(error: BaseException) -> str:
     kwargs = getattr(error, "kwargs", {})
     endpoint = kwargs.get("endpoint_url") or "?"
     if isinstance(error, bce.ConnectTimeoutError | bce.ReadTimeoutError):
-        why = "timed out"
+        why: str = Msg("net.timed_out")
     else:
         why = unreachable_reason(str(kwargs.get("error") or error))
-    return f"AWS endpoint {endpoint} could not be reached ({why})"
+    return Msg("net.aws_unreachable", endpoint=endpoint, why=why)
 
 
 def classify(error: BaseException) -> tuple[str, str]:
@@ -318,9 +319,13 @@ def classify(error: BaseException) -> tuple[str, str]:
     if isinstance(error, ReadOnlyViolation):
         return "read_only_guard", str(error)
     if code in _DENIED_CODES or (code or "").endswith("AccessDenied"):
-        return "access_denied", f"access denied ({code}): {_message(error)}"
+        return "access_denied", Msg(
+            "error.access_denied", code=str(code), message=Quote(_message(error))
+        )
     if code in _THROTTLE_CODES:
-        return "throttled", f"throttled beyond the retries ({code}): {_message(error)}"
+        return "throttled", Msg(
+            "error.aws_throttled", code=str(code), message=Quote(_message(error))
+        )
     if isinstance(
         error,
         bce.EndpointConnectionError

@@ -37,6 +37,7 @@ from hds_audit.collectors.aws.session import (
 from hds_audit.collectors.aws.table import ServiceTable, service_table
 from hds_audit.collectors.base import Collection
 from hds_audit.geo import GeoTables
+from hds_audit.i18n import Msg
 from hds_audit.model import CollectionError, Source, SourceKind
 
 _ENABLED = ("opt-in-not-required", "opted-in")
@@ -229,13 +230,15 @@ class AccountTask:
         if self.wanted is None:
             chosen = enabled
             if disabled:
-                notes.append(f"regions not enabled (not audited): {', '.join(disabled)}")
+                notes.append(Msg("note.regions_disabled", regions=", ".join(disabled)))
         else:
             chosen = [r for r in self.wanted if r in enabled]
             skipped = [r for r in self.wanted if r not in enabled]
             if skipped:
-                notes.append(f"requested regions not enabled in this account: {', '.join(skipped)}")
-        notes.append(f"regions audited: {', '.join(chosen) or '(none)'}")
+                notes.append(Msg("note.regions_skipped", regions=", ".join(skipped)))
+        notes.append(
+            Msg("note.regions_audited", regions=", ".join(chosen) or Msg("note.regions_none"))
+        )
         return AccountPlan(ref, tuple(chosen), tuple(notes))
 
     def lost_with(self, message: str, kind: str) -> AccountPlan:

@@ -11,6 +11,7 @@ from typing import Any
 from hds_audit.collectors.failure import Failure as Failure
 from hds_audit.collectors.failure import first_line as first_line
 from hds_audit.errors import unreachable_reason
+from hds_audit.i18n import Msg, Quote
 from hds_audit.model import CollectionError, SourceKind
 
 ERROR_DETAILS = {"provider": "azure", "source_kind": SourceKind.AZURE_API.value}
@@ -40,7 +41,7 @@ def unreachable_message(text: str) -> str:
     """``Azure Resource Manager https://host:port could not be reached (why)``."""
     where = _POOL.search(text)
     endpoint = f" {where[1].lower()}://{where[2]}:{where[3]}" if where else ""
-    return f"Azure Resource Manager{endpoint} could not be reached ({unreachable_reason(text)})"
+    return Msg("net.azure_unreachable", endpoint=endpoint, why=unreachable_reason(text))
 
 
 def classify(error: BaseException) -> Failure:
@@ -60,9 +61,7 @@ def classify(error: BaseException) -> Failure:
         if namespace:
             return Failure(
                 "not_registered",
-                f"resource provider {namespace} is not registered in this subscription "
-                "(MissingSubscriptionRegistration; hds-audit is read-only and does not "
-                "register it)",
+                Msg("error.azure_read_only_registration", namespace=namespace),
             )
         return Failure("read_only", str(error))
     if isinstance(error, HttpResponseError):
@@ -71,13 +70,19 @@ def classify(error: BaseException) -> Failure:
         text = first_line(str(getattr(error.error, "message", None) or error.message or error))
         label = f"HTTP {status}" + (f" {code}" if code else "")
         if isinstance(error, ClientAuthenticationError) or status in (401, 403):
-            return Failure("access_denied", f"access denied ({label}): {text}")
+            return Failure(
+                "access_denied", Msg("error.access_denied", code=label, message=Quote(text))
+            )
         if status == 409 and code == "MissingSubscriptionRegistration":
-            return Failure("not_registered", f"resource provider not registered ({label}): {text}")
+            return Failure(
+                "not_registered", Msg("error.azure_not_registered", code=label, message=Quote(text))
+            )
         if status == 429:
-            return Failure("throttled", f"throttled, retries exhausted ({label}): {text}")
+            return Failure(
+                "throttled", Msg("error.azure_throttled", code=label, message=Quote(text))
+            )
         if status == 404:
-            return Failure("not_found", f"not found ({label}): {text}")
+            return Failure("not_found", Msg("error.not_found", code=label, message=Quote(text)))
         return Failure("http", f"{label}: {text}")
     if isinstance(error, ServiceRequestError | ServiceResponseError):
         return Failure("unreachable", unreachable_message(str(error)))

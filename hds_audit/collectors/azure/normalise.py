@@ -17,6 +17,7 @@ from typing import Any
 from hds_audit.collectors.azure.table import AzureTable
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.geo import GeoTables, Location
+from hds_audit.i18n import Msg
 from hds_audit.model import Encryption, KeyOwner, Kind, Resource, Source
 
 GEO_REPLICATION = frozenset({"GRS", "RAGRS", "GZRS", "RAGZRS"})
@@ -89,7 +90,7 @@ class Draft(ResourceDraft):
     def key(self, owner: KeyOwner | None, key_id: str | None, why: str | None = None) -> None:
         self.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
         if owner is None:
-            self.unknowns["encryption.key_owner"] = why or "key source not reported"
+            self.unknowns["encryption.key_owner"] = why or Msg("collect.not_reported.key_source")
 
     def finish(self, ctx: Context) -> Resource:
         return self.resource("azure", ctx.source)
@@ -98,7 +99,7 @@ class Draft(ResourceDraft):
 def locate(geo: GeoTables, location: Any) -> tuple[Location, str | None]:
     """ARM ``location``: ``global`` and empty both mean non-regional (never a pass)."""
     if not isinstance(location, str) or not location.strip():
-        return geo.locate("azure", "global"), "no location in the ARM resource: non-regional"
+        return geo.locate("azure", "global"), Msg("collect.azure.no_location")
     return geo.locate("azure", location), None
 
 
@@ -126,17 +127,17 @@ def paired_copy(ctx: Context, d: Draft, kind: str, why: str) -> None:
     """A copy in the region's pair, exactly as the Terraform normaliser models it."""
     region = d.location.region
     if region is None or d.location.non_regional:
-        d.replicas_unknown(f"{why}, but the primary location is unknown")
+        d.replicas_unknown(Msg("collect.pair.primary_unknown", why=why))
         return
     pair = ctx.geo.pair("azure", region)
     if pair:
         d.add_replica(kind, ctx.geo.locate("azure", pair), pair)
     elif ctx.geo.has_pair_entry("azure", region):
         d.add_replica(kind, ctx.geo.locate("azure", None), None)
-        d.unknowns["replicas"] = f"{why}, but {region} has no paired region: needs manual review"
+        d.unknowns["replicas"] = Msg("collect.pair.no_pair", why=why, region=region)
     else:
         d.add_replica(kind, ctx.geo.locate("azure", None), None)
-        d.unknowns["replicas"] = f"{why}, but the pair of {region} is not in the region tables"
+        d.unknowns["replicas"] = Msg("collect.pair.pair_not_in_tables", why=why, region=region)
 
 
 def unresolved(ctx: Context) -> Location:
@@ -153,7 +154,7 @@ def generic(ctx: Context, item: Mapping[str, Any], why: str | None = None) -> Re
     if item.get("sku"):
         d.attributes["sku"] = dig(item, "sku", "name")
     if d.kind in DATA_OR_KEY:
-        reason = why or f"{d.type} is listed by the inventory only: its details are not read"
+        reason = why or Msg("collect.azure.inventory_only", type=d.type)
         if d.kind is not Kind.KEY:
             d.encryption = Encryption(at_rest=None)
             d.unknowns["encryption.at_rest"] = reason
@@ -194,7 +195,7 @@ def storage_account(ctx: Context, item: dict[str, Any], details: Details) -> lis
     elif source.lower() == "microsoft.storage":
         d.key(KeyOwner.PROVIDER, "Microsoft-managed key")
     else:
-        d.key(None, None, "encryption.keySource not reported by the API")
+        d.key(None, None, Msg("collect.not_reported.attribute", attribute="encryption.keySource"))
     d.attributes["key_source"] = source or None
     d.attributes["infrastructure_encryption"] = encryption.get("requireInfrastructureEncryption")
     sku = str(dig(item, "sku", "name") or "")
@@ -205,14 +206,18 @@ def storage_account(ctx: Context, item: dict[str, Any], details: Details) -> lis
         if isinstance(secondary, str) and secondary:
             d.add_replica("geo_pair", ctx.geo.locate("azure", secondary), secondary)
         else:
-            paired_copy(ctx, d, "geo_pair", f"{replication} replicates to the paired region")
+            paired_copy(
+                ctx, d, "geo_pair", Msg("collect.why.geo_replication", replication=replication)
+            )
     elif not replication:
-        d.replicas_unknown("sku not reported: replication type unknown")
+        d.replicas_unknown(Msg("collect.not_reported.sku"))
     policies = details.get("object_replication")
     if policies is None:
         d.replicas_unknown(
-            "object replication policies not readable: "
-            + (details.failure("object_replication") or "not read")
+            Msg(
+                "collect.not_readable.object_replication",
+                error=details.failure("object_replication") or Msg("collect.not_read"),
+            )
         )
     else:
         own = {d.id.lower(), str(d.name or "").lower()}
@@ -239,7 +244,7 @@ def _disk_key(d: Draft, item: Mapping[str, Any]) -> None:
     ):
         d.key(KeyOwner.CUSTOMER, str(des) if des else kind)
     else:
-        d.key(None, None, "disk encryption type not reported by the API")
+        d.key(None, None, Msg("collect.not_reported.disk_encryption"))
 
 
 def managed_disk(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:
@@ -265,8 +270,8 @@ def disk_encryption_set(ctx: Context, item: dict[str, Any], details: Details) ->
 def _tde_protector(details: Details) -> tuple[KeyOwner | None, str | None, str | None]:
     protectors = details.get("encryption_protector")
     if protectors is None:
-        why = details.failure("encryption_protector") or "not read"
-        return None, None, f"TDE protector not readable: {why}"
+        why = details.failure("encryption_protector") or Msg("collect.not_read")
+        return None, None, Msg("collect.not_readable.tde_protector", error=why)
     for protector in protectors:
         p = props(protector)
         key_type = str(p.get("serverKeyType") or "")
@@ -274,7 +279,7 @@ def _tde_protector(details: Details) -> tuple[KeyOwner | None, str | None, str |
             return KeyOwner.CUSTOMER, str(p.get("uri") or p.get("serverKeyName") or key_type), None
         if key_type == "ServiceManaged":
             return KeyOwner.PROVIDER, "service-managed TDE key", None
-    return None, None, "TDE protector type not reported by the API"
+    return None, None, Msg("collect.not_reported.tde_protector")
 
 
 def _is_system_database(item: Mapping[str, Any]) -> bool:
@@ -290,7 +295,10 @@ def sql_server(ctx: Context, item: dict[str, Any], details: Details) -> list[Res
     grouped: dict[str, list[tuple[Location, str | None]]] = {}
     if groups is None:
         server.replicas_unknown(
-            "failover groups not readable: " + (details.failure("failover_groups") or "not read")
+            Msg(
+                "collect.not_readable.failover_groups",
+                error=details.failure("failover_groups") or Msg("collect.not_read"),
+            )
         )
     else:
         for group in groups:
@@ -329,28 +337,32 @@ def _sql_database(
     name = str(item.get("name") or "")
     tde = details.child("transparent_data_encryption", name)
     if tde is None:
-        failure = details.failure("transparent_data_encryption", name) or "not read"
+        failure = details.failure("transparent_data_encryption", name) or Msg("collect.not_read")
         d.encryption = Encryption(at_rest=None)
-        d.unknowns["encryption.at_rest"] = f"TDE state not readable: {failure}"
-        d.unknowns["encryption.key_owner"] = f"TDE state not readable: {failure}"
+        d.unknowns["encryption.at_rest"] = Msg("collect.not_readable.tde_state", error=failure)
+        d.unknowns["encryption.key_owner"] = d.unknowns["encryption.at_rest"]
     elif any(str(props(t).get("state")) == "Enabled" for t in tde):
         d.key(owner, key_id, why)
     elif tde:
         d.encryption = Encryption(at_rest=False)
-        d.unknowns["encryption.key_owner"] = "not encrypted at rest"
+        d.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
     else:
         d.encryption = Encryption(at_rest=None)
-        d.unknowns["encryption.at_rest"] = "TDE state not reported by the API"
+        d.unknowns["encryption.at_rest"] = Msg("collect.not_reported.tde_state")
     redundancy = p.get("currentBackupStorageRedundancy") or p.get(
         "requestedBackupStorageRedundancy"
     )
     d.attributes["backup_storage_redundancy"] = redundancy
     if str(redundancy or "").lower() in GEO_BACKUP:
-        paired_copy(ctx, d, "geo_backup", f"backup storage '{redundancy}'")
+        paired_copy(
+            ctx, d, "geo_backup", Msg("collect.why.backup_storage", storage=str(redundancy))
+        )
     if links is None:
         d.replicas_unknown(
-            "replication links not readable: "
-            + (details.failure("replication_links") or "not read")
+            Msg(
+                "collect.not_readable.replication_links",
+                error=details.failure("replication_links") or Msg("collect.not_read"),
+            )
         )
     else:
         own = d.id.lower()
@@ -383,7 +395,7 @@ def flexible_server(ctx: Context, item: dict[str, Any], details: Details) -> lis
     geo_backup = dig(p, "backup", "geoRedundantBackup")
     d.attributes["geo_redundant_backup"] = geo_backup
     if str(geo_backup or "") == "Enabled":
-        paired_copy(ctx, d, "geo_backup", "geo-redundant backup copies to the paired region")
+        paired_copy(ctx, d, "geo_backup", Msg("collect.why.geo_backup"))
     own = d.id.lower()
     for sibling in ctx.siblings:
         if str(props(sibling).get("sourceServerResourceId") or "").lower() == own:
@@ -408,14 +420,14 @@ def cosmosdb_account(ctx: Context, item: dict[str, Any], details: Details) -> li
     backup = p.get("backupPolicy") or {}
     redundancy = dig(backup, "periodicModeProperties", "backupStorageRedundancy")
     if str(redundancy or "").lower() == "geo":
-        paired_copy(ctx, d, "geo_backup", "backup storage redundancy 'Geo'")
+        paired_copy(ctx, d, "geo_backup", Msg("collect.why.backup_geo"))
     return [d.finish(ctx)]
 
 
 def key_vault(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:
     d = draft(ctx, item, Kind.KEY)
     d.attributes["sku"] = dig(item, "properties", "sku", "name")
-    paired_copy(ctx, d, "service_dr_pair", "the service replicates to the paired region for DR")
+    paired_copy(ctx, d, "service_dr_pair", Msg("collect.why.service_dr"))
     return [d.finish(ctx)]
 
 
@@ -429,9 +441,9 @@ def recovery_services_vault(ctx: Context, item: dict[str, Any], details: Details
     d.attributes["storage_redundancy"] = mode
     d.attributes["cross_region_restore"] = settings.get("crossRegionRestore")
     if mode == "GeoRedundant":
-        paired_copy(ctx, d, "geo_backup", "vault storage GeoRedundant")
+        paired_copy(ctx, d, "geo_backup", Msg("collect.why.vault_storage"))
     elif not mode:
-        d.replicas_unknown("vault storage redundancy not reported by the API")
+        d.replicas_unknown(Msg("collect.not_reported.vault_redundancy"))
     return [d.finish(ctx)]
 
 
@@ -451,9 +463,9 @@ def backup_vault(ctx: Context, item: dict[str, Any], details: Details) -> list[R
         p, "featureSettings", "crossRegionRestoreSettings", "state"
     )
     if "GeoRedundant" in types:
-        paired_copy(ctx, d, "geo_backup", "vault redundancy GeoRedundant")
+        paired_copy(ctx, d, "geo_backup", Msg("collect.why.vault_redundancy"))
     elif not types:
-        d.replicas_unknown("vault storage settings not reported by the API")
+        d.replicas_unknown(Msg("collect.not_reported.vault_settings"))
     return [d.finish(ctx)]
 
 
@@ -493,14 +505,8 @@ def _temp_disks(parent: Draft, suffix: str, name: str, at_host: Any) -> Draft:
     return temp
 
 
-VM_DISK_NOTE = (
-    "managed disks are always encrypted at rest with platform-managed keys "
-    "(learn.microsoft.com/azure/virtual-machines/disk-encryption)"
-)
-TEMP_DISK_REASON = (
-    "encryption at host is not enabled: a temp disk (where the size has one) is not encrypted "
-    "at rest (learn.microsoft.com/azure/virtual-machines/disk-encryption)"
-)
+VM_DISK_NOTE = Msg("collect.azure.vm_disk")
+TEMP_DISK_REASON = Msg("collect.azure.temp_disk")
 
 
 def scale_set(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:
@@ -525,11 +531,7 @@ def scale_set(ctx: Context, item: dict[str, Any], details: Details) -> list[Reso
     return [x.finish(ctx) for x in out]
 
 
-REDIS_NOTE = (
-    "Azure Cache for Redis encrypts data on disk (persistence, OS disks) with Microsoft-managed "
-    "keys and offers no customer key "
-    "(learn.microsoft.com/azure/azure-cache-for-redis/cache-how-to-encryption)"
-)
+REDIS_NOTE = Msg("collect.azure.redis")
 
 
 def redis_cache(ctx: Context, item: dict[str, Any], details: Details) -> list[Resource]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hds_audit.collectors.failure import Failure, first_line
+from hds_audit.i18n import Msg, Quote
 from hds_audit.model import CollectionError, SourceKind
 
 ERROR_DETAILS = {"provider": "gcp", "source_kind": SourceKind.GCP_API.value}
@@ -41,20 +42,23 @@ def classify(error: BaseException) -> Failure:
         if reason == "SERVICE_DISABLED":
             return Failure(
                 "api_disabled",
-                f"Cloud Asset API disabled ({label}): {text}; enable cloudasset.googleapis.com "
-                "(hds-audit is read-only and does not enable it)",
+                Msg("error.gcp_disabled", code=label, message=Quote(text)),
             )
         if code in (401, 403):
-            return Failure("access_denied", f"access denied ({label}): {text}")
+            return Failure(
+                "access_denied", Msg("error.access_denied", code=label, message=Quote(text))
+            )
         if code == 429:
-            return Failure("throttled", f"quota exceeded ({label}): {text}")
+            return Failure("throttled", Msg("error.gcp_quota", code=label, message=Quote(text)))
         if code == 404:
-            return Failure("not_found", f"not found ({label}): {text}")
+            return Failure("not_found", Msg("error.not_found", code=label, message=Quote(text)))
         return Failure("http", f"{label}: {text}")
     if isinstance(error, GoogleAuthError):
         return Failure("credentials", first_line(str(error)))
     import requests
 
     if isinstance(error, requests.RequestException):
-        return Failure("unreachable", f"Cloud Asset API unreachable: {first_line(str(error))}")
+        return Failure(
+            "unreachable", Msg("error.gcp_unreachable", message=Quote(first_line(str(error))))
+        )
     return Failure("internal", f"{type(error).__name__}: {first_line(str(error))}")

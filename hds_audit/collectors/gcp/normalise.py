@@ -18,6 +18,7 @@ from typing import Any
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.gcp.table import GcpTable
 from hds_audit.geo import GeoTables, Location
+from hds_audit.i18n import Msg
 from hds_audit.model import DATA_KINDS, Encryption, KeyOwner, Replica, Resource, Source
 
 _KEPT = ("project", "location", "display_name", "kms_keys", "state", "labels", "folders")
@@ -37,7 +38,7 @@ def normalise(item: Mapping[str, Any], table: GcpTable, geo: GeoTables, source: 
         attributes={k: item[k] for k in _KEPT if item.get(k) not in (None, "", [], {})},
     )
     if not place:
-        draft.unknowns["region"] = "no location in the Cloud Asset Inventory search result"
+        draft.unknowns["region"] = Msg("collect.gcp.no_asset_location")
     if kind in DATA_KINDS:
         keys = [str(k) for k in item.get("kms_keys") or () if k] or (
             [str(item["kms_key"])] if item.get("kms_key") else []
@@ -61,9 +62,7 @@ def _get(value: Any, *path: str) -> Any:
 def cloud_sql(draft: ResourceDraft, detail: Any, geo: GeoTables) -> None:
     """Read replicas (located later, by name) and where backups go."""
     if not isinstance(detail, dict):
-        draft.replicas_unknown(
-            "replicas and backup location not in the search result (no versioned resource)"
-        )
+        draft.replicas_unknown(Msg("collect.gcp.sql_not_in_result"))
         return
     for name in detail.get("replicaNames") or ():
         draft.add_replica("read_replica", geo.locate("gcp", None), str(name))
@@ -73,10 +72,7 @@ def cloud_sql(draft: ResourceDraft, detail: Any, geo: GeoTables) -> None:
     place = backups.get("location")
     draft.add_replica("backup", geo.locate("gcp", place or None), place or None)
     if not place:
-        draft.unknowns["replicas"] = (
-            "backups enabled without a backup location: Cloud SQL stores them in the "
-            "multi-region nearest the instance; set one to prove where"
-        )
+        draft.unknowns["replicas"] = Msg("collect.gcp.sql_backup_live")
 
 
 def bucket(draft: ResourceDraft, detail: Any, geo: GeoTables) -> None:
@@ -101,7 +97,7 @@ def spanner(draft: ResourceDraft, detail: Any, geo: GeoTables) -> None:
     members = members or google_facts().spanner_configs.get(code, ())
     if not members:
         draft.location = geo.locate("gcp", None)
-        draft.unknowns["region"] = f"Spanner instance configuration {config!r} is not in the tables"
+        draft.unknowns["region"] = Msg("collect.gcp.spanner_config", config=repr(config))
         return
     draft.location = geo.locate("gcp", members[0])
     draft.unknowns.pop("region", None)
@@ -142,8 +138,6 @@ def locate_replicas(resources: Iterable[Resource]) -> list[Resource]:
             located.append(replica)
         unknowns = dict(resource.unknowns)
         if missing:
-            unknowns["replicas"] = (
-                f"read replica {', '.join(missing)} is not among the audited resources"
-            )
+            unknowns["replicas"] = Msg("collect.gcp.replica_missing", replicas=", ".join(missing))
         out.append(dataclasses.replace(resource, replicas=tuple(located), unknowns=unknowns))
     return out

@@ -26,6 +26,7 @@ from hds_audit.collectors.terraform.normalise import Normaliser, index_keeps_who
 from hds_audit.collectors.terraform.reading import JsonText, read_text
 from hds_audit.errors import InputError, ShapeError
 from hds_audit.geo import GeoTables
+from hds_audit.i18n import Msg, Quote
 from hds_audit.model import CollectionError, Source
 from hds_audit.progress import EVERY, SILENT, ScanProgress
 
@@ -33,12 +34,8 @@ STATE_SUFFIXES = (".tfstate", ".json")
 _SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
 #: The kind of the collection error of a folder holding no state or plan at all.
 EMPTY_INPUT = "nothing_to_audit"
-NO_STATE_OR_PLAN = "no state or plan JSON found"
+NO_STATE_OR_PLAN = Msg("input.no_state_or_plan")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_CODE_HINT = (
-    "give --terraform-code {dir} to audit its code, or a plan as JSON "
-    "(terraform show -json tfplan > plan.json)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +141,7 @@ def collect_file(
     doc: JsonText | None = None
     try:
         if not path.exists():
-            raise InputError(label, "does not exist")
+            raise InputError(label, Msg("input.missing"))
         doc = read_text(path, label)
         parsed = parse_document(doc, label, slim=index_view, kept_whole=index_keeps_whole)
         collected = _normalised(parsed, label, geo, keep_attributes, progress)
@@ -229,10 +226,7 @@ def pull_state(
         error = CollectionError(
             source=label,
             scope=label,
-            message=(
-                f"is a Terraform working directory but the '{cli.binary}' CLI is not on PATH; "
-                "install Terraform or pass the state file (terraform state pull > state.json)"
-            ),
+            message=Msg("input.no_terraform_cli", binary=cli.binary),
         )
         return Collection(errors=[error], sources=[CollectedSource(label, "unreadable", 0)])
     from python_terraform import Terraform
@@ -249,7 +243,7 @@ def pull_state(
         pulled.write_text(out, encoding="utf-8")
         result = collect_file(pulled, label, geo, keep_attributes, progress)
     for collected in result.sources:
-        collected.notes.append("read with terraform state pull")
+        collected.notes.append(Msg("note.state_pull"))
     return result
 
 
@@ -259,22 +253,19 @@ def _no_state(code: int, stderr: str, label: str) -> str:
     Only Terraform's ``Error:`` lines are kept: its warnings (a missing CLI configuration
     file, say) are noise here.
     """
-    hint = _CODE_HINT.format(dir=label)
+    hint = Msg("input.code_hint", dir=label)
     errors = [
         text.removeprefix("Error:").strip()
         for line in _ANSI.sub("", stderr).splitlines()
         if (text := line.strip(" \t│╷╵")).startswith("Error:")
     ]
     if code == 0:
-        return f"no Terraform state here (terraform state pull found none); {hint}"
+        return Msg("input.no_state", hint=hint)
     if not errors:
-        return f"terraform state pull failed (exit code {code}); {hint}"
+        return Msg("input.state_pull_exit", code=code, hint=hint)
     if "init" in errors[0]:
-        return (
-            f"no Terraform state readable here: {errors[0][:200]}; run terraform init there, "
-            f"or {hint}"
-        )
-    return f"terraform state pull failed: {errors[0][:200]}; {hint}"
+        return Msg("input.state_needs_init", error=Quote(errors[0][:200]), hint=hint)
+    return Msg("input.state_pull_failed", error=Quote(errors[0][:200]), hint=hint)
 
 
 RemoteReader = Callable[[str], bytes]
@@ -290,7 +281,7 @@ def collect_remote(
     """A state stored in a remote backend (``s3://bucket/key``), read through ``remote``."""
     try:
         if remote is None:
-            raise InputError(url, "remote states need the AWS support (pip install hds-audit[aws])")
+            raise InputError(url, Msg("input.remote_needs_aws"))
         data = remote(url)
     except InputError as error:
         failure = CollectionError(source=url, scope=url, message=error.problem)

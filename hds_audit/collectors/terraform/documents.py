@@ -23,6 +23,7 @@ from hds_audit.collectors.terraform.reading import (
     describe_json_error,
 )
 from hds_audit.errors import InputError, ShapeError, kind_of
+from hds_audit.i18n import Msg
 from hds_audit.model import EMPTY_MAPPING, SourceKind, empty_mapping
 from hds_audit.secrets import redact
 
@@ -437,7 +438,7 @@ def parse_document(
         return cursor.array(pos, lambda resource: _state_v4_instance(resource, keep, kept_whole))
 
     if not doc.text.startswith("{", doc.start):
-        raise InputError(name, "is not a Terraform state or plan: the JSON is not an object")
+        raise InputError(name, Msg("input.not_an_object"))
     try:
         end = cursor.object(doc.start, {"resources": stream_resources}, top)
         check_trailer(doc, end, name)
@@ -462,12 +463,12 @@ def shape_problem(error: Exception) -> str:
     value): only the kind of problem, and the resource when the reader knew it.
     """
     if isinstance(error, ShapeError):
-        return f"has an unexpected shape: {error.problem}"
+        return Msg("input.unexpected_shape", error=error.problem)
     if isinstance(error, RecursionError):
-        return "nests values deeper than this tool reads (about 1,000 levels)"
+        return Msg("input.too_deep")
     if isinstance(error, ValueError) and "digits" in str(error):
-        return "has a number with more digits than this tool reads"
-    return f"has an unexpected shape: a value is not of the type expected ({type(error).__name__})"
+        return Msg("input.too_many_digits")
+    return Msg("input.wrong_type", error=type(error).__name__)
 
 
 _VERSION = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9}){0,3}")
@@ -489,24 +490,17 @@ def _interpret(
         if version == 4:
             return ParsedDocument(SourceKind.TERRAFORM_STATE, streamed, tf_version, notes)
         if version == 3 and isinstance(top.get("modules"), list):
-            notes.append("legacy state version 3 (Terraform < 0.12) read from flatmap attributes")
+            notes.append(Msg("note.legacy_v3"))
             instances = _state_v3_instances(top)
             return ParsedDocument(SourceKind.TERRAFORM_STATE, instances, tf_version, notes)
-        raise InputError(
-            name,
-            f"state version {_version_text(version)} is not supported (expected 4, or legacy 3)",
-        )
+        raise InputError(name, Msg("input.state_version", version=_version_text(version)))
     if "format_version" in top:
         major = str(top["format_version"]).split(".", 1)[0]
         if major not in ("0", "1"):
-            raise InputError(
-                name,
-                f"format_version {_version_text(top['format_version'])} is newer than this tool "
-                "reads (0.x or 1.x)",
-            )
-        if major == "0":
             shown = _version_text(top["format_version"])
-            notes.append(f"plan/state JSON format {shown} (Terraform 0.12 era)")
+            raise InputError(name, Msg("input.format_too_new", version=shown))
+        if major == "0":
+            notes.append(Msg("note.format_0", version=_version_text(top["format_version"])))
         if "resource_changes" in top or "planned_values" in top:
             return ParsedDocument(
                 SourceKind.TERRAFORM_PLAN, _plan_instances(top), tf_version, notes
@@ -517,6 +511,5 @@ def _interpret(
         return ParsedDocument(SourceKind.TERRAFORM_STATE, [], tf_version, notes)
     raise InputError(
         name,
-        "is not a Terraform state or plan: no 'version' (state) or 'format_version' "
-        "(terraform show -json) at the top level",
+        Msg("input.no_version"),
     )

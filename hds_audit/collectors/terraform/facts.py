@@ -13,21 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from hds_audit.i18n import Msg
 from hds_audit.model import Encryption, KeyOwner, Kind
 
 Absent = Literal["encrypted", "unencrypted", "ebs_default"]
 _ABSENT: frozenset[str] = frozenset({"encrypted", "unencrypted", "ebs_default"})
 KeyVerdict = tuple[KeyOwner | None, str | None, str | None]
 
-EBS_DEFAULT_UNKNOWN = (
-    "encryption follows the account's EBS encryption-by-default setting in this region, "
-    "which the audited sources do not hold"
-)
-EBS_DEFAULT_KEY_UNKNOWN = (
-    "no key named: EC2 uses the account's default EBS key in this region (aws/ebs unless "
-    "aws_ebs_default_kms_key names a customer key), which the audited sources do not hold"
-)
-EBS_SNAPSHOT = "encryption follows the snapshot the volume is created from (the AMI's)"
+EBS_DEFAULT_UNKNOWN = Msg("collect.ebs.default_unknown")
+EBS_DEFAULT_KEY_UNKNOWN = Msg("collect.ebs.key_unknown")
+EBS_SNAPSHOT = Msg("collect.ebs.snapshot")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,17 +113,17 @@ class Verdict:
 
 
 def _cite(text: str, source: str | None) -> str:
-    return f"{text} (source: {source})" if source else text
+    return Msg("collect.cited", text=text, source=source) if source else text
 
 
 def _at_rest(r: Reading, view: View, where: str) -> tuple[bool | None, str | None, str | None]:
     """(encrypted, why unknown, note on a known value) and, via the EBS default, its key."""
     if r.always:
-        return True, None, _cite("the service always encrypts at rest", r.source)
+        return True, None, _cite(Msg("collect.always_encrypted"), r.source)
     for path in r.flag:
         full = where + path
         if view.unknown(full):
-            return None, f"{full} known only after apply", None
+            return None, Msg("collect.after_apply", attribute=full), None
         value = view.get(full)
         if value is None:
             continue
@@ -139,23 +134,34 @@ def _at_rest(r: Reading, view: View, where: str) -> tuple[bool | None, str | Non
         if not encrypted and r.absent == "ebs_default":
             setting = view.ebs_default()
             if setting is not None and setting.enabled:
-                return True, None, f"{full} = false, but {setting.origin} encrypts every new volume"
+                note = Msg("collect.ebs.false_but_on", attribute=full, origin=setting.origin)
+                return True, None, note
         if not encrypted and r.false_reason:
-            return None, f"{full} = {value}: {r.false_reason}", None
+            reason = Msg("collect.off_because", attribute=full, value=value, why=r.false_reason)
+            return None, reason, None
         return encrypted, None, None
     flag = where + r.flag[0] if r.flag else (where.rstrip(".") or "encryption")
     if r.absent == "encrypted":
-        return True, None, _cite(f"{flag} not set: the provider encrypts by default", r.source)
+        return True, None, _cite(Msg("collect.absent_encrypted", attribute=flag), r.source)
     if r.absent == "unencrypted":
-        return False, None, _cite(f"{flag} not set: the provider default is unencrypted", r.source)
+        return False, None, _cite(Msg("collect.absent_unencrypted", attribute=flag), r.source)
     if r.absent == "ebs_default":
         setting = view.ebs_default()
         if setting is None:
-            return None, f"{flag} not set: {EBS_DEFAULT_UNKNOWN}", None
+            return (
+                None,
+                Msg("collect.not_set_because", attribute=flag, why=EBS_DEFAULT_UNKNOWN),
+                None,
+            )
         if not setting.enabled:
-            return None, f"{flag} not set and {setting.origin} is off: {EBS_SNAPSHOT}", None
-        return True, None, f"{flag} not set: {setting.origin} encrypts every new volume"
-    return None, f"{flag} not set" + (f": {r.absent_reason}" if r.absent_reason else ""), None
+            why = Msg(
+                "collect.ebs.not_set_off", attribute=flag, origin=setting.origin, why=EBS_SNAPSHOT
+            )
+            return None, why, None
+        return True, None, Msg("collect.ebs.not_set_on", attribute=flag, origin=setting.origin)
+    if r.absent_reason:
+        return None, Msg("collect.not_set_because", attribute=flag, why=r.absent_reason), None
+    return None, Msg("collect.not_set", attribute=flag), None
 
 
 def read(r: Reading, view: View, where: str = "") -> Verdict:
@@ -167,7 +173,7 @@ def read(r: Reading, view: View, where: str = "") -> Verdict:
     if note:
         verdict.notes["encryption.at_rest"] = note
     if at_rest is False:
-        verdict.unknowns["encryption.key_owner"] = "not encrypted at rest"
+        verdict.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
         return verdict
     owner, key_id, reason = _key(r, view, where)
     verdict.encryption = Encryption(at_rest=at_rest, key_owner=owner, key_id=key_id)
@@ -183,7 +189,7 @@ def _key(r: Reading, view: View, where: str) -> KeyVerdict:
         path, values = r.customer
         chosen = view.get(where + path)
         if view.unknown(where + path):
-            return None, None, f"{where + path} known only after apply"
+            return None, None, Msg("collect.after_apply", attribute=where + path)
         if chosen is not None and str(chosen).lower() in values:
             key = next((view.get(where + k) for k in r.key if view.get(where + k)), None)
             return KeyOwner.CUSTOMER, str(key or chosen), None

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from hds_audit.collectors.terraform.normalise import Draft, Normaliser, _is_unknown, get_path
 from hds_audit.datafile import package_yaml
 from hds_audit.geo import Location
+from hds_audit.i18n import Msg
 from hds_audit.model import Encryption, KeyOwner, Kind
 from hds_audit.secrets import REDACTED
 
@@ -112,29 +113,23 @@ def locate(n: Normaliser, inst: TfInstance) -> tuple[Location, str | None]:
         region = place_of(inst.attributes.get("region")) or inst.provider_region
         if region:
             return n.geo.locate("gcp", region), None
-        return n.geo.locate("gcp", None), "no region in the resource or its provider"
+        return n.geo.locate("gcp", None), Msg("collect.no_region")
     if inst.type == "google_spanner_instance":
         return _locate_spanner(n, inst)
     place = place_of(_get(inst, spec.location))
     if place:
         return n.geo.locate("gcp", place), None
     if _unknown(inst, spec.location):
-        return n.geo.locate("gcp", None), f"{spec.location} known only after apply"
+        return n.geo.locate("gcp", None), Msg("collect.after_apply", attribute=spec.location)
     if spec.location == "storage_locations":
-        return n.geo.locate("gcp", None), (
-            "storage_locations not set: Google stores it in the multi-region nearest its source"
-        )
+        return n.geo.locate("gcp", None), Msg("collect.gcp.storage_locations")
     if spec.location.startswith("message_storage_policy"):
-        return n.geo.locate("gcp", None), (
-            "no message storage policy: Pub/Sub may store messages in any Google Cloud region"
-        )
+        return n.geo.locate("gcp", None), Msg("collect.gcp.pubsub")
     if spec.location.startswith("replication."):
-        return n.geo.locate("gcp", None), (
-            "automatic replication: Google chooses the regions that hold the secret"
-        )
+        return n.geo.locate("gcp", None), Msg("collect.gcp.secret_replication")
     if spec.location == "region" and inst.provider_region:
         return n.geo.locate("gcp", inst.provider_region), None
-    return n.geo.locate("gcp", None), f"no {spec.location} in the resource or its provider"
+    return n.geo.locate("gcp", None), Msg("collect.gcp.no_location", attribute=spec.location)
 
 
 def _locate_by_parent(
@@ -146,24 +141,22 @@ def _locate_by_parent(
     parents = parents or n.index.referenced(inst, spec.parent_on)
     if parents and parents[0].address != inst.address:
         return n.locate(parents[0])
-    return n.geo.locate("gcp", None), f"parent {spec.parent_on} not in the audited sources"
+    return n.geo.locate("gcp", None), Msg("collect.parent_missing", attribute=spec.parent_on)
 
 
 def _locate_spanner(n: Normaliser, inst: TfInstance) -> tuple[Location, str | None]:
     config = place_of(inst.attributes.get("config"))
     if not config:
         if _unknown(inst, "config"):
-            return n.geo.locate("gcp", None), "config known only after apply"
-        return n.geo.locate("gcp", None), "no config in the resource"
+            return n.geo.locate("gcp", None), Msg("collect.after_apply", attribute="config")
+        return n.geo.locate("gcp", None), Msg("collect.gcp.no_config")
     code = config.lower()
     if code.startswith("regional-"):
         return n.geo.locate("gcp", code.removeprefix("regional-")), None
     members = google_facts().spanner_configs.get(code)
     if members:
         return n.geo.locate("gcp", members[0]), None
-    return n.geo.locate("gcp", None), (
-        f"Spanner instance configuration {config!r} is not in the tables"
-    )
+    return n.geo.locate("gcp", None), Msg("collect.gcp.spanner_config", config=repr(config))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +192,7 @@ def rule_encryption(n: Normaliser, d: Draft) -> None:
             reference = _key_reference(inst, path)
             if reference is None:
                 d.encryption = Encryption(True, None)
-                d.unknowns["encryption.key_owner"] = f"{path} known only after apply"
+                d.unknowns["encryption.key_owner"] = Msg("collect.after_apply", attribute=path)
             else:
                 d.encryption = Encryption(True, KeyOwner.CUSTOMER, reference)
             return
@@ -238,7 +231,7 @@ def rule_cloud_sql_instance(n: Normaliser, d: Draft) -> None:
             d.add_replica("read_replica", n.locate(other)[0], other.address)
     backup = "settings.0.backup_configuration.0"
     if _unknown(d.inst, f"{backup}.location"):
-        d.replicas_unknown("backup location known only after apply")
+        d.replicas_unknown(Msg("collect.gcp.backup_location_after_apply"))
         return
     if _get(d.inst, f"{backup}.enabled") is not True:
         return
@@ -247,10 +240,7 @@ def rule_cloud_sql_instance(n: Normaliser, d: Draft) -> None:
         d.add_replica("backup", n.geo.locate("gcp", place), place)
     else:
         d.add_replica("backup", n.geo.locate("gcp", None), None)
-        d.unknowns["replicas"] = (
-            "backups enabled without backup_configuration.location: Cloud SQL stores them in "
-            "the multi-region nearest the instance; set a location to prove where"
-        )
+        d.unknowns["replicas"] = Msg("collect.gcp.sql_backup_tf")
 
 
 def _instance_name(value: Any) -> Any:
@@ -313,7 +303,7 @@ def rule_secret_replication(n: Normaliser, d: Draft) -> None:
                 place = place_of(replica.get("location"))
                 d.add_replica("replication", n.geo.locate("gcp", place), place)
     elif d.location.region is None:
-        d.replicas_unknown(d.unknowns.get("region", "replication regions unknown"))
+        d.replicas_unknown(d.unknowns.get("region") or Msg("collect.gcp.replication_regions"))
 
 
 def rule_instance_disks(n: Normaliser, d: Draft) -> None:

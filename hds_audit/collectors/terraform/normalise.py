@@ -23,6 +23,7 @@ import hds_audit.collectors.terraform.facts as facts
 from hds_audit.collectors.terraform.documents import Replay, TfInstance
 from hds_audit.errors import ShapeError, kind_of
 from hds_audit.geo import GeoTables, Location
+from hds_audit.i18n import Msg
 from hds_audit.model import (
     EMPTY_MAPPING,
     Encryption,
@@ -514,8 +515,8 @@ class Normaliser:
         if isinstance(region, str) and region:
             return self.geo.locate(provider, region), None
         if _is_unknown(inst, "region") or _is_unknown(inst, "availability_zone"):
-            return self.geo.locate(provider, None), "region known only after apply"
-        return self.geo.locate(provider, None), "no region in the resource or its provider"
+            return self.geo.locate(provider, None), Msg("collect.region_after_apply")
+        return self.geo.locate(provider, None), Msg("collect.no_region")
 
     def _locate_azure(self, inst: TfInstance, provider: str) -> tuple[Location, str | None]:
         location = _text_attribute(inst, "location")
@@ -529,12 +530,12 @@ class Normaliser:
                 parent = parents[0] if parents else None
             if parent is not None and parent.address != inst.address:
                 return self._locate_azure(parent, provider)
-            return self.geo.locate(
-                provider, None
-            ), f"parent {parent_attr} not in the audited sources"
+            return self.geo.locate(provider, None), Msg(
+                "collect.parent_missing", attribute=parent_attr
+            )
         if _is_unknown(inst, "location"):
-            return self.geo.locate(provider, None), "location known only after apply"
-        return self.geo.locate(provider, None), "no location attribute"
+            return self.geo.locate(provider, None), Msg("collect.location_after_apply")
+        return self.geo.locate(provider, None), Msg("collect.no_location")
 
     def locate_region(self, provider: str, region: Any) -> Location:
         """Where a region named inside an attribute (a replica's, a copy's) is."""
@@ -560,7 +561,7 @@ class Normaliser:
                 created = [r for r in references if _is_key_reference(r)]
                 if created:
                     return KeyOwner.CUSTOMER, created[0], None
-                return None, None, f"{path} known only after apply"
+                return None, None, Msg("collect.after_apply", attribute=path)
         if value in (None, ""):
             return KeyOwner.PROVIDER, None, None
         key = str(value)
@@ -573,10 +574,7 @@ class Normaliser:
         return (
             None,
             key,
-            (
-                f"key {key} is not among the audited keys: a customer-managed key cannot be told "
-                "from a provider-managed one"
-            ),
+            Msg("collect.key_not_audited", key=key),
         )
 
     def encryption(self, inst: TfInstance, spec: TypeSpec, draft: Draft) -> None:
@@ -773,10 +771,7 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
         location = n.locate(target)[0] if target is not None else n.locate_region("aws", None)
         d.add_replica("replication", location, str(arn))
         if target is None:
-            d.unknowns["replicas"] = (
-                f"destination bucket {name} is not in the audited sources; "
-                "an S3 ARN carries no region"
-            )
+            d.unknowns["replicas"] = Msg("collect.bucket_not_audited", bucket=name)
 
 
 def _lower(value: Any) -> Any:
@@ -812,7 +807,9 @@ def rule_dynamodb_table(n: Normaliser, d: Draft) -> None:
     sse = _blocks(attrs.get("server_side_encryption"))
     if _is_unknown(d.inst, "server_side_encryption"):
         d.encryption = Encryption(at_rest=True, key_owner=None)
-        d.unknowns["encryption.key_owner"] = "server_side_encryption known only after apply"
+        d.unknowns["encryption.key_owner"] = Msg(
+            "collect.after_apply", attribute="server_side_encryption"
+        )
     elif not sse or not sse[0].get("enabled"):
         d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AWS owned key")
     else:
@@ -902,17 +899,17 @@ def key_resource(n: Normaliser, d: Draft, spec: facts.KeyResource) -> None:
 def _paired_copy(n: Normaliser, d: Draft, kind: str, why: str) -> None:
     region = d.location.region
     if region is None:
-        d.replicas_unknown(f"{why}, but the primary location is unknown")
+        d.replicas_unknown(Msg("collect.pair.primary_unknown", why=why))
         return
     pair = n.geo.pair("azure", region)
     if pair:
         d.add_replica(kind, n.locate_region("azure", pair), pair)
     elif n.geo.has_pair_entry("azure", region):
         d.add_replica(kind, n.locate_region("azure", None), None)
-        d.unknowns["replicas"] = f"{why}, but {region} has no paired region: needs manual review"
+        d.unknowns["replicas"] = Msg("collect.pair.no_pair", why=why, region=region)
     else:
         d.add_replica(kind, n.locate_region("azure", None), None)
-        d.unknowns["replicas"] = f"{why}, but the pair of {region} is not in the region tables"
+        d.unknowns["replicas"] = Msg("collect.pair.pair_not_in_tables", why=why, region=region)
 
 
 def rule_storage_account(n: Normaliser, d: Draft) -> None:
@@ -936,9 +933,9 @@ def rule_storage_account(n: Normaliser, d: Draft) -> None:
             d.unknowns.pop("encryption.key_owner", None)
     replication = str(attrs.get("account_replication_type") or "").upper()
     if replication in _GEO_REPLICATION:
-        _paired_copy(n, d, "geo_pair", f"{replication} replicates to the paired region")
+        _paired_copy(n, d, "geo_pair", Msg("collect.why.geo_replication", replication=replication))
     elif not replication and _is_unknown(d.inst, "account_replication_type"):
-        d.replicas_unknown("account_replication_type known only after apply")
+        d.replicas_unknown(Msg("collect.after_apply", attribute="account_replication_type"))
     for policy in n.index.where(
         "azurerm_storage_object_replication", "source_storage_account_id", account_id, key=_lower
     ):
@@ -953,7 +950,9 @@ def rule_managed_disk(n: Normaliser, d: Draft) -> None:
         d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.CUSTOMER, key_id=str(des))
     elif _is_unknown(d.inst, "disk_encryption_set_id"):
         d.encryption = Encryption(at_rest=True, key_owner=None)
-        d.unknowns["encryption.key_owner"] = "disk_encryption_set_id known only after apply"
+        d.unknowns["encryption.key_owner"] = Msg(
+            "collect.after_apply", attribute="disk_encryption_set_id"
+        )
     else:
         d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="platform key")
 
@@ -969,7 +968,7 @@ def _tde_key(n: Normaliser, server: TfInstance) -> tuple[KeyOwner | None, str | 
     ):
         key = tde.attributes.get("key_vault_key_id") or tde.attributes.get("managed_hsm_key_id")
         if _is_unknown(tde, "key_vault_key_id"):
-            return None, None, "TDE key known only after apply"
+            return None, None, Msg("collect.tde_key_after_apply")
         if key:
             return KeyOwner.CUSTOMER, str(key), None
         return KeyOwner.PROVIDER, "service-managed TDE key", None
@@ -1000,19 +999,24 @@ def rule_mssql_database(n: Normaliser, d: Draft) -> None:
     if server is not None:
         owner, key_id, reason = _tde_key(n, server)
     else:
-        owner, key_id, reason = None, None, "server not in the audited sources"
+        owner, key_id, reason = None, None, Msg("collect.server_not_audited")
     if attrs.get("transparent_data_encryption_enabled") is False:
         d.encryption = Encryption(at_rest=False)
-        d.unknowns["encryption.key_owner"] = "not encrypted at rest"
+        d.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
     else:
         d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
         if reason:
             d.unknowns["encryption.key_owner"] = reason
     redundancy = str(attrs.get("storage_account_type") or "").lower()
     if redundancy in _REDUNDANT_BACKUP:
-        _paired_copy(n, d, "geo_backup", f"backup storage '{attrs.get('storage_account_type')}'")
+        _paired_copy(
+            n,
+            d,
+            "geo_backup",
+            Msg("collect.why.backup_storage", storage=str(attrs.get("storage_account_type"))),
+        )
     elif not redundancy and _is_unknown(d.inst, "storage_account_type"):
-        d.replicas_unknown("storage_account_type known only after apply")
+        d.replicas_unknown(Msg("collect.after_apply", attribute="storage_account_type"))
     database_id = attrs.get("id")
     for other in n.index.where(
         "azurerm_mssql_database", "creation_source_database_id", database_id, key=_lower
@@ -1023,9 +1027,9 @@ def rule_mssql_database(n: Normaliser, d: Draft) -> None:
 
 def rule_geo_backup_flag(n: Normaliser, d: Draft) -> None:
     if _is_unknown(d.inst, "geo_redundant_backup_enabled"):
-        d.replicas_unknown("geo_redundant_backup_enabled known only after apply")
+        d.replicas_unknown(Msg("collect.after_apply", attribute="geo_redundant_backup_enabled"))
     elif d.inst.attributes.get("geo_redundant_backup_enabled"):
-        _paired_copy(n, d, "geo_backup", "geo-redundant backup copies to the paired region")
+        _paired_copy(n, d, "geo_backup", Msg("collect.why.geo_backup"))
 
 
 def rule_cosmos_locations(n: Normaliser, d: Draft) -> None:
@@ -1035,23 +1039,23 @@ def rule_cosmos_locations(n: Normaliser, d: Draft) -> None:
             d.add_replica("geo_location", n.locate_region("azure", location), location)
     backup = _blocks(d.inst.attributes.get("backup"))
     if backup and str(backup[0].get("storage_redundancy") or "").lower() == "geo":
-        _paired_copy(n, d, "geo_backup", "backup storage redundancy 'Geo'")
+        _paired_copy(n, d, "geo_backup", Msg("collect.why.backup_geo"))
 
 
 def rule_paired_copy(n: Normaliser, d: Draft) -> None:
-    _paired_copy(n, d, "service_dr_pair", "the service replicates to the paired region for DR")
+    _paired_copy(n, d, "service_dr_pair", Msg("collect.why.service_dr"))
 
 
 def rule_vault_storage_mode(n: Normaliser, d: Draft) -> None:
     # storage_mode_type defaults to GeoRedundant (azurerm recovery_services_vault docs).
     mode = str(d.inst.attributes.get("storage_mode_type") or "GeoRedundant")
     if mode == "GeoRedundant":
-        _paired_copy(n, d, "geo_backup", "vault storage GeoRedundant")
+        _paired_copy(n, d, "geo_backup", Msg("collect.why.vault_storage"))
 
 
 def rule_backup_vault_redundancy(n: Normaliser, d: Draft) -> None:
     if str(d.inst.attributes.get("redundancy") or "") == "GeoRedundant":
-        _paired_copy(n, d, "geo_backup", "vault redundancy GeoRedundant")
+        _paired_copy(n, d, "geo_backup", Msg("collect.why.vault_redundancy"))
 
 
 RULES: Mapping[str, Rule] = {

@@ -18,6 +18,7 @@ from typing import Any
 
 from hds_audit import inputs
 from hds_audit.errors import InputError
+from hds_audit.i18n import Msg
 
 
 def _finite(text: str) -> float | str:
@@ -69,15 +70,15 @@ def _decode(raw: bytes, name: str, notes: list[str]) -> tuple[str, str, int]:
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
             if encoding != "utf-8":
-                notes.append(f"decoded as {encoding.upper()} (byte-order mark)")
+                notes.append(Msg("note.decoded_bom", encoding=encoding.upper()))
             return _strict_decode(raw, encoding, name, len(bom)), encoding, len(bom)
     # UTF-16 without a BOM: every other byte of ASCII JSON is NUL.
     head = raw[:64]
     if len(head) >= 4 and head[1::2].count(0) == len(head[1::2]):
-        notes.append("decoded as UTF-16-LE (no byte-order mark)")
+        notes.append(Msg("note.decoded_no_bom", encoding="UTF-16-LE"))
         return _strict_decode(raw, "utf-16-le", name), "utf-16-le", 0
     if len(head) >= 4 and head[0::2].count(0) == len(head[0::2]):
-        notes.append("decoded as UTF-16-BE (no byte-order mark)")
+        notes.append(Msg("note.decoded_no_bom", encoding="UTF-16-BE"))
         return _strict_decode(raw, "utf-16-be", name), "utf-16-be", 0
     return _strict_decode(raw, "utf-8", name), "utf-8", 0
 
@@ -86,7 +87,7 @@ def _strict_decode(raw: bytes, encoding: str, name: str, skip: int = 0) -> str:
     try:
         return raw[skip:].decode(encoding) if skip else raw.decode(encoding)
     except UnicodeDecodeError as error:
-        problem = f"is not valid {encoding.upper()} text at byte {skip + error.start}"
+        problem = Msg("input.bad_encoding", encoding=encoding.upper(), byte=skip + error.start)
         raise InputError(name, problem) from None
 
 
@@ -103,7 +104,7 @@ def read_text(path: Path, name: str | None = None) -> JsonText:
     except inputs.FileProblem as problem:
         raise InputError(label, problem.problem) from None
     if not raw.strip():
-        raise InputError(label, "is empty: expected Terraform state or plan JSON")
+        raise InputError(label, Msg("input.empty"))
     notes: list[str] = []
     size, digest = len(raw), hashlib.sha256(raw).hexdigest()
     text, encoding, bom = _decode(raw, label, notes)
@@ -125,16 +126,14 @@ def _skip_wrapper_lines(doc: JsonText, name: str) -> int:
             if text[pos] in "{[":
                 break
             raise InputError(
-                name,
-                f"is not JSON: the text at byte {doc.byte_offset(pos)} (line {skipped + 1}) is "
-                "neither JSON nor a CI wrapper line",
+                name, Msg("input.not_json", byte=doc.byte_offset(pos), line=skipped + 1)
             )
         skipped += 1
         if end < 0:
-            raise InputError(name, "holds only CI wrapper output, no JSON document")
+            raise InputError(name, Msg("input.only_wrapper"))
         pos = _WHITESPACE.match(text, end + 1).end()  # type: ignore[union-attr]
     if skipped:
-        doc.notes.append(f"skipped {skipped} CI wrapper line(s) before the JSON document")
+        doc.notes.append(Msg("note.wrapper_before", n=skipped))
     return pos
 
 
@@ -145,14 +144,10 @@ def check_trailer(doc: JsonText, end: int, name: str) -> None:
         return
     lines = [line for line in rest.splitlines() if line.strip()]
     if all(_WRAPPER_LINE.match(line) for line in lines):
-        doc.notes.append(f"ignored {len(lines)} CI wrapper line(s) after the JSON document")
+        doc.notes.append(Msg("note.wrapper_after", n=len(lines)))
         return
     first = end + len(rest) - len(rest.lstrip())
-    raise InputError(
-        name,
-        f"has unexpected data after the JSON document at byte {doc.byte_offset(first)} "
-        "(neither whitespace nor a CI wrapper line)",
-    )
+    raise InputError(name, Msg("input.trailing_data", byte=doc.byte_offset(first)))
 
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[{}\[\]]')
@@ -183,10 +178,13 @@ def describe_json_error(error: json.JSONDecodeError, doc: JsonText) -> str:
     text = doc.text
     if not text[error.pos :].strip() or _ends_inside_document(text, doc.start):
         last_line = text.count("\n", 0, len(text.rstrip())) + 1
-        return f"is truncated: the JSON stops at line {last_line} before the document is complete"
-    return (
-        f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno} "
-        f"(byte {doc.byte_offset(error.pos)})"
+        return Msg("input.truncated", line=last_line)
+    return Msg(
+        "input.bad_json",
+        error=error.msg,
+        line=error.lineno,
+        column=error.colno,
+        byte=doc.byte_offset(error.pos),
     )
 
 
