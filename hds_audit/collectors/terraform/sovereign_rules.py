@@ -27,6 +27,7 @@ from hds_audit.collectors.terraform.normalise import (
 )
 from hds_audit.datafile import package_yaml
 from hds_audit.geo import Location
+from hds_audit.i18n import Msg
 from hds_audit.model import Encryption, KeyOwner
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def locate(n: Normaliser, inst: TfInstance, provider: str) -> tuple[Location, st
             return n.geo.locate(provider, place), None
     for path in paths:
         if _is_unknown(inst, path) and not spec.parent_type:
-            return n.geo.locate(provider, None), f"{path} known only after apply"
+            return n.geo.locate(provider, None), Msg("collect.after_apply", attribute=path)
     match = _LOCALITY_ID.match(str(inst.attributes.get("id") or ""))
     if provider == "scaleway" and match:
         return n.geo.locate(provider, match.group(1)), None
@@ -100,11 +101,9 @@ def locate(n: Normaliser, inst: TfInstance, provider: str) -> tuple[Location, st
     if inst.provider_region:
         return n.geo.locate(provider, inst.provider_region), None
     if spec.parent_on:
-        return n.geo.locate(provider, None), (
-            f"no {' or '.join(paths)}, and the parent {spec.parent_on} is not in the audited "
-            "sources"
-        )
-    return n.geo.locate(provider, None), f"no {' or '.join(paths)} in the resource or its provider"
+        return n.geo.locate(provider, None), Msg("collect.parent_missing", attribute=spec.parent_on)
+    attributes = " / ".join(paths)
+    return n.geo.locate(provider, None), Msg("collect.gcp.no_location", attribute=attributes)
 
 
 def _parent(n: Normaliser, inst: TfInstance, spec: SovereignType) -> TfInstance | None:
@@ -130,21 +129,18 @@ def rule_facts(n: Normaliser, d: Draft) -> None:
     reason = (sovereign_types().get(d.inst.type) or _PLAIN).at_rest_unknown
     if reason and d.encryption is None:
         d.unknowns.setdefault("encryption.at_rest", reason)
-        d.unknowns.setdefault("encryption.key_owner", "encryption at rest unknown")
+        d.unknowns.setdefault("encryption.key_owner", Msg("collect.sovereign.at_rest_unknown"))
 
 
 def rule_ovh_database_backups(n: Normaliser, d: Draft) -> None:
     """OVH pushes database backups to ``backup_regions`` (one may be the nodes' own)."""
     attrs = d.inst.attributes
     if _is_unknown(d.inst, "backup_regions"):
-        d.replicas_unknown("backup_regions known only after apply")
+        d.replicas_unknown(Msg("collect.after_apply", attribute="backup_regions"))
         return
     regions = attrs.get("backup_regions")
     if not regions:
-        d.replicas_unknown(
-            "backup_regions not set: OVHcloud pushes the backups to a remote region of its "
-            "choosing (Public Cloud Databases automated backups guide)"
-        )
+        d.replicas_unknown(Msg("collect.sovereign.ovh_backup_regions_unset"))
         return
     for region in regions if isinstance(regions, list) else [regions]:
         location = n.locate_region("ovh", region)
@@ -159,7 +155,7 @@ def rule_ovh_database_backups(n: Normaliser, d: Draft) -> None:
 def rule_ovh_storage_replication(n: Normaliser, d: Draft) -> None:
     """An OVH Object Storage container replicates to each rule's destination region."""
     if _is_unknown(d.inst, "replication"):
-        d.replicas_unknown("replication known only after apply")
+        d.replicas_unknown(Msg("collect.after_apply", attribute="replication"))
         return
     for rule in _blocks(get_path(d.inst.attributes, "replication.rules")):
         if str(rule.get("status") or "enabled").lower() != "enabled":
@@ -188,14 +184,11 @@ def rule_scaleway_rdb_copies(n: Normaliser, d: Draft) -> None:
     if attrs.get("disable_backup") is True:
         return
     if _is_unknown(inst, "backup_same_region") or _is_unknown(inst, "disable_backup"):
-        d.replicas_unknown("backup settings known only after apply")
+        d.replicas_unknown(Msg("collect.sovereign.rdb_backup_settings_after_apply"))
     elif attrs.get("backup_same_region") is True:
         d.add_replica("backup", d.location, None)
     else:
-        d.replicas_unknown(
-            "backups on and backup_same_region is not true: Scaleway may store the logical "
-            "backups outside the instance's region, in a region the resource does not name"
-        )
+        d.replicas_unknown(Msg("collect.sovereign.rdb_backup_region"))
 
 
 def rule_scaleway_rdb_parent_encryption(n: Normaliser, d: Draft) -> None:
@@ -203,23 +196,22 @@ def rule_scaleway_rdb_parent_encryption(n: Normaliser, d: Draft) -> None:
     spec = sovereign_types().get(d.inst.type) or _PLAIN
     parent = _parent(n, d.inst, spec)
     if parent is None:
-        d.unknowns["encryption.at_rest"] = (
-            "follows its Database Instance's encryption_at_rest; the instance is not in the "
-            "audited sources"
-        )
-        d.unknowns["encryption.key_owner"] = "encryption at rest unknown"
+        d.unknowns["encryption.at_rest"] = Msg("collect.sovereign.rdb_instance_missing")
+        d.unknowns["encryption.key_owner"] = Msg("collect.sovereign.at_rest_unknown")
         return
     encrypted = parent.attributes.get("encryption_at_rest")
     if _is_unknown(parent, "encryption_at_rest") or not isinstance(encrypted, bool):
-        d.unknowns["encryption.at_rest"] = f"{parent.address}.encryption_at_rest not known"
-        d.unknowns["encryption.key_owner"] = "encryption at rest unknown"
+        d.unknowns["encryption.at_rest"] = Msg(
+            "collect.sovereign.rdb_instance_unknown", address=parent.address
+        )
+        d.unknowns["encryption.key_owner"] = Msg("collect.sovereign.at_rest_unknown")
         return
     d.encryption = Encryption(at_rest=encrypted, key_owner=KeyOwner.PROVIDER if encrypted else None)
-    d.notes["encryption.at_rest"] = (
-        f"{parent.address}.encryption_at_rest = {str(encrypted).lower()}"
+    d.notes["encryption.at_rest"] = Msg(
+        "collect.sovereign.rdb_instance", address=parent.address, value=str(encrypted).lower()
     )
     if not encrypted:
-        d.unknowns["encryption.key_owner"] = "not encrypted at rest"
+        d.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
 
 
 def rule_outscale_snapshot_copies(n: Normaliser, d: Draft) -> None:
@@ -231,7 +223,7 @@ def rule_outscale_snapshot_copies(n: Normaliser, d: Draft) -> None:
             d.add_replica("snapshot_copy", n.locate(copy)[0], copy.address)
     source = _text(attrs.get("source_region_name"))
     if source:
-        d.notes["replicas"] = f"copied from a snapshot in {source}"
+        d.notes["replicas"] = Msg("collect.sovereign.snapshot_source", region=source)
 
 
 def rule_outscale_bucket_encryption(n: Normaliser, d: Draft) -> None:
@@ -239,24 +231,25 @@ def rule_outscale_bucket_encryption(n: Normaliser, d: Draft) -> None:
     name = d.inst.attributes.get("name") or d.inst.attributes.get("id")
     settings = n.index.joined("outscale_oos_bucket_encryption", "bucket", d.inst, name)
     if not settings:
-        d.unknowns["encryption.at_rest"] = (
-            "no outscale_oos_bucket_encryption for this bucket in the audited sources, and the "
-            "checked documentation does not state the default"
-        )
-        d.unknowns["encryption.key_owner"] = "encryption at rest unknown"
+        d.unknowns["encryption.at_rest"] = Msg("collect.sovereign.oos_no_encryption")
+        d.unknowns["encryption.key_owner"] = Msg("collect.sovereign.at_rest_unknown")
         return
     setting = settings[0]
     if _is_unknown(setting, "encryption_type"):
-        d.unknowns["encryption.at_rest"] = (
-            f"{setting.address}.encryption_type known only after apply"
+        d.unknowns["encryption.at_rest"] = Msg(
+            "collect.after_apply", attribute=f"{setting.address}.encryption_type"
         )
         return
     algorithm = _text(setting.attributes.get("encryption_type"))
     if algorithm is None:
-        d.unknowns["encryption.at_rest"] = f"{setting.address} sets no encryption_type"
+        d.unknowns["encryption.at_rest"] = Msg(
+            "collect.sovereign.oos_no_type", address=setting.address
+        )
         return
     d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER)
-    d.notes["encryption.at_rest"] = f"{setting.address}: server-side encryption {algorithm}"
+    d.notes["encryption.at_rest"] = Msg(
+        "collect.sovereign.oos_encrypted", address=setting.address, algorithm=algorithm
+    )
 
 
 RULES: Mapping[str, Rule] = {
