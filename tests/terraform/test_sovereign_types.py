@@ -383,3 +383,8 @@ def test_scan_of_a_sovereign_state_end_to_end(tmp_path: Path) -> None:
     hosts = html[html.index('id="hosts"') : html.index("</section>", html.index('id="hosts"'))]
     assert "3DS Outscale IaaS (SecNumCloud 3.2)" in hosts  # the host's qualified offer
     assert 'id="fw-secnumcloud"' in html
+    # The host row says why: the scope, named, in the reader's language.
+    french = tmp_path / "fr"
+    run_cli(["scan", str(state), "-o", str(french), "--lang", "fr", "--no-history"])
+    page = unescape((french / "report.html").read_text(encoding="utf-8"))
+    assert "la région nl-ams est hors du périmètre du certificat (fr-par) [S15]" in page
