@@ -17,6 +17,11 @@ from hds_audit.testing import Spec, plan_document, state_document
 GEO = GeoTables.default()
 POLICIES = builtin_policies()
 RDB = "fr-par/11111111-1111-1111-1111-111111111111"
+# Scaleway's HDS certificate covers Object Storage in fr-par, not nl-ams (in the EU).
+BUCKETS = [
+    Spec("scaleway_object_bucket", "records", {"name": "records", "region": "fr-par"}),
+    Spec("scaleway_object_bucket", "archive", {"name": "archive", "region": "nl-ams"}),
+]
 
 
 def _collect(tmp_path: Path, document: dict[str, Any]) -> dict[str, Resource]:
@@ -315,8 +320,7 @@ def test_outscale_snapshot_copies_and_bucket_encryption(tmp_path: Path) -> None:
 
 def test_certified_scope_applied_to_scaleway_resources(tmp_path: Path) -> None:
     specs = [
-        Spec("scaleway_object_bucket", "paris", {"name": "p", "region": "fr-par"}),
-        Spec("scaleway_object_bucket", "amsterdam", {"name": "a", "region": "nl-ams"}),
+        *BUCKETS,
         Spec(
             "scaleway_rdb_instance",
             "database",
@@ -351,8 +355,7 @@ def test_scan_of_a_sovereign_state_end_to_end(tmp_path: Path) -> None:
     from hds_audit.testing import run_cli
 
     specs = [
-        Spec("scaleway_object_bucket", "records", {"name": "records", "region": "fr-par"}),
-        Spec("scaleway_object_bucket", "archive", {"name": "archive", "region": "nl-ams"}),
+        *BUCKETS,
         Spec(
             "outscale_volume",
             "data",
