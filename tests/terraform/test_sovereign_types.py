@@ -391,3 +391,32 @@ def test_scan_of_a_sovereign_state_end_to_end(tmp_path: Path) -> None:
     run_cli(["scan", str(state), "-o", str(french), "--lang", "fr", "--no-history"])
     page = unescape((french / "report.html").read_text(encoding="utf-8"))
     assert "la région nl-ams est hors du périmètre du certificat (fr-par) [S15]" in page
+
+
+def test_scaleway_bucket_server_side_encryption_and_customer_key(tmp_path: Path) -> None:
+    sse = "scaleway_object_bucket_server_side_encryption_configuration"
+
+    def rule(**default: str) -> list[dict[str, Any]]:
+        return [{"apply_server_side_encryption_by_default": [default]}]
+
+    key = "fr-par/22222222-2222-2222-2222-222222222222"
+    specs = [
+        Spec("scaleway_object_bucket", "pass_sse", {"name": "sse", "region": "fr-par"}),
+        Spec(sse, "sse", {"bucket": "sse", "rule": rule(sse_algorithm="AES256")}),
+        Spec("scaleway_object_bucket", "pass_kms", {"name": "kms", "region": "fr-par"}),
+        Spec(sse, "kms", {"bucket": "kms", "rule": rule(kms_master_key_id=key)}),
+        Spec("scaleway_object_bucket", "unknown_none", {"name": "none", "region": "fr-par"}),
+    ]
+    resources = _collect(tmp_path, state_document(specs))
+    buckets = [r for name, r in resources.items() if r.type == "scaleway_object_bucket"]
+    assert _verdicts(buckets, "HDS_ENC_001") == {
+        "pass_sse": "pass",
+        "pass_kms": "pass",
+        "unknown_none": "unknown",
+    }
+    keys = _verdicts(buckets, "HDS_KEY_001")
+    assert keys["pass_kms"] == "pass" and keys["pass_sse"] == "fail"
+    assert resources["pass_kms"].encryption is not None
+    assert resources["pass_kms"].encryption.key_id == key
+    note = _notes(_finding(buckets, "unknown_none", "HDS_ENC_001"))
+    assert f"no {sse} for this bucket" in note

@@ -226,30 +226,69 @@ def rule_outscale_snapshot_copies(n: Normaliser, d: Draft) -> None:
         d.notes["replicas"] = Msg("collect.sovereign.snapshot_source", region=source)
 
 
-def rule_outscale_bucket_encryption(n: Normaliser, d: Draft) -> None:
-    """An OOS bucket is encrypted when an ``outscale_oos_bucket_encryption`` names it."""
+@dataclass(frozen=True, slots=True)
+class _BucketEncryption:
+    """A separate resource that sets a bucket's server-side encryption."""
+
+    type: str
+    algorithm: str  # attribute path of the algorithm
+    key: str | None = None  # attribute path of a customer key (Key Manager), if any
+
+
+_OOS = _BucketEncryption("outscale_oos_bucket_encryption", "encryption_type")
+_SCW_SSE = _BucketEncryption(
+    "scaleway_object_bucket_server_side_encryption_configuration",
+    "rule.0.apply_server_side_encryption_by_default.0.sse_algorithm",
+    "rule.0.apply_server_side_encryption_by_default.0.kms_master_key_id",
+)
+
+
+def _bucket_encryption(n: Normaliser, d: Draft, spec: _BucketEncryption) -> None:
+    """A bucket is encrypted when a ``spec.type`` resource names it (by name or reference)."""
     name = d.inst.attributes.get("name") or d.inst.attributes.get("id")
-    settings = n.index.joined("outscale_oos_bucket_encryption", "bucket", d.inst, name)
+    settings = n.index.joined(spec.type, "bucket", d.inst, name)
     if not settings:
-        d.unknowns["encryption.at_rest"] = Msg("collect.sovereign.oos_no_encryption")
+        reason = (sovereign_types().get(d.inst.type) or _PLAIN).at_rest_unknown
+        d.unknowns["encryption.at_rest"] = Msg(
+            "collect.sovereign.no_bucket_encryption", type=spec.type, why=reason or ""
+        )
         d.unknowns["encryption.key_owner"] = Msg("collect.sovereign.at_rest_unknown")
         return
     setting = settings[0]
-    if _is_unknown(setting, "encryption_type"):
+    if _is_unknown(setting, spec.algorithm):
         d.unknowns["encryption.at_rest"] = Msg(
-            "collect.after_apply", attribute=f"{setting.address}.encryption_type"
+            "collect.after_apply", attribute=f"{setting.address}.{spec.algorithm}"
         )
         return
-    algorithm = _text(setting.attributes.get("encryption_type"))
-    if algorithm is None:
+    algorithm = _text(get_path(setting.attributes, spec.algorithm))
+    key = _text(get_path(setting.attributes, spec.key)) if spec.key else None
+    if algorithm is None and key is None:
         d.unknowns["encryption.at_rest"] = Msg(
-            "collect.sovereign.oos_no_type", address=setting.address
+            "collect.sovereign.bucket_no_algorithm",
+            address=setting.address,
+            attribute=spec.algorithm,
         )
         return
-    d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER)
+    if key is not None or (spec.key and _is_unknown(setting, spec.key)):
+        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.CUSTOMER, key_id=key)
+    else:
+        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER)
     d.notes["encryption.at_rest"] = Msg(
-        "collect.sovereign.oos_encrypted", address=setting.address, algorithm=algorithm
+        "collect.sovereign.bucket_encrypted",
+        address=setting.address,
+        algorithm=algorithm or "aws:kms",
     )
+
+
+def rule_outscale_bucket_encryption(n: Normaliser, d: Draft) -> None:
+    """An OOS bucket is encrypted when an ``outscale_oos_bucket_encryption`` names it."""
+    _bucket_encryption(n, d, _OOS)
+
+
+def rule_scaleway_bucket_encryption(n: Normaliser, d: Draft) -> None:
+    """A Scaleway bucket is encrypted when a server-side encryption configuration names it;
+    a Key Manager key (``kms_master_key_id``) is the customer's."""
+    _bucket_encryption(n, d, _SCW_SSE)
 
 
 RULES: Mapping[str, Rule] = {
@@ -260,4 +299,5 @@ RULES: Mapping[str, Rule] = {
     "scaleway_rdb_parent_encryption": rule_scaleway_rdb_parent_encryption,
     "outscale_snapshot_copies": rule_outscale_snapshot_copies,
     "outscale_bucket_encryption": rule_outscale_bucket_encryption,
+    "scaleway_bucket_encryption": rule_scaleway_bucket_encryption,
 }
