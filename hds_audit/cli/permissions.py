@@ -39,3 +39,11 @@ def permissions_gcp() -> None:
     from hds_audit.collectors.gcp.table import custom_role_yaml
 
     click.echo(custom_role_yaml(), nl=False)
+
+
+@permissions.command("ovh")
+def permissions_ovh() -> None:
+    """Print the OVH API access rules (GET only) of the consumer key `scan --ovh` needs."""
+    from hds_audit.collectors.ovh.table import access_rules_json
+
+    click.echo(access_rules_json())

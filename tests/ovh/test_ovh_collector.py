@@ -102,3 +102,12 @@ def test_missing_credentials_is_one_line_and_exit_2(
     assert "OVHcloud: no API endpoint (set OVH_ENDPOINT" in lines[0]
     assert "; no API credentials" in lines[0]
     assert not (tmp_path / "out").exists()  # stopped before any scan
+
+
+def test_permissions_ovh_are_get_rules_on_the_paths_read() -> None:
+    result = run_cli(["permissions", "ovh"])
+    assert result.exit_code == 0
+    rules = json.loads(result.output)["accessRules"]
+    assert {r["method"] for r in rules} == {"GET"}
+    assert {"method": "GET", "path": "/cloud/project/*/region/*/storage"} in rules
+    assert {"method": "GET", "path": "/cloud/project"} in rules

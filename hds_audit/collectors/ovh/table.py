@@ -33,10 +33,21 @@ class OvhTable:
     regions: str
     services: tuple[Service, ...]
 
-    def access_rules(self) -> list[str]:
-        """The narrowest OVH API access rules the collector needs: GET on each path."""
+    def access_rules(self) -> list[dict[str, str]]:
+        """The narrowest OVH API access rules the collector needs: GET on each path it reads
+        (``*`` for a project or region), as ``POST /auth/credential`` takes them."""
         paths = [self.projects, self.regions, *(s.path for s in self.services)]
-        return [f"GET {p.replace('{project}', '*').replace('{region}', '*')}" for p in paths]
+        return [
+            {"method": "GET", "path": p.replace("{project}", "*").replace("{region}", "*")}
+            for p in paths
+        ]
+
+
+def access_rules_json() -> str:
+    """The body of ``POST /auth/credential`` that creates a consumer key for ``scan --ovh``."""
+    import json
+
+    return json.dumps({"accessRules": ovh_table().access_rules()}, indent=2)
 
 
 def _service(entry: dict[str, Any]) -> Service:
