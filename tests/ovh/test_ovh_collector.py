@@ -111,3 +111,17 @@ def test_permissions_ovh_are_get_rules_on_the_paths_read() -> None:
     assert {r["method"] for r in rules} == {"GET"}
     assert {"method": "GET", "path": "/cloud/project/*/region/*/storage"} in rules
     assert {"method": "GET", "path": "/cloud/project"} in rules
+
+
+def test_tasks_and_their_results_travel_to_other_processes(ovh_api: OvhServer) -> None:
+    import pickle
+
+    from hds_audit.collectors.ovh.collect import OvhEnvSpec, ReadProject
+
+    spec = OvhEnvSpec(ovh_api.url)
+    assert pickle.loads(pickle.dumps(spec)) == spec
+    env = spec.build()  # what a worker builds: its own client, from its own environment
+    listed = ReadProject("p-records").run(env)
+    again = pickle.loads(pickle.dumps(listed))
+    assert again.items is not None and len(again.items) == 6
+    assert set(again.region_failures) == {"WAW1"}
