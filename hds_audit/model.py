@@ -114,6 +114,7 @@ class SourceKind(StrEnum):
     AZURE_API = "azure-api"
     GCP_API = "gcp-api"
     OVH_API = "ovh-api"
+    OUTSCALE_API = "outscale-api"
     # Host-level verdicts (HDS certificates): judged from the certified-host registry.
     REGISTRY = "registry"
 

@@ -47,3 +47,11 @@ def permissions_ovh() -> None:
     from hds_audit.collectors.ovh.table import access_rules_json
 
     click.echo(access_rules_json())
+
+
+@permissions.command("outscale")
+def permissions_outscale() -> None:
+    """Print the Outscale EIM policy (Read actions only) that `scan --outscale` needs."""
+    from hds_audit.collectors.outscale.collect import eim_policy_json
+
+    click.echo(eim_policy_json())

@@ -25,7 +25,12 @@ from hds_audit.cli.common import (
     _write_all,
 )
 from hds_audit.cli.gcp import gcp_collectors, gcp_options
-from hds_audit.cli.ovh import ovh_collectors, ovh_options
+from hds_audit.cli.sovereign import (
+    outscale_collectors,
+    outscale_options,
+    ovh_collectors,
+    ovh_options,
+)
 from hds_audit.config import LANGS, SEVERITIES, load_config
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.geo import AllowedArea
@@ -116,6 +121,7 @@ from hds_audit.terminal import printable
 )
 @gcp_options
 @ovh_options
+@outscale_options
 @click.option(
     "--aws/--no-aws",
     "aws_flag",
@@ -310,7 +316,9 @@ def scan(
 
             runtime = click.get_current_context().find_object(AzureRuntime)
             collectors.append(build_collector(azure, runtime, quiet, executor, shard))
-        collectors.extend(ovh_collectors(gcp_args, quiet, executor))  # pops the --ovh* options
+        # pop their options from the keyword arguments the --gcp* ones share
+        collectors.extend(ovh_collectors(gcp_args, quiet, executor))
+        collectors.extend(outscale_collectors(gcp_args, quiet, executor))
         collectors.extend(gcp_collectors(config.gcp, gcp_args, quiet, executor, shard))
         options = ScanOptions(
             collectors=collectors,

@@ -1,0 +1,80 @@
+"""The 3DS Outscale collector: the real ``osc-sdk-python`` gateway against the loopback OSC API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from osc_server import OscServer
+
+from hds_audit.collectors.outscale import OutscaleCollector
+from hds_audit.collectors.outscale.collect import ReadOnlyViolation, read_only_gateway
+from hds_audit.geo import GeoTables
+from hds_audit.reports.json_report import schema_text
+from hds_audit.testing import run_cli
+
+GEO = GeoTables.default()
+REGIONS = ("eu-west-2", "cloudgouv-eu-west-1", "us-east-2")
+
+
+def test_regions_read_page_by_page_with_one_region_refusing_the_keys(osc_api: OscServer) -> None:
+    collector = OutscaleCollector(regions=REGIONS, endpoint_url=osc_api.url)
+    collector.preflight()
+    collection = collector.collect(GEO)
+    by_id = {r.id: r for r in collection.resources}
+    assert sorted(by_id) == sorted(
+        [f"outscale:eu-west-2/vol-{i}" for i in range(5)]
+        + ["outscale:eu-west-2/snap-1", "outscale:eu-west-2/i-1"]
+        + ["outscale:cloudgouv-eu-west-1/vol-gov"]
+    )
+    gov = by_id["outscale:cloudgouv-eu-west-1/vol-gov"]
+    assert gov.location.region == "cloudgouv-eu-west-1" and gov.name == "records"
+    assert by_id["outscale:eu-west-2/snap-1"].location.region == "eu-west-2"
+    assert {e.scope: e.kind for e in collection.errors} == {"outscale:us-east-2": "access_denied"}
+    # Five volumes at two per page: three ReadVolumes calls in Paris, each after the last token.
+    pages = [body for path, body in osc_api.requests if path == "/eu-west-2/api/v1/ReadVolumes"]
+    assert [body.get("NextPageToken") for body in pages] == [None, "2", "4"]
+
+
+def test_the_gateway_refuses_anything_but_read_before_sending(osc_api: OscServer) -> None:
+    gateway = read_only_gateway("eu-west-2", osc_api.url)
+    with pytest.raises(ReadOnlyViolation):
+        gateway.CreateVolume(SubregionName="eu-west-2a", Size=10)
+    with pytest.raises(ReadOnlyViolation):
+        gateway.raw("DeleteVolume", VolumeId="vol-0")
+    assert osc_api.requests == []
+
+
+def test_scan_outscale_end_to_end(osc_api: OscServer, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["scan", "--outscale-endpoint-url", osc_api.url, "-o", str(out), "--no-history"]
+    for region in REGIONS:
+        args += ["--outscale-region", region]
+    result = run_cli(args)
+    assert result.exit_code == 2, result.output  # one region unreadable: reported, rest audited
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    jsonschema.validate(data, json.loads(schema_text()))
+    kinds = {f["source_kind"] for f in data["findings"] if f.get("subject") != "host"}
+    assert kinds == {"outscale-api"}
+    assert [e["scope"] for e in data["errors"]] == ["outscale:us-east-2"]
+
+
+def test_missing_keys_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("OSC_ACCESS_KEY")
+    monkeypatch.delenv("OSC_SECRET_KEY")
+    result = run_cli(["scan", "--outscale", "-o", str(tmp_path / "out"), "--no-history"])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Outscale: no access key; set OSC_ACCESS_KEY" in lines[0]
+
+
+def test_permissions_outscale_is_an_eim_policy_of_read_actions() -> None:
+    result = run_cli(["permissions", "outscale"])
+    assert result.exit_code == 0
+    (statement,) = json.loads(result.output)["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == ["api:ReadVolumes", "api:ReadSnapshots", "api:ReadVms"]
