@@ -8,12 +8,13 @@ account refuses the keys answers 401 ``AuthFailure``. Every request is logged (p
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from hds_audit.testing import loopback_http
 
 KEYS = {"ReadVolumes": "Volumes", "ReadSnapshots": "Snapshots", "ReadVms": "Vms"}
 
@@ -71,15 +72,8 @@ def _handler(estate: OscEstate, log: list[tuple[str, dict[str, Any]]]) -> type:
 @contextmanager
 def serve(estate: OscEstate) -> Iterator[OscServer]:
     log: list[tuple[str, dict[str, Any]]] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(estate, log))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield OscServer(f"http://127.0.0.1:{server.server_address[1]}/{{region}}/api/v1", log)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with loopback_http(_handler(estate, log)) as url:
+        yield OscServer(url + "/{region}/api/v1", log)
 
 
 def planted() -> OscEstate:

@@ -9,13 +9,14 @@ v1 lists are not paginated: a listing is one response. Every request is logged (
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from hds_audit.testing import loopback_http
 
 
 @dataclass
@@ -80,15 +81,8 @@ def _handler(estate: OvhEstate, log: list[tuple[str, str]]) -> type[BaseHTTPRequ
 def serve(estate: OvhEstate) -> Iterator[OvhServer]:
     """Run the loopback API in a thread for the duration of the block."""
     log: list[tuple[str, str]] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(estate, log))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield OvhServer(f"http://127.0.0.1:{server.server_address[1]}", log)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with loopback_http(_handler(estate, log)) as url:
+        yield OvhServer(url, log)
 
 
 def planted() -> OvhEstate:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TextIO
 
+from hds_audit.collectors.api_common import api_error, encryption_unread, field_at
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.failure import Failure, first_line
@@ -25,7 +26,7 @@ from hds_audit.executors.base import Environment, Executor
 from hds_audit.executors.local import LocalExecutor
 from hds_audit.geo import GeoTables
 from hds_audit.i18n import Msg, Quote
-from hds_audit.model import CollectionError, Kind, Resource, Source, SourceKind
+from hds_audit.model import Kind, Resource, Source, SourceKind
 
 
 class ReadOnlyViolation(Exception):
@@ -201,17 +202,11 @@ class ReadRegion:
         return Read(None, Failure("task_lost", reason))
 
 
-def _get(value: Any, path: str) -> Any:
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
 def normalise(
     service: Service, region: str, item: dict[str, Any], geo: GeoTables, source: Source
 ) -> Resource:
     """One OSC API object as a :class:`Resource` of provider ``outscale``."""
-    place = _get(item, service.region) if service.region else region
+    place = field_at(item, service.region) if service.region else region
     draft = ResourceDraft(
         id=f"outscale:{region}/{item.get(service.id)}",
         type=service.type,
@@ -225,19 +220,8 @@ def normalise(
     if not place:
         draft.unknowns["region"] = Msg("collect.no_region")
     if service.at_rest_unknown:
-        draft.unknowns["encryption.at_rest"] = service.at_rest_unknown
-        draft.unknowns["encryption.key_owner"] = Msg("collect.sovereign.at_rest_unknown")
+        encryption_unread(draft, service.at_rest_unknown)
     return draft.resource("outscale", source)
-
-
-def outscale_error(region: str, failure: Failure) -> CollectionError:
-    return CollectionError(
-        source=f"outscale:{region}",
-        scope=f"outscale:{region}",
-        message=failure.message,
-        kind=failure.kind,
-        details={"provider": "outscale", "source_kind": SourceKind.OUTSCALE_API.value},
-    )
 
 
 @dataclass
@@ -286,7 +270,11 @@ class OutscaleCollector:
                 count = "not audited" if read.items is None else f"{len(read.items)} resources"
                 print(f"outscale {region}: {count}", file=self.progress, flush=True)
             if read.items is None:
-                result.errors.append(outscale_error(region, read.failure or Failure("", "")))
+                result.errors.append(
+                    api_error(
+                        "outscale", region, read.failure or Failure("", ""), SourceKind.OUTSCALE_API
+                    )
+                )
                 result.sources.append(
                     CollectedSource(label, SourceKind.OUTSCALE_API.value, 0, notes=notes)
                 )

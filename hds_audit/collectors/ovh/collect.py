@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from hds_audit.collectors.api_common import api_error, encryption_unread, field_at
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.failure import Failure, first_line
@@ -23,7 +24,7 @@ from hds_audit.executors.base import Environment, Executor, Task
 from hds_audit.executors.local import LocalExecutor
 from hds_audit.geo import GeoTables
 from hds_audit.i18n import Msg, Quote
-from hds_audit.model import CollectionError, Encryption, KeyOwner, Resource, Source, SourceKind
+from hds_audit.model import Encryption, KeyOwner, Resource, Source, SourceKind
 
 #: The credentials the SDK reads (environment or ovh.conf), for the missing-credentials line.
 CREDENTIALS = "OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY"
@@ -151,20 +152,11 @@ class ReadProject:
         return Listed(None, Failure("task_lost", reason))
 
 
-def _get(value: Any, path: str | None) -> Any:
-    for part in (path or "").split(".") if path else ():
-        if isinstance(value, list):
-            value = value[int(part)] if part.isdigit() and int(part) < len(value) else None
-        else:
-            value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
 def normalise(
     service: Service, region: str | None, item: dict[str, Any], geo: GeoTables, source: Source
 ) -> Resource:
     """One API object as a :class:`Resource` of provider ``ovh``."""
-    place = _get(item, service.region) if service.region else region
+    place = field_at(item, service.region) if service.region else region
     ident = str(item.get(service.id) or "")
     draft = ResourceDraft(
         id=f"ovh:{source.account}/{service.name}/{ident}",
@@ -176,32 +168,20 @@ def normalise(
     )
     if not place:
         draft.unknowns["region"] = Msg("collect.no_region")
-    if service.encryption_field and _get(item, service.encryption_field) is not None:
-        value = str(_get(item, service.encryption_field)).lower()
+    if service.encryption_field and field_at(item, service.encryption_field) is not None:
+        value = str(field_at(item, service.encryption_field)).lower()
         encrypted = value in service.encrypted_values
         draft.encryption = Encryption(encrypted, KeyOwner.PROVIDER if encrypted else None)
         if not encrypted:
             draft.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
     elif service.at_rest_unknown:
-        draft.unknowns["encryption.at_rest"] = service.at_rest_unknown
-        draft.unknowns["encryption.key_owner"] = Msg("collect.sovereign.at_rest_unknown")
+        encryption_unread(draft, service.at_rest_unknown)
     if service.backups:
-        for backup in _get(item, service.backups) or ():
+        for backup in field_at(item, service.backups) or ():
             where = geo.locate("ovh", str(backup))
             if where.region != draft.location.region or where.region is None:
                 draft.add_replica("backup", where, str(backup))
     return draft.resource("ovh", source)
-
-
-def ovh_error(scope: str, failure: Failure) -> CollectionError:
-    """A collection error on an OVHcloud project or region: its findings become unknown."""
-    return CollectionError(
-        source=f"ovh:{scope}",
-        scope=f"ovh:{scope}",
-        message=failure.message,
-        kind=failure.kind,
-        details={"provider": "ovh", "source_kind": SourceKind.OVH_API.value},
-    )
 
 
 @dataclass
@@ -277,19 +257,28 @@ class OvhCollector:
         notes = [f"endpoint {self.endpoint_url}"] if self.endpoint_url else []
         if discovery is not None and discovery.items is None:
             failure = discovery.failure or Failure("internal", "not read")
-            result.errors.append(ovh_error("projects", failure))
+            result.errors.append(api_error("ovh", "projects", failure, SourceKind.OVH_API))
         services = {s.name: s for s in ovh_table().services}
         for project in sorted(found):
             listed = found[project]
             label = f"ovh:{project}"
             if listed.items is None:
-                result.errors.append(ovh_error(project, listed.failure or Failure("internal", "")))
+                result.errors.append(
+                    api_error(
+                        "ovh",
+                        project,
+                        listed.failure or Failure("internal", ""),
+                        SourceKind.OVH_API,
+                    )
+                )
                 result.sources.append(
                     CollectedSource(label, SourceKind.OVH_API.value, 0, notes=notes)
                 )
                 continue
             for where, failure in sorted(listed.region_failures.items()):
-                result.errors.append(ovh_error(f"{project}/{where}", failure))
+                result.errors.append(
+                    api_error("ovh", f"{project}/{where}", failure, SourceKind.OVH_API)
+                )
             source = Source(kind=SourceKind.OVH_API, account=project)
             resources = [
                 normalise(services[name], region, item, geo, source)
