@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from hds_audit.testing import loopback_http
+from hds_audit.testing import loopback_http, send_json
 
 KEYS = {"ReadVolumes": "Volumes", "ReadSnapshots": "Snapshots", "ReadVms": "Vms"}
 
@@ -38,12 +38,7 @@ def _handler(estate: OscEstate, log: list[tuple[str, dict[str, Any]]]) -> type:
             pass
 
         def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

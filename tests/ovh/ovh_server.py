@@ -8,7 +8,6 @@ v1 lists are not paginated: a listing is one response. Every request is logged (
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from hds_audit.testing import loopback_http
+from hds_audit.testing import loopback_http, send_json
 
 
 @dataclass
@@ -44,12 +43,7 @@ def _handler(estate: OvhEstate, log: list[tuple[str, str]]) -> type[BaseHTTPRequ
             pass
 
         def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
