@@ -14,6 +14,7 @@ from hds_audit.errors import UsageError
 from hds_audit.evidence.inputs import InputFile, read_input
 
 if TYPE_CHECKING:
+    from hds_audit.collectors.api_settings import ApiSettings
     from hds_audit.collectors.azure.settings import AzureSettings
     from hds_audit.collectors.gcp.settings import GcpSettings
     from hds_audit.executors.settings import ExecutorSettings
@@ -41,6 +42,8 @@ class FileConfig:
     aws: AwsConfig | None = None
     azure: AzureSettings | None = None
     gcp: GcpSettings | None = None
+    ovh: ApiSettings | None = None
+    outscale: ApiSettings | None = None
     waivers: str | None = None
     baseline: str | None = None
     history: str | bool | None = None  # a path, or False for no history
@@ -123,6 +126,8 @@ _KEYS = {
     "aws",
     "azure",
     "gcp",
+    "ovh",
+    "outscale",
     "waivers",
     "baseline",
     "history",
@@ -251,6 +256,11 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
         from hds_audit.collectors.gcp.settings import parse_gcp_section
 
         config.gcp = parse_gcp_section(data["gcp"], label)
+    for name in ("ovh", "outscale"):
+        if name in data:
+            from hds_audit.collectors.api_settings import parse_api_section
+
+            setattr(config, name, parse_api_section(name, data[name], label))
     if "executor" in data:
         from hds_audit.executors.settings import parse_executor_section
 

@@ -317,8 +317,8 @@ def scan(
             runtime = click.get_current_context().find_object(AzureRuntime)
             collectors.append(build_collector(azure, runtime, quiet, executor, shard))
         # pop their options from the keyword arguments the --gcp* ones share
-        collectors.extend(ovh_collectors(gcp_args, quiet, executor))
-        collectors.extend(outscale_collectors(gcp_args, quiet, executor))
+        collectors.extend(ovh_collectors(config.ovh, gcp_args, quiet, executor))
+        collectors.extend(outscale_collectors(config.outscale, gcp_args, quiet, executor))
         collectors.extend(gcp_collectors(config.gcp, gcp_args, quiet, executor, shard))
         options = ScanOptions(
             collectors=collectors,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from hds_audit.collectors.api_settings import ApiSettings
     from hds_audit.executors.base import Executor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,11 +44,21 @@ def ovh_options(command: F) -> F:
     return command
 
 
-def ovh_collectors(args: dict[str, Any], quiet: bool, executor: Executor | None) -> list[Any]:
-    """The OVHcloud collector the options ask for (none, or one)."""
-    projects = tuple(args.pop("ovh_projects", None) or ())
-    endpoint = args.pop("ovh_endpoint_url", None)
-    if not (args.pop("ovh_flag", False) or projects or endpoint):
+def _settings(name: str, file: ApiSettings | None, args: dict[str, Any]) -> ApiSettings | None:
+    """The ``name:`` section merged with the options (popped from ``args``)."""
+    from hds_audit.collectors.api_settings import TARGETS, merge_api_settings
+
+    targets = tuple(args.pop(f"{name}_{TARGETS[name]}", None) or ())
+    endpoint = args.pop(f"{name}_endpoint_url", None)
+    return merge_api_settings(file, bool(args.pop(f"{name}_flag", False)), targets, endpoint)
+
+
+def ovh_collectors(
+    file: ApiSettings | None, args: dict[str, Any], quiet: bool, executor: Executor | None
+) -> list[Any]:
+    """The OVHcloud collector the options and file ask for (none, or one)."""
+    settings = _settings("ovh", file, args)
+    if settings is None:
         return []
     try:
         import ovh  # noqa: F401
@@ -60,7 +71,10 @@ def ovh_collectors(args: dict[str, Any], quiet: bool, executor: Executor | None)
             "OVHcloud: the ovh SDK is not installed; pip install 'hds-audit[ovh]'"
         ) from None
     collector = OvhCollector(
-        projects=projects, endpoint_url=endpoint, executor=executor, progress=stderr_progress(quiet)
+        projects=settings.targets,
+        endpoint_url=settings.endpoint_url,
+        executor=executor,
+        progress=stderr_progress(quiet),
     )
     collector.preflight()
     return [collector]
@@ -97,11 +111,12 @@ def outscale_options(command: F) -> F:
     return command
 
 
-def outscale_collectors(args: dict[str, Any], quiet: bool, executor: Executor | None) -> list[Any]:
-    """The Outscale collector the options ask for (none, or one)."""
-    regions = tuple(args.pop("outscale_regions", None) or ())
-    endpoint = args.pop("outscale_endpoint_url", None)
-    if not (args.pop("outscale_flag", False) or regions or endpoint):
+def outscale_collectors(
+    file: ApiSettings | None, args: dict[str, Any], quiet: bool, executor: Executor | None
+) -> list[Any]:
+    """The Outscale collector the options and file ask for (none, or one)."""
+    settings = _settings("outscale", file, args)
+    if settings is None:
         return []
     try:
         import osc_sdk_python  # noqa: F401
@@ -114,7 +129,10 @@ def outscale_collectors(args: dict[str, Any], quiet: bool, executor: Executor | 
             "Outscale: osc-sdk-python is not installed; pip install 'hds-audit[outscale]'"
         ) from None
     collector = OutscaleCollector(
-        regions=regions, endpoint_url=endpoint, executor=executor, progress=stderr_progress(quiet)
+        regions=settings.targets,
+        endpoint_url=settings.endpoint_url,
+        executor=executor,
+        progress=stderr_progress(quiet),
     )
     collector.preflight()
     return [collector]

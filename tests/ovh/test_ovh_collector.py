@@ -125,3 +125,20 @@ def test_tasks_and_their_results_travel_to_other_processes(ovh_api: OvhServer) -
     again = pickle.loads(pickle.dumps(listed))
     assert again.items is not None and len(again.items) == 6
     assert set(again.region_failures) == {"WAW1"}
+
+
+def test_ovh_section_of_the_configuration_file(ovh_api: OvhServer, tmp_path: Path) -> None:
+    config = tmp_path / "hds-audit.yaml"
+    config.write_text(
+        f"ovh:\n  projects: [p-records]\n  endpoint_url: {ovh_api.url}\n"
+        "output: out\nhistory: false\n",
+        encoding="utf-8",
+    )
+    result = run_cli(["scan", "--config", str(config)])
+    assert result.exit_code == 2, result.output  # the failing region
+    data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert [s["path"] for s in data["run"]["sources"]] == ["ovh:p-records"]  # not the denied one
+    config.write_text("ovh: {project: [p-records]}\n", encoding="utf-8")
+    bad = run_cli(["scan", "--config", str(config)])
+    assert bad.exit_code == 2
+    assert "unknown ovh setting project; known: enabled, endpoint_url, projects" in bad.output
