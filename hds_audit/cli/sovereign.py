@@ -105,6 +105,12 @@ def outscale_options(command: F) -> F:
                 help="OSC API root, {region} replaced (a loopback or private API); implies "
                 "--outscale.",
             ),
+            click.option(
+                "--outscale-oos-endpoint-url",
+                metavar="URL",
+                help="OOS (S3-compatible) endpoint, {region} replaced; default: the public one "
+                "unless --outscale-endpoint-url is given.",
+            ),
         )
     ):
         command = option(command)
@@ -115,6 +121,7 @@ def outscale_collectors(
     file: ApiSettings | None, args: dict[str, Any], quiet: bool, executor: Executor | None
 ) -> list[Any]:
     """The Outscale collector the options and file ask for (none, or one)."""
+    oos = args.pop("outscale_oos_endpoint_url", None)
     settings = _settings("outscale", file, args)
     if settings is None:
         return []
@@ -131,6 +138,7 @@ def outscale_collectors(
     collector = OutscaleCollector(
         regions=settings.targets,
         endpoint_url=settings.endpoint_url,
+        oos_endpoint_url=oos,
         executor=executor,
         progress=stderr_progress(quiet),
     )

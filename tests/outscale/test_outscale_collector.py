@@ -78,3 +78,54 @@ def test_permissions_outscale_is_an_eim_policy_of_read_actions() -> None:
     (statement,) = json.loads(result.output)["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == ["api:ReadVolumes", "api:ReadSnapshots", "api:ReadVms"]
+
+
+def test_oos_buckets_through_the_s3_compatible_endpoint(osc_api: OscServer, oos_url: str) -> None:
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=oos_url,
+        region_name="eu-west-2",
+        aws_access_key_id="TESTACCESSKEY",
+        aws_secret_access_key="TESTSECRETKEY",
+    )
+    names = ("hds-oos-records", "hds-oos-exports")  # moto's store is shared: own names, removed
+    for name in names:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    try:
+        s3.put_bucket_encryption(
+            Bucket=names[0],
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+        collector = OutscaleCollector(
+            regions=("eu-west-2",), endpoint_url=osc_api.url, oos_endpoint_url=oos_url
+        )
+        collector.preflight()
+        collection = collector.collect(GEO)
+    finally:
+        for name in names:
+            s3.delete_bucket(Bucket=name)
+    buckets = {r.id: r for r in collection.resources if r.type == "outscale_oos_bucket"}
+    assert set(buckets) >= {f"outscale:eu-west-2/{n}" for n in names}
+    records = buckets["outscale:eu-west-2/hds-oos-records"]
+    assert records.location.region == "eu-west-2"
+    assert records.encryption is not None and records.encryption.at_rest is True
+    exports = buckets["outscale:eu-west-2/hds-oos-exports"]
+    assert exports.encryption is None
+    assert "no default encryption configuration" in exports.unknowns["encryption.at_rest"]
+    assert collection.errors == []
+
+
+def test_oos_calls_other_than_list_and_get_are_refused(oos_url: str) -> None:
+    from hds_audit.collectors.outscale.collect import read_only_s3
+
+    client = read_only_s3(oos_url, "eu-west-2")
+    with pytest.raises(ReadOnlyViolation):
+        client.create_bucket(Bucket="refused")
+    with pytest.raises(ReadOnlyViolation):
+        client.delete_bucket(Bucket="records")
+    names = {b["Name"] for b in client.list_buckets().get("Buckets") or ()}
+    assert "refused" not in names

@@ -26,7 +26,7 @@ from hds_audit.executors.base import Environment, Executor
 from hds_audit.executors.local import LocalExecutor
 from hds_audit.geo import GeoTables
 from hds_audit.i18n import Msg, Quote
-from hds_audit.model import Kind, Resource, Source, SourceKind
+from hds_audit.model import Encryption, KeyOwner, Kind, Resource, Source, SourceKind
 
 
 class ReadOnlyViolation(Exception):
@@ -45,24 +45,30 @@ class Service:
     at_rest_unknown: str | None = None
 
 
+def _service(e: Any) -> Service:
+    return Service(
+        name=str(e["name"]),
+        action=str(e["action"]),
+        key=str(e["key"]),
+        type=str(e["type"]),
+        kind=Kind(e["kind"]),
+        id=str(e["id"]),
+        region=e.get("region"),
+        at_rest_unknown=e.get("at_rest_unknown"),
+    )
+
+
 @cache
 def outscale_services() -> tuple[int, tuple[Service, ...]]:
-    """(page size, services) from ``data/services.yaml``."""
+    """(page size, OSC API services) from ``data/services.yaml``."""
     data = package_yaml("hds_audit.collectors.outscale", "data/services.yaml")
-    services = tuple(
-        Service(
-            name=str(e["name"]),
-            action=str(e["action"]),
-            key=str(e["key"]),
-            type=str(e["type"]),
-            kind=Kind(e["kind"]),
-            id=str(e["id"]),
-            region=e.get("region"),
-            at_rest_unknown=e.get("at_rest_unknown"),
-        )
-        for e in data["services"]
-    )
-    return int(data.get("page_size", 500)), services
+    return int(data.get("page_size", 500)), tuple(_service(e) for e in data["services"])
+
+
+@cache
+def oos_service() -> Service:
+    """How OOS buckets are shown (``oos:`` of ``data/services.yaml``)."""
+    return _service(package_yaml("hds_audit.collectors.outscale", "data/services.yaml")["oos"])
 
 
 @cache
@@ -141,20 +147,72 @@ def classify(error: BaseException) -> Failure:
 
 @dataclass(frozen=True, slots=True)
 class OutscaleEnvSpec:
-    """How a worker builds its gateways: the endpoint; keys from its own environment."""
+    """How a worker builds its gateways: the endpoints; keys from its own environment."""
 
     endpoint_url: str | None = None
+    oos_endpoint_url: str | None = None
 
     def build(self) -> OutscaleEnvironment:
-        return OutscaleEnvironment(self.endpoint_url)
+        return OutscaleEnvironment(self.endpoint_url, self.oos_endpoint_url)
 
 
 @dataclass
 class OutscaleEnvironment:
     endpoint_url: str | None = None
+    oos_endpoint_url: str | None = None
 
     def gateway(self, region: str) -> Any:
         return read_only_gateway(region, self.endpoint_url)
+
+    def oos_url(self, region: str) -> str | None:
+        """The OOS (S3-compatible) endpoint of ``region``: the one given, else the public one
+        unless the API itself is another (a loopback API has no public OOS)."""
+        if self.oos_endpoint_url:
+            return self.oos_endpoint_url.replace("{region}", region)
+        return None if self.endpoint_url else f"https://oos.{region}.outscale.com"
+
+
+def read_only_s3(url: str, region: str) -> Any:
+    """A boto3 S3 client on an OOS endpoint (keys ``OSC_ACCESS_KEY`` / ``OSC_SECRET_KEY``) that
+    refuses any operation but List / Get / Head before it is sent."""
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=os.environ.get("OSC_ACCESS_KEY"),
+        aws_secret_access_key=os.environ.get("OSC_SECRET_KEY"),
+    )
+
+    def guard(model: Any, **_: Any) -> None:
+        if not model.name.startswith(("List", "Get", "Head")):
+            raise ReadOnlyViolation(f"refused {model.name}: the audit is read-only")
+
+    client.meta.events.register("before-call.s3", guard)
+    return client
+
+
+def read_buckets(url: str, region: str) -> list[dict[str, Any]]:
+    """The account's OOS buckets, each with its default server-side encryption algorithm or
+    None (no default encryption configuration)."""
+    client = read_only_s3(url, region)
+    buckets = []
+    for bucket in client.list_buckets().get("Buckets") or ():
+        name = str(bucket["Name"])
+        try:
+            rules = client.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"][
+                "Rules"
+            ]
+            default = rules[0]["ApplyServerSideEncryptionByDefault"] if rules else {}
+            algorithm = default.get("SSEAlgorithm")
+        except client.exceptions.ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code != "ServerSideEncryptionConfigurationNotFoundError":
+                raise
+            algorithm = None
+        buckets.append({"Name": name, "SSEAlgorithm": algorithm})
+    return buckets
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +222,7 @@ class Read:
     items: list[tuple[str, dict[str, Any]]] | None = None
     failure: Failure | None = None
     requests: int = 0
+    oos_failure: Failure | None = None  # the API was read, the buckets were not
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +255,13 @@ class ReadRegion:
                         break
         except Exception as error:  # the region is reported, never dropped
             return Read(None, classify(error), requests)
+        url = env.oos_url(self.region)
+        if url is None:
+            return Read(items, None, requests)
+        try:
+            items.extend(("bucket", b) for b in read_buckets(url, self.region))
+        except Exception as error:
+            return Read(items, None, requests, classify(error))
         return Read(items, None, requests)
 
     def lost(self, reason: str) -> Read:
@@ -207,6 +273,7 @@ def normalise(
 ) -> Resource:
     """One OSC API object as a :class:`Resource` of provider ``outscale``."""
     place = field_at(item, service.region) if service.region else region
+    algorithm = item.get("SSEAlgorithm") if service.name == "bucket" else None
     draft = ResourceDraft(
         id=f"outscale:{region}/{item.get(service.id)}",
         type=service.type,
@@ -219,7 +286,12 @@ def normalise(
     )
     if not place:
         draft.unknowns["region"] = Msg("collect.no_region")
-    if service.at_rest_unknown:
+    if algorithm:
+        draft.encryption = Encryption(True, KeyOwner.PROVIDER)
+        draft.notes["encryption.at_rest"] = Msg(
+            "collect.sovereign.oos_default", algorithm=algorithm
+        )
+    elif service.at_rest_unknown:
         encryption_unread(draft, service.at_rest_unknown)
     return draft.resource("outscale", source)
 
@@ -230,6 +302,7 @@ class OutscaleCollector:
 
     regions: tuple[str, ...] = ()
     endpoint_url: str | None = None
+    oos_endpoint_url: str | None = None
     max_workers: int = 16
     executor: Executor | None = None
     progress: TextIO | None = None
@@ -249,14 +322,14 @@ class OutscaleCollector:
             self.regions = (os.environ.get("OSC_REGION") or profile.region or "eu-west-2",)
 
     def collect(self, geo: GeoTables) -> Collection:
-        spec = OutscaleEnvSpec(self.endpoint_url)
+        spec = OutscaleEnvSpec(self.endpoint_url, self.oos_endpoint_url)
         remote = self.executor is not None and self.executor.name != "local"
         env = Environment(spec, None if remote else spec.build())
         executor = self.executor or LocalExecutor(self.max_workers)
         tasks = [ReadRegion(r) for r in dict.fromkeys(self.regions)]
         result = Collection()
         _, services = outscale_services()
-        by_name = {s.name: s for s in services}
+        by_name = {s.name: s for s in (*services, oos_service())}
         notes = [f"endpoint {self.endpoint_url}"] if self.endpoint_url else []
         done = {
             d.task.region: d.result
@@ -279,6 +352,12 @@ class OutscaleCollector:
                     CollectedSource(label, SourceKind.OUTSCALE_API.value, 0, notes=notes)
                 )
                 continue
+            if read.oos_failure is not None:
+                result.errors.append(
+                    api_error(
+                        "outscale", f"{region}/oos", read.oos_failure, SourceKind.OUTSCALE_API
+                    )
+                )
             source = Source(kind=SourceKind.OUTSCALE_API, account=region)
             resources = [normalise(by_name[n], region, i, geo, source) for n, i in read.items]
             result.resources.extend(resources)
