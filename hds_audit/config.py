@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from hds_audit.collectors.api_settings import ApiSettings
     from hds_audit.collectors.azure.settings import AzureSettings
     from hds_audit.collectors.gcp.settings import GcpSettings
+    from hds_audit.collectors.scaleway.settings import ScalewaySettings
     from hds_audit.executors.settings import ExecutorSettings
     from hds_audit.sharding import Shard
 
@@ -44,6 +45,7 @@ class FileConfig:
     gcp: GcpSettings | None = None
     ovh: ApiSettings | None = None
     outscale: ApiSettings | None = None
+    scaleway: ScalewaySettings | None = None
     waivers: str | None = None
     baseline: str | None = None
     history: str | bool | None = None  # a path, or False for no history
@@ -128,6 +130,7 @@ _KEYS = {
     "gcp",
     "ovh",
     "outscale",
+    "scaleway",
     "waivers",
     "baseline",
     "history",
@@ -261,6 +264,10 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
             from hds_audit.collectors.api_settings import parse_api_section
 
             setattr(config, name, parse_api_section(name, data[name], label))
+    if "scaleway" in data:
+        from hds_audit.collectors.scaleway.settings import parse_scaleway_section
+
+        config.scaleway = parse_scaleway_section(data["scaleway"], label)
     if "executor" in data:
         from hds_audit.executors.settings import parse_executor_section
 

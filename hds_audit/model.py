@@ -115,6 +115,7 @@ class SourceKind(StrEnum):
     GCP_API = "gcp-api"
     OVH_API = "ovh-api"
     OUTSCALE_API = "outscale-api"
+    SCALEWAY_API = "scaleway-api"
     # Host-level verdicts (HDS certificates): judged from the certified-host registry.
     REGISTRY = "registry"
 

@@ -25,6 +25,7 @@ from hds_audit.cli.common import (
     _write_all,
 )
 from hds_audit.cli.gcp import gcp_collectors, gcp_options
+from hds_audit.cli.scaleway import scaleway_collectors, scaleway_options
 from hds_audit.cli.sovereign import (
     outscale_collectors,
     outscale_options,
@@ -122,6 +123,7 @@ from hds_audit.terminal import printable
 @gcp_options
 @ovh_options
 @outscale_options
+@scaleway_options
 @click.option(
     "--aws/--no-aws",
     "aws_flag",
@@ -320,6 +322,8 @@ def scan(
         collectors.extend(ovh_collectors(config.ovh, gcp_args, quiet, executor))
         collectors.extend(outscale_collectors(config.outscale, gcp_args, quiet, executor))
         collectors.extend(gcp_collectors(config.gcp, gcp_args, quiet, executor, shard))
+        # the cloud options of cli/gcp.py and cli/scaleway.py arrive together in gcp_args
+        collectors.extend(scaleway_collectors(config.scaleway, gcp_args, quiet, executor, shard))
         options = ScanOptions(
             collectors=collectors,
             shard=shard,
