@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -318,12 +318,23 @@ def scan(
 
             runtime = click.get_current_context().find_object(AzureRuntime)
             collectors.append(build_collector(azure, runtime, quiet, executor, shard))
-        # pop their options from the keyword arguments the --gcp* ones share
-        collectors.extend(ovh_collectors(config.ovh, gcp_args, quiet, executor))
-        collectors.extend(outscale_collectors(config.outscale, gcp_args, quiet, executor))
-        collectors.extend(gcp_collectors(config.gcp, gcp_args, quiet, executor, shard))
-        # the cloud options of cli/gcp.py and cli/scaleway.py arrive together in gcp_args
-        collectors.extend(scaleway_collectors(config.scaleway, gcp_args, quiet, executor, shard))
+        # The cloud options of cli/sovereign.py, cli/scaleway.py and cli/gcp.py arrive together
+        # in gcp_args (the first two pop theirs). What a cloud lacks (credentials) is one line
+        # per cloud, all of them before the run stops.
+        missing: list[str] = []
+        builds: tuple[Callable[[], list[Any]], ...] = (
+            lambda: ovh_collectors(config.ovh, gcp_args, quiet, executor),
+            lambda: outscale_collectors(config.outscale, gcp_args, quiet, executor),
+            lambda: scaleway_collectors(config.scaleway, gcp_args, quiet, executor, shard),
+            lambda: gcp_collectors(config.gcp, gcp_args, quiet, executor, shard),
+        )
+        for build in builds:
+            try:
+                collectors.extend(build())
+            except UsageError as error:
+                missing.append(str(error))
+        if missing:
+            raise UsageError("\n".join(missing))
         options = ScanOptions(
             collectors=collectors,
             shard=shard,

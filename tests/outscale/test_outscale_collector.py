@@ -129,3 +129,18 @@ def test_oos_calls_other_than_list_and_get_are_refused(oos_url: str) -> None:
         client.delete_bucket(Bucket="records")
     names = {b["Name"] for b in client.list_buckets().get("Buckets") or ()}
     assert "refused" not in names
+
+
+def test_each_cloud_missing_its_keys_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("OSC_ACCESS_KEY")
+    for name in ("OVH_ENDPOINT", "OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no ovh.conf here
+    result = run_cli(["scan", "--ovh", "--outscale", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 2
+    assert "OVHcloud: no API endpoint" in lines[0]
+    assert lines[1].startswith("Outscale: no access key")
