@@ -14,6 +14,7 @@ from hds_audit.errors import UsageError
 from hds_audit.evidence.inputs import InputFile, read_input
 
 if TYPE_CHECKING:
+    from hds_audit.collectors.api_settings import ApiSettings
     from hds_audit.collectors.azure.settings import AzureSettings
     from hds_audit.collectors.gcp.settings import GcpSettings
     from hds_audit.collectors.scaleway.settings import ScalewaySettings
@@ -42,6 +43,8 @@ class FileConfig:
     aws: AwsConfig | None = None
     azure: AzureSettings | None = None
     gcp: GcpSettings | None = None
+    ovh: ApiSettings | None = None
+    outscale: ApiSettings | None = None
     scaleway: ScalewaySettings | None = None
     waivers: str | None = None
     baseline: str | None = None
@@ -125,6 +128,8 @@ _KEYS = {
     "aws",
     "azure",
     "gcp",
+    "ovh",
+    "outscale",
     "scaleway",
     "waivers",
     "baseline",
@@ -254,6 +259,11 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
         from hds_audit.collectors.gcp.settings import parse_gcp_section
 
         config.gcp = parse_gcp_section(data["gcp"], label)
+    for name in ("ovh", "outscale"):
+        if name in data:
+            from hds_audit.collectors.api_settings import parse_api_section
+
+            setattr(config, name, parse_api_section(name, data[name], label))
     if "scaleway" in data:
         from hds_audit.collectors.scaleway.settings import parse_scaleway_section
 

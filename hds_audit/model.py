@@ -113,6 +113,8 @@ class SourceKind(StrEnum):
     AWS_API = "aws-api"
     AZURE_API = "azure-api"
     GCP_API = "gcp-api"
+    OVH_API = "ovh-api"
+    OUTSCALE_API = "outscale-api"
     SCALEWAY_API = "scaleway-api"
     # Host-level verdicts (HDS certificates): judged from the certified-host registry.
     REGISTRY = "registry"

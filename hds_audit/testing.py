@@ -18,7 +18,14 @@ from typing import Any, TypeVar
 
 from click.testing import CliRunner, Result
 
-_REGISTRY = {"aws": "hashicorp/aws", "azurerm": "hashicorp/azurerm", "google": "hashicorp/google"}
+_REGISTRY = {
+    "aws": "hashicorp/aws",
+    "azurerm": "hashicorp/azurerm",
+    "google": "hashicorp/google",
+    "ovh": "ovh/ovh",
+    "scaleway": "scaleway/scaleway",
+    "outscale": "outscale/outscale",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,3 +284,21 @@ class LoopbackServer(ThreadingHTTPServer):
     def requests(self, method: str | None = None) -> list[LoggedRequest]:
         with self.lock:
             return [r for r in self.log if method is None or r.method == method]
+
+
+@contextmanager
+def loopback_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 (a free port) for the duration of the block; yields the
+    server's root URL (``http://127.0.0.1:PORT``)."""
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: Any) -> None:
+    """Answer a loopback request with ``body`` as JSON."""
+    data = json.dumps(body).encode("utf-8")
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)

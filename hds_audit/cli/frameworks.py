@@ -24,13 +24,14 @@ def frameworks_list() -> None:
     except HdsAuditError as error:
         _fail(error)
         return
+    width = max((len(f.id) for f in loaded), default=8)
     for framework in loaded:
         modes = {
             m: sum(r.mode == m for r in framework.requirements)
             for m in ("automated", "partial", "manual")
         }
         click.echo(
-            f"{framework.id:8} {framework.text('name', 'en')}  "
+            f"{framework.id:{width}} {framework.text('name', 'en')}  "
             f"({len(framework.requirements)} requirements: "
             + ", ".join(f"{n} {m}" for m, n in modes.items())
             + ")"

@@ -41,6 +41,22 @@ def permissions_gcp() -> None:
     click.echo(custom_role_yaml(), nl=False)
 
 
+@permissions.command("ovh")
+def permissions_ovh() -> None:
+    """Print the OVH API access rules (GET only) of the consumer key `scan --ovh` needs."""
+    from hds_audit.collectors.ovh.table import access_rules_json
+
+    click.echo(access_rules_json())
+
+
+@permissions.command("outscale")
+def permissions_outscale() -> None:
+    """Print the Outscale EIM policy (Read actions only) that `scan --outscale` needs."""
+    from hds_audit.collectors.outscale.collect import eim_policy_json
+
+    click.echo(eim_policy_json())
+
+
 @permissions.command("scaleway")
 @click.option(
     "--scaleway-organization",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,6 +26,12 @@ from hds_audit.cli.common import (
 )
 from hds_audit.cli.gcp import gcp_collectors, gcp_options
 from hds_audit.cli.scaleway import scaleway_collectors, scaleway_options
+from hds_audit.cli.sovereign import (
+    outscale_collectors,
+    outscale_options,
+    ovh_collectors,
+    ovh_options,
+)
 from hds_audit.config import LANGS, SEVERITIES, load_config
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.geo import AllowedArea
@@ -115,6 +121,8 @@ from hds_audit.terminal import printable
     "azure.credential_scope in hds-audit.yaml.",
 )
 @gcp_options
+@ovh_options
+@outscale_options
 @scaleway_options
 @click.option(
     "--aws/--no-aws",
@@ -310,9 +318,23 @@ def scan(
 
             runtime = click.get_current_context().find_object(AzureRuntime)
             collectors.append(build_collector(azure, runtime, quiet, executor, shard))
-        collectors.extend(gcp_collectors(config.gcp, gcp_args, quiet, executor, shard))
-        # the cloud options of cli/gcp.py and cli/scaleway.py arrive together in gcp_args
-        collectors.extend(scaleway_collectors(config.scaleway, gcp_args, quiet, executor, shard))
+        # The cloud options of cli/sovereign.py, cli/scaleway.py and cli/gcp.py arrive together
+        # in gcp_args (the first two pop theirs). What a cloud lacks (credentials) is one line
+        # per cloud, all of them before the run stops.
+        missing: list[str] = []
+        builds: tuple[Callable[[], list[Any]], ...] = (
+            lambda: ovh_collectors(config.ovh, gcp_args, quiet, executor),
+            lambda: outscale_collectors(config.outscale, gcp_args, quiet, executor),
+            lambda: scaleway_collectors(config.scaleway, gcp_args, quiet, executor, shard),
+            lambda: gcp_collectors(config.gcp, gcp_args, quiet, executor, shard),
+        )
+        for build in builds:
+            try:
+                collectors.extend(build())
+            except UsageError as error:
+                missing.append(str(error))
+        if missing:
+            raise UsageError("\n".join(missing))
         options = ScanOptions(
             collectors=collectors,
             shard=shard,

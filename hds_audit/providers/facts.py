@@ -4,7 +4,8 @@ A policy judges a resource's host through these paths, resolved from the registr
 audit date. Evidence is memoised per (path, provider, region, kind): an estate of 100,000
 resources has a handful of distinct combinations, so each finding costs one dict lookup.
 Unknown stays unknown: a fact the registry does not know gives ``unknown`` evidence whose
-note names the source that was checked.
+note names the source that was checked. A resource outside a scope the registry knows (a
+region or service kind the certificate does not cover) fails ``host.in_scope``.
 """
 
 from __future__ import annotations
@@ -238,26 +239,37 @@ class HostFacts:
         return Evidence(path, False, note)
 
     def _in_scope(self, path: str, host: Host, resource: Resource) -> Evidence:
+        """In the certified scope: a region or kind outside a known scope fails with the scope
+        named; a scope the registry does not know, or a resource with no region, is unknown."""
         regions = host.known("scope_regions")
         kinds = host.known("scope_kinds")
-        reasons: list[str] = []
+        outside: list[Msg] = []
+        unknown: list[Msg] = []
         region = resource.location.region
         if regions is None:
             source = host.fact("scope_regions").source
-            reasons.append(Msg("host.regions_unpublished", source=source))
-        elif region is None or region not in regions:
-            reasons.append(
+            unknown.append(Msg("host.regions_unpublished", source=source))
+        elif region is None:
+            unknown.append(
+                Msg(
+                    "host.region_unplaced",
+                    regions=", ".join(regions),
+                    source=host.fact("scope_regions").source,
+                )
+            )
+        elif region not in regions:
+            outside.append(
                 Msg(
                     "host.region_outside",
-                    region=region or Msg("host.region_unknown"),
+                    region=region,
                     regions=", ".join(regions),
                     source=host.fact("scope_regions").source,
                 )
             )
         if kinds is None:
-            reasons.append(Msg("host.kinds_unpublished", source=host.fact("scope_kinds").source))
+            unknown.append(Msg("host.kinds_unpublished", source=host.fact("scope_kinds").source))
         elif resource.kind.value not in kinds:
-            reasons.append(
+            outside.append(
                 Msg(
                     "host.kind_outside",
                     kind=resource.kind.value,
@@ -265,8 +277,11 @@ class HostFacts:
                     source=host.fact("scope_kinds").source,
                 )
             )
-        if reasons:
-            note = Msg("host.out_of_scope", host=host.name, reasons=join(reasons))
+        if outside:
+            note = Msg("host.out_of_scope", host=host.name, reasons=join([*outside, *unknown]))
+            return Evidence(path, False, note)
+        if unknown:
+            note = Msg("host.out_of_scope", host=host.name, reasons=join(unknown))
             return Evidence(path, None, note, unknown=True)
         assert regions is not None and kinds is not None
         note = Msg(

@@ -101,7 +101,7 @@ def test_a_region_outside_the_certificate_is_a_scope_of_its_own(tmp_path: Path) 
         "aws_s3_bucket.b1",
         "aws_s3_bucket.b2",
     )
-    assert cert["hds-host:aws/us-east-1"].status.value == "unknown"
+    assert cert["hds-host:aws/us-east-1"].status.value == "fail"
     assert covered_ids(cert["hds-host:aws/us-east-1"]) == ("aws_s3_bucket.far",)
     # The expiry and the EXI 30 disclosure do not depend on the region: one verdict each.
     assert [f.resource_id for f in report.findings if f.policy.id == "HDS_CERT_002"] == [

@@ -122,7 +122,7 @@ def test_unknown_policy_in_a_framework_names_its_line() -> None:
 def test_builtin_framework_files_parse() -> None:
     folder = package_files.files("hds_audit.frameworks") / "data"
     names = sorted(e.name for e in folder.iterdir() if e.name.endswith(".yaml"))
-    assert names == ["feima.yaml", "gdpr.yaml", "hds-v2.yaml", "pgssi-s.yaml"]
+    assert names == ["feima.yaml", "gdpr.yaml", "hds-v2.yaml", "pgssi-s.yaml", "secnumcloud.yaml"]
 
 
 def test_frameworks_cli() -> None:
@@ -136,3 +136,19 @@ def test_frameworks_cli() -> None:
     french = run_cli(["frameworks", "show", "feima", "--lang", "fr"])
     assert "Conformité au RGPD" in french.output
     assert run_cli(["frameworks", "show", "iso27001"]).exit_code == 2
+
+
+def test_secnumcloud_framework_in_french_and_english() -> None:
+    shown = run_cli(["frameworks", "show", "secnumcloud", "--lang", "fr"])
+    assert shown.exit_code == 0, shown.output
+    assert "secnumcloud:19.2  (automatisé)" in shown.output
+    assert "Localisation des données dans l'Union européenne" in shown.output
+    assert "HDS_RES_001, HDS_RES_002, HDS_REP_001" in shown.output
+    assert "offre qualifiée SecNumCloud 3.2" in shown.output
+    english = run_cli(["frameworks", "show", "secnumcloud", "--lang", "en"])
+    assert "secnumcloud:19.6  (partial)" in english.output
+    assert "Encryption of stored data" in english.output
+    # Ids line up in the listing, however long the framework id.
+    listing = run_cli(["frameworks", "list"]).output.splitlines()
+    width = len("secnumcloud")
+    assert all(line[width] == " " and line[width + 1] != " " for line in listing)

@@ -55,10 +55,25 @@ def test_unknown_evidence_names_the_source_checked() -> None:
     scope = HostFacts(builtin_registry(), date(2026, 11, 29)).evidence(
         "host.in_scope", _bucket("scaleway", "nl-ams")
     )
-    assert scope.unknown
-    assert "region nl-ams is outside the certificate's known scope (fr-par) [S15]" in str(
-        scope.note
+    # In the EU, but outside Scaleway's certified region: a fail naming the scope.
+    assert not scope.unknown and scope.value is False
+    assert "region nl-ams is outside the certificate's scope (fr-par) [S15]" in str(scope.note)
+    database = HostFacts(builtin_registry(), date(2026, 11, 29)).evidence(
+        "host.in_scope", _bucket("scaleway", "fr-par", kind=Kind.DATABASE)
     )
+    assert database.value is False
+    assert "database is outside the certificate's services (object_storage, block_storage)" in (
+        str(database.note)
+    )
+    # A scope the registry does not know stays unknown, even for a region far away.
+    ovh = HostFacts(builtin_registry(), date(2026, 11, 29)).evidence(
+        "host.in_scope", _bucket("ovh", "ca-east-bhs")
+    )
+    assert ovh.unknown and "regions covered not published (source S07 checked)" in str(ovh.note)
+    inside = HostFacts(builtin_registry(), date(2026, 11, 29)).evidence(
+        "host.in_scope", _bucket("scaleway", "fr-par")
+    )
+    assert inside.value is True and not inside.unknown
 
 
 def test_default_audit_date_is_today_and_registry_builtin() -> None:
@@ -92,7 +107,7 @@ def test_host_policies_are_judged_once_per_host_scope() -> None:
     # region outside it is a scope of its own, for the one policy that reads the region.
     assert sorted((f.policy.id, f.resource_id, f.status.value) for f in findings) == [
         ("HDS_CERT_001", "hds-host:test-aws", "pass"),
-        ("HDS_CERT_001", "hds-host:test-aws/us-east-1", "unknown"),
+        ("HDS_CERT_001", "hds-host:test-aws/us-east-1", "fail"),
         ("HDS_CERT_002", "hds-host:test-aws", "pass"),
         ("HDS_CERT_003", "hds-host:test-aws", "fail"),  # extra-EU law: true in TEST
     ]

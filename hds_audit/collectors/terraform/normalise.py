@@ -38,6 +38,8 @@ from hds_audit.secrets import redact
 _ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:([a-z0-9-]*):")
 _AZ_SUFFIX = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
 _REGION_NAME = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+# Providers located by sovereign_rules (OVHcloud, Scaleway, 3DS Outscale).
+_SOVEREIGN = frozenset({"ovh", "scaleway", "outscale"})
 _GEO_REPLICATION = {"GRS", "RAGRS", "GZRS", "RAGZRS"}
 _REDUNDANT_BACKUP = {"geo", "geozone", "grs", "ragrs", "gzrs", "ragzrs"}
 
@@ -89,7 +91,7 @@ def type_table() -> TypeTable:
     )
     data = yaml.safe_load(text)
     specs: dict[str, TypeSpec] = {}
-    for section in ("aws", "azurerm", "google"):
+    for section in ("aws", "azurerm", "google", "ovh", "scaleway", "outscale"):
         for rtype, entry in (data.get(section) or {}).items():
             specs[rtype] = TypeSpec(
                 kind=Kind(entry.get("kind", "other")),
@@ -105,7 +107,13 @@ def type_table() -> TypeTable:
         data.get("located_by_parent") or {},
         data.get("providers") or {},
         frozenset(str(p) for p in data.get("logical_providers") or ()),
-        frozenset([*(data.get("full_types") or ()), *(data.get("google_full_types") or ())]),
+        frozenset(
+            [
+                *(data.get("full_types") or ()),
+                *(data.get("google_full_types") or ()),
+                *(data.get("sovereign_full_types") or ()),
+            ]
+        ),
         tuple(data.get("index_attributes") or ()),
     )
 
@@ -493,6 +501,10 @@ class Normaliser:
             from hds_audit.collectors.terraform import gcp_rules
 
             return gcp_rules.locate(self, inst)
+        if provider in _SOVEREIGN:
+            from hds_audit.collectors.terraform import sovereign_rules
+
+            return sovereign_rules.locate(self, inst, provider)
         region = _text_attribute(inst, "region")
         if inst.provider == "aws":
             region = _own_aws_region(inst)
@@ -626,7 +638,7 @@ class Normaliser:
                 draft.unknowns["region"] = reason
             self.encryption(inst, spec, draft)
             for rule in spec.rules:
-                (RULES.get(rule) or _google_rule(rule))(self, draft)
+                (RULES.get(rule) or _provider_rule(rule))(self, draft)
             self.volumes(draft)
         except ShapeError as error:
             raise ShapeError(f"{inst.address}: {error.problem}") from None
@@ -689,11 +701,13 @@ def _is_key_reference(reference: str) -> bool:
 Rule = Callable[[Normaliser, Draft], None]
 
 
-def _google_rule(name: str) -> Rule:
-    """A rule of ``gcp_rules`` (Google Cloud), loaded when a google type is normalised."""
+def _provider_rule(name: str) -> Rule:
+    """A rule of ``gcp_rules`` (Google Cloud) or ``sovereign_rules`` (OVHcloud, Scaleway,
+    Outscale), loaded when a type of theirs is normalised."""
     from hds_audit.collectors.terraform.gcp_rules import RULES as GOOGLE_RULES
+    from hds_audit.collectors.terraform.sovereign_rules import RULES as SOVEREIGN_RULES
 
-    return GOOGLE_RULES[name]
+    return GOOGLE_RULES.get(name) or SOVEREIGN_RULES[name]
 
 
 def _aws_location_of_arn(n: Normaliser, arn: Any) -> Location:

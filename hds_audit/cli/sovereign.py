@@ -1,0 +1,146 @@
+"""The ``--ovh*`` and ``--outscale*`` options of ``hds-audit scan`` and the collectors they
+build."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from hds_audit.collectors.api_settings import ApiSettings
+    from hds_audit.executors.base import Executor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def ovh_options(command: F) -> F:
+    """Add ``--ovh``, ``--ovh-project`` (repeatable) and ``--ovh-endpoint-url``."""
+    for option in reversed(
+        (
+            click.option(
+                "--ovh",
+                "ovh_flag",
+                is_flag=True,
+                help="Audit OVHcloud Public Cloud projects through the OVH API (credentials "
+                "from OVH_* or ovh.conf; default: every project they can read).",
+            ),
+            click.option(
+                "--ovh-project",
+                "ovh_projects",
+                multiple=True,
+                metavar="ID",
+                help="Audit this Public Cloud project only. Repeatable; implies --ovh.",
+            ),
+            click.option(
+                "--ovh-endpoint-url",
+                metavar="URL",
+                help="OVH API root (a loopback or private API); implies --ovh.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _settings(name: str, file: ApiSettings | None, args: dict[str, Any]) -> ApiSettings | None:
+    """The ``name:`` section merged with the options (popped from ``args``)."""
+    from hds_audit.collectors.api_settings import TARGETS, merge_api_settings
+
+    targets = tuple(args.pop(f"{name}_{TARGETS[name]}", None) or ())
+    endpoint = args.pop(f"{name}_endpoint_url", None)
+    return merge_api_settings(file, bool(args.pop(f"{name}_flag", False)), targets, endpoint)
+
+
+def ovh_collectors(
+    file: ApiSettings | None, args: dict[str, Any], quiet: bool, executor: Executor | None
+) -> list[Any]:
+    """The OVHcloud collector the options and file ask for (none, or one)."""
+    settings = _settings("ovh", file, args)
+    if settings is None:
+        return []
+    try:
+        import ovh  # noqa: F401
+
+        from hds_audit.collectors.ovh import OvhCollector, stderr_progress
+    except ImportError:
+        from hds_audit.errors import UsageError
+
+        raise UsageError(
+            "OVHcloud: the ovh SDK is not installed; pip install 'hds-audit[ovh]'"
+        ) from None
+    collector = OvhCollector(
+        projects=settings.targets,
+        endpoint_url=settings.endpoint_url,
+        executor=executor,
+        progress=stderr_progress(quiet),
+    )
+    collector.preflight()
+    return [collector]
+
+
+def outscale_options(command: F) -> F:
+    """Add ``--outscale``, ``--outscale-region`` (repeatable) and ``--outscale-endpoint-url``."""
+    for option in reversed(
+        (
+            click.option(
+                "--outscale",
+                "outscale_flag",
+                is_flag=True,
+                help="Audit a 3DS Outscale account through the OSC API (keys from OSC_* or "
+                "~/.osc/config.json; default region: the profile's).",
+            ),
+            click.option(
+                "--outscale-region",
+                "outscale_regions",
+                multiple=True,
+                metavar="REGION",
+                help="Audit the account of this region (eu-west-2, cloudgouv-eu-west-1 ...). "
+                "Repeatable; implies --outscale.",
+            ),
+            click.option(
+                "--outscale-endpoint-url",
+                metavar="URL",
+                help="OSC API root, {region} replaced (a loopback or private API); implies "
+                "--outscale.",
+            ),
+            click.option(
+                "--outscale-oos-endpoint-url",
+                metavar="URL",
+                help="OOS (S3-compatible) endpoint, {region} replaced; default: the public one "
+                "unless --outscale-endpoint-url is given.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def outscale_collectors(
+    file: ApiSettings | None, args: dict[str, Any], quiet: bool, executor: Executor | None
+) -> list[Any]:
+    """The Outscale collector the options and file ask for (none, or one)."""
+    oos = args.pop("outscale_oos_endpoint_url", None)
+    settings = _settings("outscale", file, args)
+    if settings is None:
+        return []
+    try:
+        import osc_sdk_python  # noqa: F401
+
+        from hds_audit.collectors.outscale.collect import OutscaleCollector, stderr_progress
+    except ImportError:
+        from hds_audit.errors import UsageError
+
+        raise UsageError(
+            "Outscale: osc-sdk-python is not installed; pip install 'hds-audit[outscale]'"
+        ) from None
+    collector = OutscaleCollector(
+        regions=settings.targets,
+        endpoint_url=settings.endpoint_url,
+        oos_endpoint_url=oos,
+        executor=executor,
+        progress=stderr_progress(quiet),
+    )
+    collector.preflight()
+    return [collector]

@@ -1,0 +1,296 @@
+"""Collect live OVHcloud Public Cloud projects through the OVH API (the ``ovh`` SDK), read-only.
+
+Each project the credentials can read is one :class:`ReadProject` task on the collector's
+executor: its regions, then every listing of ``data/services.yaml``. A project that answers
+403 is an ``errors`` entry with ``unknown`` findings while the others are audited; a listing
+of one region that fails is an error on that region only. The client refuses any verb but GET
+before a request is sent (:class:`ReadOnlyClient`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from hds_audit.collectors.api_common import api_error, encryption_unread, field_at
+from hds_audit.collectors.base import CollectedSource, Collection
+from hds_audit.collectors.draft import ResourceDraft
+from hds_audit.collectors.failure import Failure, first_line
+from hds_audit.collectors.ovh.table import OvhTable, Service, ovh_table
+from hds_audit.errors import UsageError
+from hds_audit.executors.base import Environment, Executor, Task
+from hds_audit.executors.local import LocalExecutor
+from hds_audit.geo import GeoTables
+from hds_audit.i18n import Msg, Quote
+from hds_audit.model import Encryption, KeyOwner, Resource, Source, SourceKind
+
+#: The credentials the SDK reads (environment or ovh.conf), for the missing-credentials line.
+CREDENTIALS = "OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY"
+
+
+class ReadOnlyViolation(Exception):
+    """A call other than GET was attempted: refused before it is sent."""
+
+
+def read_only_client(endpoint_url: str | None = None, endpoint: str | None = None) -> Any:
+    """An ``ovh.Client`` from the SDK's own configuration (``OVH_*``, ``ovh.conf``) that
+    sends GET requests only; ``endpoint_url`` points it at another API root (a loopback one),
+    ``endpoint`` names one of the SDK's (``ovh-eu``) when the configuration names none."""
+    import ovh
+
+    class ReadOnlyClient(ovh.Client):  # type: ignore[misc]
+        def raw_call(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+            if str(method).upper() != "GET":
+                raise ReadOnlyViolation(f"refused {method} {path}: the audit is read-only")
+            return super().raw_call(method, path, *args, **kwargs)
+
+    client = ReadOnlyClient(endpoint="ovh-eu" if endpoint_url else endpoint)
+    if endpoint_url:
+        client._endpoint = endpoint_url.rstrip("/")  # the SDK takes named endpoints only
+    return client
+
+
+def has_credentials(client: Any) -> bool:
+    """Whether the SDK found keys (application and consumer) or OAuth2 client credentials."""
+    keys = (client._application_key, client._application_secret, client._consumer_key)
+    return all(keys) or bool(getattr(client, "_oauth2", None))
+
+
+def classify(error: BaseException) -> Failure:
+    """An SDK exception as a failure a report can show."""
+    if isinstance(error, ReadOnlyViolation):
+        return Failure("read_only", str(error))
+    name = type(error).__name__
+    text = first_line(str(error)) or name
+    if name in ("Forbidden", "NotGrantedCall", "NotCredential", "InvalidCredential", "InvalidKey"):
+        return Failure("access_denied", Msg("error.access_denied", code=name, message=Quote(text)))
+    if name == "ResourceNotFoundError":
+        return Failure("not_found", Msg("error.not_found", code=name, message=Quote(text)))
+    return Failure("http", f"{name}: {text}")
+
+
+@dataclass(frozen=True, slots=True)
+class OvhEnvSpec:
+    """How a worker builds its client: the endpoint; credentials from its own environment."""
+
+    endpoint_url: str | None = None
+
+    def build(self) -> OvhEnvironment:
+        return OvhEnvironment(read_only_client(self.endpoint_url), ovh_table())
+
+
+@dataclass
+class OvhEnvironment:
+    client: Any
+    table: OvhTable
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """What a task read: items per (service, region), failures per region, requests made."""
+
+    items: list[tuple[str, str | None, dict[str, Any]]] | None = None
+    failure: Failure | None = None
+    region_failures: dict[str, Failure] = field(default_factory=dict)
+    requests: int = 0
+    projects: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class FindProjects:
+    """The Public Cloud projects the credentials can read."""
+
+    @property
+    def key(self) -> str:
+        return "ovh/projects"
+
+    def run(self, env: OvhEnvironment) -> Listed:
+        try:
+            found = env.client.get(env.table.projects)
+        except Exception as error:  # reported on the scope, never dropped
+            return Listed(None, classify(error), requests=1)
+        return Listed([], None, requests=1, projects=[str(p) for p in found or ()])
+
+    def lost(self, reason: str) -> Listed:
+        return Listed(None, Failure("task_lost", reason))
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProject:
+    """Every listing of one project, in every region it has."""
+
+    project: str
+
+    @property
+    def key(self) -> str:
+        return f"ovh/{self.project}"
+
+    def run(self, env: OvhEnvironment) -> Listed:
+        client, table = env.client, env.table
+        requests = 1
+        try:
+            regions = [str(r) for r in client.get(table.regions.format(project=self.project))]
+        except Exception as error:  # the project is denied or unreadable: all of it unknown
+            return Listed(None, classify(error), requests=requests)
+        items: list[tuple[str, str | None, dict[str, Any]]] = []
+        failed: dict[str, Failure] = {}
+        for service in table.services:
+            for region in regions if service.per_region else [None]:
+                path = service.path.format(project=self.project, region=region)
+                requests += 1
+                try:
+                    found = client.get(path)
+                except Exception as error:
+                    failed[region or service.name] = classify(error)
+                    continue
+                items.extend((service.name, region, dict(i)) for i in found or () if i)
+        return Listed(items, None, failed, requests)
+
+    def lost(self, reason: str) -> Listed:
+        return Listed(None, Failure("task_lost", reason))
+
+
+def normalise(
+    service: Service, region: str | None, item: dict[str, Any], geo: GeoTables, source: Source
+) -> Resource:
+    """One API object as a :class:`Resource` of provider ``ovh``."""
+    place = field_at(item, service.region) if service.region else region
+    ident = str(item.get(service.id) or "")
+    draft = ResourceDraft(
+        id=f"ovh:{source.account}/{service.name}/{ident}",
+        type=service.type,
+        kind=service.kind,
+        location=geo.locate("ovh", str(place) if place else None),
+        name=str(item.get("name") or item.get("description") or "") or None,
+        attributes={k: v for k, v in item.items() if isinstance(v, str | int | bool)},
+    )
+    if not place:
+        draft.unknowns["region"] = Msg("collect.no_region")
+    if service.encryption_field and field_at(item, service.encryption_field) is not None:
+        value = str(field_at(item, service.encryption_field)).lower()
+        encrypted = value in service.encrypted_values
+        draft.encryption = Encryption(encrypted, KeyOwner.PROVIDER if encrypted else None)
+        if not encrypted:
+            draft.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
+    elif service.at_rest_unknown:
+        encryption_unread(draft, service.at_rest_unknown)
+    if service.backups:
+        for backup in field_at(item, service.backups) or ():
+            where = geo.locate("ovh", str(backup))
+            if where.region != draft.location.region or where.region is None:
+                draft.add_replica("backup", where, str(backup))
+    return draft.resource("ovh", source)
+
+
+@dataclass
+class OvhCollector:
+    """Every Public Cloud project the credentials can read (or those given), as a Collector."""
+
+    projects: tuple[str, ...] = ()
+    endpoint_url: str | None = None
+    client: Any = None
+    max_workers: int = 16
+    executor: Executor | None = None
+    progress: TextIO | None = None
+    name: str = "ovh"
+
+    def preflight(self) -> None:
+        """Build the client now: what is missing (credentials, endpoint) is one line, exit 2."""
+        from ovh.exceptions import InvalidConfiguration, InvalidRegion
+
+        missing: list[str] = []
+        endpoint: str | None = None
+        while self.client is None:
+            try:
+                self.client = read_only_client(self.endpoint_url, endpoint)
+            except InvalidRegion:
+                missing.append("no API endpoint (set OVH_ENDPOINT: ovh-eu, ovh-ca, ovh-us)")
+                endpoint = "ovh-eu"  # to tell whether credentials are missing too
+            except InvalidConfiguration:
+                break
+        if self.client is None or not has_credentials(self.client):
+            missing.append(
+                f"no API credentials (set {CREDENTIALS}, or OVH_CLIENT_ID and "
+                "OVH_CLIENT_SECRET, or an ovh.conf)"
+            )
+        if missing:
+            raise UsageError("OVHcloud: " + "; ".join(missing))
+
+    def collect(self, geo: GeoTables) -> Collection:
+        spec = OvhEnvSpec(self.endpoint_url)
+        remote = self.executor is not None and self.executor.name != "local"
+        env = Environment(spec, None if remote else OvhEnvironment(self.client, ovh_table()))
+        executor = self.executor or LocalExecutor(self.max_workers)
+        found: dict[str, Listed] = {}
+        discovery: Listed | None = None
+        first: list[Task] = [ReadProject(p) for p in self.projects] or [FindProjects()]
+
+        def follow(task: Task, result: Any) -> Iterable[Task]:
+            if isinstance(task, FindProjects) and isinstance(result, Listed):
+                return [ReadProject(p) for p in result.projects]
+            return []
+
+        for done in executor.run(env, first, follow):
+            if isinstance(done.task, FindProjects):
+                discovery = done.result
+            elif isinstance(done.task, ReadProject):
+                found[done.task.project] = done.result
+                self._progress(done.task.project, done.result)
+        return self._collection(found, discovery, geo)
+
+    def _progress(self, project: str, listed: Listed) -> None:
+        if self.progress is None:
+            return
+        if listed.items is None:
+            failure = listed.failure or Failure("internal", "not read")
+            text = f"ovh {project}: not audited ({failure.kind}): {failure.message}"
+        else:
+            text = f"ovh {project}: {len(listed.items)} resources"
+        print(text, file=self.progress, flush=True)
+
+    def _collection(
+        self, found: dict[str, Listed], discovery: Listed | None, geo: GeoTables
+    ) -> Collection:
+        result = Collection()
+        notes = [f"endpoint {self.endpoint_url}"] if self.endpoint_url else []
+        if discovery is not None and discovery.items is None:
+            failure = discovery.failure or Failure("internal", "not read")
+            result.errors.append(api_error("ovh", "projects", failure, SourceKind.OVH_API))
+        services = {s.name: s for s in ovh_table().services}
+        for project in sorted(found):
+            listed = found[project]
+            label = f"ovh:{project}"
+            if listed.items is None:
+                result.errors.append(
+                    api_error(
+                        "ovh",
+                        project,
+                        listed.failure or Failure("internal", ""),
+                        SourceKind.OVH_API,
+                    )
+                )
+                result.sources.append(
+                    CollectedSource(label, SourceKind.OVH_API.value, 0, notes=notes)
+                )
+                continue
+            for where, failure in sorted(listed.region_failures.items()):
+                result.errors.append(
+                    api_error("ovh", f"{project}/{where}", failure, SourceKind.OVH_API)
+                )
+            source = Source(kind=SourceKind.OVH_API, account=project)
+            resources = [
+                normalise(services[name], region, item, geo, source)
+                for name, region, item in listed.items
+            ]
+            result.resources.extend(resources)
+            result.sources.append(
+                CollectedSource(label, SourceKind.OVH_API.value, len(resources), notes=notes)
+            )
+        return result
+
+
+def stderr_progress(quiet: bool) -> TextIO | None:
+    """Progress lines on stderr unless ``quiet``."""
+    return None if quiet else sys.stderr

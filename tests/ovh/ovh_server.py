@@ -1,0 +1,113 @@
+"""A loopback OVH API (v1, /cloud): HTTP on 127.0.0.1, JSON shaped like the real API.
+
+Serves ``/auth/time`` (the SDK signs each request with the server's time), the project list,
+each project's regions and the listings of ``hds_audit/collectors/ovh/data/services.yaml``.
+A denied project answers 403 ``NOT_GRANTED_CALL``; a failing region answers 500. The OVH API
+v1 lists are not paginated: a listing is one response. Every request is logged (method, path).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from hds_audit.testing import loopback_http, send_json
+
+
+@dataclass
+class OvhEstate:
+    """Projects, their regions and what each listing path returns."""
+
+    listings: dict[str, list[Any]] = field(default_factory=dict)  # path -> JSON list
+    denied: set[str] = field(default_factory=set)  # projects answering 403
+    failing: set[str] = field(default_factory=set)  # paths answering 500
+
+    @property
+    def projects(self) -> list[str]:
+        return self.listings.get("/cloud/project", [])
+
+
+@dataclass
+class OvhServer:
+    url: str
+    requests: list[tuple[str, str]]
+
+
+def _handler(estate: OvhEstate, log: list[tuple[str, str]]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # quiet
+            pass
+
+        def _send(self, status: int, body: Any) -> None:
+            send_json(self, status, body)
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            log.append(("GET", path))
+            if path == "/auth/time":
+                self._send(200, int(time.time()))
+                return
+            parts = path.split("/")
+            if len(parts) > 3 and parts[3] in estate.denied:
+                message = "This call has not been granted"
+                self._send(403, {"errorCode": "NOT_GRANTED_CALL", "message": message})
+            elif path in estate.failing:
+                self._send(500, {"message": "Internal server error"})
+            elif path in estate.listings:
+                self._send(200, estate.listings[path])
+            else:
+                self._send(404, {"message": f"The requested object ({path}) does not exist"})
+
+        def _refuse(self) -> None:
+            log.append((self.command, self.path))
+            self._send(405, {"message": "read-only loopback"})
+
+        do_POST = do_PUT = do_DELETE = _refuse
+
+    return Handler
+
+
+@contextmanager
+def serve(estate: OvhEstate) -> Iterator[OvhServer]:
+    """Run the loopback API in a thread for the duration of the block."""
+    log: list[tuple[str, str]] = []
+    with loopback_http(_handler(estate, log)) as url:
+        yield OvhServer(url, log)
+
+
+def planted() -> OvhEstate:
+    """Two projects: one readable in three regions (one of them failing), one denied."""
+    ok = "/cloud/project/p-records"
+    return OvhEstate(
+        listings={
+            "/cloud/project": ["p-records", "p-denied"],
+            f"{ok}/region": ["GRA11", "BHS5", "WAW1"],
+            f"{ok}/volume": [
+                {"id": "vol-gra", "name": "records", "region": "GRA11", "type": "classic"},
+                {"id": "vol-bhs", "name": "copy", "region": "BHS5", "type": "classic"},
+            ],
+            f"{ok}/volume/snapshot": [],
+            f"{ok}/instance": [{"id": "i-1", "name": "app", "region": "GRA11"}],
+            f"{ok}/region/GRA11/storage": [
+                {"name": "scans", "encryption": {"sseAlgorithm": "AES256"}},
+            ],
+            f"{ok}/region/BHS5/storage": [
+                {"name": "exports", "encryption": {"sseAlgorithm": "plaintext"}},
+            ],
+            f"{ok}/database/service": [
+                {
+                    "id": "db-1",
+                    "description": "patients",
+                    "engine": "postgresql",
+                    "nodes": [{"region": "GRA"}],
+                    "backups": {"regions": ["GRA", "BHS"]},
+                },
+            ],
+        },
+        denied={"p-denied"},
+        failing={f"{ok}/region/WAW1/storage"},
+    )
