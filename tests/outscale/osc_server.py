@@ -8,6 +8,7 @@ account refuses the keys answers 401 ``AuthFailure``. Every request is logged (p
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ class OscEstate:
     objects: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     refused: set[str] = field(default_factory=set)  # regions answering 401
     page_size: int = 2
+    latency: float = 0.0  # seconds slept before each answer (the benchmark)
 
 
 @dataclass
@@ -44,6 +46,8 @@ def _handler(estate: OscEstate, log: list[tuple[str, dict[str, Any]]]) -> type:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             log.append((self.path, body))
+            if estate.latency:
+                time.sleep(estate.latency)
             region, _, _, action = self.path.strip("/").split("/", 3)
             if region in estate.refused:
                 error = {"Code": "1", "Type": "AuthFailure", "Details": "Access key not found"}
@@ -94,3 +98,18 @@ def planted() -> OscEstate:
         },
         refused={"us-east-2"},
     )
+
+
+def bench_estate(regions: list[str], resources: int, latency: float) -> OscEstate:
+    """``resources`` items spread over ``regions`` and every Read action, 500 a page; every
+    call answers after ``latency`` seconds."""
+    estate = OscEstate(page_size=500, latency=latency)
+    for n in range(resources):
+        region = regions[n % len(regions)]
+        action = sorted(KEYS)[n // len(regions) % len(KEYS)]
+        key = KEYS[action][:-1] + "Id"
+        item: dict[str, Any] = {key: f"{key[:3].lower()}-{n}", "SubregionName": f"{region}a"}
+        if action == "ReadVms":
+            item = {"VmId": f"i-{n}", "Placement": {"SubregionName": f"{region}a"}}
+        estate.objects.setdefault((region, action), []).append(item)
+    return estate

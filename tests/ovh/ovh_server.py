@@ -25,6 +25,7 @@ class OvhEstate:
     listings: dict[str, list[Any]] = field(default_factory=dict)  # path -> JSON list
     denied: set[str] = field(default_factory=set)  # projects answering 403
     failing: set[str] = field(default_factory=set)  # paths answering 500
+    latency: float = 0.0  # seconds slept before each answer (the benchmark)
 
     @property
     def projects(self) -> list[str]:
@@ -48,6 +49,8 @@ def _handler(estate: OvhEstate, log: list[tuple[str, str]]) -> type[BaseHTTPRequ
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             log.append(("GET", path))
+            if estate.latency:
+                time.sleep(estate.latency)
             if path == "/auth/time":
                 self._send(200, int(time.time()))
                 return
@@ -111,3 +114,33 @@ def planted() -> OvhEstate:
         denied={"p-denied"},
         failing={f"{ok}/region/WAW1/storage"},
     )
+
+
+def bench_estate(projects: int, resources: int, latency: float) -> OvhEstate:
+    """``projects`` readable projects in three regions holding about ``resources`` items spread
+    over every listing; every call answers after ``latency`` seconds."""
+    regions = ["GRA11", "SBG5", "DE1"]
+    names = [f"p-bench-{n}" for n in range(projects)]
+    estate = OvhEstate(listings={"/cloud/project": names}, latency=latency)
+    for name in names:
+        root = f"/cloud/project/{name}"
+        estate.listings[f"{root}/region"] = regions
+        for path in ("volume", "volume/snapshot", "instance", "database/service"):
+            estate.listings[f"{root}/{path}"] = []
+        for region in regions:
+            estate.listings[f"{root}/region/{region}/storage"] = []
+    for n in range(resources):
+        root = f"/cloud/project/{names[n % len(names)]}"
+        paths = sorted(
+            p for p in estate.listings if p.startswith(root + "/") and p != root + "/region"
+        )
+        path = paths[n // len(names) % len(paths)]
+        region = regions[n % len(regions)]
+        if path.endswith("/storage"):
+            item: dict[str, Any] = {"name": f"c-{n}", "encryption": {"sseAlgorithm": "AES256"}}
+        elif path.endswith("/database/service"):
+            item = {"id": f"db-{n}", "engine": "postgresql", "nodes": [{"region": "GRA"}]}
+        else:
+            item = {"id": f"r-{n}", "name": f"r-{n}", "region": region}
+        estate.listings[path].append(item)
+    return estate
