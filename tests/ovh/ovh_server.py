@@ -1,8 +1,9 @@
 """A loopback OVH API (v1, /cloud): HTTP on 127.0.0.1, JSON shaped like the real API.
 
 Serves ``/auth/time`` (the SDK signs each request with the server's time), the project list,
-each project's regions and the listings of ``hds_audit/collectors/ovh/data/services.yaml``.
-A denied project answers 403 ``NOT_GRANTED_CALL``; a failing region answers 500. The OVH API
+each project's regions and the listings of ``hds_audit/collectors/ovh/data/services.yaml``
+(lists of ids and the objects they name, where the real API has them). A denied project or
+path answers 403 ``NOT_GRANTED_CALL``; a failing path answers 500. The OVH API
 v1 lists are not paginated: a listing is one response. Every request is logged (method, path).
 """
 
@@ -23,7 +24,7 @@ class OvhEstate:
     """Projects, their regions and what each listing path returns."""
 
     listings: dict[str, list[Any]] = field(default_factory=dict)  # path -> JSON list
-    denied: set[str] = field(default_factory=set)  # projects answering 403
+    denied: set[str] = field(default_factory=set)  # projects (or paths) answering 403
     failing: set[str] = field(default_factory=set)  # paths answering 500
     latency: float = 0.0  # seconds slept before each answer (the benchmark)
 
@@ -55,7 +56,7 @@ def _handler(estate: OvhEstate, log: list[tuple[str, str]]) -> type[BaseHTTPRequ
                 self._send(200, int(time.time()))
                 return
             parts = path.split("/")
-            if len(parts) > 3 and parts[3] in estate.denied:
+            if path in estate.denied or (len(parts) > 3 and parts[3] in estate.denied):
                 message = "This call has not been granted"
                 self._send(403, {"errorCode": "NOT_GRANTED_CALL", "message": message})
             elif path in estate.failing:
@@ -83,7 +84,8 @@ def serve(estate: OvhEstate) -> Iterator[OvhServer]:
 
 
 def planted() -> OvhEstate:
-    """Two projects: one readable in three regions (one of them failing), one denied."""
+    """Two projects: one readable in three regions (one of them failing), one denied; three
+    dedicated servers (Gravelines, Beauharnois, no datacenter)."""
     ok = "/cloud/project/p-records"
     return OvhEstate(
         listings={
@@ -110,6 +112,30 @@ def planted() -> OvhEstate:
                     "backups": {"regions": ["GRA", "BHS"]},
                 },
             ],
+            f"{ok}/kube": ["kube-gra", "kube-bhs"],
+            f"{ok}/kube/kube-gra": {
+                "id": "kube-gra",
+                "name": "records-k8s",
+                "region": "GRA7",
+                "version": "1.31",
+                "status": "READY",
+            },
+            f"{ok}/kube/kube-bhs": {"id": "kube-bhs", "name": "copy-k8s", "region": "BHS5"},
+            f"{ok}/containerRegistry": [
+                {"id": "reg-1", "name": "images", "region": "GRA", "status": "READY"},
+            ],
+            "/dedicated/server": ["ns1.ip-10-0-0.eu", "ns2.ip-10-0-1.net", "ns3.ip-10-0-2.eu"],
+            "/dedicated/server/ns1.ip-10-0-0.eu": {
+                "name": "ns1.ip-10-0-0.eu",
+                "datacenter": "gra3",
+                "state": "ok",
+            },
+            "/dedicated/server/ns2.ip-10-0-1.net": {
+                "name": "ns2.ip-10-0-1.net",
+                "datacenter": "bhs6",
+                "state": "ok",
+            },
+            "/dedicated/server/ns3.ip-10-0-2.eu": {"name": "ns3.ip-10-0-2.eu", "state": "ok"},
         },
         denied={"p-denied"},
         failing={f"{ok}/region/WAW1/storage"},
@@ -121,7 +147,7 @@ def bench_estate(projects: int, resources: int, latency: float) -> OvhEstate:
     over every listing; every call answers after ``latency`` seconds."""
     regions = ["GRA11", "SBG5", "DE1"]
     names = [f"p-bench-{n}" for n in range(projects)]
-    estate = OvhEstate(listings={"/cloud/project": names}, latency=latency)
+    estate = OvhEstate(listings={"/cloud/project": names, "/dedicated/server": []}, latency=latency)
     for name in names:
         root = f"/cloud/project/{name}"
         estate.listings[f"{root}/region"] = regions
