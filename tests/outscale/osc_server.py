@@ -1,7 +1,8 @@
 """A loopback OSC API (3DS Outscale, v1): HTTP on 127.0.0.1, JSON shaped like the real API.
 
 ``POST /<region>/api/v1/<Action>`` with a JSON body; Read actions answer their list page by
-page (``ResultsPerPage`` capped by the server's page size, ``NextPageToken``); a region whose
+page (``ResultsPerPage`` capped by the server's page size, ``NextPageToken``; ReadImages
+honours the ``PermissionsToLaunchGlobalPermission`` filter); a region whose
 account refuses the keys answers 401 ``AuthFailure``. Every request is logged (path, body).
 """
 
@@ -17,7 +18,12 @@ from typing import Any
 
 from hds_audit.testing import loopback_http, send_json
 
-KEYS = {"ReadVolumes": "Volumes", "ReadSnapshots": "Snapshots", "ReadVms": "Vms"}
+KEYS = {
+    "ReadVolumes": "Volumes",
+    "ReadSnapshots": "Snapshots",
+    "ReadVms": "Vms",
+    "ReadImages": "Images",
+}
 
 
 @dataclass
@@ -57,6 +63,9 @@ def _handler(estate: OscEstate, log: list[tuple[str, dict[str, Any]]]) -> type:
                 self._send(400, {"Errors": [{"Code": "4000", "Type": "InvalidParameter"}]})
                 return
             items = estate.objects.get((region, action), [])
+            public = (body.get("Filters") or {}).get("PermissionsToLaunchGlobalPermission")
+            if public is not None:
+                items = [i for i in items if _public(i) == public]
             size = min(int(body.get("ResultsPerPage") or 100), estate.page_size)
             start = int(body.get("NextPageToken") or 0)
             answer: dict[str, Any] = {KEYS[action]: items[start : start + size]}
@@ -66,6 +75,10 @@ def _handler(estate: OscEstate, log: list[tuple[str, dict[str, Any]]]) -> type:
             self._send(200, answer)
 
     return Handler
+
+
+def _public(item: dict[str, Any]) -> bool:
+    return bool((item.get("PermissionsToLaunch") or {}).get("GlobalPermission"))
 
 
 @contextmanager
@@ -87,6 +100,23 @@ def planted() -> OscEstate:
             ("eu-west-2", "ReadSnapshots"): [{"SnapshotId": "snap-1", "VolumeId": "vol-0"}],
             ("eu-west-2", "ReadVms"): [
                 {"VmId": "i-1", "Placement": {"SubregionName": "eu-west-2a"}}
+            ],
+            ("eu-west-2", "ReadImages"): [
+                {
+                    "ImageId": "ami-own",
+                    "ImageName": "records-golden",
+                    "AccountId": "123456789012",
+                    "PermissionsToLaunch": {"GlobalPermission": False, "AccountIds": []},
+                },
+                {
+                    "ImageId": "ami-public",
+                    "ImageName": "Ubuntu-24.04",
+                    "AccountAlias": "Outscale",
+                    "PermissionsToLaunch": {"GlobalPermission": True, "AccountIds": []},
+                },
+            ],
+            ("us-east-2", "ReadImages"): [
+                {"ImageId": "ami-us", "PermissionsToLaunch": {"GlobalPermission": False}},
             ],
             (gov, "ReadVolumes"): [
                 {
