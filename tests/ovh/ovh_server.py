@@ -143,30 +143,38 @@ def planted() -> OvhEstate:
 
 
 def bench_estate(projects: int, resources: int, latency: float) -> OvhEstate:
-    """``projects`` readable projects in three regions holding about ``resources`` items spread
-    over every listing; every call answers after ``latency`` seconds."""
+    """``projects`` readable projects in three regions holding ``resources`` items spread over
+    every listing of the services table (ids and their objects where the API lists ids); every
+    call answers after ``latency`` seconds. The account has no dedicated server."""
+    from hds_audit.collectors.ovh.table import ovh_table
+
+    table = ovh_table()
     regions = ["GRA11", "SBG5", "DE1"]
     names = [f"p-bench-{n}" for n in range(projects)]
-    estate = OvhEstate(listings={"/cloud/project": names, "/dedicated/server": []}, latency=latency)
+    estate = OvhEstate(latency=latency)
+    estate.listings[table.projects] = names
+    for service in table.account_services:
+        estate.listings[service.path] = []
+    listings: list[tuple[str, str, Any]] = []  # (project, region, service)
     for name in names:
-        root = f"/cloud/project/{name}"
-        estate.listings[f"{root}/region"] = regions
-        for path in ("volume", "volume/snapshot", "instance", "database/service"):
-            estate.listings[f"{root}/{path}"] = []
-        for region in regions:
-            estate.listings[f"{root}/region/{region}/storage"] = []
+        estate.listings[table.regions.format(project=name)] = regions
+        for service in table.services:
+            for region in regions if service.per_region else [regions[0]]:
+                estate.listings[service.path.format(project=name, region=region)] = []
+                listings.append((name, region, service))
     for n in range(resources):
-        root = f"/cloud/project/{names[n % len(names)]}"
-        paths = sorted(
-            p for p in estate.listings if p.startswith(root + "/") and p != root + "/region"
-        )
-        path = paths[n // len(names) % len(paths)]
-        region = regions[n % len(regions)]
-        if path.endswith("/storage"):
-            item: dict[str, Any] = {"name": f"c-{n}", "encryption": {"sseAlgorithm": "AES256"}}
-        elif path.endswith("/database/service"):
-            item = {"id": f"db-{n}", "engine": "postgresql", "nodes": [{"region": "GRA"}]}
+        name, region, service = listings[n % len(listings)]
+        item: dict[str, Any] = {
+            service.id: f"{service.name}-{n}",
+            "encryption": {"sseAlgorithm": "AES256"},
+            "nodes": [{"region": region}],
+        }
+        if service.region and "." not in service.region:
+            item[service.region] = region
+        path = service.path.format(project=name, region=region)
+        if service.detail:
+            estate.listings[path].append(item[service.id])
+            estate.listings[service.detail.format(project=name, id=item[service.id])] = item
         else:
-            item = {"id": f"r-{n}", "name": f"r-{n}", "region": region}
-        estate.listings[path].append(item)
+            estate.listings[path].append(item)
     return estate
