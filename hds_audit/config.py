@@ -16,6 +16,7 @@ from hds_audit.evidence.inputs import InputFile, read_input
 if TYPE_CHECKING:
     from hds_audit.collectors.azure.settings import AzureSettings
     from hds_audit.collectors.gcp.settings import GcpSettings
+    from hds_audit.collectors.scaleway.settings import ScalewaySettings
     from hds_audit.executors.settings import ExecutorSettings
     from hds_audit.sharding import Shard
 
@@ -41,6 +42,7 @@ class FileConfig:
     aws: AwsConfig | None = None
     azure: AzureSettings | None = None
     gcp: GcpSettings | None = None
+    scaleway: ScalewaySettings | None = None
     waivers: str | None = None
     baseline: str | None = None
     history: str | bool | None = None  # a path, or False for no history
@@ -123,6 +125,7 @@ _KEYS = {
     "aws",
     "azure",
     "gcp",
+    "scaleway",
     "waivers",
     "baseline",
     "history",
@@ -251,6 +254,10 @@ def load_config(explicit: str | None, cwd: Path | None = None) -> FileConfig:
         from hds_audit.collectors.gcp.settings import parse_gcp_section
 
         config.gcp = parse_gcp_section(data["gcp"], label)
+    if "scaleway" in data:
+        from hds_audit.collectors.scaleway.settings import parse_scaleway_section
+
+        config.scaleway = parse_scaleway_section(data["scaleway"], label)
     if "executor" in data:
         from hds_audit.executors.settings import parse_executor_section
 

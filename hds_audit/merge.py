@@ -54,11 +54,12 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 #: Collectors in the order a scan runs them (cli.scan): AWS, Terraform (and Checkov), Azure,
-#: Google Cloud.
+#: Google Cloud, Scaleway.
 _COLLECTOR_RANK = {
     SourceKind.AWS_API.value: 0,
     SourceKind.AZURE_API.value: 2,
     SourceKind.GCP_API.value: 3,
+    SourceKind.SCALEWAY_API.value: 4,
 }
 
 

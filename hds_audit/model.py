@@ -113,6 +113,7 @@ class SourceKind(StrEnum):
     AWS_API = "aws-api"
     AZURE_API = "azure-api"
     GCP_API = "gcp-api"
+    SCALEWAY_API = "scaleway-api"
     # Host-level verdicts (HDS certificates): judged from the certified-host registry.
     REGISTRY = "registry"
 

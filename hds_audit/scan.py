@@ -42,7 +42,7 @@ Clock = Callable[[], datetime]
 
 NOTHING_TO_AUDIT = (
     "nothing to audit: give Terraform states or plans (PATH or --terraform PATH), --aws, "
-    "--azure, or their settings in hds-audit.yaml (--config FILE)"
+    "--azure, --gcp, --scaleway, or their settings in hds-audit.yaml (--config FILE)"
 )
 
 

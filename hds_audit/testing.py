@@ -8,10 +8,13 @@ prints for a plan, both from a compact list of resource specifications.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from click.testing import CliRunner, Result
 
@@ -227,3 +230,50 @@ def terraform_working_copy(source: Path, target: Path) -> dict[str, str]:
         capture_output=True,
     )
     return env
+
+
+_Server = TypeVar("_Server", bound=HTTPServer)
+
+
+@contextmanager
+def serving(server: _Server) -> Iterator[_Server]:
+    """Serve ``server`` (a loopback API of the tests) on a thread for the duration of the
+    block; shut it down and close its socket afterwards."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRequest:
+    """One request a loopback server received: method, path, query."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    """A threaded HTTP server on a free 127.0.0.1 port that logs every request (the tests'
+    loopback APIs): ``url``, ``requests()``; handlers append to ``log`` under ``lock``."""
+
+    daemon_threads = True
+    request_queue_size = 128  # clients that open one connection per call
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.log: list[LoggedRequest] = []
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def requests(self, method: str | None = None) -> list[LoggedRequest]:
+        with self.lock:
+            return [r for r in self.log if method is None or r.method == method]

@@ -288,3 +288,22 @@ def test_working_directory_without_terraform_cli_is_a_clear_error(tmp_path: Path
     )
     [error] = collection.errors
     assert "CLI is not on PATH" in error.message and error.source == str(work)
+
+
+def test_the_summary_names_the_worst_problems_first_once_per_resource(tmp_path: Path) -> None:
+    result = run_cli(
+        ["scan", str(FIXTURES / "patient-records"), "-o", str(tmp_path), "--no-history"]
+    )
+    assert result.exit_code == 1
+    lines = [
+        line.split()
+        for line in result.output.splitlines()
+        if line.startswith("  ") and not line.startswith("  ...")
+    ]
+    shown = [(status, severity, policy, subject) for status, severity, policy, subject, *_ in lines]
+    assert shown[0][:3] == ("FAIL", "critical", "HDS_RES_001")
+    assert len(set(shown)) == len(shown)  # a plan and a state of one resource: one line
+    statuses = [status for status, *_ in shown]
+    assert statuses == sorted(statuses, key=["FAIL", "ERROR", "UNKNOWN"].index)
+    assert "[terraform-plan, terraform-state]" in result.output
+    assert result.output.splitlines()[0].startswith("Audited 58 resources (111 records)")

@@ -11,8 +11,10 @@ import click
 from hds_audit._gc import paused_gc
 from hds_audit.config import FORMATS, parse_formats
 from hds_audit.errors import HdsAuditError, UsageError
-from hds_audit.model import Status
+from hds_audit.model import Finding, Status
+from hds_audit.reports.grouping import distinct_resources, resource_key
 from hds_audit.reports.model import Report
+from hds_audit.reports.ranking import problem_rank
 from hds_audit.terminal import printable, printable_lines
 
 if TYPE_CHECKING:
@@ -154,17 +156,30 @@ def _compliance_inputs(
 def _print_summary(report: Report, written: list[Path]) -> None:
     counts = report.by_status
     parts = [f"{counts[s.value]} {s.value.replace('_', ' ')}" for s in Status if counts[s.value]]
+    distinct = len(distinct_resources(report.resources))
+    records = f" ({len(report.resources)} records)" if distinct != len(report.resources) else ""
     click.echo(
-        f"Audited {len(report.resources)} resources from {len(report.run.sources)} source(s) "
+        f"Audited {distinct} resources{records} from {len(report.run.sources)} source(s) "
         f"against the {report.run.area.label} area: " + (", ".join(parts) or "no findings") + "."
     )
-    for finding in report.blocking[:10]:
+    # One line per problem on a distinct resource: a plan and a state of it are one line.
+    lines: dict[tuple[str, str, object], list[Finding]] = {}
+    for finding in sorted(report.blocking, key=problem_rank):
+        key = (finding.policy.id, finding.status.value, resource_key(finding.resource))
+        lines.setdefault(key, []).append(finding)
+    for findings in list(lines.values())[:10]:
+        finding = findings[0]
+        subject = finding.resource.id
+        if finding.covers is not None:  # a host scope: how many resources it stands for
+            subject += f" (host: {len(finding.covers)} resources)"
+        elif len(findings) > 1:
+            subject += " [" + ", ".join(f.resource.source.kind.value for f in findings) + "]"
         click.echo(
             f"  {finding.status.value.upper():8} {finding.policy.severity.value:8} "
-            + printable(f"{finding.policy.id}  {finding.resource.id}")
+            + printable(f"{finding.policy.id}  {subject}")
         )
-    if len(report.blocking) > 10:
-        click.echo(f"  ... and {len(report.blocking) - 10} more (see the reports)")
+    if len(lines) > 10:
+        click.echo(f"  ... and {len(lines) - 10} more (see the reports)")
     for path in written:
         click.echo(printable(f"Report: {path}"))
     verdict = {

@@ -39,3 +39,17 @@ def permissions_gcp() -> None:
     from hds_audit.collectors.gcp.table import custom_role_yaml
 
     click.echo(custom_role_yaml(), nl=False)
+
+
+@permissions.command("scaleway")
+@click.option(
+    "--scaleway-organization",
+    "organization",
+    metavar="ID",
+    help="Organisation the policy is created in (default: a placeholder).",
+)
+def permissions_scaleway(organization: str | None) -> None:
+    """Print the least-privilege Scaleway IAM policy (JSON, read-only permission sets)."""
+    from hds_audit.collectors.scaleway.table import iam_policy_json
+
+    click.echo(iam_policy_json(organization))

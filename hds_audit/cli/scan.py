@@ -25,6 +25,7 @@ from hds_audit.cli.common import (
     _write_all,
 )
 from hds_audit.cli.gcp import gcp_collectors, gcp_options
+from hds_audit.cli.scaleway import scaleway_collectors, scaleway_options
 from hds_audit.config import LANGS, SEVERITIES, load_config
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.geo import AllowedArea
@@ -114,6 +115,7 @@ from hds_audit.terminal import printable
     "azure.credential_scope in hds-audit.yaml.",
 )
 @gcp_options
+@scaleway_options
 @click.option(
     "--aws/--no-aws",
     "aws_flag",
@@ -309,6 +311,8 @@ def scan(
             runtime = click.get_current_context().find_object(AzureRuntime)
             collectors.append(build_collector(azure, runtime, quiet, executor, shard))
         collectors.extend(gcp_collectors(config.gcp, gcp_args, quiet, executor, shard))
+        # the cloud options of cli/gcp.py and cli/scaleway.py arrive together in gcp_args
+        collectors.extend(scaleway_collectors(config.scaleway, gcp_args, quiet, executor, shard))
         options = ScanOptions(
             collectors=collectors,
             shard=shard,

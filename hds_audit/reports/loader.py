@@ -61,6 +61,7 @@ _SCOPE_PROVIDERS = {
     SourceKind.AWS_API.value: "aws",
     SourceKind.AZURE_API.value: "azure",
     SourceKind.GCP_API.value: "gcp",
+    SourceKind.SCALEWAY_API.value: "scaleway",
 }
 _PLACEHOLDER_TYPE = "unreadable_scope"  # engine.evaluate.scope_placeholder
 _T = TypeVar("_T")

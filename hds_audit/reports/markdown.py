@@ -18,6 +18,7 @@ from hds_audit.model import Finding, Severity, Status
 from hds_audit.reports.atomic import atomic_writer
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.model import Report
+from hds_audit.reports.ranking import problem_rank
 
 #: GitHub's limit on the body of an issue or pull-request comment (characters).
 COMMENT_LIMIT = 65_536
@@ -120,18 +121,6 @@ def _changes(report: Report) -> list[str]:
     return lines
 
 
-#: Failures before what could not be established; then by severity, then where the data is
-#: (residency) before how it is kept.
-_STATUS_RANK = {Status.FAIL: 0, Status.ERROR: 1, Status.UNKNOWN: 2}
-_CATEGORY_RANK = {
-    "residency": 0,
-    "replication_residency": 1,
-    "certified_provider": 2,
-    "encryption_at_rest": 3,
-    "key_management": 4,
-}
-
-
 def _top(report: Report, limit: int) -> list[Finding]:
     """Blocking findings first, then the other problems; within each, new before unchanged,
     fail before unknown, most severe first, residency before the other categories."""
@@ -140,16 +129,9 @@ def _top(report: Report, limit: int) -> list[Finding]:
     rest = [f for f in report.findings if f.status in _PROBLEMS and id(f) not in chosen]
     state = report.baseline.state if report.baseline is not None else None
 
-    def key(f: Finding) -> tuple[int, int, int, int, str, str]:
+    def key(f: Finding) -> tuple[int, tuple[int, int, int, str, str]]:
         old = 1 if state is not None and state(f) != "new" else 0
-        return (
-            old,
-            _STATUS_RANK.get(f.status, 3),
-            -f.policy.severity.rank,
-            _CATEGORY_RANK.get(f.policy.category, len(_CATEGORY_RANK)),
-            f.policy.id,
-            f.resource.id,
-        )
+        return (old, problem_rank(f))
 
     first = heapq.nsmallest(limit, blocking, key=key)
     return first + heapq.nsmallest(limit - len(first), rest, key=key)

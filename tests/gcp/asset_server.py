@@ -10,14 +10,15 @@ against it; every request is logged (method, path, query) so a test can show wha
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from hds_audit.testing import LoggedRequest, LoopbackServer, serving
 
 PROJECT_TYPE = "cloudresourcemanager.googleapis.com/Project"
 
@@ -129,13 +130,6 @@ class AssetEstate:
         return next((p for p, name in self.names.items() if name == wanted), None)
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedRequest:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-
-
 class AssetHandler(BaseHTTPRequestHandler):
     server: AssetServer
 
@@ -194,36 +188,19 @@ class AssetHandler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = _refuse
 
 
-class AssetServer(ThreadingHTTPServer):
-    daemon_threads = True
+class AssetServer(LoopbackServer):
+    """The loopback Cloud Asset API serving an estate."""
 
     def __init__(self, estate: AssetEstate) -> None:
-        super().__init__(("127.0.0.1", 0), AssetHandler)
+        super().__init__(AssetHandler)
         self.estate = estate
-        self.log: list[LoggedRequest] = []
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def requests(self, method: str | None = None) -> list[LoggedRequest]:
-        with self.lock:
-            return [r for r in self.log if method is None or r.method == method]
 
 
 @contextmanager
 def serve(estate: AssetEstate) -> Iterator[AssetServer]:
     """Run the server on a free loopback port for the duration of the block."""
-    server = AssetServer(estate)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(AssetServer(estate)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def serve_process(estate: AssetEstate, ready: Any) -> None:

@@ -30,23 +30,12 @@ from hds_audit.collectors.gcp.failures import gcp_error
 from hds_audit.collectors.gcp.normalise import locate_replicas, normalise
 from hds_audit.collectors.gcp.table import GcpTable, gcp_table
 from hds_audit.collectors.gcp.tasks import FindProjects, Searched, SearchProject
+from hds_audit.collectors.runs import CollectStats, run_tasks
 from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor, Task
-from hds_audit.executors.local import LocalExecutor
 from hds_audit.geo import GeoTables
 from hds_audit.model import Source, SourceKind
 from hds_audit.sharding import Shard
-
-
-@dataclass(slots=True)
-class CollectStats:
-    """Figures of the last collection (the benchmark prints them): HTTP requests, retries
-    included when the tasks ran in this process."""
-
-    requests: int = 0
-    wall_seconds: float = 0.0
-    projects: int = 0
-    resources: int = 0
 
 
 @dataclass
@@ -129,21 +118,10 @@ class GcpCollector:
 
     def collect(self, geo: GeoTables) -> Collection:
         started = self.clock()
-        env = self.environment()
-        executor = self.executor or LocalExecutor(self.max_workers)
         run = _Run(self, geo)
-        try:
-            for done in executor.run(env, run.first_tasks(), run.follow):
-                run.record(done.task, done.result)
-            result = run.collection(executor.description if self.executor else None)
-        finally:
-            if isinstance(env.local, GcpEnvironment):
-                env.local.close()
-        # Here every request (retries included) went through this process's transport;
-        # on a cluster, the pages the tasks report.
-        local = env.local.tally.count if isinstance(env.local, GcpEnvironment) else None
+        result, requests = run_tasks(run, self.environment(), self.executor, self.max_workers)
         self.stats = CollectStats(
-            requests=run.requests if local is None else local,
+            requests=requests,
             wall_seconds=self.clock() - started,
             projects=len(run.searched),
             resources=len(result.resources),

@@ -13,11 +13,11 @@ No Google library import at module level: it is loaded when an environment is bu
 from __future__ import annotations
 
 import importlib
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hds_audit.collectors.gcp.table import GcpTable, gcp_table
+from hds_audit.collectors.tally import Tally
 from hds_audit.errors import UsageError
 
 ADC = "adc"
@@ -65,18 +65,6 @@ class GcpEnvSpec:
 
     def build(self) -> GcpEnvironment:
         return GcpEnvironment(self, credentials_for(self.credential, self.endpoint_url))
-
-
-@dataclass(slots=True)
-class Tally:
-    """Requests sent by this process (the benchmark's calls per resource)."""
-
-    count: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self) -> None:
-        with self.lock:
-            self.count += 1
 
 
 class GcpEnvironment:

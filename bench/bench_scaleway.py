@@ -1,0 +1,99 @@
+"""Scaleway collector benchmark: 3 projects, about 1,000 resources, 50 ms per API call.
+
+The loopback Scaleway API (tests/scaleway/api_server.py) runs in its own process and sleeps
+50 ms before each answer; the real ``scaleway`` SDK collects the organisation once with one
+worker and once with 16 (each worker lists one project's zone or region: 9 zones x 5 list
+calls and 3 regions x 4 list calls per project, 100 items a page). Object Storage goes to an
+empty moto server (no latency). Prints wall times and calls per resource.
+
+    .venv/bin/python bench/bench_scaleway.py [--workers 16] [--resources 1000] [--projects 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "scaleway"))
+sys.path.insert(0, str(ROOT))
+
+from api_server import serve_process  # noqa: E402
+from scw_estates import ACCESS_KEY, ORG, SECRET_KEY, bench_estate  # noqa: E402
+
+from hds_audit.collectors.scaleway import CollectStats, ScalewayCollector  # noqa: E402
+from hds_audit.geo import GeoTables  # noqa: E402
+
+
+def run(url: str, s3_url: str, workers: int) -> CollectStats:
+    collector = ScalewayCollector(api_url=url, s3_endpoint_url=s3_url, max_workers=workers)
+    collector.preflight()
+    collection = collector.collect(GeoTables.default())
+    if collection.errors:
+        raise SystemExit(f"benchmark estate gave errors: {collection.errors[:3]}")
+    return collector.stats
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=3)
+    parser.add_argument("--resources", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.050)
+    parser.add_argument("--workers", type=int, default=16)
+    args = parser.parse_args()
+
+    os.environ.update(
+        SCW_ACCESS_KEY=ACCESS_KEY,
+        SCW_SECRET_KEY=SECRET_KEY,
+        SCW_DEFAULT_ORGANIZATION_ID=ORG,
+        SCW_CONFIG_PATH=str(Path(tempfile.gettempdir()) / "hds-audit-bench-no-scw-config"),
+    )
+    os.environ.pop("SCW_DEFAULT_PROJECT_ID", None)
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    s3_url = f"http://{host}:{port}"
+    estate = bench_estate(args.projects, args.resources, args.latency)
+    context = multiprocessing.get_context("spawn")
+    ready = context.Queue()
+    server = context.Process(target=serve_process, args=(estate, ready), daemon=True)
+    server.start()
+    try:
+        url = ready.get(timeout=60)
+        run(url, s3_url, args.workers)  # warm-up: imports, first connections (not measured)
+        started = time.perf_counter()
+        parallel = run(url, s3_url, args.workers)
+        parallel_wall = time.perf_counter() - started
+        started = time.perf_counter()
+        serial = run(url, s3_url, 1)
+        serial_wall = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.join(timeout=10)
+        moto.stop()
+
+    resources = parallel.resources
+    print(
+        f"scaleway bench: {args.projects} projects, {resources} resources, "
+        f"{args.latency * 1000:.0f} ms per Scaleway API call"
+    )
+    print(
+        f"  {args.workers:>2} workers: wall {parallel_wall:6.2f} s, {parallel.requests} calls, "
+        f"{parallel.requests / resources:.3f} calls per resource"
+    )
+    print(f"   1 worker : wall {serial_wall:6.2f} s, {serial.requests} calls")
+    print(f"  speed-up over one worker: {serial_wall / parallel_wall:.1f}x")
+    return 0 if serial.resources == resources else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

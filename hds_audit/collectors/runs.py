@@ -1,0 +1,63 @@
+"""One collection on an executor: the loop the Google Cloud and Scaleway collectors share.
+
+A *run* knows its first tasks, the tasks that follow a result (projects found in an
+organisation), records each result and assembles the :class:`Collection`; this module drives
+it on the collector's executor (a local thread pool by default) and counts the requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hds_audit.collectors.base import Collection
+from hds_audit.executors.base import Environment, Executor, Task
+from hds_audit.executors.local import LocalExecutor
+
+
+@dataclass(slots=True)
+class CollectStats:
+    """Figures of the last collection (the benchmarks print them): HTTP requests, retries
+    included when the tasks ran in this process."""
+
+    requests: int = 0
+    wall_seconds: float = 0.0
+    projects: int = 0
+    resources: int = 0
+
+
+class TaskRun(Protocol):
+    """What a collector's run exposes to :func:`run_tasks`."""
+
+    requests: int  # as the tasks report them (what a cluster's workers sent)
+
+    def first_tasks(self) -> list[Task]: ...
+
+    def follow(self, task: Task, result: Any) -> Iterable[Task]: ...
+
+    def record(self, task: Task, result: Any) -> None: ...
+
+    def collection(self, executor: str | None) -> Collection: ...
+
+
+def run_tasks(
+    run: TaskRun, env: Environment, executor: Executor | None, max_workers: int
+) -> tuple[Collection, int]:
+    """Run every task of ``run``; the collection and the requests sent.
+
+    When the tasks ran in this process, every request (retries included) went through its
+    environment's tally; on a cluster, the count is what the tasks report. The local
+    environment is closed afterwards.
+    """
+    pool = executor or LocalExecutor(max_workers)
+    try:
+        for done in pool.run(env, run.first_tasks(), run.follow):
+            run.record(done.task, done.result)
+        result = run.collection(executor.description if executor is not None else None)
+    finally:
+        close = getattr(env.local, "close", None)
+        if callable(close):
+            close()
+    tally = getattr(env.local, "tally", None)
+    return result, int(tally.count) if tally is not None else run.requests
