@@ -1,7 +1,7 @@
 """report.json's finding lines, encoded from cached parts, say what ``finding_dict`` says.
 
 The writer reuses the encoded tail of findings that repeat (policy, status, evidence,
-reason) and keeps at most a few thousand of them: a state whose every database names its
+reason) and keeps at most a few thousand of them: a state whose every volume names its
 own key has more distinct tails than that, so the cache is emptied and refilled mid-way.
 """
 
@@ -19,24 +19,18 @@ REGIONS = ("eu-west-3", "eu-central-1", "us-east-1")
 ACCOUNT = "111122223333"
 
 
-def _database(i: int) -> Spec:
+def _volume(i: int) -> Spec:
+    """An encrypted volume under a key of its own: its key finding's evidence is its own."""
     region = REGIONS[i % len(REGIONS)]
-    return Spec(
-        "aws_db_instance",
-        f"d{i}",
-        {
-            "id": f"db-{i}",
-            "arn": f"arn:aws:rds:{region}:{ACCOUNT}:db:records-{i}",
-            "identifier": f"records-{i}",
-            "storage_encrypted": True,
-            "kms_key_id": f"arn:aws:kms:{region}:{ACCOUNT}:key/{i:08x}-0000-4000-8000-0",
-        },
-    )
+    key = f"arn:aws:kms:{region}:{ACCOUNT}:key/{i:08x}-0000-4000-8000-0"
+    volume = f"vol-{i:017x}"
+    attributes = {"id": volume, "availability_zone": f"{region}a", "encrypted": True}
+    return Spec("aws_ebs_volume", f"v{i}", {**attributes, "kms_key_id": key})
 
 
 def test_every_finding_line_is_the_finding(tmp_path: Path) -> None:
     count = json_report._TAIL_CACHE + 500
-    state = write_json(tmp_path / "big.tfstate", state_document(_database(i) for i in range(count)))
+    state = write_json(tmp_path / "big.tfstate", state_document(_volume(i) for i in range(count)))
     report = run_scan(ScanOptions(collectors=[TerraformCollector((str(state),))]))
     out = json_report.write_json(report, tmp_path / "report.json")
     written = json.loads(out.read_text(encoding="utf-8"))["findings"]
