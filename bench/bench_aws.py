@@ -249,6 +249,7 @@ def main() -> None:
                 f"{(calls - fixed) / max(found, 1):.2f} per resource), {errors} errors; "
                 f"CPU: collector {cpu[0]:.1f} s, moto {cpu[1]:.1f} s"
             )
+            print(f"  CPU per resource (collector): {cpu[0] / max(found, 1) * 1000:.2f} ms")
         print(
             f"speed-up over one worker: {results[1] / results[args.workers]:.1f}x "
             f"(target: >= 6x; calls per resource target: <= 3 + a fixed cost per region)"

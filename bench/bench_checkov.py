@@ -68,6 +68,7 @@ def generate(n: int, path: Path) -> None:
 
 
 def run_hds(path: Path) -> tuple[float, dict[str, str]]:
+    from hds_audit._gc import paused_gc
     from hds_audit.collectors.terraform import collect_file
     from hds_audit.engine import builtin_policies, evaluate
     from hds_audit.geo import AllowedArea, GeoTables
@@ -76,8 +77,9 @@ def run_hds(path: Path) -> tuple[float, dict[str, str]]:
     policy = [p for p in builtin_policies() if p.meta.id == "HDS_ENC_001"]
     area = AllowedArea.parse("eu")
     started = time.perf_counter()
-    resources = collect_file(path, str(path), geo).resources
-    findings = evaluate(policy, resources, area)
+    with paused_gc():  # as a scan runs (hds_audit.scan.run_scan)
+        resources = collect_file(path, str(path), geo).resources
+        findings = evaluate(policy, resources, area)
     elapsed = time.perf_counter() - started
     return elapsed, {f.resource.id: f.status.value for f in findings}
 

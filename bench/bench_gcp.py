@@ -60,9 +60,10 @@ def main() -> int:
         started = time.perf_counter()
         parallel = run(url, args.workers)
         parallel_wall = time.perf_counter() - started
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         serial = run(url, 1)
         serial_wall = time.perf_counter() - started
+        serial_cpu = time.process_time() - cpu_started  # the server is another process
     finally:
         server.terminate()
         server.join(timeout=10)
@@ -77,6 +78,10 @@ def main() -> int:
         f"{parallel.requests / resources:.4f} calls per resource"
     )
     print(f"   1 worker : wall {serial_wall:6.2f} s, {serial.requests} calls")
+    print(
+        f"  CPU per resource (collector, 1 worker): {serial_cpu / resources * 1000:.2f} ms "
+        f"({serial_cpu:.2f} s CPU)"
+    )
     print(f"  speed-up over one worker: {serial_wall / parallel_wall:.1f}x")
     return 0 if resources == args.resources and serial.resources == resources else 1
 

@@ -41,8 +41,22 @@ _SECRET_VALUE = re.compile(
 _ASSIGNMENT = re.compile(
     r"(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]*+)[ \t]*(?:=|:[ \t])[ \t]*['\"]?[^\s'\";&]"
 )
-# Cheap tests before any regular expression runs (most values are ids, names and regions).
-_HINTS = ("=", "-----", "@", ": ", "AKIA", "ASIA")
+
+
+def _has_hint(value: str) -> bool:
+    """The cheap test before any regular expression runs (most values are ids, names and
+    regions): one of ``=``, ``@``, ``: ``, ``-----``, ``AKIA``, ``ASIA`` is in the text.
+    Spelt out rather than looped: it runs on every text value."""
+    return (
+        "=" in value
+        or "@" in value
+        or ": " in value
+        or "-----" in value
+        or "AKIA" in value
+        or "ASIA" in value
+    )
+
+
 # Types whose whole purpose is a secret: every non-reference attribute named here is one.
 _SECRET_TYPES = {
     "random_password": {"result", "bcrypt_hash"},
@@ -82,7 +96,7 @@ def _names_secret(name: str) -> bool:
 
 def looks_secret(value: str) -> bool:
     """True when a text looks like it holds a secret, whatever attribute it is in."""
-    if not any(hint in value for hint in _HINTS):
+    if not _has_hint(value):
         return False
     if _SECRET_VALUE.search(value):
         return True
@@ -102,7 +116,9 @@ def _json_text(value: str) -> Any:
 
 
 def _scrub_text(value: str, depth: int) -> str:
-    decoded = _json_text(value)
+    # Only a text whose first non-blank character opens an object or an array can be JSON.
+    first = value[:1]
+    decoded = _json_text(value) if first in "{[" or first.isspace() else None
     if decoded is not None:
         scrubbed = _scrub(decoded, depth + 1)
         return value if scrubbed is decoded else json.dumps(scrubbed, ensure_ascii=False)
@@ -123,11 +139,16 @@ def _scrub(value: Any, depth: int = 0) -> Any:
         raise ShapeError(f"nests values deeper than {MAX_DEPTH} levels")
     if isinstance(value, dict):
         out: dict[str, Any] | None = None
-        secret_pair = _pair_is_secret(value)
+        # Only a ``value`` member can be a pair's secret: judge the pair's name only then.
+        secret_pair = ("value" in value or "Value" in value) and _pair_is_secret(value)
+        verdicts = _NAME_VERDICTS
         for key, item in value.items():
             if item is None or item is True or item is False:
                 continue
-            if (is_secret_name(key) or (secret_pair and key in _PAIR_VALUES)) and item != "":
+            secret_name = verdicts.get(key)
+            if secret_name is None:
+                secret_name = is_secret_name(key)
+            if (secret_name or (secret_pair and key in _PAIR_VALUES)) and item != "":
                 new: Any = REDACTED
             elif isinstance(item, str):
                 new = _scrub_text(item, depth)

@@ -162,6 +162,10 @@ class MessageTable:
             self.table[str(value)] = to_data(value)
 
 
+_TAIL_CACHE = 4096  # encoded finding tails kept for reuse
+_BATCH_CHARS = 1 << 20  # lines written at once, at most (or a thousand lines)
+
+
 class _FindingLines:
     """Encode findings to JSON lines, reusing what repeats.
 
@@ -206,6 +210,8 @@ class _FindingLines:
             tail = self._tail(finding)
         else:
             if tail is None:
+                if len(self._tails) >= _TAIL_CACHE:  # evidence naming one resource's own key
+                    self._tails.clear()  # repeats little: keep the memory bounded
                 tail = self._tails[key] = self._tail(finding)
         if finding.covers is not None:  # a host-level finding: one per host scope
             tail = f"{tail[:-1]}, {_ENCODE(host_parts(finding))[1:]}"
@@ -314,15 +320,19 @@ def run_dict(report: Report) -> dict[str, Any]:
 
 
 def _write_lines(stream: IO[str], key: str, lines: Iterable[str], last: bool = False) -> None:
-    """Write ``"key": [`` one element per line ``]``, in batches of a thousand lines."""
+    """Write ``"key": [`` one element per line ``]``, in batches of a thousand lines or a
+    megabyte (a host-level finding listing 100,000 resources is a line of megabytes: it is
+    written alone rather than copied into a batch with others)."""
     stream.write(f'"{key}": [')
     batch: list[str] = []
+    size = 0
     started = False
     for line in lines:
         batch.append(line)
-        if len(batch) == 1000:
+        size += len(line)
+        if len(batch) == 1000 or size >= _BATCH_CHARS:
             stream.write(("\n" if not started else ",\n") + ",\n".join(batch))
-            started, batch = True, []
+            started, batch, size = True, [], 0
     if batch:
         stream.write(("\n" if not started else ",\n") + ",\n".join(batch))
         started = True

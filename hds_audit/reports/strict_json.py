@@ -29,8 +29,11 @@ def strict_encoder() -> Callable[[Any], str]:
     strict = json.JSONEncoder(
         ensure_ascii=False, default=str, check_circular=False, allow_nan=False
     ).encode
+    quote = json.encoder.encode_basestring
 
     def encode(value: Any) -> str:
+        if type(value) is str:  # what the encoder itself does with a text, without its detour
+            return quote(value)
         try:
             return strict(value)
         except ValueError:  # a non-finite float somewhere: rare, so converted only then
