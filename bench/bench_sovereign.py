@@ -13,14 +13,11 @@ and once with 16. Prints the machine, wall times and calls per resource, per clo
 from __future__ import annotations
 
 import argparse
-import logging
-import multiprocessing
 import os
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,10 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 import osc_server  # noqa: E402
 import ovh_server  # noqa: E402
-from api_server import serve_process  # noqa: E402
 from bench_scaleway import run as run_scaleway  # noqa: E402
-from scw_estates import ACCESS_KEY, ORG, SECRET_KEY  # noqa: E402
-from scw_estates import bench_estate as scaleway_estate  # noqa: E402
+from bench_scaleway import scaleway_api  # noqa: E402
 
 from hds_audit.collectors.base import Collection  # noqa: E402
 from hds_audit.collectors.outscale.collect import OutscaleCollector  # noqa: E402
@@ -54,35 +49,6 @@ def checked(collection: Collection, cloud: str) -> int:
     if collection.errors:
         raise SystemExit(f"{cloud} benchmark estate gave errors: {collection.errors[:3]}")
     return len(collection.resources)
-
-
-@contextmanager
-def scaleway_api(resources: int, latency: float) -> Iterator[tuple[str, str]]:
-    """The loopback Scaleway API in its own process and an empty moto S3: (api, s3) URLs."""
-    os.environ.update(
-        SCW_ACCESS_KEY=ACCESS_KEY,
-        SCW_SECRET_KEY=SECRET_KEY,
-        SCW_DEFAULT_ORGANIZATION_ID=ORG,
-        SCW_CONFIG_PATH=str(Path(tempfile.gettempdir()) / "hds-audit-bench-no-scw-config"),
-    )
-    os.environ.pop("SCW_DEFAULT_PROJECT_ID", None)
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    context = multiprocessing.get_context("spawn")
-    ready = context.Queue()
-    estate = scaleway_estate(3, resources, latency)
-    server = context.Process(target=serve_process, args=(estate, ready), daemon=True)
-    server.start()
-    try:
-        yield ready.get(timeout=60), f"http://{host}:{port}"
-    finally:
-        server.terminate()
-        server.join(timeout=10)
-        moto.stop()
 
 
 def main() -> int:
@@ -107,7 +73,7 @@ def main() -> int:
         osc = stack.enter_context(
             osc_server.serve(osc_server.bench_estate(OSC_REGIONS, args.resources, args.latency))
         )
-        scw_url, s3_url = stack.enter_context(scaleway_api(args.resources, args.latency))
+        scw_url, s3_url = stack.enter_context(scaleway_api(3, args.resources, args.latency))
 
         def run_ovh(workers: int) -> tuple[int, int]:
             before = len(ovh.requests)

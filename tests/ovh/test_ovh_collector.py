@@ -14,10 +14,20 @@ from hds_audit.collectors.ovh.collect import ReadOnlyViolation, read_only_client
 from hds_audit.engine import builtin_policies, evaluate
 from hds_audit.geo import AllowedArea, GeoTables
 from hds_audit.i18n import Msg, messages
+from hds_audit.model import Resource
 from hds_audit.reports.json_report import schema_text
 from hds_audit.testing import run_cli
 
 GEO = GeoTables.default()
+
+
+def verdicts(resources: list[Resource]) -> dict[tuple[str, str], str]:
+    """(resource id's last part, policy id) -> status, in an EU-only area."""
+    return {
+        (f.resource.id.rsplit("/", 1)[-1], f.policy.id): f.status.value
+        for f in evaluate(builtin_policies(), resources, AllowedArea.parse("eu"))
+        if f.resource is not None
+    }
 
 
 def test_projects_regions_and_services_read_with_one_denied_project_and_one_failing_region(
@@ -65,11 +75,7 @@ def test_verdicts_on_live_ovh_resources(ovh_api: OvhServer) -> None:
     collector = OvhCollector(endpoint_url=ovh_api.url, projects=("p-records",))
     collector.preflight()
     resources = collector.collect(GEO).resources
-    findings = {
-        (f.resource.id.rsplit("/", 1)[-1], f.policy.id): f.status.value
-        for f in evaluate(builtin_policies(), resources, AllowedArea.parse("eu"))
-        if f.resource is not None
-    }
+    findings = verdicts(resources)
     assert findings[("scans", "HDS_ENC_001")] == "pass"
     assert findings[("exports", "HDS_ENC_001")] == "fail"
     assert findings[("vol-gra", "HDS_ENC_001")] == "unknown"
@@ -89,19 +95,18 @@ def test_kubernetes_registries_and_dedicated_servers_located_and_judged(ovh_api:
     assert by_id["ns1.ip-10-0-0.eu"].location.region == "eu-west-gra"
     assert by_id["ns2.ip-10-0-1.net"].location.country == "CA"
     assert by_id["reg-1"].unknowns["encryption.at_rest"] == Msg("collect.ovh.registry_at_rest")
-    findings = {
-        (f.resource.id.rsplit("/", 1)[-1], f.policy.id): f.status.value
-        for f in evaluate(builtin_policies(), resources, AllowedArea.parse("eu"))
-        if f.resource is not None
-    }
     # Compute is judged by HDS_RES_002 (where it runs), data by HDS_RES_001 and HDS_ENC_001.
-    assert findings[("kube-gra", "HDS_RES_002")] == "pass"
-    assert findings[("kube-bhs", "HDS_RES_002")] == "fail"
-    assert findings[("reg-1", "HDS_RES_001")] == "pass"
-    assert findings[("reg-1", "HDS_ENC_001")] == "unknown"
-    assert findings[("ns1.ip-10-0-0.eu", "HDS_RES_002")] == "pass"
-    assert findings[("ns2.ip-10-0-1.net", "HDS_RES_002")] == "fail"
-    assert findings[("ns3.ip-10-0-2.eu", "HDS_RES_002")] == "unknown"  # no datacenter
+    expected = {
+        ("kube-gra", "HDS_RES_002"): "pass",
+        ("kube-bhs", "HDS_RES_002"): "fail",
+        ("reg-1", "HDS_RES_001"): "pass",
+        ("reg-1", "HDS_ENC_001"): "unknown",
+        ("ns1.ip-10-0-0.eu", "HDS_RES_002"): "pass",
+        ("ns2.ip-10-0-1.net", "HDS_RES_002"): "fail",
+        ("ns3.ip-10-0-2.eu", "HDS_RES_002"): "unknown",  # no datacenter
+    }
+    findings = verdicts(resources)
+    assert {key: findings.get(key) for key in expected} == expected
     reads = [path for _, path in ovh_api.requests]
     assert "/dedicated/server/ns2.ip-10-0-1.net" in reads
     assert "/cloud/project/p-records/kube/kube-bhs" in reads
