@@ -108,6 +108,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_azure.py
 	$(BIN)/python bench/bench_gcp.py
 	$(BIN)/python bench/bench_scaleway.py
+	$(BIN)/python bench/bench_sovereign.py
 	$(BIN)/python bench/bench_aws.py
 	$(BIN)/python bench/bench_scale.py
 	$(MAKE) $(CHECKOV_STAMP)

@@ -18,6 +18,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,14 +42,10 @@ def run(url: str, s3_url: str, workers: int) -> CollectStats:
     return collector.stats
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--projects", type=int, default=3)
-    parser.add_argument("--resources", type=int, default=1000)
-    parser.add_argument("--latency", type=float, default=0.050)
-    parser.add_argument("--workers", type=int, default=16)
-    args = parser.parse_args()
-
+@contextmanager
+def scaleway_api(projects: int, resources: int, latency: float) -> Iterator[tuple[str, str]]:
+    """The loopback Scaleway API holding the benchmark estate, in its own process, and an empty
+    moto S3 server, for the block: (API URL, S3 URL); SCW_* set for the SDK."""
     os.environ.update(
         SCW_ACCESS_KEY=ACCESS_KEY,
         SCW_SECRET_KEY=SECRET_KEY,
@@ -61,14 +59,28 @@ def main() -> int:
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
-    s3_url = f"http://{host}:{port}"
-    estate = bench_estate(args.projects, args.resources, args.latency)
     context = multiprocessing.get_context("spawn")
     ready = context.Queue()
+    estate = bench_estate(projects, resources, latency)
     server = context.Process(target=serve_process, args=(estate, ready), daemon=True)
     server.start()
     try:
-        url = ready.get(timeout=60)
+        yield ready.get(timeout=60), f"http://{host}:{port}"
+    finally:
+        server.terminate()
+        server.join(timeout=10)
+        moto.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=3)
+    parser.add_argument("--resources", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.050)
+    parser.add_argument("--workers", type=int, default=16)
+    args = parser.parse_args()
+
+    with scaleway_api(args.projects, args.resources, args.latency) as (url, s3_url):
         run(url, s3_url, args.workers)  # warm-up: imports, first connections (not measured)
         started = time.perf_counter()
         parallel = run(url, s3_url, args.workers)
@@ -76,10 +88,6 @@ def main() -> int:
         started = time.perf_counter()
         serial = run(url, s3_url, 1)
         serial_wall = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.join(timeout=10)
-        moto.stop()
 
     resources = parallel.resources
     print(

@@ -7,11 +7,18 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from osc_server import OscServer
+from osc_server import OscServer, planted, serve
 
 from hds_audit.collectors.outscale import OutscaleCollector
-from hds_audit.collectors.outscale.collect import ReadOnlyViolation, read_only_gateway
-from hds_audit.geo import GeoTables
+from hds_audit.collectors.outscale.collect import (
+    ReadOnlyViolation,
+    oos_service,
+    outscale_services,
+    read_only_gateway,
+)
+from hds_audit.engine import builtin_policies, evaluate
+from hds_audit.geo import AllowedArea, GeoTables
+from hds_audit.i18n import Msg, messages
 from hds_audit.reports.json_report import schema_text
 from hds_audit.testing import run_cli
 
@@ -26,7 +33,7 @@ def test_regions_read_page_by_page_with_one_region_refusing_the_keys(osc_api: Os
     by_id = {r.id: r for r in collection.resources}
     assert sorted(by_id) == sorted(
         [f"outscale:eu-west-2/vol-{i}" for i in range(5)]
-        + ["outscale:eu-west-2/snap-1", "outscale:eu-west-2/i-1"]
+        + ["outscale:eu-west-2/snap-1", "outscale:eu-west-2/i-1", "outscale:eu-west-2/ami-own"]
         + ["outscale:cloudgouv-eu-west-1/vol-gov"]
     )
     gov = by_id["outscale:cloudgouv-eu-west-1/vol-gov"]
@@ -36,6 +43,50 @@ def test_regions_read_page_by_page_with_one_region_refusing_the_keys(osc_api: Os
     # Five volumes at two per page: three ReadVolumes calls in Paris, each after the last token.
     pages = [body for path, body in osc_api.requests if path == "/eu-west-2/api/v1/ReadVolumes"]
     assert [body.get("NextPageToken") for body in pages] == [None, "2", "4"]
+
+
+def test_the_accounts_private_images_read_and_judged(osc_api: OscServer) -> None:
+    collector = OutscaleCollector(regions=("eu-west-2",), endpoint_url=osc_api.url)
+    collector.preflight()
+    resources = collector.collect(GEO).resources
+    images = {r.id: r for r in resources if r.type == "outscale_image"}
+    # Outscale's public catalogue is not the account's data: only private OMIs are asked for.
+    assert list(images) == ["outscale:eu-west-2/ami-own"]
+    image = images["outscale:eu-west-2/ami-own"]
+    assert image.location.region == "eu-west-2"  # the region read
+    assert image.unknowns["encryption.at_rest"] == Msg("collect.outscale.image_at_rest")
+    asked = [body for path, body in osc_api.requests if path.endswith("/ReadImages")]
+    assert [body.get("Filters") for body in asked] == [
+        {"PermissionsToLaunchGlobalPermission": False}
+    ]
+    findings = {
+        (f.resource.id, f.policy.id): f.status.value
+        for f in evaluate(builtin_policies(), resources, AllowedArea.parse("eu"))
+        if f.resource is not None
+    }
+    assert findings[(image.id, "HDS_RES_001")] == "pass"
+    assert findings[(image.id, "HDS_ENC_001")] == "unknown"
+
+
+def test_an_image_outside_the_allowed_area_fails_residency() -> None:
+    estate = planted()
+    estate.refused.clear()
+    with serve(estate) as api:
+        collector = OutscaleCollector(regions=("us-east-2",), endpoint_url=api.url)
+        collector.preflight()
+        resources = collector.collect(GEO).resources
+    findings = {
+        (f.resource.id, f.policy.id): f.status.value
+        for f in evaluate(builtin_policies(), resources, AllowedArea.parse("eu"))
+        if f.resource is not None
+    }
+    assert findings[("outscale:us-east-2/ami-us", "HDS_RES_001")] == "fail"
+
+
+def test_every_reason_of_the_services_table_is_a_catalogue_key() -> None:
+    keys = [s.at_rest_unknown for s in (*outscale_services()[1], oos_service())]
+    assert [k for k in keys if k and k not in messages("en")] == []
+    assert len([k for k in keys if k]) == 4
 
 
 def test_the_gateway_refuses_anything_but_read_before_sending(osc_api: OscServer) -> None:
@@ -77,7 +128,12 @@ def test_permissions_outscale_is_an_eim_policy_of_read_actions() -> None:
     assert result.exit_code == 0
     (statement,) = json.loads(result.output)["Statement"]
     assert statement["Effect"] == "Allow"
-    assert statement["Action"] == ["api:ReadVolumes", "api:ReadSnapshots", "api:ReadVms"]
+    assert statement["Action"] == [
+        "api:ReadVolumes",
+        "api:ReadSnapshots",
+        "api:ReadVms",
+        "api:ReadImages",
+    ]
 
 
 def test_oos_buckets_through_the_s3_compatible_endpoint(osc_api: OscServer, oos_url: str) -> None:
@@ -115,7 +171,7 @@ def test_oos_buckets_through_the_s3_compatible_endpoint(osc_api: OscServer, oos_
     assert records.encryption is not None and records.encryption.at_rest is True
     exports = buckets["outscale:eu-west-2/hds-oos-exports"]
     assert exports.encryption is None
-    assert "no default encryption configuration" in exports.unknowns["encryption.at_rest"]
+    assert exports.unknowns["encryption.at_rest"] == Msg("collect.outscale.bucket_at_rest")
     assert collection.errors == []
 
 

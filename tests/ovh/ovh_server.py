@@ -1,8 +1,9 @@
 """A loopback OVH API (v1, /cloud): HTTP on 127.0.0.1, JSON shaped like the real API.
 
 Serves ``/auth/time`` (the SDK signs each request with the server's time), the project list,
-each project's regions and the listings of ``hds_audit/collectors/ovh/data/services.yaml``.
-A denied project answers 403 ``NOT_GRANTED_CALL``; a failing region answers 500. The OVH API
+each project's regions and the listings of ``hds_audit/collectors/ovh/data/services.yaml``
+(lists of ids and the objects they name, where the real API has them). A denied project or
+path answers 403 ``NOT_GRANTED_CALL``; a failing path answers 500. The OVH API
 v1 lists are not paginated: a listing is one response. Every request is logged (method, path).
 """
 
@@ -23,8 +24,9 @@ class OvhEstate:
     """Projects, their regions and what each listing path returns."""
 
     listings: dict[str, list[Any]] = field(default_factory=dict)  # path -> JSON list
-    denied: set[str] = field(default_factory=set)  # projects answering 403
+    denied: set[str] = field(default_factory=set)  # projects (or paths) answering 403
     failing: set[str] = field(default_factory=set)  # paths answering 500
+    latency: float = 0.0  # seconds slept before each answer (the benchmark)
 
     @property
     def projects(self) -> list[str]:
@@ -48,11 +50,13 @@ def _handler(estate: OvhEstate, log: list[tuple[str, str]]) -> type[BaseHTTPRequ
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             log.append(("GET", path))
+            if estate.latency:
+                time.sleep(estate.latency)
             if path == "/auth/time":
                 self._send(200, int(time.time()))
                 return
             parts = path.split("/")
-            if len(parts) > 3 and parts[3] in estate.denied:
+            if path in estate.denied or (len(parts) > 3 and parts[3] in estate.denied):
                 message = "This call has not been granted"
                 self._send(403, {"errorCode": "NOT_GRANTED_CALL", "message": message})
             elif path in estate.failing:
@@ -80,7 +84,8 @@ def serve(estate: OvhEstate) -> Iterator[OvhServer]:
 
 
 def planted() -> OvhEstate:
-    """Two projects: one readable in three regions (one of them failing), one denied."""
+    """Two projects: one readable in three regions (one of them failing), one denied; three
+    dedicated servers (Gravelines, Beauharnois, no datacenter)."""
     ok = "/cloud/project/p-records"
     return OvhEstate(
         listings={
@@ -107,7 +112,69 @@ def planted() -> OvhEstate:
                     "backups": {"regions": ["GRA", "BHS"]},
                 },
             ],
+            f"{ok}/kube": ["kube-gra", "kube-bhs"],
+            f"{ok}/kube/kube-gra": {
+                "id": "kube-gra",
+                "name": "records-k8s",
+                "region": "GRA7",
+                "version": "1.31",
+                "status": "READY",
+            },
+            f"{ok}/kube/kube-bhs": {"id": "kube-bhs", "name": "copy-k8s", "region": "BHS5"},
+            f"{ok}/containerRegistry": [
+                {"id": "reg-1", "name": "images", "region": "GRA", "status": "READY"},
+            ],
+            "/dedicated/server": ["ns1.ip-10-0-0.eu", "ns2.ip-10-0-1.net", "ns3.ip-10-0-2.eu"],
+            "/dedicated/server/ns1.ip-10-0-0.eu": {
+                "name": "ns1.ip-10-0-0.eu",
+                "datacenter": "gra3",
+                "state": "ok",
+            },
+            "/dedicated/server/ns2.ip-10-0-1.net": {
+                "name": "ns2.ip-10-0-1.net",
+                "datacenter": "bhs6",
+                "state": "ok",
+            },
+            "/dedicated/server/ns3.ip-10-0-2.eu": {"name": "ns3.ip-10-0-2.eu", "state": "ok"},
         },
         denied={"p-denied"},
         failing={f"{ok}/region/WAW1/storage"},
     )
+
+
+def bench_estate(projects: int, resources: int, latency: float) -> OvhEstate:
+    """``projects`` readable projects in three regions holding ``resources`` items spread over
+    every listing of the services table (ids and their objects where the API lists ids); every
+    call answers after ``latency`` seconds. The account has no dedicated server."""
+    from hds_audit.collectors.ovh.table import ovh_table
+
+    table = ovh_table()
+    regions = ["GRA11", "SBG5", "DE1"]
+    names = [f"p-bench-{n}" for n in range(projects)]
+    estate = OvhEstate(latency=latency)
+    estate.listings[table.projects] = names
+    for service in table.account_services:
+        estate.listings[service.path] = []
+    listings: list[tuple[str, str, Any]] = []  # (project, region, service)
+    for name in names:
+        estate.listings[table.regions.format(project=name)] = regions
+        for service in table.services:
+            for region in regions if service.per_region else [regions[0]]:
+                estate.listings[service.path.format(project=name, region=region)] = []
+                listings.append((name, region, service))
+    for n in range(resources):
+        name, region, service = listings[n % len(listings)]
+        item: dict[str, Any] = {
+            service.id: f"{service.name}-{n}",
+            "encryption": {"sseAlgorithm": "AES256"},
+            "nodes": [{"region": region}],
+        }
+        if service.region and "." not in service.region:
+            item[service.region] = region
+        path = service.path.format(project=name, region=region)
+        if service.detail:
+            estate.listings[path].append(item[service.id])
+            estate.listings[service.detail.format(project=name, id=item[service.id])] = item
+        else:
+            estate.listings[path].append(item)
+    return estate

@@ -7,16 +7,27 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from ovh_server import OvhServer
+from ovh_server import OvhServer, planted, serve
 
-from hds_audit.collectors.ovh import OvhCollector
+from hds_audit.collectors.ovh import OvhCollector, ovh_table
 from hds_audit.collectors.ovh.collect import ReadOnlyViolation, read_only_client
 from hds_audit.engine import builtin_policies, evaluate
 from hds_audit.geo import AllowedArea, GeoTables
+from hds_audit.i18n import Msg, messages
+from hds_audit.model import Resource
 from hds_audit.reports.json_report import schema_text
 from hds_audit.testing import run_cli
 
 GEO = GeoTables.default()
+
+
+def verdicts(resources: list[Resource]) -> dict[tuple[str, str], str]:
+    """(resource id's last part, policy id) -> status, in an EU-only area."""
+    return {
+        (f.resource.id.rsplit("/", 1)[-1], f.policy.id): f.status.value
+        for f in evaluate(builtin_policies(), resources, AllowedArea.parse("eu"))
+        if f.resource is not None
+    }
 
 
 def test_projects_regions_and_services_read_with_one_denied_project_and_one_failing_region(
@@ -26,7 +37,20 @@ def test_projects_regions_and_services_read_with_one_denied_project_and_one_fail
     collector.preflight()
     collection = collector.collect(GEO)
     by_id = {r.id.rsplit("/", 1)[-1]: r for r in collection.resources}
-    assert sorted(by_id) == ["db-1", "exports", "i-1", "scans", "vol-bhs", "vol-gra"]
+    assert sorted(by_id) == [
+        "db-1",
+        "exports",
+        "i-1",
+        "kube-bhs",
+        "kube-gra",
+        "ns1.ip-10-0-0.eu",
+        "ns2.ip-10-0-1.net",
+        "ns3.ip-10-0-2.eu",
+        "reg-1",
+        "scans",
+        "vol-bhs",
+        "vol-gra",
+    ]
     # Both OVH region schemes: GRA11 (legacy) and the database's GRA, BHS.
     assert by_id["vol-gra"].location.region == "eu-west-gra"
     assert by_id["vol-bhs"].location.country == "CA"
@@ -40,8 +64,9 @@ def test_projects_regions_and_services_read_with_one_denied_project_and_one_fail
     errors = {e.scope: e.kind for e in collection.errors}
     assert errors == {"ovh:p-denied": "access_denied", "ovh:p-records/WAW1": "http"}
     assert {s.path: s.resources for s in collection.sources} == {
+        "ovh:account": 3,
         "ovh:p-denied": 0,
-        "ovh:p-records": 6,
+        "ovh:p-records": 9,
     }
     assert all(method == "GET" for method, _ in ovh_api.requests)
 
@@ -50,16 +75,69 @@ def test_verdicts_on_live_ovh_resources(ovh_api: OvhServer) -> None:
     collector = OvhCollector(endpoint_url=ovh_api.url, projects=("p-records",))
     collector.preflight()
     resources = collector.collect(GEO).resources
-    findings = {
-        (f.resource.id.rsplit("/", 1)[-1], f.policy.id): f.status.value
-        for f in evaluate(builtin_policies(), resources, AllowedArea.parse("eu"))
-        if f.resource is not None
-    }
+    findings = verdicts(resources)
     assert findings[("scans", "HDS_ENC_001")] == "pass"
     assert findings[("exports", "HDS_ENC_001")] == "fail"
     assert findings[("vol-gra", "HDS_ENC_001")] == "unknown"
     assert findings[("vol-bhs", "HDS_RES_001")] == "fail"
     assert findings[("db-1", "HDS_REP_001")] == "fail"  # backups pushed to Canada
+
+
+def test_kubernetes_registries_and_dedicated_servers_located_and_judged(ovh_api: OvhServer) -> None:
+    collector = OvhCollector(endpoint_url=ovh_api.url)
+    collector.preflight()
+    resources = collector.collect(GEO).resources
+    by_id = {r.id.rsplit("/", 1)[-1]: r for r in resources}
+    # Ids listed, then each object read; a dedicated server's datacenter is its region.
+    assert by_id["kube-gra"].type == "ovh_cloud_project_kube"
+    assert by_id["kube-gra"].location.region == "eu-west-gra"
+    assert by_id["ns1.ip-10-0-0.eu"].id == "ovh:account/dedicated_server/ns1.ip-10-0-0.eu"
+    assert by_id["ns1.ip-10-0-0.eu"].location.region == "eu-west-gra"
+    assert by_id["ns2.ip-10-0-1.net"].location.country == "CA"
+    assert by_id["reg-1"].unknowns["encryption.at_rest"] == Msg("collect.ovh.registry_at_rest")
+    # Compute is judged by HDS_RES_002 (where it runs), data by HDS_RES_001 and HDS_ENC_001.
+    expected = {
+        ("kube-gra", "HDS_RES_002"): "pass",
+        ("kube-bhs", "HDS_RES_002"): "fail",
+        ("reg-1", "HDS_RES_001"): "pass",
+        ("reg-1", "HDS_ENC_001"): "unknown",
+        ("ns1.ip-10-0-0.eu", "HDS_RES_002"): "pass",
+        ("ns2.ip-10-0-1.net", "HDS_RES_002"): "fail",
+        ("ns3.ip-10-0-2.eu", "HDS_RES_002"): "unknown",  # no datacenter
+    }
+    findings = verdicts(resources)
+    assert {key: findings.get(key) for key in expected} == expected
+    reads = [path for _, path in ovh_api.requests]
+    assert "/dedicated/server/ns2.ip-10-0-1.net" in reads
+    assert "/cloud/project/p-records/kube/kube-bhs" in reads
+
+
+def test_dedicated_servers_denied_is_an_error_while_projects_are_audited() -> None:
+    estate = planted()
+    estate.denied.add("/dedicated/server")
+    with serve(estate) as api:
+        collector = OvhCollector(endpoint_url=api.url)
+        collector.preflight()
+        collection = collector.collect(GEO)
+    errors = {e.scope: e.kind for e in collection.errors}
+    assert errors["ovh:account/dedicated_server"] == "access_denied"
+    assert not any(r.type == "ovh_dedicated_server" for r in collection.resources)
+    assert any(r.type == "ovh_cloud_project_kube" for r in collection.resources)
+
+
+def test_dedicated_servers_not_read_when_the_scan_names_its_projects(ovh_api: OvhServer) -> None:
+    collector = OvhCollector(endpoint_url=ovh_api.url, projects=("p-records",))
+    collector.preflight()
+    collection = collector.collect(GEO)
+    assert [s.path for s in collection.sources] == ["ovh:p-records"]
+    assert not any(path.startswith("/dedicated") for _, path in ovh_api.requests)
+
+
+def test_every_reason_of_the_services_table_is_a_catalogue_key() -> None:
+    table = ovh_table()
+    keys = [s.at_rest_unknown for s in (*table.services, *table.account_services)]
+    assert [k for k in keys if k and k not in messages("en")] == []
+    assert len([k for k in keys if k]) == 5
 
 
 def test_the_client_refuses_anything_but_get_before_sending(ovh_api: OvhServer) -> None:
@@ -111,6 +189,10 @@ def test_permissions_ovh_are_get_rules_on_the_paths_read() -> None:
     assert {r["method"] for r in rules} == {"GET"}
     assert {"method": "GET", "path": "/cloud/project/*/region/*/storage"} in rules
     assert {"method": "GET", "path": "/cloud/project"} in rules
+    assert {"method": "GET", "path": "/cloud/project/*/kube/*"} in rules
+    assert {"method": "GET", "path": "/cloud/project/*/containerRegistry"} in rules
+    assert {"method": "GET", "path": "/dedicated/server"} in rules
+    assert {"method": "GET", "path": "/dedicated/server/*"} in rules
 
 
 def test_tasks_and_their_results_travel_to_other_processes(ovh_api: OvhServer) -> None:
@@ -123,7 +205,7 @@ def test_tasks_and_their_results_travel_to_other_processes(ovh_api: OvhServer) -
     env = spec.build()  # what a worker builds: its own client, from its own environment
     listed = ReadProject("p-records").run(env)
     again = pickle.loads(pickle.dumps(listed))
-    assert again.items is not None and len(again.items) == 6
+    assert again.items is not None and len(again.items) == 9
     assert set(again.region_failures) == {"WAW1"}
 
 

@@ -42,7 +42,8 @@ class Service:
     kind: Kind
     id: str
     region: str | None = None
-    at_rest_unknown: str | None = None
+    at_rest_unknown: str | None = None  # a message catalogue key
+    filters: tuple[tuple[str, Any], ...] = ()  # the request's Filters
 
 
 def _service(e: Any) -> Service:
@@ -55,6 +56,7 @@ def _service(e: Any) -> Service:
         id=str(e["id"]),
         region=e.get("region"),
         at_rest_unknown=e.get("at_rest_unknown"),
+        filters=tuple((e.get("filters") or {}).items()),
     )
 
 
@@ -245,6 +247,8 @@ class ReadRegion:
                 token: str | None = None
                 while True:
                     request: dict[str, Any] = {"ResultsPerPage": page_size}
+                    if service.filters:
+                        request["Filters"] = dict(service.filters)
                     if token:
                         request["NextPageToken"] = token
                     requests += 1
@@ -292,7 +296,7 @@ def normalise(
             "collect.sovereign.oos_default", algorithm=algorithm
         )
     elif service.at_rest_unknown:
-        encryption_unread(draft, service.at_rest_unknown)
+        encryption_unread(draft, Msg(service.at_rest_unknown))
     return draft.resource("outscale", source)
 
 

@@ -3,8 +3,9 @@
 Each project the credentials can read is one :class:`ReadProject` task on the collector's
 executor: its regions, then every listing of ``data/services.yaml``. A project that answers
 403 is an ``errors`` entry with ``unknown`` findings while the others are audited; a listing
-of one region that fails is an error on that region only. The client refuses any verb but GET
-before a request is sent (:class:`ReadOnlyClient`).
+of one region that fails is an error on that region only. The account-wide listings (dedicated
+servers) are one :class:`ReadAccount` task, unless the scan names its projects. The client
+refuses any verb but GET before a request is sent (:class:`ReadOnlyClient`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from hds_audit.collectors.api_common import api_error, encryption_unread, field_at
 from hds_audit.collectors.base import CollectedSource, Collection
@@ -28,6 +30,10 @@ from hds_audit.model import Encryption, KeyOwner, Resource, Source, SourceKind
 
 #: The credentials the SDK reads (environment or ovh.conf), for the missing-credentials line.
 CREDENTIALS = "OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY"
+
+#: The scope the account-wide listings are reported under (``ovh:account``); OVH project ids
+#: are 32 hexadecimal digits, so it names no project.
+ACCOUNT = "account"
 
 
 class ReadOnlyViolation(Exception):
@@ -98,6 +104,16 @@ class Listed:
     projects: list[str] = field(default_factory=list)
 
 
+def read_service(client: Any, service: Service, **where: str) -> tuple[list[dict[str, Any]], int]:
+    """The objects of one listing and the requests made: the listing, then each object at
+    ``service.detail`` when the listing returns ids only."""
+    found = client.get(service.path.format(**where)) or ()
+    if not service.detail:
+        return [dict(i) for i in found if i], 1
+    objects = [client.get(service.detail.format(**where, id=quote(str(i), safe=""))) for i in found]
+    return [dict(o) for o in objects if o], 1 + len(objects)
+
+
 @dataclass(frozen=True, slots=True)
 class FindProjects:
     """The Public Cloud projects the credentials can read."""
@@ -138,14 +154,43 @@ class ReadProject:
         failed: dict[str, Failure] = {}
         for service in table.services:
             for region in regions if service.per_region else [None]:
-                path = service.path.format(project=self.project, region=region)
-                requests += 1
                 try:
-                    found = client.get(path)
+                    found, calls = read_service(
+                        client, service, project=self.project, region=str(region)
+                    )
                 except Exception as error:
+                    requests += 1
                     failed[region or service.name] = classify(error)
                     continue
-                items.extend((service.name, region, dict(i)) for i in found or () if i)
+                requests += calls
+                items.extend((service.name, region, i) for i in found)
+        return Listed(items, None, failed, requests)
+
+    def lost(self, reason: str) -> Listed:
+        return Listed(None, Failure("task_lost", reason))
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAccount:
+    """The account-wide listings (dedicated servers), once per scan."""
+
+    @property
+    def key(self) -> str:
+        return f"ovh/{ACCOUNT}"
+
+    def run(self, env: OvhEnvironment) -> Listed:
+        items: list[tuple[str, str | None, dict[str, Any]]] = []
+        failed: dict[str, Failure] = {}
+        requests = 0
+        for service in env.table.account_services:
+            try:
+                found, calls = read_service(env.client, service)
+            except Exception as error:  # reported on the listing, never dropped
+                requests += 1
+                failed[service.name] = classify(error)
+                continue
+            requests += calls
+            items.extend((service.name, None, i) for i in found)
         return Listed(items, None, failed, requests)
 
     def lost(self, reason: str) -> Listed:
@@ -175,7 +220,7 @@ def normalise(
         if not encrypted:
             draft.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
     elif service.at_rest_unknown:
-        encryption_unread(draft, service.at_rest_unknown)
+        encryption_unread(draft, Msg(service.at_rest_unknown))
     if service.backups:
         for backup in field_at(item, service.backups) or ():
             where = geo.locate("ovh", str(backup))
@@ -186,7 +231,8 @@ def normalise(
 
 @dataclass
 class OvhCollector:
-    """Every Public Cloud project the credentials can read (or those given), as a Collector."""
+    """Every Public Cloud project the credentials can read (or those given) and, unless projects
+    are given, the account's dedicated servers, as a Collector."""
 
     projects: tuple[str, ...] = ()
     endpoint_url: str | None = None
@@ -226,6 +272,8 @@ class OvhCollector:
         found: dict[str, Listed] = {}
         discovery: Listed | None = None
         first: list[Task] = [ReadProject(p) for p in self.projects] or [FindProjects()]
+        if not self.projects and ovh_table().account_services:
+            first.append(ReadAccount())
 
         def follow(task: Task, result: Any) -> Iterable[Task]:
             if isinstance(task, FindProjects) and isinstance(result, Listed):
@@ -235,9 +283,10 @@ class OvhCollector:
         for done in executor.run(env, first, follow):
             if isinstance(done.task, FindProjects):
                 discovery = done.result
-            elif isinstance(done.task, ReadProject):
-                found[done.task.project] = done.result
-                self._progress(done.task.project, done.result)
+            elif isinstance(done.task, ReadProject | ReadAccount):
+                scope = done.task.project if isinstance(done.task, ReadProject) else ACCOUNT
+                found[scope] = done.result
+                self._progress(scope, done.result)
         return self._collection(found, discovery, geo)
 
     def _progress(self, project: str, listed: Listed) -> None:
@@ -258,7 +307,8 @@ class OvhCollector:
         if discovery is not None and discovery.items is None:
             failure = discovery.failure or Failure("internal", "not read")
             result.errors.append(api_error("ovh", "projects", failure, SourceKind.OVH_API))
-        services = {s.name: s for s in ovh_table().services}
+        table = ovh_table()
+        services = {s.name: s for s in (*table.services, *table.account_services)}
         for project in sorted(found):
             listed = found[project]
             label = f"ovh:{project}"

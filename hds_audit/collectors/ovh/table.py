@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -23,8 +24,9 @@ class Service:
     per_region: bool = False
     encryption_field: str | None = None
     encrypted_values: frozenset[str] = frozenset()
-    at_rest_unknown: str | None = None
+    at_rest_unknown: str | None = None  # a message catalogue key
     backups: str | None = None
+    detail: str | None = None  # the listing returns ids: each object is read here ({id})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +34,16 @@ class OvhTable:
     projects: str
     regions: str
     services: tuple[Service, ...]
+    account_services: tuple[Service, ...] = ()
 
     def access_rules(self) -> list[dict[str, str]]:
         """The narrowest OVH API access rules the collector needs: GET on each path it reads
-        (``*`` for a project or region), as ``POST /auth/credential`` takes them."""
-        paths = [self.projects, self.regions, *(s.path for s in self.services)]
+        (``*`` for a project, region or id), as ``POST /auth/credential`` takes them."""
+        paths = [self.projects, self.regions]
+        for service in (*self.services, *self.account_services):
+            paths.extend(p for p in (service.path, service.detail) if p)
         return [
-            {"method": "GET", "path": p.replace("{project}", "*").replace("{region}", "*")}
-            for p in paths
+            {"method": "GET", "path": re.sub(r"\{(project|region|id)\}", "*", p)} for p in paths
         ]
 
 
@@ -64,6 +68,7 @@ def _service(entry: dict[str, Any]) -> Service:
         encrypted_values=frozenset(str(v).lower() for v in encryption.get("when") or ()),
         at_rest_unknown=entry.get("at_rest_unknown"),
         backups=entry.get("backups"),
+        detail=entry.get("detail"),
     )
 
 
@@ -75,4 +80,5 @@ def ovh_table() -> OvhTable:
         projects=str(data["projects"]),
         regions=str(data["regions"]),
         services=tuple(_service(e) for e in data["services"]),
+        account_services=tuple(_service(e) for e in data.get("account_services") or ()),
     )
