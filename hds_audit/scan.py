@@ -25,10 +25,11 @@ from hds_audit.evidence.inputs import InputFile
 from hds_audit.frameworks import builtin_frameworks, frameworks_digest
 from hds_audit.frameworks.compliance import build_compliance
 from hds_audit.geo import AllowedArea, GeoTables
-from hds_audit.model import EMPTY_MAPPING, PolicyMeta, Resource
+from hds_audit.model import EMPTY_MAPPING, CollectionError, PolicyMeta, Resource
 from hds_audit.progress import SILENT, ScanProgress
 from hds_audit.providers.registry import builtin_registry
 from hds_audit.reports.model import Gate, Report, RunInfo
+from hds_audit.secrets import scrub_message
 
 if TYPE_CHECKING:
     from hds_audit.attestations import AttestationSet
@@ -148,6 +149,15 @@ def run_inputs(options: ScanOptions, collection: Collection) -> list[InputFile]:
     return inputs
 
 
+def _scrubbed(error: CollectionError) -> CollectionError:
+    """A collection error as every output may show it: no secret in its words (an API's own
+    message, an endpoint URL given with credentials)."""
+    message, scope, source = (scrub_message(t) for t in (error.message, error.scope, error.source))
+    if (message, scope, source) == (error.message, error.scope, error.source):
+        return error
+    return dataclasses.replace(error, message=message, scope=scope, source=source)
+
+
 def run_scan(
     options: ScanOptions,
     *,
@@ -186,6 +196,7 @@ def run_scan(
             registry=options.registry,
             audit_date=audit_date,
         )
+        collection.errors = [_scrubbed(e) for e in collection.errors]
         findings.extend(unknown_for_errors(policies, collection.errors, geo))
         findings.extend(collection.findings)  # judged by the collector (Checkov)
         waived = None

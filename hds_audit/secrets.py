@@ -273,3 +273,39 @@ def safe_quote(value: Any, limit: int = 60) -> str:
     if looks_secret(text) or _json_text(text) is not None:
         return REDACTED
     return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+_URL_USERINFO = re.compile(r"(://)[^/\s:@]+:[^/\s@]+@")
+_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*-----|$)", re.S
+)
+_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")
+_ASSIGNED_VALUE = re.compile(r"[^\s'\";&]+")
+_MASKED_ASSIGNMENT = re.compile(
+    r"[A-Za-z_][A-Za-z0-9_.-]*[ \t]*(?:=|:[ \t])[ \t]*['\"]?" + re.escape(REDACTED)
+)
+
+
+def scrub_message(text: str) -> str:
+    """A message with the secrets it may carry masked, for every error that leaves the tool
+    (an API's own words, an endpoint given with credentials in its URL): credentials in a
+    URL, ``NAME=value`` where NAME is a secret's name, private key blocks and access key ids
+    become ``[REDACTED]``; a message still shaped like a secret is withheld whole."""
+    if not looks_secret(text):
+        return text
+    out = _URL_USERINFO.sub(r"\1" + REDACTED + "@", text)
+    out = _KEY_BLOCK.sub(REDACTED, out)
+    out = _ACCESS_KEY_ID.sub(REDACTED, out)
+    pieces: list[str] = []
+    last = 0
+    for match in _ASSIGNMENT.finditer(out):
+        if not _names_secret(match.group(1)):
+            continue
+        start = match.end() - 1  # the value's first character
+        value = _ASSIGNED_VALUE.match(out, start)
+        end = value.end() if value else start + 1
+        pieces.append(out[last:start] + REDACTED)
+        last = end
+    out = "".join(pieces) + out[last:]
+    rest = _MASKED_ASSIGNMENT.sub("", out)  # what is left once the masked values are gone
+    return out if not looks_secret(rest) else "[message withheld: it looked like it held a secret]"

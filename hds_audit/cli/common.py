@@ -15,6 +15,7 @@ from hds_audit.model import Finding, Status
 from hds_audit.reports.grouping import distinct_resources, resource_key
 from hds_audit.reports.model import Report
 from hds_audit.reports.ranking import problem_rank
+from hds_audit.secrets import scrub_message
 from hds_audit.terminal import printable, printable_lines
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ SIGN_KEY_OPTION = click.option(
 
 
 def _fail(error: HdsAuditError) -> None:
-    click.echo(printable_lines(f"hds-audit: error: {error}"), err=True)
+    click.echo(printable_lines(scrub_message(f"hds-audit: error: {error}")), err=True)
     sys.exit(error.exit_code)
 
 
@@ -65,7 +66,8 @@ def _formats(formats: str | None, config: Any) -> list[str]:
 
 def _print_errors(report: Report) -> None:
     for problem in report.errors:
-        click.echo(printable(f"hds-audit: error: {problem.source}: {problem.message}"), err=True)
+        line = scrub_message(f"hds-audit: error: {problem.source}: {problem.message}")
+        click.echo(printable(line), err=True)
 
 
 #: File name of each format in the output folder.
