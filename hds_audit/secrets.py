@@ -262,6 +262,147 @@ def redact(
     return scrubbed
 
 
+# -- redaction without the walk --------------------------------------------------------------
+# ``redact`` walks every value of every instance, and most hold nothing it would change.
+# ``redact_state_attributes`` proves, from the attributes' raw JSON bytes, that no text value
+# needs a look (a conservative superset of what ``_scrub_text`` acts on), and then only
+# redacts by key name; anything else gets the full ``redact``.
+# tests/terraform/test_redaction_prefilter.py checks both give the same result.
+#
+# A text ``_scrub_text`` changes holds one of the hints of ``_has_hint`` (``=``, ``@``, ``: ``,
+# ``-----``, ``AKIA``, ``ASIA``: every value pattern and ``NAME=value`` assignment needs one)
+# or starts like JSON text or with a space. In the raw bytes a hint shows as itself unless a
+# character of it is escaped (any backslash counts), and a text's first character follows
+# its opening quote (non-ASCII counts as a possible space). ``: `` also separates keys from
+# values: only one after something other than a quote, or after a quote that opens a text
+# (itself after ``:``, ``[``, ``,``, ``{`` or a space), counts.
+_HINT_BYTES = (b"=", b"@", b"\\", b"-----")
+_ACCESS_KEY_HINT = re.compile(rb"A[KS]IA")
+_TEXT_START = re.compile(rb'"(?:[\[{ ]|: (?<=[:\[,{ \t\r\n]": ))')
+_INNER_COLON = re.compile(rb": (?<!\": )")
+# How deep the name walk goes before leaving it to ``redact`` (which refuses MAX_DEPTH).
+_WALK_DEPTH = 150
+_PLAIN_KEYS: set[str] = set()
+_UNDECIDED = object()
+
+
+def texts_may_need_redaction(raw: Any) -> bool:
+    """False when no text value in the JSON bytes ``raw`` can be changed by redaction."""
+    data = bytes(raw)
+    return (
+        b"=" in data
+        or b"@" in data
+        or b"\\" in data
+        or b"-----" in data
+        or not data.isascii()
+        or _ACCESS_KEY_HINT.search(data) is not None
+        or _TEXT_START.search(data) is not None
+        or _INNER_COLON.search(data) is not None
+    )
+
+
+_CONTAINERS = frozenset((dict, list))
+
+
+def _by_name(value: Any, depth: int) -> Any:
+    """``_scrub`` of a value none of whose texts needs a look: secrets named by their key
+    are redacted (the same object back when none is). ``_UNDECIDED`` for a ``{name, value}``
+    pair or a deep nesting: the full walk decides."""
+    if depth > _WALK_DEPTH:
+        return _UNDECIDED
+    if type(value) is list:
+        if _CONTAINERS.isdisjoint(map(type, value)):
+            return value
+        items = [_by_name(item, depth + 1) if type(item) in _CONTAINERS else item for item in value]
+        if any(item is _UNDECIDED for item in items):
+            return _UNDECIDED
+        return (
+            items if any(new is not old for new, old in zip(items, value, strict=True)) else value
+        )
+    if "value" in value or "Value" in value:
+        return _UNDECIDED
+    if value.keys() <= _PLAIN_KEYS and _CONTAINERS.isdisjoint(map(type, value.values())):
+        return value
+    out: dict[str, Any] | None = None
+    for key, item in value.items():
+        if item is None or item is True or item is False:
+            continue
+        if not _plain_key(key):
+            if item == "":
+                continue
+            new: Any = REDACTED
+        elif type(item) in _CONTAINERS:
+            new = _by_name(item, depth + 1)
+            if new is _UNDECIDED:
+                return new
+        else:
+            continue
+        if new is not item:
+            if out is None:
+                out = dict(value)
+            out[key] = new
+    return value if out is None else out
+
+
+def _plain_key(key: str) -> bool:
+    """Not a secret's name (remembered: keys repeat across instances)."""
+    if key in _PLAIN_KEYS:
+        return True
+    if is_secret_name(key):
+        return False
+    if len(_PLAIN_KEYS) < 100_000:
+        _PLAIN_KEYS.add(key)
+    return True
+
+
+def redact_state_attributes(
+    attributes: dict[str, Any],
+    raw: Any,
+    resource_type: str,
+    sensitive_paths: Any = None,
+) -> dict[str, Any]:
+    """``redact(attributes, resource_type, sensitive_paths=...)`` of a state instance,
+    cheaply when ``raw`` (the attributes' JSON bytes; ``None`` when unknown) shows that no
+    text value needs a look: then only keys naming a secret are redacted."""
+    if (
+        raw is None
+        or sensitive_paths
+        or resource_type in _SECRET_TYPES
+        or texts_may_need_redaction(raw)
+    ):
+        return redact(attributes, resource_type, sensitive_paths=sensitive_paths)
+    scrubbed = _by_name(attributes, 0)
+    if scrubbed is _UNDECIDED:
+        return redact(attributes, resource_type, sensitive_paths=sensitive_paths)
+    result: dict[str, Any] = scrubbed
+    return result
+
+
+def plain_text(value: str) -> bool:
+    """A text :func:`redact` leaves as it is wherever it stands (no hint of a secret, not
+    JSON text)."""
+    first = value[:1]
+    return bool(first) and first not in "{[" and not first.isspace() and not _has_hint(value)
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def redact_flat(attributes: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    """:func:`redact` of a mapping of names to values, without the walk when every value is
+    a number, a flag or a plain text and no name is a secret's."""
+    if (
+        resource_type in _SECRET_TYPES
+        or "value" in attributes
+        or "Value" in attributes
+        or not (attributes.keys() <= _PLAIN_KEYS or all(map(_plain_key, attributes)))
+        or not _SCALARS.issuperset(map(type, attributes.values()))
+        or not all(plain_text(v) for v in attributes.values() if type(v) is str)
+    ):
+        return redact(attributes, resource_type)
+    return attributes
+
+
 def safe_quote(value: Any, limit: int = 60) -> str:
     """``repr`` of a value a message must name (a key, a status), or ``[REDACTED]`` when it
     could be a secret; long values are cut."""
