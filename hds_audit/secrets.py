@@ -272,14 +272,16 @@ def redact(
 # A text ``_scrub_text`` changes holds one of the hints of ``_has_hint`` (``=``, ``@``, ``: ``,
 # ``-----``, ``AKIA``, ``ASIA``: every value pattern and ``NAME=value`` assignment needs one)
 # or starts like JSON text or with a space. In the raw bytes a hint shows as itself unless a
-# character of it is escaped (any backslash counts), and a text's first character follows
-# its opening quote (non-ASCII counts as a possible space). ``: `` also separates keys from
-# values: only one after something other than a quote, or after a quote that opens a text
-# (itself after ``:``, ``[``, ``,``, ``{`` or a space), counts.
-_HINT_BYTES = (b"=", b"@", b"\\", b"-----")
+# character of it is written ``\uXXXX`` (any such escape counts, but Go's of ``<``, ``>``,
+# ``&``); a text's first character follows its opening quote (an escape or a non-ASCII
+# character there counts: it may be a space). ``: `` also separates keys from values: only
+# one after something other than a quote, after an escaped quote, or after a quote that
+# opens a text (itself after ``:``, ``[``, ``,``, ``{`` or a space) counts. Names are
+# checked on the decoded keys.
 _ACCESS_KEY_HINT = re.compile(rb"A[KS]IA")
-_TEXT_START = re.compile(rb'"(?:[\[{ ]|: (?<=[:\[,{ \t\r\n]": ))')
-_INNER_COLON = re.compile(rb": (?<!\": )")
+_ESCAPE = re.compile(rb"\\u(?!00(?:3[cCeE]|26))")  # Go's escapes of < > & change nothing
+_TEXT_START = re.compile(rb'"(?:[\[{ \\\x80-\xff]|: (?<=[:\[,{ \t\r\n]": ))')
+_INNER_COLON = re.compile(rb': (?<!": )')
 # How deep the name walk goes before leaving it to ``redact`` (which refuses MAX_DEPTH).
 _WALK_DEPTH = 150
 _PLAIN_KEYS: set[str] = set()
@@ -292,12 +294,12 @@ def texts_may_need_redaction(raw: Any) -> bool:
     return (
         b"=" in data
         or b"@" in data
-        or b"\\" in data
         or b"-----" in data
-        or not data.isascii()
+        or (b"\\u" in data and _ESCAPE.search(data) is not None)
         or _ACCESS_KEY_HINT.search(data) is not None
         or _TEXT_START.search(data) is not None
         or _INNER_COLON.search(data) is not None
+        or b'\\": ' in data
     )
 
 
@@ -321,16 +323,28 @@ def _by_name(value: Any, depth: int) -> Any:
         )
     if "value" in value or "Value" in value:
         return _UNDECIDED
-    if value.keys() <= _PLAIN_KEYS and _CONTAINERS.isdisjoint(map(type, value.values())):
-        return value
     out: dict[str, Any] | None = None
+    new: Any
+    if value.keys() <= _PLAIN_KEYS:  # the common case: only nested values can change
+        if _CONTAINERS.isdisjoint(map(type, value.values())):
+            return value
+        for key, item in value.items():
+            if type(item) in _CONTAINERS:
+                new = _by_name(item, depth + 1)
+                if new is not item:
+                    if new is _UNDECIDED:
+                        return new
+                    if out is None:
+                        out = dict(value)
+                    out[key] = new
+        return value if out is None else out
     for key, item in value.items():
         if item is None or item is True or item is False:
             continue
         if not _plain_key(key):
             if item == "":
                 continue
-            new: Any = REDACTED
+            new = REDACTED
         elif type(item) in _CONTAINERS:
             new = _by_name(item, depth + 1)
             if new is _UNDECIDED:
