@@ -323,39 +323,23 @@ def _by_name(value: Any, depth: int) -> Any:
         )
     if "value" in value or "Value" in value:
         return _UNDECIDED
-    out: dict[str, Any] | None = None
-    new: Any
-    if value.keys() <= _PLAIN_KEYS:  # the common case: only nested values can change
-        if _CONTAINERS.isdisjoint(map(type, value.values())):
-            return value
-        for key, item in value.items():
-            if type(item) in _CONTAINERS:
-                new = _by_name(item, depth + 1)
-                if new is not item:
-                    if new is _UNDECIDED:
-                        return new
-                    if out is None:
-                        out = dict(value)
-                    out[key] = new
-        return value if out is None else out
+    plain = value.keys() <= _PLAIN_KEYS
+    if plain and _CONTAINERS.isdisjoint(map(type, value.values())):
+        return value  # the common case: nothing named a secret, nothing nested
+    changed: dict[str, Any] = {}
     for key, item in value.items():
         if item is None or item is True or item is False:
             continue
-        if not _plain_key(key):
-            if item == "":
-                continue
-            new = REDACTED
+        if not plain and not _plain_key(key):
+            if item != "":
+                changed[key] = REDACTED
         elif type(item) in _CONTAINERS:
             new = _by_name(item, depth + 1)
             if new is _UNDECIDED:
                 return new
-        else:
-            continue
-        if new is not item:
-            if out is None:
-                out = dict(value)
-            out[key] = new
-    return value if out is None else out
+            if new is not item:
+                changed[key] = new
+    return {**value, **changed} if changed else value
 
 
 def _plain_key(key: str) -> bool:

@@ -143,18 +143,7 @@ def _state_v4_instance(
             attributes = redact(
                 attributes, rtype, sensitive_paths=instance.get("sensitive_attributes")
             )
-        out(
-            TfInstance(
-                address=address,
-                mode=mode,
-                type=rtype,
-                name=name,
-                module=module,
-                provider=short,
-                provider_key=provider_key,
-                attributes=attributes,
-            )
-        )
+        out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
 
 
 def _objects(items: Any, what: str, rtype: str, name: str) -> list[dict[str, Any]]:

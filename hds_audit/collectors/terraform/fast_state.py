@@ -29,6 +29,7 @@ from typing import Any
 import msgspec
 
 from hds_audit.collectors.terraform import documents, reading
+from hds_audit.collectors.terraform.documents import TfInstance
 from hds_audit.collectors.terraform.reading import JsonCursor, JsonText
 from hds_audit.i18n import Msg
 from hds_audit.secrets import redact_state_attributes
@@ -213,18 +214,7 @@ def read_resource(raw: msgspec.Raw, out: Emit, kept_whole: KeptWhole = None) -> 
             attributes = redact_state_attributes(
                 attributes, instance.attributes, rtype, instance.sensitive_attributes
             )
-        out(
-            documents.TfInstance(
-                address=address,
-                mode=mode,
-                type=rtype,
-                name=name,
-                module=module,
-                provider=short,
-                provider_key=provider_key,
-                attributes=attributes,
-            )
-        )
+        out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
 
 
 _MANAGED = "managed"
