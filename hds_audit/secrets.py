@@ -395,10 +395,24 @@ def redact_flat(attributes: dict[str, Any], resource_type: str) -> dict[str, Any
         or "Value" in attributes
         or not (attributes.keys() <= _PLAIN_KEYS or all(map(_plain_key, attributes)))
         or not _SCALARS.issuperset(map(type, attributes.values()))
-        or not all(plain_text(v) for v in attributes.values() if type(v) is str)
+        or not _plain_texts([v for v in attributes.values() if type(v) is str])
     ):
         return redact(attributes, resource_type)
     return attributes
+
+
+# A text that is empty, or starts like JSON text or with a space, in texts joined by "\n".
+_ODD_START = re.compile(r"(?:\A|\n)(?:[\[{\s]|\Z)")
+
+
+def _plain_texts(texts: list[str]) -> bool:
+    """Every text is plain (see :func:`plain_text`), judged on them joined by a newline:
+    no hint spans one (none holds a newline), and a newline inside a text is only a false
+    alarm."""
+    if not texts:
+        return True
+    joined = "\n".join(texts)
+    return not _has_hint(joined) and _ODD_START.search(joined) is None
 
 
 def safe_quote(value: Any, limit: int = 60) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from json_shapes import PIECES, attributes, dumps
+from json_shapes import PIECES, attributes, dumps, texts
 
 from hds_audit.collectors.terraform.reading import _DECODER
 from hds_audit.secrets import (
@@ -168,3 +168,16 @@ def test_names_alone_are_redacted_without_the_walk() -> None:
 def test_redact_flat_is_redact(slim: dict[str, Any]) -> None:
     assert redact_flat(dict(slim), "aws_s3_bucket") == redact(dict(slim), "aws_s3_bucket")
     assert redact_flat(dict(slim), "random_password") == redact(dict(slim), "random_password")
+
+
+@PROPERTY
+@given(
+    slim=st.dictionaries(
+        st.sampled_from(["id", "arn", "region", "bucket", "value", "password", "location"]),
+        st.none() | st.booleans() | st.integers() | texts | st.lists(texts, max_size=2),
+        max_size=5,
+    ),
+    rtype=st.sampled_from(TYPES),
+)
+def test_redact_flat_matches_redact_on_any_flat_mapping(slim: dict[str, Any], rtype: str) -> None:
+    assert redact_flat(dict(slim), rtype) == redact(dict(slim), rtype)

@@ -79,13 +79,21 @@ KeptWhole = Callable[[str, str], bool] | None
 
 
 class FastState:
-    """A raw state v4 read by msgspec: its top-level members and its resources' slices."""
+    """A raw state v4 read by msgspec: its top-level members and its ``resources`` array
+    (a view of the file's bytes), split into one slice per resource for each pass."""
 
-    __slots__ = ("notes", "resources", "top")
+    __slots__ = ("array", "notes", "slices", "top")
 
-    def __init__(self, top: dict[str, Any], resources: list[msgspec.Raw], notes: list[str]):
+    def __init__(
+        self,
+        top: dict[str, Any],
+        array: msgspec.Raw,
+        slices: list[msgspec.Raw | None],
+        notes: list[str],
+    ) -> None:
         self.top = top
-        self.resources = resources
+        self.array = array
+        self.slices: list[msgspec.Raw | None] | None = slices  # for the first pass
         self.notes = notes
 
     @classmethod
@@ -117,12 +125,20 @@ class FastState:
             slices = _SPLIT.decode(resources)
         except (msgspec.MsgspecError, RecursionError, ValueError):
             raise Fallback from None
-        return cls(top, slices, notes)
+        return cls(top, resources, list(slices), notes)
 
     def each_instance(self, out: Emit, kept_whole: KeptWhole = None) -> None:
-        """Pass every instance, redacted, to ``out`` (see ``documents._state_v4_instance``)."""
-        for raw in self.resources:
-            read_resource(raw, out, kept_whole)
+        """Pass every instance, redacted, to ``out`` (see ``documents._state_v4_instance``).
+
+        Each slice is let go once read: a pass holds no more than the slices still to read.
+        """
+        slices = self.slices
+        self.slices = None
+        if slices is None:  # a later pass: split again (a twentieth of the first's time)
+            slices = list(_SPLIT.decode(self.array))
+        for i, raw in enumerate(slices):
+            slices[i] = None
+            read_resource(raw, out, kept_whole)  # type: ignore[arg-type]
 
 
 def _document_end(data: bytes, start: int) -> int:
