@@ -229,9 +229,10 @@ class TerraformIndex:
     def build(cls, instances: list[TfInstance]) -> TerraformIndex:
         index = cls(instances)
         seen_regions: dict[str, set[str]] = defaultdict(set)
+        by_address, by_type = index.by_address, index.by_type
         for inst in instances:
-            index.by_address[inst.address] = inst
-            index.by_type[((inst.mode == "data" and "data.") or "") + inst.type].append(inst)
+            by_address[inst.address] = inst
+            by_type[inst.type if inst.mode != "data" else "data." + inst.type].append(inst)
             attrs = inst.attributes
             if inst.type == "aws_kms_key":
                 keys = index.customer_keys if inst.mode == "managed" else None
