@@ -228,12 +228,24 @@ def read_resource(raw: msgspec.Raw, out: Emit, kept_whole: KeptWhole = None) -> 
                 )
         elif whole:
             attributes = redact_state_attributes(
-                attributes, instance.attributes, rtype, instance.sensitive_attributes
+                _shared_keys(attributes), instance.attributes, rtype, instance.sensitive_attributes
             )
         out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
 
 
 _MANAGED = "managed"
+# msgspec shares only some key strings between the objects it decodes (Python's decoder
+# shares every key of a document): the attributes kept by resources share theirs here.
+_KEYS: dict[str, str] = {}
+
+
+def _shared_keys(attributes: dict[str, Any]) -> dict[str, Any]:
+    keys = _KEYS
+    if all(keys.get(k) is k for k in attributes):
+        return attributes
+    if len(keys) > 100_000:
+        return attributes
+    return {keys.setdefault(k, k): v for k, v in attributes.items()}
 
 
 @cache
