@@ -83,10 +83,12 @@ def _location_unknown(location: Location, fallback: str | None) -> str:
 
 
 def _model(path: str, getter: Callable[[Resource], Any]) -> Resolver:
+    unknown = Msg("evidence.unknown", path=path)
+
     def resolve(resource: Resource, ctx: EvaluationContext) -> tuple[Evidence, ...]:
         value = getter(resource)
         if value is None:
-            reason = resource.unknowns.get(path) or Msg("evidence.unknown", path=path)
+            reason = resource.unknowns.get(path) or unknown
             return ctx.single(Evidence(path, None, reason, unknown=True))
         return ctx.single(Evidence(path, value))
 
@@ -113,15 +115,14 @@ def _location_field(path: str) -> Resolver:
 
 
 def _encryption_field(path: str, field: str) -> Resolver:
+    not_described = Msg("evidence.encryption_not_described")
+    unknown = Msg("evidence.unknown", path=path)
+
     def resolve(resource: Resource, ctx: EvaluationContext) -> tuple[Evidence, ...]:
         encryption = resource.encryption
         value = None if encryption is None else getattr(encryption, field)
         if value is None:
-            default = (
-                Msg("evidence.encryption_not_described")
-                if encryption is None
-                else Msg("evidence.unknown", path=path)
-            )
+            default = not_described if encryption is None else unknown
             return ctx.single(
                 Evidence(path, None, resource.unknowns.get(path, default), unknown=True)
             )

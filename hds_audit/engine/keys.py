@@ -1,0 +1,189 @@
+"""What a policy's outcome depends on, so resources with equal inputs share one outcome.
+
+Each resolver (:mod:`hds_audit.engine.paths`) reads a few fields of the resource: equal
+fields give equal evidence and, conditions being pure, the same outcome. :func:`inputs`
+names the fields a path's resolver reads; :func:`key_function` reads the union for a set of
+paths into one hashable key. The resource's type, provider, kind and ``holds_data`` are
+not read here: the engine groups resources by them before keying.
+
+Paths that name the resource itself (``id``, ``name``) or its raw attributes have no key:
+their values rarely repeat, may be unhashable, and compare loosely (``1 == True``), so a
+policy reading one is judged on each resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from operator import attrgetter
+from typing import Final
+
+from hds_audit.model import Resource
+from hds_audit.providers.facts import HOST_PATHS
+
+Reader = Callable[[Resource], Hashable]
+
+_NO_ENCRYPTION: Final = ("no encryption described",)  # distinct from every field value
+_UNKEYED: Final = frozenset({"id", "name"})
+_CLASS_FIELDS: Final = frozenset({"type", "provider", "kind", "stores_data"})
+_LOCATION_PATHS: Final = frozenset({"country", "in_area", "in_eea", "in_eu", "region"})
+_REPLICA_PLACES: Final = frozenset({"country", "in_area", "in_eea", "in_eu", "region"})
+
+
+def inputs(path: str) -> tuple[str, ...] | None:
+    """The resource fields the resolver of ``path`` reads, or ``None`` when its outcome is
+    not to be shared (``unknown:P`` / ``note:P``: entry ``P`` of ``unknowns`` / ``notes``)."""
+    if path in HOST_PATHS:  # registry facts per (provider, region, kind)
+        return ("location",)
+    if path in _UNKEYED or path.startswith("attributes."):
+        return None
+    if path in _CLASS_FIELDS:
+        return (f"unknown:{path}",)
+    if path == "source.kind":
+        return ("source.kind", f"unknown:{path}")
+    if path == "non_regional":
+        return ("location", f"unknown:{path}")
+    if path in _LOCATION_PATHS:
+        return ("location", "unknown:region")
+    if path.startswith("encryption."):
+        return (f"encryption:{path[len('encryption.') :]}", f"unknown:{path}", f"note:{path}")
+    if path.startswith("replicas.*.") and path[len("replicas.*.") :] in _REPLICA_PLACES:
+        return ("replica_places", "unknown:replicas")
+    if path == "replicas" or path.startswith("replicas.*."):
+        return ("replicas", "unknown:replicas")
+    return None
+
+
+def key_inputs(paths: Iterable[str]) -> frozenset[str] | None:
+    """The union of :func:`inputs` over ``paths``; ``None`` if any path has no key."""
+    names: set[str] = set()
+    for path in paths:
+        found = inputs(path)
+        if found is None:
+            return None
+        names.update(found)
+    return frozenset(names)
+
+
+class Tokens:
+    """Stand-ins for shared objects (locations), by identity: hashing a dataclass runs
+    Python code, an ``id`` does not. Equal objects get one token; each object is kept
+    alive here, so its ``id`` cannot be reused by another while the tokens live."""
+
+    __slots__ = ("_by_id", "_by_value")
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[object, int]] = {}
+        self._by_value: dict[object, int] = {}
+
+    def __call__(self, item: object) -> int:
+        found = self._by_id.get(id(item))
+        if found is None:
+            token = self._by_value.setdefault(item, len(self._by_value))
+            found = self._by_id[id(item)] = (item, token)
+        return found[1]
+
+    def reader(self, field: str) -> Reader:
+        """A reader of the token of ``resource.<field>``."""
+        by_id = self._by_id
+        get = attrgetter(field)
+
+        def read(resource: Resource) -> Hashable:
+            item = get(resource)
+            found = by_id.get(id(item))
+            return found[1] if found is not None else self(item)
+
+        return read
+
+
+def _replicas(resource: Resource) -> Hashable:
+    return resource.replicas
+
+
+def _encryption(fields: tuple[str, ...]) -> Reader:
+    """The encryption's ``fields``, or a marker when the resource describes none."""
+    get = attrgetter(*fields)
+
+    def read(resource: Resource) -> Hashable:
+        encryption = resource.encryption
+        return _NO_ENCRYPTION if encryption is None else get(encryption)
+
+    return read
+
+
+def _entries(field: str, keys: tuple[str, ...]) -> Reader:
+    """Entries ``keys`` of the mapping ``field`` (``unknowns``, ``notes``)."""
+    get = attrgetter(field)
+
+    def read(resource: Resource) -> Hashable:
+        mapping = get(resource)
+        return tuple([mapping.get(key) for key in keys]) if mapping else None
+
+    return read
+
+
+def _combined(readers: list[Reader]) -> Reader:
+    if not readers:
+        return _constant
+    if len(readers) == 1:
+        return readers[0]
+    if len(readers) == 2:
+        first, second = readers
+        return lambda resource: (first(resource), second(resource))
+    if len(readers) == 3:
+        first, second, third = readers
+        return lambda resource: (first(resource), second(resource), third(resource))
+    return lambda resource: tuple([read(resource) for read in readers])
+
+
+def _constant(resource: Resource) -> Hashable:
+    return None
+
+
+def is_text(name: str) -> bool:
+    """Whether input ``name`` is an entry of ``unknowns`` or ``notes``: texts a collector may
+    write per resource (a reason naming the resource's own key), unlike the model's fields."""
+    return name.startswith(("unknown:", "note:"))
+
+
+def key_function(names: Iterable[str], tokens: Tokens) -> Reader:
+    """A reader of the inputs ``names`` (see :func:`inputs`) but the texts, as one hashable
+    key; ``tokens`` stands for locations."""
+    names = sorted(set(names))
+    readers: list[Reader] = []
+    fields = tuple(n[len("encryption:") :] for n in names if n.startswith("encryption:"))
+    if fields:
+        readers.append(_encryption(fields))
+    for name in names:
+        if name == "location":
+            readers.append(tokens.reader("location"))
+        elif name == "replica_places":
+            readers.append(_places(tokens))
+        elif name == "replicas":
+            readers.append(_replicas)
+        elif name == "source.kind":
+            readers.append(attrgetter("source.kind"))
+        elif not is_text(name) and not name.startswith("encryption:"):
+            raise KeyError(name)
+    return _combined(readers)
+
+
+def _places(tokens: Tokens) -> Reader:
+    def read(resource: Resource) -> Hashable:
+        replicas = resource.replicas
+        if not replicas:  # None (not established) or () (none)
+            return replicas
+        return tuple([tokens(replica.location) for replica in replicas])
+
+    return read
+
+
+def text_function(names: Iterable[str]) -> Reader | None:
+    """A reader of the texts among the inputs ``names`` as one hashable key (``None``: the
+    inputs hold no text)."""
+    names = set(names)
+    readers: list[Reader] = []
+    for prefix, field in (("unknown:", "unknowns"), ("note:", "notes")):
+        keys = tuple(sorted(n[len(prefix) :] for n in names if n.startswith(prefix)))
+        if keys:
+            readers.append(_entries(field, keys))
+    return _combined(readers) if readers else None
