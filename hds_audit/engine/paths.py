@@ -31,23 +31,23 @@ class EvaluationContext:
         # host.* paths: the certified-host registry and the audit date (built-in / today).
         self.hosts = hosts if hosts is not None else HostFacts()
         self._areas: dict[tuple[str, Location, str | None], Evidence] = {}
-        self._interned: dict[Evidence, Evidence] = {}
-        self._singles: dict[Evidence, tuple[Evidence]] = {}
+        self._interned: dict[tuple[Evidence, object], Evidence] = {}
+        self._singles: dict[tuple[Evidence, object], tuple[Evidence]] = {}
 
     def intern(self, evidence: Evidence) -> Evidence:
         """The shared copy of an equal piece of evidence (unhashable values are not shared)."""
         try:
-            return self._interned.setdefault(evidence, evidence)
+            return self._interned.setdefault(_exactly(evidence), evidence)
         except TypeError:
             return evidence
 
     def single(self, evidence: Evidence) -> tuple[Evidence]:
         """A shared one-element tuple for interned evidence."""
         try:
-            found = self._singles.get(evidence)
+            key = _exactly(evidence)
+            found = self._singles.get(key)
             if found is None:
-                evidence = self.intern(evidence)
-                found = self._singles[evidence] = (evidence,)
+                found = self._singles[key] = (self.intern(evidence),)
             return found
         except TypeError:
             return (evidence,)
@@ -67,6 +67,17 @@ class EvaluationContext:
                 found = Evidence(path, verdict, note)
             found = self._areas[key] = self.intern(found)
         return found
+
+
+def _exactly(evidence: Evidence) -> tuple[Evidence, object]:
+    """``evidence`` as a key that equal-comparing values of other types do not share:
+    ``True``, ``1`` and ``1.0`` compare equal but are judged (and shown) differently; so are
+    ``0.0`` and ``-0.0``."""
+    value = evidence.value
+    kind: object = type(value)
+    if kind is float:
+        kind = repr(value)
+    return evidence, kind
 
 
 Resolver = Callable[[Resource, EvaluationContext], tuple[Evidence, ...]]

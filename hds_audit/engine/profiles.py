@@ -1,0 +1,224 @@
+"""Policies compiled for a run: grouped per class of resources, outcomes shared per profile.
+
+The policies covering a resource depend only on its class (kind, type, provider,
+``holds_data``). Within a class, a policy's outcome depends only on the values it reads
+(:mod:`hds_audit.engine.keys`): resources whose values are equal — the same location, the
+same encryption facts, copies in the same places — form a *profile* and share one outcome,
+judged on the first of them, with the same evidence objects. What a policy reads of the
+texts a collector writes per resource (``unknowns``, ``notes``) is keyed apart, so that a
+reason naming one resource's own key does not stop the other policies being shared.
+Policies reading the resource's id, name or raw attributes are judged on each resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import NamedTuple
+
+from hds_audit.engine.conditions import Outcome
+from hds_audit.engine.keys import Reader, Tokens, key_function, key_inputs, text_function
+from hds_audit.engine.paths import EvaluationContext
+from hds_audit.engine.policies import Policy
+from hds_audit.geo import Location
+from hds_audit.i18n import Msg
+from hds_audit.model import (
+    HOST_SCOPE_TYPE,
+    Covered,
+    Evidence,
+    Kind,
+    PolicyMeta,
+    Resource,
+    Source,
+    SourceKind,
+    Status,
+)
+from hds_audit.providers.facts import HostScope
+
+_OUTSIDE_SCOPE = Msg("finding.outside_scope")
+_REGISTRY_SOURCE = Source(kind=SourceKind.REGISTRY)
+# Entries per memo table at most (texts naming one resource's own key repeat little: past
+# this, what a table does not hold is judged afresh, and memory stays bounded).
+MEMO_LIMIT = 4096
+
+# A host-only policy's verdict in one host scope: (outcome, covered, subject).
+HostEntry = tuple[Outcome, list[Covered], Resource]
+# An outcome shared by the resources of a profile, with its policy.
+Judged = tuple[PolicyMeta, Status, tuple[Evidence, ...], str | None]
+
+
+class Step:
+    """One policy as the engine runs it."""
+
+    __slots__ = ("condition", "hosts", "inputs", "meta", "paths", "scope", "text", "when")
+
+    def __init__(self, policy: Policy) -> None:
+        self.meta = policy.meta
+        self.scope = policy.scope
+        self.when = policy.scope.when
+        self.condition = policy.condition
+        # Host-only: one verdict per host scope, in ``hosts``, in the order first met.
+        self.hosts: dict[HostScope, HostEntry] | None = {} if policy.host_only else None
+        self.paths = policy.host_paths
+        # What its outcome depends on (None: judged on each resource afresh); for a host-only
+        # policy, its host scope, which depends on (provider, region, kind) only.
+        self.inputs = (
+            frozenset({"location"})
+            if policy.host_only
+            else key_inputs(policy.paths)
+            if policy.paths
+            else None
+        )
+        self.text = text_function(self.inputs) if self.inputs is not None else None
+
+    def judge(self, resource: Resource, ctx: EvaluationContext) -> Outcome:
+        """The outcome on ``resource``: ``not_applicable`` when its scope's ``when`` fails."""
+        when = self.when
+        if when is not None:
+            status, evidence, _ = when(resource, ctx)
+            if status is Status.FAIL:
+                return Status.NOT_APPLICABLE, evidence, self.scope.when_text or _OUTSIDE_SCOPE
+        return self.condition(resource, ctx)
+
+
+class _Texted:
+    """A policy reading texts of ``unknowns`` / ``notes``: its outcomes per text."""
+
+    __slots__ = ("memo", "step", "text")
+
+    def __init__(self, step: Step, text: Reader) -> None:
+        self.step = step
+        self.text = text
+        self.memo: dict[Hashable, Outcome] = {}
+
+    def judged(self, resource: Resource, ctx: EvaluationContext) -> Judged:
+        key = self.text(resource)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.step.judge(resource, ctx)
+            if len(self.memo) < MEMO_LIMIT:
+                self.memo[key] = found
+        return (self.step.meta, *found)
+
+
+class Profile(NamedTuple):
+    """What each resource of a profile gets: per policy in order, a shared outcome or the
+    step judging each resource afresh (``shared``: the outcomes, when all are shared); the
+    covered lists of the host scopes it falls in."""
+
+    judged: list[Judged | Step]
+    shared: list[Judged] | None
+    hosts: list[list[Covered]]
+
+
+def _resolved(
+    items: list[Judged | Step | _Texted],
+    hosts: list[list[Covered]],
+    resource: Resource,
+    ctx: EvaluationContext,
+) -> Profile:
+    """The profile of ``resource``: the texted policies judged by its texts."""
+    judged = [i.judged(resource, ctx) if isinstance(i, _Texted) else i for i in items]
+    shared = [item for item in judged if isinstance(item, tuple)]
+    return Profile(judged, shared if len(shared) == len(judged) else None, hosts)
+
+
+class ResourceClass:
+    """The steps covering one class of resources, and their outcomes per profile."""
+
+    __slots__ = ("_partial", "_plain", "_texted", "key", "steps", "text")
+
+    def __init__(self, steps: list[Step], tokens: Tokens) -> None:
+        self.steps = steps
+        inputs = frozenset[str]().union(*(s.inputs for s in steps if s.inputs is not None))
+        self.key = key_function(inputs, tokens)
+        self.text = text_function(inputs)
+        # Profiles of resources without unknowns or notes; of the others, by their texts
+        # too; and per profile, the texted policies' outcomes per text (when the texts of
+        # the whole profile do not repeat).
+        self._plain: dict[Hashable, Profile] = {}
+        self._texted: dict[Hashable, Profile] = {}
+        self._partial: dict[Hashable, tuple[list[Judged | Step | _Texted], list[list[Covered]]]]
+        self._partial = {}
+
+    def profile(
+        self,
+        resource: Resource,
+        ctx: EvaluationContext,
+        scopes_met: list[tuple[Step, HostScope]],
+    ) -> Profile:
+        """What ``resource`` gets; a new host scope it falls in is added to ``scopes_met``."""
+        texts = self.text is not None and (resource.unknowns or resource.notes)
+        try:
+            base = self.key(resource)
+            if texts:
+                assert self.text is not None
+                key: Hashable = (base, self.text(resource))
+                found = self._texted.get(key)
+            else:
+                found = self._plain.get(base)
+        except TypeError:  # an unhashable value: judged afresh
+            return _resolved(*self._judge(resource, ctx, scopes_met, texted=False), resource, ctx)
+        if found is not None:
+            return found
+        if texts:
+            partial = self._partial.get(base)
+            if partial is None:
+                partial = self._judge(resource, ctx, scopes_met, texted=True)
+                if len(self._partial) < MEMO_LIMIT:
+                    self._partial[base] = partial
+            found = _resolved(*partial, resource, ctx)
+            if len(self._texted) < MEMO_LIMIT:
+                self._texted[key] = found
+        else:
+            found = _resolved(*self._judge(resource, ctx, scopes_met, texted=False), resource, ctx)
+            if len(self._plain) < MEMO_LIMIT:
+                self._plain[base] = found
+        return found
+
+    def _judge(
+        self,
+        resource: Resource,
+        ctx: EvaluationContext,
+        scopes_met: list[tuple[Step, HostScope]],
+        *,
+        texted: bool,
+    ) -> tuple[list[Judged | Step | _Texted], list[list[Covered]]]:
+        """Each step on ``resource``: judged (outcomes to share), or left to judge per
+        resource (``texted``: the steps reading texts, per text); its host scopes."""
+        judged: list[Judged | Step | _Texted] = []
+        hosts: list[list[Covered]] = []
+        for step in self.steps:
+            if step.hosts is not None:
+                scope = ctx.hosts.scope(resource, step.paths)
+                entry = step.hosts.get(scope)
+                if entry is None:
+                    verdict = step.judge(resource, ctx)
+                    entry = step.hosts[scope] = (verdict, [], _subject(scope, resource))
+                    scopes_met.append((step, scope))
+                hosts.append(entry[1])
+            elif step.inputs is None:
+                judged.append(step)
+            elif texted and step.text is not None:
+                judged.append(_Texted(step, step.text))
+            else:
+                judged.append((step.meta, *step.judge(resource, ctx)))
+        return judged, hosts
+
+
+def _subject(scope: HostScope, first: Resource) -> Resource:
+    """The synthetic resource a host-level finding is about (never in the resource list)."""
+    location = first.location
+    if scope.region is None:  # the scope spans regions: no place of its own
+        location = Location(
+            provider=scope.provider, region=None, country=None, in_eu=None, in_eea=None
+        )
+    return Resource(
+        id=scope.subject_id,
+        provider=scope.provider,
+        type=HOST_SCOPE_TYPE,
+        kind=Kind.OTHER,
+        location=location,
+        source=_REGISTRY_SOURCE,
+        name=scope.label,
+        holds_data=False,
+    )
