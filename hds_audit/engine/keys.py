@@ -14,7 +14,7 @@ policy reading one is judged on each resource.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Final
 
 from hds_audit.model import Resource
@@ -110,17 +110,6 @@ def _encryption(fields: tuple[str, ...]) -> Reader:
     return read
 
 
-def _entries(field: str, keys: tuple[str, ...]) -> Reader:
-    """Entries ``keys`` of the mapping ``field`` (``unknowns``, ``notes``)."""
-    get = attrgetter(field)
-
-    def read(resource: Resource) -> Hashable:
-        mapping = get(resource)
-        return tuple([mapping.get(key) for key in keys]) if mapping else None
-
-    return read
-
-
 def _combined(readers: list[Reader]) -> Reader:
     if not readers:
         return _constant
@@ -177,13 +166,32 @@ def _places(tokens: Tokens) -> Reader:
     return read
 
 
-def text_function(names: Iterable[str]) -> Reader | None:
-    """A reader of the texts among the inputs ``names`` as one hashable key (``None``: the
-    inputs hold no text)."""
-    names = set(names)
-    readers: list[Reader] = []
-    for prefix, field in (("unknown:", "unknowns"), ("note:", "notes")):
-        keys = tuple(sorted(n[len(prefix) :] for n in names if n.startswith(prefix)))
-        if keys:
-            readers.append(_entries(field, keys))
-    return _combined(readers) if readers else None
+class Texts:
+    """The texts among some inputs (entries of ``unknowns`` and ``notes``), read as one flat
+    tuple; :meth:`picker` selects those of fewer inputs from it."""
+
+    __slots__ = ("_notes", "_unknowns", "names")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        texts = sorted({n for n in names if is_text(n)})
+        self._unknowns = tuple(n[len("unknown:") :] for n in texts if n.startswith("unknown:"))
+        self._notes = tuple(n[len("note:") :] for n in texts if n.startswith("note:"))
+        # The inputs in the order :meth:`read` gives their values.
+        self.names = [
+            *(f"unknown:{k}" for k in self._unknowns),
+            *(f"note:{k}" for k in self._notes),
+        ]
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def read(self, resource: Resource) -> tuple[Hashable, ...]:
+        """The values of the texts (``None`` where absent)."""
+        return (*map(resource.unknowns.get, self._unknowns), *map(resource.notes.get, self._notes))
+
+    def picker(self, names: Iterable[str]) -> Callable[[tuple[Hashable, ...]], Hashable]:
+        """Selects the values of the texts among ``names`` from what :meth:`read` gives."""
+        wanted = {n for n in names if is_text(n)}
+        pick: Callable[[tuple[Hashable, ...]], Hashable]
+        pick = itemgetter(*(i for i, name in enumerate(self.names) if name in wanted))
+        return pick

@@ -12,11 +12,11 @@ Policies reading the resource's id, name or raw attributes are judged on each re
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import NamedTuple
 
 from hds_audit.engine.conditions import Outcome
-from hds_audit.engine.keys import Reader, Tokens, key_function, key_inputs, text_function
+from hds_audit.engine.keys import Texts, Tokens, is_text, key_function, key_inputs
 from hds_audit.engine.paths import EvaluationContext
 from hds_audit.engine.policies import Policy
 from hds_audit.geo import Location
@@ -39,6 +39,8 @@ _REGISTRY_SOURCE = Source(kind=SourceKind.REGISTRY)
 # Entries per memo table at most (texts naming one resource's own key repeat little: past
 # this, what a table does not hold is judged afresh, and memory stays bounded).
 MEMO_LIMIT = 4096
+# Profiles by their texts are given up after this many misses if they miss more than hit.
+_TRIAL = 256
 
 # A host-only policy's verdict in one host scope: (outcome, covered, subject).
 HostEntry = tuple[Outcome, list[Covered], Resource]
@@ -49,7 +51,7 @@ Judged = tuple[PolicyMeta, Status, tuple[Evidence, ...], str | None]
 class Step:
     """One policy as the engine runs it."""
 
-    __slots__ = ("condition", "hosts", "inputs", "meta", "paths", "scope", "text", "when")
+    __slots__ = ("condition", "hosts", "inputs", "meta", "paths", "reads_text", "scope", "when")
 
     def __init__(self, policy: Policy) -> None:
         self.meta = policy.meta
@@ -68,7 +70,7 @@ class Step:
             if policy.paths
             else None
         )
-        self.text = text_function(self.inputs) if self.inputs is not None else None
+        self.reads_text = self.inputs is not None and any(map(is_text, self.inputs))
 
     def judge(self, resource: Resource, ctx: EvaluationContext) -> Outcome:
         """The outcome on ``resource``: ``not_applicable`` when its scope's ``when`` fails."""
@@ -83,15 +85,17 @@ class Step:
 class _Texted:
     """A policy reading texts of ``unknowns`` / ``notes``: its outcomes per text."""
 
-    __slots__ = ("memo", "step", "text")
+    __slots__ = ("memo", "pick", "step")
 
-    def __init__(self, step: Step, text: Reader) -> None:
+    def __init__(self, step: Step, pick: Callable[[tuple[Hashable, ...]], Hashable]) -> None:
         self.step = step
-        self.text = text
+        self.pick = pick  # its texts, from all those the class reads
         self.memo: dict[Hashable, Outcome] = {}
 
-    def judged(self, resource: Resource, ctx: EvaluationContext) -> Judged:
-        key = self.text(resource)
+    def judged(
+        self, resource: Resource, ctx: EvaluationContext, texts: tuple[Hashable, ...]
+    ) -> Judged:
+        key = self.pick(texts)
         found = self.memo.get(key)
         if found is None:
             found = self.step.judge(resource, ctx)
@@ -115,9 +119,10 @@ def _resolved(
     hosts: list[list[Covered]],
     resource: Resource,
     ctx: EvaluationContext,
+    texts: tuple[Hashable, ...] = (),
 ) -> Profile:
-    """The profile of ``resource``: the texted policies judged by its texts."""
-    judged = [i.judged(resource, ctx) if isinstance(i, _Texted) else i for i in items]
+    """The profile of ``resource``: the texted policies judged by its ``texts``."""
+    judged = [i.judged(resource, ctx, texts) if isinstance(i, _Texted) else i for i in items]
     shared = [item for item in judged if isinstance(item, tuple)]
     return Profile(judged, shared if len(shared) == len(judged) else None, hosts)
 
@@ -125,18 +130,28 @@ def _resolved(
 class ResourceClass:
     """The steps covering one class of resources, and their outcomes per profile."""
 
-    __slots__ = ("_partial", "_plain", "_texted", "key", "steps", "text")
+    __slots__ = (
+        "_partial",
+        "_plain",
+        "_texted",
+        "_texted_hits",
+        "_texted_misses",
+        "key",
+        "steps",
+        "texts",
+    )
 
     def __init__(self, steps: list[Step], tokens: Tokens) -> None:
         self.steps = steps
         inputs = frozenset[str]().union(*(s.inputs for s in steps if s.inputs is not None))
         self.key = key_function(inputs, tokens)
-        self.text = text_function(inputs)
-        # Profiles of resources without unknowns or notes; of the others, by their texts
-        # too; and per profile, the texted policies' outcomes per text (when the texts of
-        # the whole profile do not repeat).
+        self.texts = Texts(inputs)
+        # Profiles of resources without the texts the steps read; of the others, by their
+        # texts too (while that pays: not when texts name each resource); and per profile,
+        # the steps reading texts, each with its outcomes per text.
         self._plain: dict[Hashable, Profile] = {}
-        self._texted: dict[Hashable, Profile] = {}
+        self._texted: dict[Hashable, Profile] | None = {}
+        self._texted_hits = self._texted_misses = 0
         self._partial: dict[Hashable, tuple[list[Judged | Step | _Texted], list[list[Covered]]]]
         self._partial = {}
 
@@ -147,32 +162,41 @@ class ResourceClass:
         scopes_met: list[tuple[Step, HostScope]],
     ) -> Profile:
         """What ``resource`` gets; a new host scope it falls in is added to ``scopes_met``."""
-        texts = self.text is not None and (resource.unknowns or resource.notes)
+        texts = (
+            self.texts.read(resource)
+            if self.texts and (resource.unknowns or resource.notes)
+            else None
+        )
         try:
             base = self.key(resource)
-            if texts:
-                assert self.text is not None
-                key: Hashable = (base, self.text(resource))
-                found = self._texted.get(key)
-            else:
+            if texts is None:
                 found = self._plain.get(base)
+            elif self._texted is not None:
+                found = self._texted.get((base, texts))
+                self._texted_hits += found is not None
+            else:
+                found = None
         except TypeError:  # an unhashable value: judged afresh
             return _resolved(*self._judge(resource, ctx, scopes_met, texted=False), resource, ctx)
         if found is not None:
             return found
-        if texts:
-            partial = self._partial.get(base)
-            if partial is None:
-                partial = self._judge(resource, ctx, scopes_met, texted=True)
-                if len(self._partial) < MEMO_LIMIT:
-                    self._partial[base] = partial
-            found = _resolved(*partial, resource, ctx)
-            if len(self._texted) < MEMO_LIMIT:
-                self._texted[key] = found
-        else:
+        if texts is None:
             found = _resolved(*self._judge(resource, ctx, scopes_met, texted=False), resource, ctx)
             if len(self._plain) < MEMO_LIMIT:
                 self._plain[base] = found
+            return found
+        partial = self._partial.get(base)
+        if partial is None:
+            partial = self._judge(resource, ctx, scopes_met, texted=True)
+            if len(self._partial) < MEMO_LIMIT:
+                self._partial[base] = partial
+        found = _resolved(*partial, resource, ctx, texts)
+        if self._texted is not None:
+            self._texted_misses += 1
+            if self._texted_misses > _TRIAL and self._texted_misses > self._texted_hits:
+                self._texted = None  # the texts name each resource: keyed per step only
+            elif len(self._texted) < MEMO_LIMIT:
+                self._texted[(base, texts)] = found
         return found
 
     def _judge(
@@ -198,8 +222,8 @@ class ResourceClass:
                 hosts.append(entry[1])
             elif step.inputs is None:
                 judged.append(step)
-            elif texted and step.text is not None:
-                judged.append(_Texted(step, step.text))
+            elif texted and step.reads_text:
+                judged.append(_Texted(step, self.texts.picker(step.inputs)))
             else:
                 judged.append((step.meta, *step.judge(resource, ctx)))
         return judged, hosts
