@@ -2,13 +2,15 @@
 
 Each resolver (:mod:`hds_audit.engine.paths`) reads a few fields of the resource: equal
 fields give equal evidence and, conditions being pure, the same outcome. :func:`inputs`
-names the fields a path's resolver reads; :func:`key_function` reads the union for a set of
-paths into one hashable key. The resource's type, provider, kind and ``holds_data`` are
-not read here: the engine groups resources by them before keying.
+names the fields a path's resolver reads. The model's fields (location, encryption, copies)
+take few values across an estate: :func:`key_function` reads them into one key. Inputs that
+may differ for each resource — texts a collector writes (``unknowns``, ``notes``) and raw
+attributes — are read apart by :class:`Varying`, each with its exact type (``1 == True``
+in Python, but not here). The resource's type, provider, kind and ``holds_data`` are not
+read here: the engine groups resources by them before keying.
 
-Paths that name the resource itself (``id``, ``name``) or its raw attributes have no key:
-their values rarely repeat, may be unhashable, and compare loosely (``1 == True``), so a
-policy reading one is judged on each resource.
+A path naming the resource itself (``id``, ``name``), or one this module does not know,
+has no key: a policy reading it is judged on each resource afresh.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable, Hashable, Iterable
 from operator import attrgetter, itemgetter
 from typing import Final
 
+from hds_audit.engine.paths import ABSENT, walk
 from hds_audit.model import Resource
 from hds_audit.providers.facts import HOST_PATHS
 
@@ -31,11 +34,15 @@ _REPLICA_PLACES: Final = frozenset({"country", "in_area", "in_eea", "in_eu", "re
 
 def inputs(path: str) -> tuple[str, ...] | None:
     """The resource fields the resolver of ``path`` reads, or ``None`` when its outcome is
-    not to be shared (``unknown:P`` / ``note:P``: entry ``P`` of ``unknowns`` / ``notes``)."""
+    not to be shared (``unknown:P`` / ``note:P``: entry ``P`` of ``unknowns`` / ``notes``;
+    ``attribute:P``: the raw attribute at ``P``)."""
     if path in HOST_PATHS:  # registry facts per (provider, region, kind)
         return ("location",)
-    if path in _UNKEYED or path.startswith("attributes."):
+    if path in _UNKEYED:
         return None
+    if path.startswith("attributes."):
+        root = path.split(".", 2)[1]
+        return (f"attribute:{path[len('attributes.') :]}", f"unknown:attributes.{root}")
     if path in _CLASS_FIELDS:
         return (f"unknown:{path}",)
     if path == "source.kind":
@@ -128,10 +135,10 @@ def _constant(resource: Resource) -> Hashable:
     return None
 
 
-def is_text(name: str) -> bool:
-    """Whether input ``name`` is an entry of ``unknowns`` or ``notes``: texts a collector may
-    write per resource (a reason naming the resource's own key), unlike the model's fields."""
-    return name.startswith(("unknown:", "note:"))
+def varies(name: str) -> bool:
+    """Whether input ``name`` may differ for each resource: an entry of ``unknowns`` or
+    ``notes`` (a reason naming the resource's own key), a raw attribute."""
+    return name.startswith(("unknown:", "note:", "attribute:"))
 
 
 def key_function(names: Iterable[str], tokens: Tokens) -> Reader:
@@ -151,7 +158,7 @@ def key_function(names: Iterable[str], tokens: Tokens) -> Reader:
             readers.append(_replicas)
         elif name == "source.kind":
             readers.append(attrgetter("source.kind"))
-        elif not is_text(name) and not name.startswith("encryption:"):
+        elif not varies(name) and not name.startswith("encryption:"):
             raise KeyError(name)
     return _combined(readers)
 
@@ -166,32 +173,92 @@ def _places(tokens: Tokens) -> Reader:
     return read
 
 
-class Texts:
-    """The texts among some inputs (entries of ``unknowns`` and ``notes``), read as one flat
+class _Unshared:
+    """Stands for a value no outcome is shared on (a list, a mapping): unhashable."""
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]
+
+
+_ABSENT_KEY: Final = ("absent",)  # distinct from every key of :func:`_exact`
+
+
+def _exact(value: object) -> object:
+    """A key for a raw value that values of another type never share."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is bool or kind is int or value is None:
+        return (kind, value)
+    if kind is float:
+        return (kind, repr(value))  # 0.0 and -0.0 are equal, not the same
+    if value is ABSENT:
+        return _ABSENT_KEY
+    return _Unshared()
+
+
+class Varying:
+    """The inputs that may differ for each resource (see :func:`varies`), read as one flat
     tuple; :meth:`picker` selects those of fewer inputs from it."""
 
-    __slots__ = ("_notes", "_unknowns", "names")
+    __slots__ = (
+        "_attributes",
+        "_no_attributes",
+        "_no_notes",
+        "_no_unknowns",
+        "_notes",
+        "_unknowns",
+        "names",
+    )
 
     def __init__(self, names: Iterable[str]) -> None:
-        texts = sorted({n for n in names if is_text(n)})
-        self._unknowns = tuple(n[len("unknown:") :] for n in texts if n.startswith("unknown:"))
-        self._notes = tuple(n[len("note:") :] for n in texts if n.startswith("note:"))
+        wanted = sorted({n for n in names if varies(n)})
+
+        def named(prefix: str) -> tuple[str, ...]:
+            return tuple(n[len(prefix) :] for n in wanted if n.startswith(prefix))
+
+        self._unknowns = named("unknown:")
+        self._notes = named("note:")
+        self._attributes = [path.split(".") for path in named("attribute:")]
+        # What a resource without unknowns, notes or raw attributes gives.
+        self._no_unknowns: tuple[object, ...] = (None,) * len(self._unknowns)
+        self._no_notes: tuple[object, ...] = (None,) * len(self._notes)
+        self._no_attributes: tuple[object, ...] = (_ABSENT_KEY,) * len(self._attributes)
         # The inputs in the order :meth:`read` gives their values.
         self.names = [
             *(f"unknown:{k}" for k in self._unknowns),
             *(f"note:{k}" for k in self._notes),
+            *(f"attribute:{'.'.join(parts)}" for parts in self._attributes),
         ]
 
     def __bool__(self) -> bool:
         return bool(self.names)
 
-    def read(self, resource: Resource) -> tuple[Hashable, ...]:
-        """The values of the texts (``None`` where absent)."""
-        return (*map(resource.unknowns.get, self._unknowns), *map(resource.notes.get, self._notes))
+    @property
+    def always(self) -> bool:
+        """Whether they are to be read on every resource (raw attributes), not only on those
+        with ``unknowns`` or ``notes``."""
+        return bool(self._attributes)
 
-    def picker(self, names: Iterable[str]) -> Callable[[tuple[Hashable, ...]], Hashable]:
-        """Selects the values of the texts among ``names`` from what :meth:`read` gives."""
-        wanted = {n for n in names if is_text(n)}
-        pick: Callable[[tuple[Hashable, ...]], Hashable]
+    def read(self, resource: Resource) -> tuple[object, ...]:
+        """The values (``None`` for an absent text); unhashable if one is not to be shared."""
+        unknowns, notes = resource.unknowns, resource.notes
+        values = (
+            tuple([unknowns.get(k) for k in self._unknowns]) if unknowns else self._no_unknowns
+        ) + (tuple([notes.get(k) for k in self._notes]) if notes else self._no_notes)
+        if self._attributes:
+            attributes = resource.attributes
+            values += (
+                tuple([_exact(walk(attributes, parts)) for parts in self._attributes])
+                if attributes
+                else self._no_attributes
+            )
+        return values
+
+    def picker(self, names: Iterable[str]) -> Callable[[tuple[object, ...]], object]:
+        """Selects the values of the varying inputs among ``names`` from what :meth:`read`
+        gives."""
+        wanted = {n for n in names if varies(n)}
+        pick: Callable[[tuple[object, ...]], object]
         pick = itemgetter(*(i for i, name in enumerate(self.names) if name in wanted))
         return pick

@@ -183,6 +183,22 @@ def _replicas_field(field: str | None) -> Resolver:
     return resolve
 
 
+ABSENT: Any = object()  # what :func:`walk` finds where a raw attribute is absent
+
+
+def walk(attributes: Any, parts: list[str]) -> Any:
+    """The raw attribute at ``parts`` (keys of mappings, indexes of lists), or ``ABSENT``."""
+    value = attributes
+    for part in parts:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return ABSENT
+    return value
+
+
 def _attributes(path: str) -> Resolver:
     parts = path.split(".")[1:]
     root = f"attributes.{parts[0]}"
@@ -191,14 +207,9 @@ def _attributes(path: str) -> Resolver:
         if resource.unknowns and root in resource.unknowns:
             # A collector could not read it (denied, known only after apply).
             return ctx.single(Evidence(path, None, resource.unknowns[root], unknown=True))
-        value: Any = resource.attributes
-        for part in parts:
-            if isinstance(value, dict) and part in value:
-                value = value[part]
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
-            else:
-                return ctx.single(Evidence(path, None, Msg("evidence.absent"), missing=True))
+        value = walk(resource.attributes, parts)
+        if value is ABSENT:
+            return ctx.single(Evidence(path, None, Msg("evidence.absent"), missing=True))
         return ctx.single(Evidence(path, value))
 
     return resolve

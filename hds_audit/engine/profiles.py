@@ -4,10 +4,11 @@ The policies covering a resource depend only on its class (kind, type, provider,
 ``holds_data``). Within a class, a policy's outcome depends only on the values it reads
 (:mod:`hds_audit.engine.keys`): resources whose values are equal — the same location, the
 same encryption facts, copies in the same places — form a *profile* and share one outcome,
-judged on the first of them, with the same evidence objects. What a policy reads of the
-texts a collector writes per resource (``unknowns``, ``notes``) is keyed apart, so that a
-reason naming one resource's own key does not stop the other policies being shared.
-Policies reading the resource's id, name or raw attributes are judged on each resource.
+judged on the first of them, with the same evidence objects. What may differ for each
+resource — texts a collector writes (``unknowns``, ``notes``), raw attributes — is keyed
+apart, per policy reading it: a reason naming one resource's own key does not stop the
+other policies being shared. Policies reading the resource's id or name are judged on each
+resource afresh.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Hashable
 from typing import NamedTuple
 
 from hds_audit.engine.conditions import Outcome
-from hds_audit.engine.keys import Texts, Tokens, is_text, key_function, key_inputs
+from hds_audit.engine.keys import Tokens, Varying, key_function, key_inputs, varies
 from hds_audit.engine.paths import EvaluationContext
 from hds_audit.engine.policies import Policy
 from hds_audit.geo import Location
@@ -36,10 +37,11 @@ from hds_audit.providers.facts import HostScope
 
 _OUTSIDE_SCOPE = Msg("finding.outside_scope")
 _REGISTRY_SOURCE = Source(kind=SourceKind.REGISTRY)
-# Entries per memo table at most (texts naming one resource's own key repeat little: past
-# this, what a table does not hold is judged afresh, and memory stays bounded).
+# Entries per memo table at most (values naming one resource repeat little: past this,
+# what a table does not hold is judged afresh, and memory stays bounded).
 MEMO_LIMIT = 4096
-# Profiles by their texts are given up after this many misses if they miss more than hit.
+# Profiles by their varying values are given up after this many misses if they miss more
+# than they hit.
 _TRIAL = 256
 
 # A host-only policy's verdict in one host scope: (outcome, covered, subject).
@@ -51,7 +53,7 @@ Judged = tuple[PolicyMeta, Status, tuple[Evidence, ...], str | None]
 class Step:
     """One policy as the engine runs it."""
 
-    __slots__ = ("condition", "hosts", "inputs", "meta", "paths", "reads_text", "scope", "when")
+    __slots__ = ("condition", "hosts", "inputs", "meta", "paths", "scope", "varies", "when")
 
     def __init__(self, policy: Policy) -> None:
         self.meta = policy.meta
@@ -70,7 +72,7 @@ class Step:
             if policy.paths
             else None
         )
-        self.reads_text = self.inputs is not None and any(map(is_text, self.inputs))
+        self.varies = self.inputs is not None and any(map(varies, self.inputs))
 
     def judge(self, resource: Resource, ctx: EvaluationContext) -> Outcome:
         """The outcome on ``resource``: ``not_applicable`` when its scope's ``when`` fails."""
@@ -82,21 +84,24 @@ class Step:
         return self.condition(resource, ctx)
 
 
-class _Texted:
-    """A policy reading texts of ``unknowns`` / ``notes``: its outcomes per text."""
+class _PerValue:
+    """A policy reading inputs that may differ for each resource: its outcomes per value."""
 
     __slots__ = ("memo", "pick", "step")
 
-    def __init__(self, step: Step, pick: Callable[[tuple[Hashable, ...]], Hashable]) -> None:
+    def __init__(self, step: Step, pick: Callable[[tuple[object, ...]], object]) -> None:
         self.step = step
-        self.pick = pick  # its texts, from all those the class reads
-        self.memo: dict[Hashable, Outcome] = {}
+        self.pick = pick  # its values, from all the class's varying inputs
+        self.memo: dict[object, Outcome] = {}
 
     def judged(
-        self, resource: Resource, ctx: EvaluationContext, texts: tuple[Hashable, ...]
+        self, resource: Resource, ctx: EvaluationContext, values: tuple[object, ...]
     ) -> Judged:
-        key = self.pick(texts)
-        found = self.memo.get(key)
+        key = self.pick(values)
+        try:
+            found = self.memo.get(key)
+        except TypeError:  # a value not to share on (a list, a mapping)
+            return (self.step.meta, *self.step.judge(resource, ctx))
         if found is None:
             found = self.step.judge(resource, ctx)
             if len(self.memo) < MEMO_LIMIT:
@@ -115,14 +120,15 @@ class Profile(NamedTuple):
 
 
 def _resolved(
-    items: list[Judged | Step | _Texted],
+    items: list[Judged | Step | _PerValue],
     hosts: list[list[Covered]],
     resource: Resource,
     ctx: EvaluationContext,
-    texts: tuple[Hashable, ...] = (),
+    values: tuple[object, ...] = (),
 ) -> Profile:
-    """The profile of ``resource``: the texted policies judged by its ``texts``."""
-    judged = [i.judged(resource, ctx, texts) if isinstance(i, _Texted) else i for i in items]
+    """The profile of ``resource``: the policies reading varying inputs judged by their
+    ``values``."""
+    judged = [i.judged(resource, ctx, values) if isinstance(i, _PerValue) else i for i in items]
     shared = [item for item in judged if isinstance(item, tuple)]
     return Profile(judged, shared if len(shared) == len(judged) else None, hosts)
 
@@ -131,28 +137,35 @@ class ResourceClass:
     """The steps covering one class of resources, and their outcomes per profile."""
 
     __slots__ = (
+        "_by_values",
+        "_hits",
+        "_misses",
         "_partial",
         "_plain",
-        "_texted",
-        "_texted_hits",
-        "_texted_misses",
+        "_read_always",
+        "_read_some",
         "key",
         "steps",
-        "texts",
+        "varying",
     )
 
     def __init__(self, steps: list[Step], tokens: Tokens) -> None:
         self.steps = steps
         inputs = frozenset[str]().union(*(s.inputs for s in steps if s.inputs is not None))
         self.key = key_function(inputs, tokens)
-        self.texts = Texts(inputs)
-        # Profiles of resources without the texts the steps read; of the others, by their
-        # texts too (while that pays: not when texts name each resource); and per profile,
-        # the steps reading texts, each with its outcomes per text.
+        self.varying = Varying(inputs)
+        # Whether the varying inputs are read on every resource, or only on those with
+        # unknowns or notes (without, their texts are all absent).
+        self._read_always = bool(self.varying) and self.varying.always
+        self._read_some = bool(self.varying)
+        # Profiles of resources whose varying inputs are all absent (no unknowns, no notes,
+        # no raw attribute read); of the others, by their values too (while that pays: not
+        # where they name each resource); and, per profile, the steps reading varying
+        # inputs, each with its outcomes per value.
         self._plain: dict[Hashable, Profile] = {}
-        self._texted: dict[Hashable, Profile] | None = {}
-        self._texted_hits = self._texted_misses = 0
-        self._partial: dict[Hashable, tuple[list[Judged | Step | _Texted], list[list[Covered]]]]
+        self._by_values: dict[Hashable, Profile] | None = {}
+        self._hits = self._misses = 0
+        self._partial: dict[Hashable, tuple[list[Judged | Step | _PerValue], list[list[Covered]]]]
         self._partial = {}
 
     def profile(
@@ -162,41 +175,45 @@ class ResourceClass:
         scopes_met: list[tuple[Step, HostScope]],
     ) -> Profile:
         """What ``resource`` gets; a new host scope it falls in is added to ``scopes_met``."""
-        texts = (
-            self.texts.read(resource)
-            if self.texts and (resource.unknowns or resource.notes)
+        values = (
+            self.varying.read(resource)
+            if self._read_always or (self._read_some and (resource.unknowns or resource.notes))
             else None
         )
         try:
             base = self.key(resource)
-            if texts is None:
+            if values is None:
                 found = self._plain.get(base)
-            elif self._texted is not None:
-                found = self._texted.get((base, texts))
-                self._texted_hits += found is not None
+            elif self._by_values is not None:
+                found = self._by_values.get((base, values))
+                self._hits += found is not None
             else:
                 found = None
         except TypeError:  # an unhashable value: judged afresh
-            return _resolved(*self._judge(resource, ctx, scopes_met, texted=False), resource, ctx)
+            return _resolved(
+                *self._judge(resource, ctx, scopes_met, per_value=False), resource, ctx
+            )
         if found is not None:
             return found
-        if texts is None:
-            found = _resolved(*self._judge(resource, ctx, scopes_met, texted=False), resource, ctx)
+        if values is None:
+            found = _resolved(
+                *self._judge(resource, ctx, scopes_met, per_value=False), resource, ctx
+            )
             if len(self._plain) < MEMO_LIMIT:
                 self._plain[base] = found
             return found
         partial = self._partial.get(base)
         if partial is None:
-            partial = self._judge(resource, ctx, scopes_met, texted=True)
+            partial = self._judge(resource, ctx, scopes_met, per_value=True)
             if len(self._partial) < MEMO_LIMIT:
                 self._partial[base] = partial
-        found = _resolved(*partial, resource, ctx, texts)
-        if self._texted is not None:
-            self._texted_misses += 1
-            if self._texted_misses > _TRIAL and self._texted_misses > self._texted_hits:
-                self._texted = None  # the texts name each resource: keyed per step only
-            elif len(self._texted) < MEMO_LIMIT:
-                self._texted[(base, texts)] = found
+        found = _resolved(*partial, resource, ctx, values)
+        if self._by_values is not None:
+            self._misses += 1
+            if self._misses > _TRIAL and self._misses > self._hits:
+                self._by_values = None  # the values name each resource: keyed per step only
+            elif len(self._by_values) < MEMO_LIMIT:
+                self._by_values[(base, values)] = found
         return found
 
     def _judge(
@@ -205,11 +222,12 @@ class ResourceClass:
         ctx: EvaluationContext,
         scopes_met: list[tuple[Step, HostScope]],
         *,
-        texted: bool,
-    ) -> tuple[list[Judged | Step | _Texted], list[list[Covered]]]:
+        per_value: bool,
+    ) -> tuple[list[Judged | Step | _PerValue], list[list[Covered]]]:
         """Each step on ``resource``: judged (outcomes to share), or left to judge per
-        resource (``texted``: the steps reading texts, per text); its host scopes."""
-        judged: list[Judged | Step | _Texted] = []
+        resource (``per_value``: the steps reading varying inputs, per value); its host
+        scopes."""
+        judged: list[Judged | Step | _PerValue] = []
         hosts: list[list[Covered]] = []
         for step in self.steps:
             if step.hosts is not None:
@@ -222,8 +240,8 @@ class ResourceClass:
                 hosts.append(entry[1])
             elif step.inputs is None:
                 judged.append(step)
-            elif texted and step.reads_text:
-                judged.append(_Texted(step, self.texts.picker(step.inputs)))
+            elif per_value and step.varies:
+                judged.append(_PerValue(step, self.varying.picker(step.inputs)))
             else:
                 judged.append((step.meta, *step.judge(resource, ctx)))
         return judged, hosts
