@@ -15,6 +15,7 @@ has no key: a policy reading it is judged on each resource afresh.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Iterable
 from operator import attrgetter, itemgetter
 from typing import Final
@@ -60,7 +61,8 @@ def inputs(path: str) -> tuple[str, ...] | None:
     return None
 
 
-def key_inputs(paths: Iterable[str]) -> frozenset[str] | None:
+@functools.lru_cache(maxsize=1024)
+def key_inputs(paths: frozenset[str]) -> frozenset[str] | None:
     """The union of :func:`inputs` over ``paths``; ``None`` if any path has no key."""
     names: set[str] = set()
     for path in paths:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable
 from typing import NamedTuple
 
 from hds_audit.engine.conditions import Outcome
-from hds_audit.engine.keys import Tokens, Varying, key_function, key_inputs, varies
+from hds_audit.engine.keys import Reader, Tokens, Varying, key_function, key_inputs, varies
 from hds_audit.engine.paths import EvaluationContext
 from hds_audit.engine.policies import Policy
 from hds_audit.geo import Location
@@ -43,6 +43,8 @@ MEMO_LIMIT = 4096
 # Profiles by their varying values are given up after this many misses if they miss more
 # than they hit.
 _TRIAL = 256
+
+_NO_VARYING = Varying(())  # a class's inputs before it is compiled
 
 # A host-only policy's verdict in one host scope: (outcome, covered, subject).
 HostEntry = tuple[Outcome, list[Covered], Resource]
@@ -138,12 +140,15 @@ class ResourceClass:
 
     __slots__ = (
         "_by_values",
+        "_compiled",
         "_hits",
+        "_met",
         "_misses",
         "_partial",
         "_plain",
         "_read_always",
         "_read_some",
+        "_tokens",
         "key",
         "steps",
         "varying",
@@ -151,13 +156,16 @@ class ResourceClass:
 
     def __init__(self, steps: list[Step], tokens: Tokens) -> None:
         self.steps = steps
-        inputs = frozenset[str]().union(*(s.inputs for s in steps if s.inputs is not None))
-        self.key = key_function(inputs, tokens)
-        self.varying = Varying(inputs)
+        self._tokens = tokens
+        # Compiled when a second resource of the class comes (the first is judged afresh:
+        # a run of one resource per call, as the Checkov checks make, compiles nothing).
+        self._compiled = False
+        self._met = False
+        self.key: Reader = _none
+        self.varying = _NO_VARYING
         # Whether the varying inputs are read on every resource, or only on those with
         # unknowns or notes (without, their texts are all absent).
-        self._read_always = bool(self.varying) and self.varying.always
-        self._read_some = bool(self.varying)
+        self._read_always = self._read_some = False
         # Profiles of resources whose varying inputs are all absent (no unknowns, no notes,
         # no raw attribute read); of the others, by their values too (while that pays: not
         # where they name each resource); and, per profile, the steps reading varying
@@ -168,6 +176,14 @@ class ResourceClass:
         self._partial: dict[Hashable, tuple[list[Judged | Step | _PerValue], list[list[Covered]]]]
         self._partial = {}
 
+    def _compile(self) -> None:
+        inputs = frozenset[str]().union(*(s.inputs for s in self.steps if s.inputs is not None))
+        self.key = key_function(inputs, self._tokens)
+        self.varying = Varying(inputs)
+        self._read_always = bool(self.varying) and self.varying.always
+        self._read_some = bool(self.varying)
+        self._compiled = True
+
     def profile(
         self,
         resource: Resource,
@@ -175,6 +191,13 @@ class ResourceClass:
         scopes_met: list[tuple[Step, HostScope]],
     ) -> Profile:
         """What ``resource`` gets; a new host scope it falls in is added to ``scopes_met``."""
+        if not self._compiled:
+            if not self._met:
+                self._met = True
+                return _resolved(
+                    *self._judge(resource, ctx, scopes_met, per_value=False), resource, ctx
+                )
+            self._compile()
         values = (
             self.varying.read(resource)
             if self._read_always or (self._read_some and (resource.unknowns or resource.notes))
@@ -245,6 +268,10 @@ class ResourceClass:
             else:
                 judged.append((step.meta, *step.judge(resource, ctx)))
         return judged, hosts
+
+
+def _none(resource: Resource) -> Hashable:
+    return None
 
 
 def _subject(scope: HostScope, first: Resource) -> Resource:
