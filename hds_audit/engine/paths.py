@@ -47,7 +47,7 @@ class EvaluationContext:
             key = _exactly(evidence)
             found = self._singles.get(key)
             if found is None:
-                found = self._singles[key] = (self.intern(evidence),)
+                found = self._singles[key] = (self._interned.setdefault(key, evidence),)
             return found
         except TypeError:
             return (evidence,)

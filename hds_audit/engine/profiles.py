@@ -44,6 +44,7 @@ MEMO_LIMIT = 4096
 # than they hit.
 _TRIAL = 256
 
+_new = tuple.__new__
 _NO_VARYING = Varying(())  # a class's inputs before it is compiled
 
 # A host-only policy's verdict in one host scope: (outcome, covered, subject).
@@ -94,7 +95,7 @@ class _PerValue:
     def __init__(self, step: Step, pick: Callable[[tuple[object, ...]], object]) -> None:
         self.step = step
         self.pick = pick  # its values, from all the class's varying inputs
-        self.memo: dict[object, Outcome] = {}
+        self.memo: dict[object, Judged] = {}
 
     def judged(
         self, resource: Resource, ctx: EvaluationContext, values: tuple[object, ...]
@@ -105,10 +106,10 @@ class _PerValue:
         except TypeError:  # a value not to share on (a list, a mapping)
             return (self.step.meta, *self.step.judge(resource, ctx))
         if found is None:
-            found = self.step.judge(resource, ctx)
+            found = (self.step.meta, *self.step.judge(resource, ctx))
             if len(self.memo) < MEMO_LIMIT:
                 self.memo[key] = found
-        return (self.step.meta, *found)
+        return found
 
 
 class Profile(NamedTuple):
@@ -130,9 +131,9 @@ def _resolved(
 ) -> Profile:
     """The profile of ``resource``: the policies reading varying inputs judged by their
     ``values``."""
-    judged = [i.judged(resource, ctx, values) if isinstance(i, _PerValue) else i for i in items]
-    shared = [item for item in judged if isinstance(item, tuple)]
-    return Profile(judged, shared if len(shared) == len(judged) else None, hosts)
+    judged = [i.judged(resource, ctx, values) if i.__class__ is _PerValue else i for i in items]
+    shared = all(item.__class__ is tuple for item in judged)
+    return _new(Profile, (judged, judged if shared else None, hosts))
 
 
 class ResourceClass:
