@@ -56,7 +56,7 @@ Judged = tuple[PolicyMeta, Status, tuple[Evidence, ...], str | None]
 class Step:
     """One policy as the engine runs it."""
 
-    __slots__ = ("condition", "hosts", "inputs", "meta", "paths", "scope", "varies", "when")
+    __slots__ = ("condition", "host_paths", "hosts", "inputs", "meta", "scope", "varies", "when")
 
     def __init__(self, policy: Policy) -> None:
         self.meta = policy.meta
@@ -65,7 +65,7 @@ class Step:
         self.condition = policy.condition
         # Host-only: one verdict per host scope, in ``hosts``, in the order first met.
         self.hosts: dict[HostScope, HostEntry] | None = {} if policy.host_only else None
-        self.paths = policy.host_paths
+        self.host_paths = policy.host_paths
         # What its outcome depends on (None: judged on each resource afresh); for a host-only
         # policy, its host scope, which depends on (provider, region, kind) only.
         self.inputs = (
@@ -255,7 +255,7 @@ class ResourceClass:
         hosts: list[list[Covered]] = []
         for step in self.steps:
             if step.hosts is not None:
-                scope = ctx.hosts.scope(resource, step.paths)
+                scope = ctx.hosts.scope(resource, step.host_paths)
                 entry = step.hosts.get(scope)
                 if entry is None:
                     verdict = step.judge(resource, ctx)
