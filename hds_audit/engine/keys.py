@@ -121,7 +121,7 @@ def _encryption(fields: tuple[str, ...]) -> Reader:
 
 def _combined(readers: list[Reader]) -> Reader:
     if not readers:
-        return _constant
+        return no_key
     if len(readers) == 1:
         return readers[0]
     if len(readers) == 2:
@@ -133,7 +133,8 @@ def _combined(readers: list[Reader]) -> Reader:
     return lambda resource: tuple([read(resource) for read in readers])
 
 
-def _constant(resource: Resource) -> Hashable:
+def no_key(resource: Resource) -> Hashable:
+    """The key of a class whose policies read nothing that varies between its resources."""
     return None
 
 
@@ -144,8 +145,8 @@ def varies(name: str) -> bool:
 
 
 def key_function(names: Iterable[str], tokens: Tokens) -> Reader:
-    """A reader of the inputs ``names`` (see :func:`inputs`) but the texts, as one hashable
-    key; ``tokens`` stands for locations."""
+    """A reader of the inputs ``names`` (see :func:`inputs`) but the varying ones, as one
+    hashable key; ``tokens`` stand for locations."""
     names = sorted(set(names))
     readers: list[Reader] = []
     fields = tuple(n[len("encryption:") :] for n in names if n.startswith("encryption:"))

@@ -17,7 +17,15 @@ from collections.abc import Callable, Hashable
 from typing import NamedTuple
 
 from hds_audit.engine.conditions import Outcome
-from hds_audit.engine.keys import Reader, Tokens, Varying, key_function, key_inputs, varies
+from hds_audit.engine.keys import (
+    Reader,
+    Tokens,
+    Varying,
+    key_function,
+    key_inputs,
+    no_key,
+    varies,
+)
 from hds_audit.engine.paths import EvaluationContext
 from hds_audit.engine.policies import Policy
 from hds_audit.geo import Location
@@ -162,7 +170,7 @@ class ResourceClass:
         # a run of one resource per call, as the Checkov checks make, compiles nothing).
         self._compiled = False
         self._met = False
-        self.key: Reader = _none
+        self.key: Reader = no_key
         self.varying = _NO_VARYING
         # Whether the varying inputs are read on every resource, or only on those with
         # unknowns or notes (without, their texts are all absent).
@@ -269,10 +277,6 @@ class ResourceClass:
             else:
                 judged.append((step.meta, *step.judge(resource, ctx)))
         return judged, hosts
-
-
-def _none(resource: Resource) -> Hashable:
-    return None
 
 
 def _subject(scope: HostScope, first: Resource) -> Resource:
