@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 from sys import intern
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -125,7 +125,7 @@ class FastState:
             slices = _SPLIT.decode(resources)
         except (msgspec.MsgspecError, RecursionError, ValueError):
             raise Fallback from None
-        return cls(top, resources, list(slices), notes)
+        return cls(top, resources, cast("list[msgspec.Raw | None]", slices), notes)
 
     def each_instance(self, out: Emit, kept_whole: KeptWhole = None) -> None:
         """Pass every instance, redacted, to ``out`` (see ``documents._state_v4_instance``).
@@ -135,7 +135,7 @@ class FastState:
         slices = self.slices
         self.slices = None
         if slices is None:  # a later pass: split again (a twentieth of the first's time)
-            slices = list(_SPLIT.decode(self.array))
+            slices = cast("list[msgspec.Raw | None]", _SPLIT.decode(self.array))
         for i, raw in enumerate(slices):
             slices[i] = None
             read_resource(raw, out, kept_whole)  # type: ignore[arg-type]
@@ -240,12 +240,10 @@ _KEYS: dict[str, str] = {}
 
 
 def _shared_keys(attributes: dict[str, Any]) -> dict[str, Any]:
-    keys = _KEYS
-    if all(keys.get(k) is k for k in attributes):
+    if len(_KEYS) > 100_000:
         return attributes
-    if len(keys) > 100_000:
-        return attributes
-    return {keys.setdefault(k, k): v for k, v in attributes.items()}
+    shared = map(_KEYS.setdefault, attributes, attributes)
+    return dict(zip(shared, attributes.values(), strict=True))
 
 
 @cache
