@@ -1,0 +1,392 @@
+"""report.json's long arrays, encoded line by line from cached parts.
+
+A 100,000-resource report holds 100,000 resource lines and some 360,000 finding lines: they
+are written as text built from pieces that repeat (a policy's head, a location, a source, a
+finding's tail) and were encoded once, in batches, never as a whole. Each line is the same
+text as ``json.dumps(..., ensure_ascii=False)`` of ``resource_dict`` / ``finding_dict``
+(in :mod:`hds_audit.reports.json_report`), which stay the reference.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from operator import itemgetter
+from typing import IO, Any
+
+from hds_audit.geo import Location
+from hds_audit.i18n import Msg, to_data
+from hds_audit.model import Encryption, Evidence, Finding, Replica, Resource, Source
+from hds_audit.reports.messages import finding_message
+from hds_audit.reports.strict_json import strict_encoder
+
+_ENCODE = strict_encoder()  # never NaN / Infinity: reports are strict JSON
+_QUOTE: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+BATCH_LINES = 1000  # lines joined and written at once
+CACHE_SIZE = 4096  # encoded parts kept for reuse, per kind of part
+
+
+def scalar(value: object) -> str:
+    """``value`` as JSON, as the report's encoder writes it (texts and flags without a detour)."""
+    if isinstance(value, str):
+        return _QUOTE(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return _ENCODE(value)
+
+
+def _text(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _texts(mapping: object) -> str:
+    """A mapping of texts to texts as a JSON object (anything else through the encoder)."""
+    if not mapping:
+        return "{}"
+    items = mapping.items()  # type: ignore[attr-defined]
+    if all(type(k) is str and isinstance(v, str) for k, v in items):
+        return "{" + ", ".join(f"{_QUOTE(k)}: {_QUOTE(v)}" for k, v in items) + "}"
+    return _ENCODE(dict(items))
+
+
+class MessageTable:
+    """``messages`` (schema 1.7): each distinct message the report writes (reason, evidence
+    note, error, source remark) by its English text, with its catalogue key and parameters,
+    so a report read back (``hds-audit merge``) still renders in the reader's language."""
+
+    __slots__ = ("table",)
+
+    def __init__(self) -> None:
+        self.table: dict[str, object] = {}
+
+    def add(self, value: object) -> None:
+        if isinstance(value, Msg) and value not in self.table:
+            self.table[str(value)] = to_data(value)
+
+
+def _place(location: Location) -> str:
+    return (
+        f'"region": {scalar(location.region)}, "country": {scalar(location.country)}, '
+        f'"in_eu": {scalar(location.in_eu)}, "in_eea": {scalar(location.in_eea)}, '
+        f'"non_regional": {scalar(location.non_regional)}, '
+    )
+
+
+def _encryption(encryption: Encryption | None) -> str:
+    if encryption is None:
+        return "null"
+    return (
+        f'{{"at_rest": {scalar(encryption.at_rest)}, '
+        f'"key_owner": {scalar(encryption.key_owner)}, "key_id": {scalar(encryption.key_id)}}}'
+    )
+
+
+def _replicas(replicas: tuple[Replica, ...] | None) -> str:
+    if replicas is None:
+        return "null"
+    return (
+        "["
+        + ", ".join(
+            f'{{"kind": {scalar(r.kind)}, "target": {scalar(r.target)}, '
+            f'"region": {scalar(r.location.region)}, "country": {scalar(r.location.country)}, '
+            f'"in_eu": {scalar(r.location.in_eu)}, "in_eea": {scalar(r.location.in_eea)}}}'
+            for r in replicas
+        )
+        + "]"
+    )
+
+
+def _source(source: Source) -> tuple[str, str, bool]:
+    """The ``source`` object around its ``address``: before, after, and whether it has one."""
+    before = f'{{"kind": {scalar(source.kind)}'
+    if source.file:
+        before += f', "file": {scalar(source.file)}'
+    after = ""
+    if source.account:
+        after += f', "account": {scalar(source.account)}'
+    if source.region:
+        after += f', "region": {scalar(source.region)}'
+    return before, after + "}", source.kind.startswith("terraform")
+
+
+Shared = dict[int, tuple[Any, Any]]
+
+
+def _remember(cache: Shared, value: Any, encode: Callable[[Any], Any]) -> Any:
+    """Encode ``value``, an object resources share, and keep its part by identity (the entry
+    holds the object, so a reused ``id`` never finds another object's part)."""
+    if len(cache) >= CACHE_SIZE:
+        cache.clear()
+    part = encode(value)
+    cache[id(value)] = (value, part)
+    return part
+
+
+def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
+    """Batches of resource lines, each ``json.dumps(resource_dict(resource))``.
+
+    Locations, encryptions, replica lists and sources are shared by many resources: their
+    parts are encoded once per object; so are the provider, type and kind of each type.
+    """
+    places: Shared = {}
+    encryptions: Shared = {}
+    replica_lists: Shared = {}
+    sources: Shared = {}
+    kinds: dict[tuple[object, ...], str] = {}
+    quote = _QUOTE
+    iterator = iter(resources)
+    while chunk := list(islice(iterator, BATCH_LINES)):
+        lines: list[str] = []
+        append = lines.append
+        for resource in chunk:
+            rid = resource.id
+            rid = quote(rid) if type(rid) is str else scalar(rid)
+            stores = resource.stores_data
+            key = (resource.provider, resource.type, resource.kind, stores)
+            kind = kinds.get(key) if stores is True or stores is False else None
+            if kind is None:
+                kind = _kind(key)
+                if len(kinds) < CACHE_SIZE and all(isinstance(k, str) for k in key[:3]):
+                    kinds[key] = kind  # only texts and a true flag: 1 equals True
+            value: Any = resource.location
+            entry = places.get(id(value))
+            place = entry[1] if entry and entry[0] is value else _remember(places, value, _place)
+            value = resource.encryption
+            entry = encryptions.get(id(value))
+            encryption = (
+                entry[1]
+                if entry and entry[0] is value
+                else _remember(encryptions, value, _encryption)
+            )
+            value = resource.replicas
+            if not value:
+                replicas = "null" if value is None else "[]"
+            else:
+                entry = replica_lists.get(id(value))
+                replicas = (
+                    entry[1]
+                    if entry and entry[0] is value
+                    else _remember(replica_lists, value, _replicas)
+                )
+            value = resource.source
+            entry = sources.get(id(value))
+            before, after, terraform = (
+                entry[1] if entry and entry[0] is value else _remember(sources, value, _source)
+            )
+            if terraform and resource.id:
+                before = f'{before}, "address": {rid}'
+            value = resource.unknowns
+            unknowns = _texts(value) if value else "{}"
+            value = resource.notes
+            name = resource.name
+            append(
+                f'{{"id": {rid}, {kind}"name": {quote(name) if type(name) is str else scalar(name)}, '
+                f'{place}"encryption": {encryption}, "replicas": {replicas}, '
+                f'"unknowns": {unknowns}, "source": {before}{after}'
+                + (f', "notes": {_texts(value)}}}' if value else "}")
+            )
+        yield lines
+
+
+def _kind(key: tuple[object, ...]) -> str:
+    provider, kind_type, kind, stores = key
+    return (
+        f'"provider": {scalar(provider)}, "type": {scalar(kind_type)}, '
+        f'"kind": {scalar(kind)}, "stores_data": {scalar(stores)}, '
+    )
+
+
+def _evidence_list(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
+    return [{"path": e.path, "value": e.value, "note": e.note} for e in evidence]
+
+
+def host_parts(finding: Finding) -> dict[str, Any]:
+    """What a host-level finding adds (schema 1.4): ``subject`` and the resources it covers.
+
+    Ordinary findings carry no ``subject`` key (it means ``resource``), so their lines are
+    unchanged; a host-level finding's ``resource_id`` names its host scope (``hds-host:…``),
+    never an entry of ``resources``.
+    """
+    covers = finding.covers or ()
+    subject = finding.resource
+    return {
+        "subject": "host",
+        "host": {"scope": subject.id, "name": subject.name, "provider": subject.provider},
+        "covers": {
+            "count": len(covers),
+            "resource_ids": [c.id for c in covers],
+            "projects": [c.project for c in covers],
+        },
+    }
+
+
+class _Quoted(dict[str, str]):
+    """Texts quoted once each (the projects of a host-level finding's resources repeat)."""
+
+    def __missing__(self, text: str) -> str:
+        quoted = self[text] = _QUOTE(text)
+        return quoted
+
+
+def _host_text(finding: Finding) -> str:
+    """``host_parts(finding)`` encoded, without its braces: the ids and projects of up to
+    100,000 covered resources quoted in one pass each."""
+    covers = finding.covers or ()
+    subject = finding.resource
+    try:
+        ids = ", ".join(map(_QUOTE, map(itemgetter(0), covers)))
+        projects = ", ".join(map(_Quoted().__getitem__, map(itemgetter(1), covers)))
+    except TypeError:  # an id or a project that is not a text
+        return _ENCODE(host_parts(finding))[1:-1]
+    return (
+        f'"subject": "host", "host": {{"scope": {scalar(subject.id)}, '
+        f'"name": {scalar(subject.name)}, "provider": {scalar(subject.provider)}}}, '
+        f'"covers": {{"count": {len(covers)}, "resource_ids": [{ids}], "projects": [{projects}]}}'
+    )
+
+
+def _policy_head(finding: Finding) -> str:
+    meta = finding.policy
+    return (
+        f'{{"policy_id": {scalar(meta.id)}, "category": {scalar(meta.category)}, '
+        f'"severity": {scalar(meta.severity)}, '
+    )
+
+
+def _subject(key: tuple[object, ...]) -> str:
+    """What follows ``resource_id`` in a finding line: the resource's type, region, file and
+    source kind."""
+    kind_type, region, file, kind = key
+    return (
+        f'"resource_type": {scalar(kind_type)}, "region": {scalar(region)}, '
+        f'"source_file": {scalar(file)}, "source_kind": {scalar(kind)}, '
+    )
+
+
+class _Lines:
+    """Parts of lines, each line's first part starting with ``",\n"``, written to a
+    stream: joined batch by batch (or one by one, ``alone``), the first comma dropped."""
+
+    __slots__ = ("started", "stream")
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.started = False
+
+    def write(self, parts: list[str], alone: bool = False) -> None:
+        if not parts:
+            return
+        if not self.started:
+            parts[0] = parts[0][1:]
+            self.started = True
+        if alone:
+            for part in parts:
+                self.stream.write(part)
+        else:
+            self.stream.write("".join(parts))
+
+
+class FindingLines:
+    """Encode findings to JSON lines, reusing what repeats.
+
+    A finding's line is its policy's part, its resource's part and a tail (status, message,
+    reason, evidence). Policies are few, consecutive findings share their resource, and
+    evidence is interned by the engine, so most tails are cache hits: the output is the
+    same as ``json.dumps(finding_dict(finding))``, several times faster.
+    """
+
+    __slots__ = ("_messages", "_state", "_tails")
+
+    def __init__(
+        self, state: Callable[[Finding], str] | None = None, messages: MessageTable | None = None
+    ) -> None:
+        self._state = state  # the baseline state of a finding, with --baseline
+        self._messages = messages if messages is not None else MessageTable()
+        self._tails: dict[tuple[Any, ...], str] = {}
+
+    def write(self, stream: IO[str], findings: Iterable[Finding]) -> bool:
+        """Write the lines of ``findings`` to ``stream``, each after a line break and all
+        but the first after a comma; return whether there were any.
+
+        A batch of lines is joined from its parts at once (no line is built on its own); a
+        host-level line, which may list 100,000 resources, is written alone.
+        """
+        heads: dict[str, str] = {}  # ",\n" and a policy's part, by policy id
+        subjects: dict[tuple[object, ...], str] = {}
+        quote = _QUOTE
+        tails = self._tails
+        state = self._state
+        last: Resource | None = None
+        subject = ""
+        out = _Lines(stream)
+        iterator = iter(findings)
+        while chunk := list(islice(iterator, BATCH_LINES)):
+            parts: list[str] = []
+            add = parts.append
+            for finding in chunk:
+                meta, resource, status, evidence, reason, covers = finding
+                head = heads.get(meta.id)
+                if head is None:
+                    head = heads[meta.id] = ",\n" + _policy_head(finding)
+                if resource is not last:
+                    last = resource
+                    source = resource.source
+                    place = (resource.type, resource.location.region, source.file, source.kind)
+                    rest = subjects.get(place)
+                    if rest is None:
+                        rest = _subject(place)
+                        if len(subjects) < CACHE_SIZE and all(_text(t) for t in place):
+                            subjects[place] = rest  # texts only: 1 equals True
+                    rid = resource.id
+                    subject = (
+                        f'"resource_id": {quote(rid) if type(rid) is str else scalar(rid)}, {rest}'
+                    )
+                key = (meta.id, status, evidence, reason)
+                try:
+                    tail = tails.get(key)
+                except TypeError:  # unhashable evidence value: encoded without the cache
+                    tail = self._tail(finding)
+                else:
+                    if tail is None:
+                        if len(tails) >= CACHE_SIZE:  # evidence naming one resource's own
+                            tails.clear()  # key repeats little: keep the memory bounded
+                        tail = tails[key] = self._tail(finding)
+                if covers is None and state is None:
+                    add(head)
+                    add(subject)
+                    add(tail)
+                    continue
+                if covers is not None:  # a host-level finding: one per host scope
+                    tail = f"{tail[:-1]}, {_host_text(finding)}}}"
+                if state is not None:
+                    tail = f'{tail[:-1]}, "baseline": "{state(finding)}"}}'
+                if covers is None:
+                    add(head)
+                    add(subject)
+                    add(tail)
+                    continue
+                out.write(parts)
+                out.write([head, subject, tail], alone=True)
+                parts = []
+                add = parts.append
+            out.write(parts)
+        return out.started
+
+    def _tail(self, finding: Finding) -> str:
+        self._messages.add(finding.reason)
+        for evidence in finding.evidence:
+            self._messages.add(evidence.note)
+        evidence = ", ".join(
+            f'{{"path": {scalar(e.path)}, "value": {scalar(e.value)}, "note": {scalar(e.note)}}}'
+            for e in finding.evidence
+        )
+        return (
+            f'"status": {scalar(finding.status)}, "message": {scalar(finding_message(finding))}, '
+            f'"reason": {scalar(finding.reason)}, "evidence": [{evidence}]}}'
+        )
