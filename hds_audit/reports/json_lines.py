@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from hds_audit.geo import Location
 from hds_audit.i18n import Msg, to_data
-from hds_audit.model import Encryption, Evidence, Finding, Replica, Resource, Source
+from hds_audit.model import Covered, Encryption, Evidence, Finding, Replica, Resource, Source
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.strict_json import strict_encoder
 
@@ -183,10 +183,11 @@ def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
                 before = f'{before}, "address": {rid}'
             value = resource.unknowns
             unknowns = _texts(value) if value else "{}"
+            value = resource.name
+            name = quote(value) if type(value) is str else scalar(value)
             value = resource.notes
-            name = resource.name
             append(
-                f'{{"id": {rid}, {kind}"name": {quote(name) if type(name) is str else scalar(name)}, '
+                f'{{"id": {rid}, {kind}"name": {name}, '
                 f'{place}"encryption": {encryption}, "replicas": {replicas}, '
                 f'"unknowns": {unknowns}, "source": {before}{after}'
                 + (f', "notes": {_texts(value)}}}' if value else "}")
@@ -234,21 +235,33 @@ class _Quoted(dict[str, str]):
         return quoted
 
 
-def _host_text(finding: Finding) -> str:
-    """``host_parts(finding)`` encoded, without its braces: the ids and projects of up to
-    100,000 covered resources quoted in one pass each."""
-    covers = finding.covers or ()
-    subject = finding.resource
-    try:
-        ids = ", ".join(map(_QUOTE, map(itemgetter(0), covers)))
-        projects = ", ".join(map(_Quoted().__getitem__, map(itemgetter(1), covers)))
-    except TypeError:  # an id or a project that is not a text
-        return _ENCODE(host_parts(finding))[1:-1]
-    return (
-        f'"subject": "host", "host": {{"scope": {scalar(subject.id)}, '
-        f'"name": {scalar(subject.name)}, "provider": {scalar(subject.provider)}}}, '
-        f'"covers": {{"count": {len(covers)}, "resource_ids": [{ids}], "projects": [{projects}]}}'
-    )
+class _HostText:
+    """``host_parts(finding)`` encoded, without its braces. The ids and projects of up to
+    100,000 covered resources are quoted in one pass each, and once for the host's several
+    certificate policies, which cover the same resources."""
+
+    __slots__ = ("_covers", "_text")
+
+    def __init__(self) -> None:
+        self._covers: tuple[Covered, ...] | None = None
+        self._text = ""
+
+    def __call__(self, finding: Finding) -> str:
+        covers = finding.covers or ()
+        subject = finding.resource
+        if covers != self._covers:
+            try:
+                ids = ", ".join(map(_QUOTE, map(itemgetter(0), covers)))
+                projects = ", ".join(map(_Quoted().__getitem__, map(itemgetter(1), covers)))
+            except TypeError:  # an id or a project that is not a text
+                return _ENCODE(host_parts(finding))[1:-1]
+            self._covers = covers
+            self._text = f'"resource_ids": [{ids}], "projects": [{projects}]'
+        return (
+            f'"subject": "host", "host": {{"scope": {scalar(subject.id)}, '
+            f'"name": {scalar(subject.name)}, "provider": {scalar(subject.provider)}}}, '
+            f'"covers": {{"count": {len(covers)}, {self._text}}}'
+        )
 
 
 def _policy_head(finding: Finding) -> str:
@@ -325,6 +338,7 @@ class FindingLines:
         last: Resource | None = None
         subject = ""
         out = _Lines(stream)
+        host_text = _HostText()
         iterator = iter(findings)
         while chunk := list(islice(iterator, BATCH_LINES)):
             parts: list[str] = []
@@ -363,7 +377,7 @@ class FindingLines:
                     add(tail)
                     continue
                 if covers is not None:  # a host-level finding: one per host scope
-                    tail = f"{tail[:-1]}, {_host_text(finding)}}}"
+                    tail = f"{tail[:-1]}, {host_text(finding)}}}"
                 if state is not None:
                     tail = f'{tail[:-1]}, "baseline": "{state(finding)}"}}'
                 if covers is None:
