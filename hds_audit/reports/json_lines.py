@@ -10,7 +10,8 @@ text as ``json.dumps(..., ensure_ascii=False)`` of ``resource_dict`` / ``finding
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from itertools import islice
 from operator import itemgetter
 from typing import IO, Any
@@ -45,11 +46,15 @@ def _text(value: object) -> bool:
     return value is None or isinstance(value, str)
 
 
-def _texts(mapping: object) -> str:
+def _texts(mapping: Mapping[str, object]) -> str:
     """A mapping of texts to texts as a JSON object (anything else through the encoder)."""
     if not mapping:
         return "{}"
-    items = mapping.items()  # type: ignore[attr-defined]
+    items = mapping.items()
+    if len(items) == 1:  # the usual unknown or note
+        [(key, value)] = items
+        if type(key) is str and isinstance(value, str):
+            return f"{{{_QUOTE(key)}: {_QUOTE(value)}}}"
     if all(type(k) is str and isinstance(v, str) for k, v in items):
         return "{" + ", ".join(f"{_QUOTE(k)}: {_QUOTE(v)}" for k, v in items) + "}"
     return _ENCODE(dict(items))
@@ -70,6 +75,19 @@ class MessageTable:
             self.table[str(value)] = to_data(value)
 
 
+Shared = dict[int, tuple[Any, Any]]
+
+
+def _remember(cache: Shared, value: Any, encode: Callable[[Any], Any]) -> Any:
+    """Encode ``value``, an object resources share, and keep its part by identity (the entry
+    holds the object, so a reused ``id`` never finds another object's part)."""
+    if len(cache) >= CACHE_SIZE:
+        cache.clear()
+    part = encode(value)
+    cache[id(value)] = (value, part)
+    return part
+
+
 def _place(location: Location) -> str:
     return (
         f'"region": {scalar(location.region)}, "country": {scalar(location.country)}, '
@@ -87,19 +105,28 @@ def _encryption(encryption: Encryption | None) -> str:
     )
 
 
-def _replicas(replicas: tuple[Replica, ...] | None) -> str:
-    if replicas is None:
-        return "null"
+def _replica_place(location: Location) -> str:
     return (
-        "["
-        + ", ".join(
-            f'{{"kind": {scalar(r.kind)}, "target": {scalar(r.target)}, '
-            f'"region": {scalar(r.location.region)}, "country": {scalar(r.location.country)}, '
-            f'"in_eu": {scalar(r.location.in_eu)}, "in_eea": {scalar(r.location.in_eea)}}}'
-            for r in replicas
-        )
-        + "]"
+        f'"region": {scalar(location.region)}, "country": {scalar(location.country)}, '
+        f'"in_eu": {scalar(location.in_eu)}, "in_eea": {scalar(location.in_eea)}}}'
     )
+
+
+def _replicas(places: Shared, replicas: tuple[Replica, ...]) -> str:
+    """A list of replicas; the part of each location is encoded once (``places``)."""
+    parts = []
+    for replica in replicas:
+        location = replica.location
+        entry = places.get(id(location))
+        place = (
+            entry[1]
+            if entry and entry[0] is location
+            else _remember(places, location, _replica_place)
+        )
+        parts.append(
+            f'{{"kind": {scalar(replica.kind)}, "target": {scalar(replica.target)}, {place}'
+        )
+    return "[" + ", ".join(parts) + "]"
 
 
 def _source(source: Source) -> tuple[str, str, bool]:
@@ -115,19 +142,6 @@ def _source(source: Source) -> tuple[str, str, bool]:
     return before, after + "}", source.kind.startswith("terraform")
 
 
-Shared = dict[int, tuple[Any, Any]]
-
-
-def _remember(cache: Shared, value: Any, encode: Callable[[Any], Any]) -> Any:
-    """Encode ``value``, an object resources share, and keep its part by identity (the entry
-    holds the object, so a reused ``id`` never finds another object's part)."""
-    if len(cache) >= CACHE_SIZE:
-        cache.clear()
-    part = encode(value)
-    cache[id(value)] = (value, part)
-    return part
-
-
 def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
     """Batches of resource lines, each ``json.dumps(resource_dict(resource))``.
 
@@ -137,6 +151,7 @@ def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
     places: Shared = {}
     encryptions: Shared = {}
     replica_lists: Shared = {}
+    replicas_of = partial(_replicas, {})
     sources: Shared = {}
     kinds: dict[tuple[object, ...], str] = {}
     quote = _QUOTE
@@ -172,7 +187,7 @@ def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
                 replicas = (
                     entry[1]
                     if entry and entry[0] is value
-                    else _remember(replica_lists, value, _replicas)
+                    else _remember(replica_lists, value, replicas_of)
                 )
             value = resource.source
             entry = sources.get(id(value))
