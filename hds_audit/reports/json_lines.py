@@ -250,33 +250,48 @@ class _Quoted(dict[str, str]):
         return quoted
 
 
-class _HostText:
-    """``host_parts(finding)`` encoded, without its braces. The ids and projects of up to
-    100,000 covered resources are quoted in one pass each, and once for the host's several
-    certificate policies, which cover the same resources."""
+def _quoted(texts: Iterable[str], quote: Callable[[str], str]) -> list[str]:
+    """``texts`` quoted, ``", "`` between them, in pieces of a thousand texts."""
+    pieces: list[str] = []
+    iterator = iter(texts)
+    while batch := list(islice(iterator, BATCH_LINES)):
+        pieces.append((", " if pieces else "") + ", ".join(map(quote, batch)))
+    return pieces
 
-    __slots__ = ("_covers", "_text")
+
+class _HostParts:
+    """``host_parts(finding)`` encoded, without its braces, in pieces: the ids and projects
+    of up to 100,000 covered resources, a thousand at a time. They are quoted once for the
+    host's several certificate policies, which cover the same resources, and never joined
+    into one text (a line of megabytes is written piece by piece)."""
+
+    __slots__ = ("_covers", "_ids", "_projects")
 
     def __init__(self) -> None:
         self._covers: tuple[Covered, ...] | None = None
-        self._text = ""
+        self._ids: list[str] = []
+        self._projects: list[str] = []
 
-    def __call__(self, finding: Finding) -> str:
+    def __call__(self, finding: Finding) -> list[str]:
         covers = finding.covers or ()
         subject = finding.resource
         if covers != self._covers:
+            self._covers = None
             try:
-                ids = ", ".join(map(_QUOTE, map(itemgetter(0), covers)))
-                projects = ", ".join(map(_Quoted().__getitem__, map(itemgetter(1), covers)))
+                self._ids = _quoted(map(itemgetter(0), covers), _QUOTE)
+                self._projects = _quoted(map(itemgetter(1), covers), _Quoted().__getitem__)
             except TypeError:  # an id or a project that is not a text
-                return _ENCODE(host_parts(finding))[1:-1]
+                return [_ENCODE(host_parts(finding))[1:-1]]
             self._covers = covers
-            self._text = f'"resource_ids": [{ids}], "projects": [{projects}]'
-        return (
+        return [
             f'"subject": "host", "host": {{"scope": {scalar(subject.id)}, '
             f'"name": {scalar(subject.name)}, "provider": {scalar(subject.provider)}}}, '
-            f'"covers": {{"count": {len(covers)}, {self._text}}}'
-        )
+            f'"covers": {{"count": {len(covers)}, "resource_ids": [',
+            *self._ids,
+            '], "projects": [',
+            *self._projects,
+            "]}",
+        ]
 
 
 def _policy_head(finding: Finding) -> str:
@@ -353,7 +368,7 @@ class FindingLines:
         last: Resource | None = None
         subject = ""
         out = _Lines(stream)
-        host_text = _HostText()
+        host_parts_of = _HostParts()
         iterator = iter(findings)
         while chunk := list(islice(iterator, BATCH_LINES)):
             parts: list[str] = []
@@ -391,17 +406,16 @@ class FindingLines:
                     add(subject)
                     add(tail)
                     continue
-                if covers is not None:  # a host-level finding: one per host scope
-                    tail = f"{tail[:-1]}, {host_text(finding)}}}"
-                if state is not None:
-                    tail = f'{tail[:-1]}, "baseline": "{state(finding)}"}}'
+                baseline = "}" if state is None else f', "baseline": "{state(finding)}"}}'
                 if covers is None:
                     add(head)
                     add(subject)
-                    add(tail)
+                    add(tail[:-1] + baseline)
                     continue
+                # A host-level finding (one per host scope and policy): its parts alone.
                 out.write(parts)
-                out.write([head, subject, tail], alone=True)
+                host = [head, subject, tail[:-1], ", ", *host_parts_of(finding), baseline]
+                out.write(host, alone=True)
                 parts = []
                 add = parts.append
             out.write(parts)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from importlib import resources as package_files
-from itertools import islice
+from itertools import compress, islice, repeat
+from operator import attrgetter, is_not
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +38,7 @@ from hds_audit.reports.strict_json import strict_encoder
 from hds_audit.sharding import Shard
 
 _ENCODE = strict_encoder()  # never NaN / Infinity: reports are strict JSON
+_COVERS = attrgetter("covers")
 
 
 def schema_text() -> str:
@@ -286,9 +288,9 @@ def write_json(report: Report, path: Path) -> Path:
         for source in report.run.sources:
             for note in source.notes:
                 messages.add(note)
-        for finding in report.findings:  # a host scope's label (Amazon Web Services (backup))
-            if finding.covers is not None:
-                messages.add(finding.resource.name)
+        findings = report.findings  # host-level ones: their scope's label (Amazon Web Services
+        for finding in compress(findings, map(is_not, map(_COVERS, findings), repeat(None))):
+            messages.add(finding.resource.name)  # (backup))
         state = report.baseline.state if report.baseline is not None else None
         stream.write('"findings": [')
         wrote = FindingLines(state, messages).write(stream, report.findings)
