@@ -23,7 +23,7 @@ from hds_audit.reports.messages import finding_message
 from hds_audit.reports.strict_json import strict_encoder
 
 _ENCODE = strict_encoder()  # never NaN / Infinity: reports are strict JSON
-_QUOTE: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_QUOTE: Callable[[str], str] = json.encoder.encode_basestring
 
 BATCH_LINES = 1000  # lines joined and written at once
 CACHE_SIZE = 4096  # encoded parts kept for reuse, per kind of part
@@ -50,14 +50,14 @@ def _texts(mapping: Mapping[str, object]) -> str:
     """A mapping of texts to texts as a JSON object (anything else through the encoder)."""
     if not mapping:
         return "{}"
-    items = mapping.items()
-    if len(items) == 1:  # the usual unknown or note
-        [(key, value)] = items
-        if type(key) is str and isinstance(value, str):
-            return f"{{{_QUOTE(key)}: {_QUOTE(value)}}}"
-    if all(type(k) is str and isinstance(v, str) for k, v in items):
-        return "{" + ", ".join(f"{_QUOTE(k)}: {_QUOTE(v)}" for k, v in items) + "}"
-    return _ENCODE(dict(items))
+    parts = [
+        f"{_QUOTE(k)}: {_QUOTE(v)}"
+        for k, v in mapping.items()
+        if type(k) is str and isinstance(v, str)
+    ]
+    if len(parts) == len(mapping):
+        return "{" + ", ".join(parts) + "}"
+    return _ENCODE(dict(mapping))
 
 
 class MessageTable:
@@ -79,8 +79,8 @@ Shared = dict[int, tuple[Any, Any]]
 
 
 def _remember(cache: Shared, value: Any, encode: Callable[[Any], Any]) -> Any:
-    """Encode ``value``, an object resources share, and keep its part by identity (the entry
-    holds the object, so a reused ``id`` never finds another object's part)."""
+    """Encode ``value``, an object resources share, and keep its part by identity: the entry
+    holds the object, so while it is kept no other object can take that ``id``."""
     if len(cache) >= CACHE_SIZE:
         cache.clear()
     part = encode(value)
@@ -118,11 +118,7 @@ def _replicas(places: Shared, replicas: tuple[Replica, ...]) -> str:
     for replica in replicas:
         location = replica.location
         entry = places.get(id(location))
-        place = (
-            entry[1]
-            if entry and entry[0] is location
-            else _remember(places, location, _replica_place)
-        )
+        place = entry[1] if entry else _remember(places, location, _replica_place)
         parts.append(
             f'{{"kind": {scalar(replica.kind)}, "target": {scalar(replica.target)}, {place}'
         )
@@ -164,36 +160,27 @@ def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
             rid = quote(rid) if type(rid) is str else scalar(rid)
             stores = resource.stores_data
             key = (resource.provider, resource.type, resource.kind, stores)
-            kind = kinds.get(key) if stores is True or stores is False else None
+            flag = stores is True or stores is False  # 1 equals True but is written 1
+            kind = kinds.get(key) if flag else None
             if kind is None:
                 kind = _kind(key)
-                if len(kinds) < CACHE_SIZE and all(isinstance(k, str) for k in key[:3]):
-                    kinds[key] = kind  # only texts and a true flag: 1 equals True
+                if flag and len(kinds) < CACHE_SIZE and all(isinstance(k, str) for k in key[:3]):
+                    kinds[key] = kind
             value: Any = resource.location
             entry = places.get(id(value))
-            place = entry[1] if entry and entry[0] is value else _remember(places, value, _place)
+            place = entry[1] if entry else _remember(places, value, _place)
             value = resource.encryption
             entry = encryptions.get(id(value))
-            encryption = (
-                entry[1]
-                if entry and entry[0] is value
-                else _remember(encryptions, value, _encryption)
-            )
+            encryption = entry[1] if entry else _remember(encryptions, value, _encryption)
             value = resource.replicas
             if not value:
                 replicas = "null" if value is None else "[]"
             else:
                 entry = replica_lists.get(id(value))
-                replicas = (
-                    entry[1]
-                    if entry and entry[0] is value
-                    else _remember(replica_lists, value, replicas_of)
-                )
+                replicas = entry[1] if entry else _remember(replica_lists, value, replicas_of)
             value = resource.source
             entry = sources.get(id(value))
-            before, after, terraform = (
-                entry[1] if entry and entry[0] is value else _remember(sources, value, _source)
-            )
+            before, after, terraform = entry[1] if entry else _remember(sources, value, _source)
             if terraform and resource.id:
                 before = f'{before}, "address": {rid}'
             value = resource.unknowns
@@ -425,11 +412,11 @@ class FindingLines:
         self._messages.add(finding.reason)
         for evidence in finding.evidence:
             self._messages.add(evidence.note)
-        evidence = ", ".join(
+        shown = ", ".join(
             f'{{"path": {scalar(e.path)}, "value": {scalar(e.value)}, "note": {scalar(e.note)}}}'
             for e in finding.evidence
         )
         return (
             f'"status": {scalar(finding.status)}, "message": {scalar(finding_message(finding))}, '
-            f'"reason": {scalar(finding.reason)}, "evidence": [{evidence}]}}'
+            f'"reason": {scalar(finding.reason)}, "evidence": [{shown}]}}'
         )
