@@ -331,14 +331,16 @@ class FindingLines:
     same as ``json.dumps(finding_dict(finding))``, several times faster.
     """
 
-    __slots__ = ("_messages", "_state", "_tails")
+    __slots__ = ("_heads", "_lines", "_messages", "_state")
 
     def __init__(
         self, state: Callable[[Finding], str] | None = None, messages: MessageTable | None = None
     ) -> None:
         self._state = state  # the baseline state of a finding, with --baseline
         self._messages = messages if messages is not None else MessageTable()
-        self._tails: dict[tuple[Any, ...], str] = {}
+        self._heads: dict[str, str] = {}  # by policy id
+        # (policy id, status, evidence, reason) -> the parts of a line around its subject
+        self._lines: dict[tuple[Any, ...], tuple[str, str]] = {}
 
     def write(self, stream: IO[str], findings: Iterable[Finding]) -> bool:
         """Write the lines of ``findings`` to ``stream``, each after a line break and all
@@ -347,10 +349,9 @@ class FindingLines:
         A batch of lines is joined from its parts at once (no line is built on its own); a
         host-level line, which may list 100,000 resources, is written alone.
         """
-        heads: dict[str, str] = {}  # ",\n" and a policy's part, by policy id
         subjects: dict[tuple[object, ...], str] = {}
         quote = _QUOTE
-        tails = self._tails
+        lines = self._lines
         state = self._state
         last: Resource | None = None
         subject = ""
@@ -362,9 +363,6 @@ class FindingLines:
             add = parts.append
             for finding in chunk:
                 meta, resource, status, evidence, reason, covers = finding
-                head = heads.get(meta.id)
-                if head is None:
-                    head = heads[meta.id] = ",\n" + _policy_head(finding)
                 if resource is not last:
                     last = resource
                     source = resource.source
@@ -378,16 +376,12 @@ class FindingLines:
                     subject = (
                         f'"resource_id": {quote(rid) if type(rid) is str else scalar(rid)}, {rest}'
                     )
-                key = (meta.id, status, evidence, reason)
                 try:
-                    tail = tails.get(key)
+                    head, tail = lines[meta.id, status, evidence, reason]
+                except KeyError:
+                    head, tail = self._remember(finding)
                 except TypeError:  # unhashable evidence value: encoded without the cache
-                    tail = self._tail(finding)
-                else:
-                    if tail is None:
-                        if len(tails) >= CACHE_SIZE:  # evidence naming one resource's own
-                            tails.clear()  # key repeats little: keep the memory bounded
-                        tail = tails[key] = self._tail(finding)
+                    head, tail = self._head(finding), self._tail(finding)
                 if covers is None and state is None:
                     add(head)
                     add(subject)
@@ -407,6 +401,26 @@ class FindingLines:
                 add = parts.append
             out.write(parts)
         return out.started
+
+    def _remember(self, finding: Finding) -> tuple[str, str]:
+        """The parts of ``finding`` around its subject, kept for findings that repeat it."""
+        lines = self._lines
+        if len(lines) >= CACHE_SIZE:  # evidence naming one resource's own key repeats
+            lines.clear()  # little: keep the memory bounded
+        meta = finding.policy
+        parts = lines[meta.id, finding.status, finding.evidence, finding.reason] = (
+            self._head(finding),
+            self._tail(finding),
+        )
+        return parts
+
+    def _head(self, finding: Finding) -> str:
+        """``",\n"`` and the policy's part of a line (the first seen for its policy id)."""
+        meta = finding.policy
+        head = self._heads.get(meta.id)
+        if head is None:
+            head = self._heads[meta.id] = ",\n" + _policy_head(finding)
+        return head
 
     def _tail(self, finding: Finding) -> str:
         self._messages.add(finding.reason)
