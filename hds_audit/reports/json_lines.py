@@ -144,11 +144,8 @@ def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
     Locations, encryptions, replica lists and sources are shared by many resources: their
     parts are encoded once per object; so are the provider, type and kind of each type.
     """
-    places: Shared = {}
-    encryptions: Shared = {}
-    replica_lists: Shared = {}
+    shared: Shared = {}
     replicas_of = partial(_replicas, {})
-    sources: Shared = {}
     kinds: dict[tuple[object, ...], str] = {}
     quote = _QUOTE
     iterator = iter(resources)
@@ -167,20 +164,28 @@ def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
                 if flag and len(kinds) < CACHE_SIZE and all(isinstance(k, str) for k in key[:3]):
                     kinds[key] = kind
             value: Any = resource.location
-            entry = places.get(id(value))
-            place = entry[1] if entry else _remember(places, value, _place)
+            try:
+                place = shared[id(value)][1]
+            except KeyError:
+                place = _remember(shared, value, _place)
             value = resource.encryption
-            entry = encryptions.get(id(value))
-            encryption = entry[1] if entry else _remember(encryptions, value, _encryption)
+            try:
+                encryption = shared[id(value)][1]
+            except KeyError:
+                encryption = _remember(shared, value, _encryption)
             value = resource.replicas
             if not value:
                 replicas = "null" if value is None else "[]"
             else:
-                entry = replica_lists.get(id(value))
-                replicas = entry[1] if entry else _remember(replica_lists, value, replicas_of)
+                try:
+                    replicas = shared[id(value)][1]
+                except KeyError:
+                    replicas = _remember(shared, value, replicas_of)
             value = resource.source
-            entry = sources.get(id(value))
-            before, after, terraform = entry[1] if entry else _remember(sources, value, _source)
+            try:
+                before, after, terraform = shared[id(value)][1]
+            except KeyError:
+                before, after, terraform = _remember(shared, value, _source)
             if terraform and resource.id:
                 before = f'{before}, "address": {rid}'
             value = resource.unknowns
