@@ -78,14 +78,17 @@ class MessageTable:
 Shared = dict[int, tuple[Any, Any]]
 
 
-def _remember(cache: Shared, value: Any, encode: Callable[[Any], Any]) -> Any:
-    """Encode ``value``, an object resources share, and keep its part by identity: the entry
-    holds the object, so while it is kept no other object can take that ``id``."""
-    if len(cache) >= CACHE_SIZE:
-        cache.clear()
-    part = encode(value)
-    cache[id(value)] = (value, part)
-    return part
+def _part(cache: Shared, value: Any, encode: Callable[[Any], Any]) -> Any:
+    """The part of ``value``, an object resources share, encoded once and kept by identity:
+    the entry holds the object, so while it is kept no other object can take that ``id``."""
+    try:
+        return cache[id(value)][1]
+    except KeyError:
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        encoded = encode(value)
+        cache[id(value)] = (value, encoded)
+        return encoded
 
 
 def _place(location: Location) -> str:
@@ -116,9 +119,7 @@ def _replicas(places: Shared, replicas: tuple[Replica, ...]) -> str:
     """A list of replicas; the part of each location is encoded once (``places``)."""
     parts = []
     for replica in replicas:
-        location = replica.location
-        entry = places.get(id(location))
-        place = entry[1] if entry else _remember(places, location, _replica_place)
+        place = _part(places, replica.location, _replica_place)
         parts.append(
             f'{{"kind": {scalar(replica.kind)}, "target": {scalar(replica.target)}, {place}'
         )
@@ -148,6 +149,7 @@ def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
     replicas_of = partial(_replicas, {})
     kinds: dict[tuple[object, ...], str] = {}
     quote = _QUOTE
+    part = _part
     iterator = iter(resources)
     while chunk := list(islice(iterator, BATCH_LINES)):
         lines: list[str] = []
@@ -163,29 +165,14 @@ def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
                 kind = _kind(key)
                 if flag and len(kinds) < CACHE_SIZE and all(isinstance(k, str) for k in key[:3]):
                     kinds[key] = kind
-            value: Any = resource.location
-            try:
-                place = shared[id(value)][1]
-            except KeyError:
-                place = _remember(shared, value, _place)
-            value = resource.encryption
-            try:
-                encryption = shared[id(value)][1]
-            except KeyError:
-                encryption = _remember(shared, value, _encryption)
-            value = resource.replicas
+            place = part(shared, resource.location, _place)
+            encryption = part(shared, resource.encryption, _encryption)
+            value: Any = resource.replicas
             if not value:
                 replicas = "null" if value is None else "[]"
             else:
-                try:
-                    replicas = shared[id(value)][1]
-                except KeyError:
-                    replicas = _remember(shared, value, replicas_of)
-            value = resource.source
-            try:
-                before, after, terraform = shared[id(value)][1]
-            except KeyError:
-                before, after, terraform = _remember(shared, value, _source)
+                replicas = part(shared, value, replicas_of)
+            before, after, terraform = part(shared, resource.source, _source)
             if terraform and resource.id:
                 before = f'{before}, "address": {rid}'
             value = resource.unknowns
