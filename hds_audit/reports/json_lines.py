@@ -1,10 +1,12 @@
 """report.json's long arrays, encoded line by line from cached parts.
 
 A 100,000-resource report holds 100,000 resource lines and some 360,000 finding lines: they
-are written as text built from pieces that repeat (a policy's head, a location, a source, a
-finding's tail) and were encoded once, in batches, never as a whole. Each line is the same
-text as ``json.dumps(..., ensure_ascii=False)`` of ``resource_dict`` / ``finding_dict``
-(in :mod:`hds_audit.reports.json_report`), which stay the reference.
+are written as text built from pieces that repeat (a policy's part, a location, a source, a
+finding's verdict and evidence), each encoded once, and joined a batch at a time, never as
+a whole. ``resource_dict`` and ``finding_dict`` (:mod:`hds_audit.reports.json_report`) stay
+the reference: a resource line is the text of ``json.dumps(resource_dict(r),
+ensure_ascii=False)``; a finding line holds ``finding_dict(f)``'s keys in the report's order
+(policy, resource, verdict, then a host-level finding's cover and the baseline state).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import IO, Any
 
 from hds_audit.geo import Location
 from hds_audit.i18n import Msg, to_data
-from hds_audit.model import Covered, Encryption, Evidence, Finding, Replica, Resource, Source
+from hds_audit.model import Covered, Encryption, Finding, Replica, Resource, Source
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.strict_json import strict_encoder
 
@@ -26,7 +28,7 @@ _ENCODE = strict_encoder()  # never NaN / Infinity: reports are strict JSON
 _QUOTE: Callable[[str], str] = json.encoder.encode_basestring
 
 BATCH_LINES = 1000  # lines joined and written at once
-CACHE_SIZE = 4096  # encoded parts kept for reuse, per kind of part
+CACHE_SIZE = 4096  # encoded parts kept for reuse, per table
 
 
 def scalar(value: object) -> str:
@@ -197,10 +199,6 @@ def _kind(key: tuple[object, ...]) -> str:
     )
 
 
-def _evidence_list(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
-    return [{"path": e.path, "value": e.value, "note": e.note} for e in evidence]
-
-
 def host_parts(finding: Finding) -> dict[str, Any]:
     """What a host-level finding adds (schema 1.4): ``subject`` and the resources it covers.
 
@@ -292,7 +290,7 @@ def _subject(key: tuple[object, ...]) -> str:
 
 
 class _Lines:
-    """Parts of lines, each line's first part starting with ``",\n"``, written to a
+    """Parts of lines, each line's first part starting with ``",\\n"``, written to a
     stream: joined batch by batch (or one by one, ``alone``), the first comma dropped."""
 
     __slots__ = ("started", "stream")
@@ -319,8 +317,8 @@ class FindingLines:
 
     A finding's line is its policy's part, its resource's part and a tail (status, message,
     reason, evidence). Policies are few, consecutive findings share their resource, and
-    evidence is interned by the engine, so most tails are cache hits: the output is the
-    same as ``json.dumps(finding_dict(finding))``, several times faster.
+    evidence is interned by the engine, so most tails are cache hits: each line holds what
+    ``finding_dict(finding)`` holds, several times faster than encoding it.
     """
 
     __slots__ = ("_heads", "_lines", "_messages", "_state")
@@ -407,7 +405,7 @@ class FindingLines:
         return parts
 
     def _head(self, finding: Finding) -> str:
-        """``",\n"`` and the policy's part of a line (the first seen for its policy id)."""
+        """``",\\n"`` and the policy's part of a line (the first seen for its policy id)."""
         meta = finding.policy
         head = self._heads.get(meta.id)
         if head is None:
