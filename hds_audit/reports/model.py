@@ -205,16 +205,20 @@ class Report:
             table[category][status] += n
         return {c: {str(k): v for k, v in counts.items()} for c, counts in sorted(table.items())}
 
-    @cached_property
-    def blocking(self) -> list[Finding]:
+    def _gating(self) -> tuple[set[Status], set[Severity]]:
+        """The statuses and severities that gate (none without a threshold)."""
         gate = self.gate
         if gate.fail_on is None:
-            return []
+            return set(), set()
         statuses = {Status.FAIL, Status.ERROR} | (
             {Status.UNKNOWN} if gate.fail_on_unknown else set()
         )
-        severities = {s for s in Severity if s.rank >= gate.fail_on.rank}
-        if not any(st in statuses and sev in severities for sev, _, st in self._tallies):
+        return statuses, {s for s in Severity if s.rank >= gate.fail_on.rank}
+
+    @cached_property
+    def blocking(self) -> list[Finding]:
+        statuses, severities = self._gating()
+        if not self._gating_count(statuses, severities):
             return []
         blocking = [
             f for f in self.findings if f.status in statuses and f.policy.severity in severities
@@ -223,6 +227,18 @@ class Report:
             state = self.baseline.state
             blocking = [f for f in blocking if state(f) == "new"]
         return blocking
+
+    @cached_property
+    def blocking_count(self) -> int:
+        """``len(self.blocking)``, from the counts when no baseline filters the findings."""
+        if self.baseline is not None:
+            return len(self.blocking)
+        return self._gating_count(*self._gating())
+
+    def _gating_count(self, statuses: set[Status], severities: set[Severity]) -> int:
+        return sum(
+            n for (sev, _, st), n in self._tallies.items() if st in statuses and sev in severities
+        )
 
     @cached_property
     def fixed(self) -> list[Fixed]:
@@ -243,7 +259,7 @@ class Report:
         """2 when an input was unusable, 1 when a finding gates, else 0 (design.md)."""
         if self.input_errors:
             return 2
-        return 1 if self.blocking else 0
+        return 1 if self.blocking_count else 0
 
     @cached_property
     def eea_would_pass(self) -> list[Finding]:
@@ -266,7 +282,7 @@ class Report:
             "gate": {
                 "fail_on": self.gate.label,
                 "fail_on_unknown": self.gate.fail_on_unknown,
-                "blocking": len(self.blocking),
+                "blocking": self.blocking_count,
                 "exit_code": self.exit_code,
                 "new_only": self.baseline is not None,
             },

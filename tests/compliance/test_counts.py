@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime
 
+import pytest
+
 from hds_audit.attestations import EMPTY
 from hds_audit.frameworks import Framework, Requirement
 from hds_audit.frameworks.compliance import build_compliance, evaluate_frameworks
@@ -21,7 +23,7 @@ from hds_audit.model import (
     SourceKind,
     Status,
 )
-from hds_audit.reports.model import Report, RunInfo
+from hds_audit.reports.model import Gate, Report, RunInfo
 
 DAY = date(2026, 12, 1)
 HIGH = PolicyMeta("P_1", "Encrypted", "encryption_at_rest", Severity.HIGH, "", "")
@@ -98,3 +100,23 @@ def test_the_summary_counts_its_own_findings() -> None:
     grown.append(_finding(OTHER, Status.UNKNOWN))
     assert later.summary()["by_severity"]["critical"] == {"pass": 1, "unknown": 1}
     assert later.blocking == [grown[0], grown[2]]
+
+
+@pytest.mark.parametrize(
+    "gate",
+    [Gate(), Gate(Severity.CRITICAL), Gate(Severity.LOW, fail_on_unknown=False), Gate(None)],
+)
+def test_the_blocking_count_is_the_blocking_list(gate: Gate) -> None:
+    findings = [
+        _finding(HIGH, Status.FAIL),
+        _finding(OTHER, Status.UNKNOWN),
+        _finding(OTHER, Status.PASS),
+        _finding(INFO, Status.ERROR),
+    ]
+    report = dataclasses.replace(_report(findings, findings), gate=gate)
+    gating = {Status.FAIL, Status.ERROR} | ({Status.UNKNOWN} if gate.fail_on_unknown else set())
+    rank = gate.fail_on.rank if gate.fail_on is not None else 99
+    blocking = [f for f in findings if f.status in gating and f.policy.severity.rank >= rank]
+    assert report.summary()["gate"]["blocking"] == len(blocking) == len(report.blocking)
+    assert report.blocking == blocking
+    assert report.exit_code == (1 if blocking else 0)
