@@ -6,7 +6,6 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from hds_audit import __version__
@@ -75,9 +74,6 @@ def check_reached(part: Collection) -> None:
         )
 
 
-_ATTRIBUTES = attrgetter("attributes")
-
-
 def judged_attribute_roots(policies: Sequence[Policy]) -> frozenset[str]:
     """The top-level raw attributes some policy reads."""
     return frozenset[str]().union(*(p.attribute_roots for p in policies))
@@ -89,8 +85,6 @@ def keep_judged_attributes(resources: list[Resource], roots: frozenset[str]) -> 
     Normalisation has already taken what it needs; the raw attributes of a large state weigh
     more than the whole model, and no report shows them.
     """
-    if all(map(roots.issuperset, map(_ATTRIBUTES, resources))):  # collectors kept only those
-        return list(resources)
     kept: list[Resource] = []
     for resource in resources:
         attributes = resource.attributes
