@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import compress
 from typing import Any
 
 from hds_audit.errors import ShapeError, kind_of
@@ -323,14 +324,20 @@ def _by_name(value: Any, depth: int) -> Any:
         )
     if "value" in value or "Value" in value:
         return _UNDECIDED
-    plain = value.keys() <= _PLAIN_KEYS
-    if plain and _CONTAINERS.isdisjoint(map(type, value.values())):
-        return value  # the common case: nothing named a secret, nothing nested
     changed: dict[str, Any] = {}
+    if value.keys() <= _PLAIN_KEYS:  # the common case: only nested values can change
+        nested = compress(value.items(), map(_CONTAINERS.__contains__, map(type, value.values())))
+        for key, item in nested:
+            new = _by_name(item, depth + 1)
+            if new is _UNDECIDED:
+                return new
+            if new is not item:
+                changed[key] = new
+        return {**value, **changed} if changed else value
     for key, item in value.items():
         if item is None or item is True or item is False:
             continue
-        if not plain and not _plain_key(key):
+        if not _plain_key(key):
             if item != "":
                 changed[key] = REDACTED
         elif type(item) in _CONTAINERS:
