@@ -325,22 +325,15 @@ def _by_name(value: Any, depth: int) -> Any:
     if "value" in value or "Value" in value:
         return _UNDECIDED
     changed: dict[str, Any] = {}
-    if value.keys() <= _PLAIN_KEYS:  # the common case: only nested values can change
-        nested = compress(value.items(), map(_CONTAINERS.__contains__, map(type, value.values())))
-        for key, item in nested:
-            new = _by_name(item, depth + 1)
-            if new is _UNDECIDED:
-                return new
-            if new is not item:
-                changed[key] = new
-        return {**value, **changed} if changed else value
-    for key, item in value.items():
-        if item is None or item is True or item is False:
-            continue
-        if not _plain_key(key):
-            if item != "":
+    if not value.keys() <= _PLAIN_KEYS:  # some key may name a secret (the rare case)
+        for key, item in value.items():
+            kept = item is None or item is True or item is False or item == ""
+            if not kept and not _plain_key(key):
                 changed[key] = REDACTED
-        elif type(item) in _CONTAINERS:
+    # Only nested values are walked (picked out in C): a secret-named one is redacted whole.
+    nested = compress(value.items(), map(_CONTAINERS.__contains__, map(type, value.values())))
+    for key, item in nested:
+        if key not in changed:
             new = _by_name(item, depth + 1)
             if new is _UNDECIDED:
                 return new
