@@ -137,7 +137,7 @@ def _locate_by_parent(
 ) -> tuple[Location, str | None]:
     assert spec.parent_type is not None and spec.parent_on is not None
     value = place_of(inst.attributes.get(spec.parent_on))
-    parents = n.index.where(spec.parent_type, spec.parent_key or spec.parent_on, value)
+    parents = n.where(spec.parent_type, spec.parent_key or spec.parent_on, value)
     parents = parents or n.index.referenced(inst, spec.parent_on)
     if parents and parents[0].address != inst.address:
         return n.locate(parents[0])
@@ -220,7 +220,7 @@ def rule_storage_locations(n: Normaliser, d: Draft) -> None:
 def rule_cloud_sql_instance(n: Normaliser, d: Draft) -> None:
     """Read replicas name their primary (``master_instance_name``); backups have a location."""
     attrs = d.inst.attributes
-    for other in n.index.joined(
+    for other in n.joined(
         "google_sql_database_instance",
         "master_instance_name",
         d.inst,
@@ -260,7 +260,7 @@ def rule_bigquery_dataset(n: Normaliser, d: Draft) -> None:
             continue
         if params.get("source_dataset_id") == dataset:
             target = attrs.get("destination_dataset_id")
-            copies = n.index.where("google_bigquery_dataset", "dataset_id", target)
+            copies = n.where("google_bigquery_dataset", "dataset_id", target)
             location = n.locate(copies[0])[0] if copies else n.locate(config)[0]
             d.add_replica("dataset_copy", location, config.address)
 
