@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from hds_audit.i18n import Msg
-from hds_audit.model import Encryption, KeyOwner, Kind
+from hds_audit.model import EMPTY_MAPPING, Encryption, KeyOwner, Kind, empty_mapping
 
 Absent = Literal["encrypted", "unencrypted", "ebs_default"]
 _ABSENT: frozenset[str] = frozenset({"encrypted", "unencrypted", "ebs_default"})
@@ -108,8 +108,49 @@ class Verdict:
     """The encryption of one resource or volume, with why a value is unknown or what set it."""
 
     encryption: Encryption
-    unknowns: dict[str, str] = field(default_factory=dict)
-    notes: dict[str, str] = field(default_factory=dict)
+    unknowns: Mapping[str, str] = field(default_factory=empty_mapping)
+    notes: Mapping[str, str] = field(default_factory=empty_mapping)
+
+
+# One shared instance per (at rest, owner) for the encryptions that name no key: thousands of
+# resources hold them. Owners are told apart by identity: hashing an enum member runs Python.
+_KEYLESS: dict[KeyOwner | None, dict[bool | None, Encryption]] = {
+    owner: {at_rest: Encryption(at_rest, owner) for at_rest in (True, False, None)}
+    for owner in (None, *KeyOwner)
+}
+_NO_OWNER = _KEYLESS[None]
+_PROVIDER_OWNED = _KEYLESS[KeyOwner.PROVIDER]
+_CUSTOMER_OWNED = _KEYLESS[KeyOwner.CUSTOMER]
+
+
+def _keyless(at_rest: object, owner: KeyOwner | None) -> dict[bool | None, Encryption] | None:
+    if at_rest is not None and type(at_rest) is not bool:
+        return None
+    if owner is None:
+        return _NO_OWNER
+    if owner is KeyOwner.PROVIDER:
+        return _PROVIDER_OWNED
+    return _CUSTOMER_OWNED if owner is KeyOwner.CUSTOMER else None
+
+
+def encryption(
+    at_rest: bool | None, key_owner: KeyOwner | None = None, key_id: str | None = None
+) -> Encryption:
+    """``Encryption(at_rest, key_owner, key_id)``, one shared instance when it names no key."""
+    if key_id is None:
+        table = _keyless(at_rest, key_owner)
+        if table is not None:
+            return table[at_rest]
+    return Encryption(at_rest, key_owner, key_id)
+
+
+def shared(value: Encryption) -> Encryption:
+    """The shared instance equal to ``value`` when it names no key, else ``value`` itself."""
+    if value.key_id is None:
+        table = _keyless(value.at_rest, value.key_owner)
+        if table is not None:
+            return table[value.at_rest]
+    return value
 
 
 def _cite(text: str, source: str | None) -> str:
@@ -167,19 +208,15 @@ def _at_rest(r: Reading, view: View, where: str) -> tuple[bool | None, str | Non
 def read(r: Reading, view: View, where: str = "") -> Verdict:
     """Judge encryption at rest and key ownership; ``where`` prefixes every path (a block)."""
     at_rest, why, note = _at_rest(r, view, where)
-    verdict = Verdict(Encryption(at_rest=at_rest))
-    if why:
-        verdict.unknowns["encryption.at_rest"] = why
-    if note:
-        verdict.notes["encryption.at_rest"] = note
+    unknowns = {"encryption.at_rest": why} if why else {}
+    notes = {"encryption.at_rest": note} if note else EMPTY_MAPPING
     if at_rest is False:
-        verdict.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
-        return verdict
+        unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
+        return Verdict(encryption(False), unknowns, notes)
     owner, key_id, reason = _key(r, view, where)
-    verdict.encryption = Encryption(at_rest=at_rest, key_owner=owner, key_id=key_id)
     if reason:
-        verdict.unknowns["encryption.key_owner"] = reason
-    return verdict
+        unknowns["encryption.key_owner"] = reason
+    return Verdict(encryption(at_rest, owner, key_id), unknowns or EMPTY_MAPPING, notes)
 
 
 def _key(r: Reading, view: View, where: str) -> KeyVerdict:

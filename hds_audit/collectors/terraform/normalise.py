@@ -74,8 +74,6 @@ class TypeTable:
 
 
 _OTHER = TypeSpec()
-# Encryption facts without a key id repeat across thousands of resources: share them.
-_SHARED_ENCRYPTION: dict[Encryption, Encryption] = {}
 _NO_INFRASTRUCTURE = Location(
     provider="terraform", region=None, country=None, in_eu=None, in_eea=None, non_regional=True
 )
@@ -399,9 +397,24 @@ def _region_of_zone(zone: str) -> str | None:
     return None
 
 
-# Verdicts thousands of resources share.
 _PROVIDER_NO_KEY: tuple[KeyOwner | None, str | None, str | None] = (KeyOwner.PROVIDER, None, None)
-_PROVIDER_KEY = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER)
+# Replicas named by their region (a table's replica, a storage account's paired region) repeat
+# across thousands of resources: one instance each.
+_SHARED_REPLICAS: dict[tuple[str, int, str | None], Replica] = {}
+_SHARED_REPLICAS_MAX = 4096
+
+
+def _replica(kind: str, location: Location, target: str | None) -> Replica:
+    if target is not None and (type(target) is not str or target != location.region):
+        return Replica(kind=kind, location=location, target=target)
+    # The replica keeps its location alive, so the location's id cannot be reused meanwhile.
+    key = (kind, id(location), target)
+    found = _SHARED_REPLICAS.get(key)
+    if found is None:
+        if len(_SHARED_REPLICAS) >= _SHARED_REPLICAS_MAX:
+            _SHARED_REPLICAS.clear()
+        found = _SHARED_REPLICAS[key] = Replica(kind=kind, location=location, target=target)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,7 +436,7 @@ class Draft:
 
     def add_replica(self, kind: str, location: Location, target: str | None = None) -> None:
         if self.replicas is not None:
-            self.replicas.append(Replica(kind=kind, location=location, target=target))
+            self.replicas.append(_replica(kind, location, target))
 
     def replicas_unknown(self, reason: str) -> None:
         self.replicas = None
@@ -432,8 +445,10 @@ class Draft:
     def apply(self, verdict: facts.Verdict) -> None:
         """Take the encryption verdict of :func:`facts.read`."""
         self.encryption = verdict.encryption
-        self.unknowns.update(verdict.unknowns)
-        self.notes.update(verdict.notes)
+        if verdict.unknowns:
+            self.unknowns.update(verdict.unknowns)
+        if verdict.notes:
+            self.notes.update(verdict.notes)
 
 
 @dataclass(slots=True)
@@ -505,6 +520,10 @@ class Normaliser:
         self.types = type_table()
         self.index = TerraformIndex.build(instances)
         self._plans: dict[tuple[str, str], _Plan] = {}
+        # Whether any instance of a type could join on a path (a value or a reference there).
+        self._joinable: dict[tuple[str, str], bool] = {}
+        # One message per key not audited: many resources name the same key.
+        self._not_audited: dict[str, str] = {}
 
     def _kept(self, attributes: Mapping[str, Any]) -> Mapping[str, Any]:
         """The raw attributes the resource keeps: all, or only those policies read."""
@@ -615,7 +634,8 @@ class Normaliser:
     ) -> list[TfInstance]:
         """:meth:`TerraformIndex.where`; nothing to look up when the document holds no
         ``rtype`` (most rules join to a type few documents have)."""
-        if not self.index.of_type(rtype):
+        if not self._can_join(rtype, path):
+            dict.fromkeys(values)  # a value that cannot be a key (a list) fails as in a join
             return []
         return self.index.where(rtype, path, *values, key=key)
 
@@ -628,9 +648,21 @@ class Normaliser:
         key: Callable[[Any], Any] | None = None,
     ) -> list[TfInstance]:
         """:meth:`TerraformIndex.joined`, skipped like :meth:`where`."""
-        if not self.index.of_type(rtype):
+        if not self._can_join(rtype, path):
+            dict.fromkeys(values)  # a value that cannot be a key (a list) fails as in a join
             return []
         return self.index.joined(rtype, path, target, *values, key=key)
+
+    def _can_join(self, rtype: str, path: str) -> bool:
+        """False when no instance of ``rtype`` has a value or a reference at ``path``: then
+        no value and no reference can match (checked once per type and path)."""
+        found = self._joinable.get((rtype, path))
+        if found is None:
+            found = self._joinable[(rtype, path)] = any(
+                get_all(inst.attributes, path) or inst.references.get(path)
+                for inst in self.index.of_type(rtype)
+            )
+        return found
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -660,17 +692,16 @@ class Normaliser:
             return KeyOwner.PROVIDER, key, None
         if key in self.index.customer_keys or key.startswith("alias/"):
             return KeyOwner.CUSTOMER, key, None
-        return (
-            None,
-            key,
-            Msg("collect.key_not_audited", key=key),
-        )
+        reason = self._not_audited.get(key)
+        if reason is None:
+            reason = self._not_audited[key] = Msg("collect.key_not_audited", key=key)
+        return None, key, reason
 
     def encryption(self, inst: TfInstance, spec: TypeSpec, draft: Draft) -> None:
         if spec.reading.declared:
             draft.apply(facts.read(spec.reading, _View(self, inst, draft.location)))
         elif spec.key_resource is not None:
-            draft.encryption = _PROVIDER_KEY
+            draft.encryption = facts.encryption(True, KeyOwner.PROVIDER)
         if spec.key_resource is not None:
             key_resource(self, draft, spec.key_resource)
 
@@ -784,10 +815,10 @@ class Normaliser:
             # The indexed copy's address string is already kept: share it.
             indexed = self.index.by_address.get(inst.address)
             resource_id = indexed.address if indexed is not None else inst.address
-        if encryption is not None and encryption.key_id is None:
-            encryption = _SHARED_ENCRYPTION.setdefault(encryption, encryption)
+        if encryption is not None:
+            encryption = facts.shared(encryption)
         keep = self.keep_attributes
-        return _new_resource(
+        built = _Assembled(
             resource_id,
             plan.provider,
             inst.type,
@@ -802,6 +833,8 @@ class Normaliser:
             holds_data,
             notes,
         )
+        built.__class__ = Resource  # type: ignore[assignment]
+        return built  # type: ignore[return-value]
 
 
 def _trim(attributes: Mapping[str, Any], keep: frozenset[str]) -> Mapping[str, Any]:
@@ -823,17 +856,47 @@ def _display_name(attributes: Mapping[str, Any]) -> str | None:
     return None
 
 
-_RESOURCE_SLOTS = tuple(getattr(Resource, f.name).__set__ for f in fields(Resource))
+class _Assembled:
+    """A :class:`Resource` being built: the same slots, writable.
 
+    Once filled in it becomes a ``Resource`` (``Normaliser._resource``): Python allows the class
+    change because the slots are the same. The frozen dataclass's ``__init__`` makes one
+    ``object.__setattr__`` call per field; this costs a third of it, and a large state builds
+    100,000 resources. A field added to ``Resource`` and not set here is an AttributeError
+    on first read, never a silent default.
+    """
 
-def _new_resource(*values: Any) -> Resource:
-    """``Resource(*values)`` (every field, in order) at half the cost: the frozen
-    dataclass's ``__init__`` makes 13 ``object.__setattr__`` calls; this writes the slots
-    directly. 100,000 resources are built for a large state."""
-    resource = object.__new__(Resource)
-    for write, value in zip(_RESOURCE_SLOTS, values, strict=True):
-        write(resource, value)
-    return resource
+    __slots__ = tuple(f.name for f in fields(Resource))
+
+    def __init__(
+        self,
+        id: str,
+        provider: str,
+        type: str,
+        kind: Kind,
+        location: Location,
+        source: Source,
+        encryption: Encryption | None,
+        replicas: tuple[Replica, ...] | None,
+        name: str | None,
+        attributes: Mapping[str, Any],
+        unknowns: Mapping[str, str],
+        holds_data: bool | None,
+        notes: Mapping[str, str],
+    ) -> None:
+        self.id = id
+        self.provider = provider
+        self.type = type
+        self.kind = kind
+        self.location = location
+        self.source = source
+        self.encryption = encryption
+        self.replicas = replicas
+        self.name = name
+        self.attributes = attributes
+        self.unknowns = unknowns
+        self.holds_data = holds_data
+        self.notes = notes
 
 
 def _is_key_reference(reference: str) -> bool:
