@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from hds_audit.i18n import Msg
@@ -157,14 +158,46 @@ def _cite(text: str, source: str | None) -> str:
     return Msg("collect.cited", text=text, source=source) if source else text
 
 
+# The messages below depend only on the type's data and an attribute path: made once each,
+# shared by every resource that gets them (the path and source strings come from the data).
+@lru_cache(maxsize=1024)
+def _always_note(source: str | None) -> str:
+    return _cite(Msg("collect.always_encrypted"), source)
+
+
+@lru_cache(maxsize=1024)
+def _absent_note(encrypted: bool, flag: str, source: str | None) -> str:
+    if encrypted:
+        return _cite(Msg("collect.absent_encrypted", attribute=flag), source)
+    return _cite(Msg("collect.absent_unencrypted", attribute=flag), source)
+
+
+@lru_cache(maxsize=1024)
+def after_apply(attribute: str) -> str:
+    """``<attribute> known only after apply``."""
+    return Msg("collect.after_apply", attribute=attribute)
+
+
+@lru_cache(maxsize=1024)
+def _not_set(flag: str, why: str | None) -> str:
+    if why is None:
+        return Msg("collect.not_set", attribute=flag)
+    return Msg("collect.not_set_because", attribute=flag, why=why)
+
+
+@lru_cache(maxsize=1024)
+def _ebs_default_unknown(flag: str) -> str:
+    return Msg("collect.not_set_because", attribute=flag, why=EBS_DEFAULT_UNKNOWN)
+
+
 def _at_rest(r: Reading, view: View, where: str) -> tuple[bool | None, str | None, str | None]:
     """(encrypted, why unknown, note on a known value) and, via the EBS default, its key."""
     if r.always:
-        return True, None, _cite(Msg("collect.always_encrypted"), r.source)
+        return True, None, _always_note(r.source)
     for path in r.flag:
         full = where + path
         if view.unknown(full):
-            return None, Msg("collect.after_apply", attribute=full), None
+            return None, after_apply(full), None
         value = view.get(full)
         if value is None:
             continue
@@ -183,26 +216,20 @@ def _at_rest(r: Reading, view: View, where: str) -> tuple[bool | None, str | Non
         return encrypted, None, None
     flag = where + r.flag[0] if r.flag else (where.rstrip(".") or "encryption")
     if r.absent == "encrypted":
-        return True, None, _cite(Msg("collect.absent_encrypted", attribute=flag), r.source)
+        return True, None, _absent_note(True, flag, r.source)
     if r.absent == "unencrypted":
-        return False, None, _cite(Msg("collect.absent_unencrypted", attribute=flag), r.source)
+        return False, None, _absent_note(False, flag, r.source)
     if r.absent == "ebs_default":
         setting = view.ebs_default()
         if setting is None:
-            return (
-                None,
-                Msg("collect.not_set_because", attribute=flag, why=EBS_DEFAULT_UNKNOWN),
-                None,
-            )
+            return None, _ebs_default_unknown(flag), None
         if not setting.enabled:
             why = Msg(
                 "collect.ebs.not_set_off", attribute=flag, origin=setting.origin, why=EBS_SNAPSHOT
             )
             return None, why, None
         return True, None, Msg("collect.ebs.not_set_on", attribute=flag, origin=setting.origin)
-    if r.absent_reason:
-        return None, Msg("collect.not_set_because", attribute=flag, why=r.absent_reason), None
-    return None, Msg("collect.not_set", attribute=flag), None
+    return None, _not_set(flag, r.absent_reason or None), None
 
 
 def read(r: Reading, view: View, where: str = "") -> Verdict:
@@ -226,7 +253,7 @@ def _key(r: Reading, view: View, where: str) -> KeyVerdict:
         path, values = r.customer
         chosen = view.get(where + path)
         if view.unknown(where + path):
-            return None, None, Msg("collect.after_apply", attribute=where + path)
+            return None, None, after_apply(where + path)
         if chosen is not None and str(chosen).lower() in values:
             key = next((view.get(where + k) for k in r.key if view.get(where + k)), None)
             return KeyOwner.CUSTOMER, str(key or chosen), None

@@ -682,7 +682,7 @@ class Normaliser:
                 created = [r for r in references if _is_key_reference(r)]
                 if created:
                     return KeyOwner.CUSTOMER, created[0], None
-                return None, None, Msg("collect.after_apply", attribute=path)
+                return None, None, facts.after_apply(path)
         if value is None or value == "":
             return _PROVIDER_NO_KEY
         key = str(value)
