@@ -24,6 +24,7 @@ KeyVerdict = tuple[KeyOwner | None, str | None, str | None]
 EBS_DEFAULT_UNKNOWN = Msg("collect.ebs.default_unknown")
 EBS_DEFAULT_KEY_UNKNOWN = Msg("collect.ebs.key_unknown")
 EBS_SNAPSHOT = Msg("collect.ebs.snapshot")
+NOT_ENCRYPTED = Msg("collect.not_encrypted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,7 @@ def read(r: Reading, view: View, where: str = "") -> Verdict:
     unknowns = {"encryption.at_rest": why} if why else {}
     notes = {"encryption.at_rest": note} if note else EMPTY_MAPPING
     if at_rest is False:
-        unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
+        unknowns["encryption.key_owner"] = NOT_ENCRYPTED
         return Verdict(encryption(False), unknowns, notes)
     owner, key_id, reason = _key(r, view, where)
     if reason:

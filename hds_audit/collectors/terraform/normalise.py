@@ -373,9 +373,11 @@ def _own_aws_region(inst: TfInstance) -> str | None:
     region = attrs.get("region")
     if isinstance(region, str) and region and not _is_unknown(inst, "region"):
         return region
-    region = region_from_arn(attrs.get("arn"))
-    if region:
-        return region
+    arn = attrs.get("arn")
+    if isinstance(arn, str):  # region_from_arn, inlined: every AWS resource has an ARN
+        match = _ARN.match(arn)
+        if match and match.group(1):
+            return match.group(1)
     for name in ("availability_zone", "zone"):
         zone = attrs.get(name)
         if isinstance(zone, str):
@@ -487,21 +489,30 @@ class _Plan:
     spec: TypeSpec
     provider: str
     fixed: tuple[Location, str | None] | None
-    place: Callable[[Normaliser, TfInstance, str], tuple[Location, str | None]]
+    place: Callable[[Normaliser, TfInstance, _Plan], tuple[Location, str | None]]
     rules: tuple[Rule, ...]
     bare: bool
+    #: Where each region named by an instance of the type is (a few regions, many instances).
+    regions: dict[str, tuple[Location, None]] = field(default_factory=dict)
 
 
-def _google_place(n: Normaliser, inst: TfInstance, provider: str) -> tuple[Location, str | None]:
+_REGIONS_PER_TYPE = 1024
+
+
+def _google_place(n: Normaliser, inst: TfInstance, plan: _Plan) -> tuple[Location, str | None]:
     from hds_audit.collectors.terraform import gcp_rules
 
     return gcp_rules.locate(n, inst)
 
 
-def _sovereign_place(n: Normaliser, inst: TfInstance, provider: str) -> tuple[Location, str | None]:
+def _sovereign_place(n: Normaliser, inst: TfInstance, plan: _Plan) -> tuple[Location, str | None]:
     from hds_audit.collectors.terraform import sovereign_rules
 
-    return sovereign_rules.locate(n, inst, provider)
+    return sovereign_rules.locate(n, inst, plan.provider)
+
+
+def _azure_place(n: Normaliser, inst: TfInstance, plan: _Plan) -> tuple[Location, str | None]:
+    return n._locate_azure(inst, plan.provider)
 
 
 class Normaliser:
@@ -562,14 +573,14 @@ class Normaliser:
         spec = types.spec(inst.type)
         provider = types.provider(inst.provider or inst.type.split("_", 1)[0])
         fixed: tuple[Location, str | None] | None = None
-        place: Callable[[Normaliser, TfInstance, str], tuple[Location, str | None]]
+        place: Callable[[Normaliser, TfInstance, _Plan], tuple[Location, str | None]]
         place = Normaliser._locate_region
         if inst.provider in types.logical_providers:
             fixed = (_NO_INFRASTRUCTURE, None)
         elif spec.non_regional:
             fixed = (self.geo.locate(provider, "global"), None)
         elif inst.provider == "azurerm":
-            place = Normaliser._locate_azure
+            place = _azure_place
         elif inst.type.startswith("google_"):
             place = _google_place
         elif provider in _SOVEREIGN:
@@ -586,9 +597,10 @@ class Normaliser:
     def locate(self, inst: TfInstance) -> tuple[Location, str | None]:
         """Where the instance is, and why not when that is unknown."""
         plan = self._plan(inst)
-        return plan.fixed or plan.place(self, inst, plan.provider)
+        return plan.fixed or plan.place(self, inst, plan)
 
-    def _locate_region(self, inst: TfInstance, provider: str) -> tuple[Location, str | None]:
+    def _locate_region(self, inst: TfInstance, plan: _Plan) -> tuple[Location, str | None]:
+        provider = plan.provider
         region = _text_attribute(inst, "region")
         if inst.provider == "aws":
             region = _own_aws_region(inst)
@@ -597,7 +609,12 @@ class Normaliser:
         if not region and inst.provider == "aws":
             region = self.index.provider_config_regions.get(inst.provider_key)
         if isinstance(region, str) and region:
-            return self.geo.locate(provider, region), None
+            found = plan.regions.get(region)
+            if found is None:
+                if len(plan.regions) >= _REGIONS_PER_TYPE:
+                    plan.regions.clear()
+                found = plan.regions[region] = (self.geo.locate(provider, region), None)
+            return found
         if _is_unknown(inst, "region") or _is_unknown(inst, "availability_zone"):
             return self.geo.locate(provider, None), Msg("collect.region_after_apply")
         return self.geo.locate(provider, None), Msg("collect.no_region")
@@ -752,7 +769,7 @@ class Normaliser:
     def normalise(self, inst: TfInstance) -> list[Resource]:
         plan = self._plans.get((inst.type, inst.provider)) or self._plan(inst)
         try:
-            location, reason = plan.fixed or plan.place(self, inst, plan.provider)
+            location, reason = plan.fixed or plan.place(self, inst, plan)
             if plan.bare:
                 # Nothing but the location to read: no draft to assemble.
                 spec = plan.spec
