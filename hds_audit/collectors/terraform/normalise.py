@@ -768,40 +768,56 @@ class Normaliser:
 
     def normalise(self, inst: TfInstance) -> list[Resource]:
         plan = self._plans.get((inst.type, inst.provider)) or self._plan(inst)
+        spec = plan.spec
         try:
             location, reason = plan.fixed or plan.place(self, inst, plan)
             if plan.bare:
                 # Nothing but the location to read: no draft to assemble.
-                spec = plan.spec
                 unknowns = {"region": reason} if reason else EMPTY_MAPPING
-                resource = self._resource(
-                    inst,
-                    plan,
-                    location,
-                    None,
-                    (),
-                    unknowns,
-                    EMPTY_MAPPING,
-                    None,
-                    spec.kind,
-                    spec.holds_data,
-                )
-                return [resource]
-            draft = Draft(inst=inst, spec=plan.spec, location=location)
+                return [
+                    self._resource(
+                        inst,
+                        plan,
+                        location,
+                        None,
+                        (),
+                        unknowns,
+                        EMPTY_MAPPING,
+                        None,
+                        spec.kind,
+                        spec.holds_data,
+                    )
+                ]
+            draft = Draft(inst=inst, spec=spec, location=location)
             if reason:
                 draft.unknowns["region"] = reason
-            self.encryption(inst, plan.spec, draft)
+            self.encryption(inst, spec, draft)
             for rule in plan.rules:
                 rule(self, draft)
-            if plan.spec.volumes:
+            if spec.volumes:
                 self.volumes(draft)
         except ShapeError as error:
             raise ShapeError(f"{inst.address}: {error.problem}") from None
-        return [self.finish(draft), *draft.extra]
+        replicas = draft.replicas
+        resource = self._resource(
+            inst,
+            plan,
+            draft.location,
+            draft.encryption,
+            tuple(replicas) if replicas is not None else None,
+            draft.unknowns or EMPTY_MAPPING,
+            draft.notes or EMPTY_MAPPING,
+            None,
+            spec.kind,
+            spec.holds_data,
+        )
+        return [resource, *draft.extra] if draft.extra else [resource]
 
     def finish(
         self, draft: Draft, resource_id: str | None = None, kind: Kind | None = None
     ) -> Resource:
+        """The resource ``draft`` describes; ``kind`` for a part of it judged on its own (a
+        volume), under ``resource_id``."""
         return self._resource(
             draft.inst,
             self._plan(draft.inst),
@@ -832,9 +848,23 @@ class Normaliser:
             # The indexed copy's address string is already kept: share it.
             indexed = self.index.by_address.get(inst.address)
             resource_id = indexed.address if indexed is not None else inst.address
-        if encryption is not None:
+        if encryption is not None and encryption.key_id is None:
             encryption = facts.shared(encryption)
+        attributes: Mapping[str, Any] = inst.attributes
+        # The display name (inlined: once per resource).
+        name = None
+        tags = attributes.get("tags")
+        if isinstance(tags, dict) and isinstance(tags.get("Name"), str):
+            name = str(tags["Name"])
+        else:
+            for key in ("bucket", "name", "identifier"):
+                value = attributes.get(key)
+                if isinstance(value, str) and value:
+                    name = value
+                    break
         keep = self.keep_attributes
+        if keep is not None:
+            attributes = _trim(attributes, keep)
         built = _Assembled(
             resource_id,
             plan.provider,
@@ -844,8 +874,8 @@ class Normaliser:
             self.source,
             encryption,
             replicas,
-            _display_name(inst.attributes),
-            inst.attributes if keep is None else _trim(inst.attributes, keep),
+            name,
+            attributes,
             unknowns,
             holds_data,
             notes,
@@ -860,17 +890,6 @@ def _trim(attributes: Mapping[str, Any], keep: frozenset[str]) -> Mapping[str, A
     if attributes.keys() <= keep:
         return attributes
     return {k: v for k, v in attributes.items() if k in keep} or EMPTY_MAPPING
-
-
-def _display_name(attributes: Mapping[str, Any]) -> str | None:
-    tags = attributes.get("tags")
-    if isinstance(tags, dict) and isinstance(tags.get("Name"), str):
-        return str(tags["Name"])
-    for key in ("bucket", "name", "identifier"):
-        value = attributes.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 class _Assembled:
