@@ -463,10 +463,15 @@ class _View:
     blank: bool = False
 
     def get(self, path: str) -> Any:
-        return None if self.blank else get_path(self.inst.attributes, path)
+        if self.blank:
+            return None
+        attributes = self.inst.attributes
+        if "." not in path and type(attributes) is dict:
+            return attributes.get(path)
+        return get_path(attributes, path)
 
     def unknown(self, path: str) -> bool:
-        return not self.blank and _is_unknown(self.inst, path)
+        return not self.blank and bool(self.inst.unknown) and _is_unknown(self.inst, path)
 
     def key_owner(self, path: str | None, value: Any = None) -> facts.KeyVerdict:
         if self.blank:
@@ -715,7 +720,7 @@ class Normaliser:
         return None, key, reason
 
     def encryption(self, inst: TfInstance, spec: TypeSpec, draft: Draft) -> None:
-        if spec.reading.declared:
+        if spec.reading.flag or spec.reading.always:  # Reading.declared, inlined
             draft.apply(facts.read(spec.reading, _View(self, inst, draft.location)))
         elif spec.key_resource is not None:
             draft.encryption = facts.encryption(True, KeyOwner.PROVIDER)
