@@ -16,6 +16,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 # normalise imports this module only inside functions (when a google type is normalised).
+from hds_audit.collectors.terraform.facts import encryption
 from hds_audit.collectors.terraform.normalise import Draft, Normaliser, _is_unknown, get_path
 from hds_audit.datafile import package_yaml
 from hds_audit.geo import Location
@@ -82,6 +83,12 @@ def google_facts() -> GoogleFacts:
     source = default.get("source")
     key_id = str(default.get("key_id") or "Google default encryption")
     return GoogleFacts(types, f"{key_id}; {source}" if source else key_id, configs)
+
+
+@cache
+def _default_encryption() -> Encryption:
+    """Google default encryption: one instance for every resource that has no CMEK or CSEK."""
+    return Encryption(True, KeyOwner.PROVIDER, google_facts().default_key_id)
 
 
 def place_of(value: Any) -> str | None:
@@ -191,12 +198,12 @@ def rule_encryption(n: Normaliser, d: Draft) -> None:
         if _unknown(inst, path):
             reference = _key_reference(inst, path)
             if reference is None:
-                d.encryption = Encryption(True, None)
+                d.encryption = encryption(True, None)
                 d.unknowns["encryption.key_owner"] = Msg("collect.after_apply", attribute=path)
             else:
                 d.encryption = Encryption(True, KeyOwner.CUSTOMER, reference)
             return
-    d.encryption = Encryption(True, KeyOwner.PROVIDER, google_facts().default_key_id)
+    d.encryption = _default_encryption()
 
 
 def rule_gcs_bucket(n: Normaliser, d: Draft) -> None:
@@ -318,12 +325,12 @@ def rule_instance_disks(n: Normaliser, d: Draft) -> None:
     elif isinstance(boot.get("kms_key_self_link"), str) and boot["kms_key_self_link"]:
         sub.encryption = Encryption(True, KeyOwner.CUSTOMER, boot["kms_key_self_link"])
     elif _unknown(d.inst, "boot_disk.0.kms_key_self_link"):
-        sub.encryption = Encryption(True, None)
+        sub.encryption = encryption(True, None)
         sub.unknowns["encryption.key_owner"] = (
             "boot_disk.0.kms_key_self_link known only after apply"
         )
     else:
-        sub.encryption = Encryption(True, KeyOwner.PROVIDER, google_facts().default_key_id)
+        sub.encryption = _default_encryption()
     d.extra.append(
         n.finish(sub, resource_id=f"{d.inst.address}.boot_disk", kind=Kind.BLOCK_STORAGE)
     )

@@ -400,6 +400,11 @@ def _region_of_zone(zone: str) -> str | None:
 
 
 _PROVIDER_NO_KEY: tuple[KeyOwner | None, str | None, str | None] = (KeyOwner.PROVIDER, None, None)
+# Encryption by a provider-held key the service names: the same for every resource.
+_SSE_S3 = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AES256")
+_AWS_OWNED_KEY = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AWS owned key")
+_SSE_SQS = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="SSE-SQS")
+_PLATFORM_KEY = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="platform key")
 # Replicas named by their region (a table's replica, a storage account's paired region) repeat
 # across thousands of resources: one instance each.
 _SHARED_REPLICAS: dict[tuple[str, int, str | None], Replica] = {}
@@ -992,14 +997,14 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
     ]
     if not default:
         # Since 5 January 2023 S3 encrypts every new object with SSE-S3 (AWS-held keys).
-        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER)
+        d.encryption = facts.encryption(True, KeyOwner.PROVIDER)
     else:
         algorithm = default[0].get("sse_algorithm")
         if algorithm == "AES256":
-            d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AES256")
+            d.encryption = _SSE_S3
         else:
             owner, key_id, reason = n.key_owner(inst, None, default[0].get("kms_master_key_id"))
-            d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+            d.encryption = facts.encryption(True, owner, key_id)
             if reason:
                 d.unknowns["encryption.key_owner"] = reason
     destinations: list[Any] = []
@@ -1059,15 +1064,15 @@ def rule_dynamodb_table(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     sse = _blocks(attrs.get("server_side_encryption"))
     if _is_unknown(d.inst, "server_side_encryption"):
-        d.encryption = Encryption(at_rest=True, key_owner=None)
+        d.encryption = facts.encryption(True, None)
         d.unknowns["encryption.key_owner"] = Msg(
             "collect.after_apply", attribute="server_side_encryption"
         )
     elif not sse or not sse[0].get("enabled"):
-        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AWS owned key")
+        d.encryption = _AWS_OWNED_KEY
     else:
         owner, key_id, reason = n.key_owner(d.inst, "server_side_encryption.0.kms_key_arn")
-        d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+        d.encryption = facts.encryption(True, owner, key_id)
         if reason:
             d.unknowns["encryption.key_owner"] = reason
     for block in _blocks(attrs.get("replica")):
@@ -1106,13 +1111,13 @@ def rule_sqs_queue(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     if attrs.get("kms_master_key_id"):
         owner, key_id, reason = n.key_owner(d.inst, "kms_master_key_id")
-        d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+        d.encryption = facts.encryption(True, owner, key_id)
         if reason:
             d.unknowns["encryption.key_owner"] = reason
     elif attrs.get("sqs_managed_sse_enabled"):
-        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="SSE-SQS")
+        d.encryption = _SSE_SQS
     else:
-        d.encryption = Encryption(at_rest=False)
+        d.encryption = facts.encryption(False)
 
 
 def _backup_copy_targets(plan: TfInstance) -> Iterable[tuple[str | None, Any]]:
@@ -1204,12 +1209,12 @@ def rule_managed_disk(n: Normaliser, d: Draft) -> None:
     if des:
         d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.CUSTOMER, key_id=str(des))
     elif _is_unknown(d.inst, "disk_encryption_set_id"):
-        d.encryption = Encryption(at_rest=True, key_owner=None)
+        d.encryption = facts.encryption(True, None)
         d.unknowns["encryption.key_owner"] = Msg(
             "collect.after_apply", attribute="disk_encryption_set_id"
         )
     else:
-        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="platform key")
+        d.encryption = _PLATFORM_KEY
 
 
 def _tde_key(n: Normaliser, server: TfInstance) -> tuple[KeyOwner | None, str | None, str | None]:
@@ -1232,7 +1237,7 @@ def _tde_key(n: Normaliser, server: TfInstance) -> tuple[KeyOwner | None, str | 
 
 def rule_mssql_server(n: Normaliser, d: Draft) -> None:
     owner, key_id, reason = _tde_key(n, d.inst)
-    d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+    d.encryption = facts.encryption(True, owner, key_id)
     if reason:
         d.unknowns["encryption.key_owner"] = reason
     server_id = d.inst.attributes.get("id")
@@ -1256,10 +1261,10 @@ def rule_mssql_database(n: Normaliser, d: Draft) -> None:
     else:
         owner, key_id, reason = None, None, Msg("collect.server_not_audited")
     if attrs.get("transparent_data_encryption_enabled") is False:
-        d.encryption = Encryption(at_rest=False)
+        d.encryption = facts.encryption(False)
         d.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
     else:
-        d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+        d.encryption = facts.encryption(True, owner, key_id)
         if reason:
             d.unknowns["encryption.key_owner"] = reason
     redundancy = str(attrs.get("storage_account_type") or "").lower()
