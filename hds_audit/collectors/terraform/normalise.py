@@ -158,7 +158,7 @@ def get_path(value: Any, path: str) -> Any:
     """Follow a dotted path through dicts and lists (``rule.0.destination.0.bucket``)."""
     if type(value) is dict and "." not in path:  # most paths name a top-level attribute
         return value.get(path)
-    for part in path.split("."):
+    for part in _parts(path):
         if isinstance(value, dict):
             value = value.get(part)
         elif isinstance(value, list):
@@ -168,6 +168,11 @@ def get_path(value: Any, path: str) -> Any:
         else:
             return None
     return value
+
+
+@lru_cache(maxsize=4096)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
 
 
 def get_all(value: Any, path: str) -> list[Any]:
@@ -661,7 +666,7 @@ class Normaliser:
     ) -> list[TfInstance]:
         """:meth:`TerraformIndex.where`; nothing to look up when the document holds no
         ``rtype`` (most rules join to a type few documents have)."""
-        if not self._can_join(rtype, path):
+        if not (self._joinable.get((rtype, path)) or self._can_join(rtype, path)):
             dict.fromkeys(values)  # a value that cannot be a key (a list) fails as in a join
             return []
         return self.index.where(rtype, path, *values, key=key)
@@ -675,7 +680,7 @@ class Normaliser:
         key: Callable[[Any], Any] | None = None,
     ) -> list[TfInstance]:
         """:meth:`TerraformIndex.joined`, skipped like :meth:`where`."""
-        if not self._can_join(rtype, path):
+        if not (self._joinable.get((rtype, path)) or self._can_join(rtype, path)):
             dict.fromkeys(values)  # a value that cannot be a key (a list) fails as in a join
             return []
         return self.index.joined(rtype, path, target, *values, key=key)
