@@ -4,7 +4,8 @@ The loopback Scaleway API (tests/scaleway/api_server.py) runs in its own process
 50 ms before each answer; the real ``scaleway`` SDK collects the organisation once with one
 worker and once with 16 (each worker lists one project's zone or region: 9 zones x 5 list
 calls and 3 regions x 4 list calls per project, 100 items a page). Object Storage goes to an
-empty moto server (no latency). Prints wall times and calls per resource.
+empty moto server (no latency); both servers run in processes of their own. Prints wall
+times, calls per resource and the collector's own CPU per resource.
 
     .venv/bin/python bench/bench_scaleway.py [--workers 16] [--resources 1000] [--projects 3]
 """
@@ -12,7 +13,6 @@ empty moto server (no latency). Prints wall times and calls per resource.
 from __future__ import annotations
 
 import argparse
-import logging
 import multiprocessing
 import os
 import sys
@@ -24,9 +24,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "scaleway"))
+sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
 from api_server import serve_process  # noqa: E402
+from loopback_process import moto_process  # noqa: E402
 from scw_estates import ACCESS_KEY, ORG, SECRET_KEY, bench_estate  # noqa: E402
 
 from hds_audit.collectors.scaleway import CollectStats, ScalewayCollector  # noqa: E402
@@ -53,23 +55,17 @@ def scaleway_api(projects: int, resources: int, latency: float) -> Iterator[tupl
         SCW_CONFIG_PATH=str(Path(tempfile.gettempdir()) / "hds-audit-bench-no-scw-config"),
     )
     os.environ.pop("SCW_DEFAULT_PROJECT_ID", None)
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
     context = multiprocessing.get_context("spawn")
     ready = context.Queue()
     estate = bench_estate(projects, resources, latency)
     server = context.Process(target=serve_process, args=(estate, ready), daemon=True)
     server.start()
     try:
-        yield ready.get(timeout=60), f"http://{host}:{port}"
+        with moto_process() as s3_url:
+            yield ready.get(timeout=60), s3_url
     finally:
         server.terminate()
         server.join(timeout=10)
-        moto.stop()
 
 
 def main() -> int:
@@ -85,9 +81,10 @@ def main() -> int:
         started = time.perf_counter()
         parallel = run(url, s3_url, args.workers)
         parallel_wall = time.perf_counter() - started
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         serial = run(url, s3_url, 1)
         serial_wall = time.perf_counter() - started
+        serial_cpu = time.process_time() - cpu_started  # both servers are other processes
 
     resources = parallel.resources
     print(
@@ -99,6 +96,10 @@ def main() -> int:
         f"{parallel.requests / resources:.3f} calls per resource"
     )
     print(f"   1 worker : wall {serial_wall:6.2f} s, {serial.requests} calls")
+    print(
+        f"  CPU per resource (collector, 1 worker): {serial_cpu / resources * 1000:.2f} ms "
+        f"({serial_cpu:.2f} s CPU)"
+    )
     print(f"  speed-up over one worker: {serial_wall / parallel_wall:.1f}x")
     return 0 if serial.resources == resources else 1
 

@@ -4,8 +4,9 @@ The suites' loopback APIs hold one estate of about 3,000 resources: OVHcloud (3 
 projects in 3 regions, tests/ovh/ovh_server.py), Scaleway (3 projects,
 tests/scaleway/api_server.py, in its own process as bench/bench_scaleway.py runs it) and
 Outscale (3 regions, 500 a page, tests/outscale/osc_server.py); each API sleeps 50 ms before
-each answer. The real SDKs collect the three clouds one after another, once with one worker
-and once with 16. Prints the machine, wall times and calls per resource, per cloud and in all.
+each answer; every API runs in a process of its own. The real SDKs collect the three clouds
+one after another, once with one worker and once with 16. Prints the machine, wall times and
+calls per resource, per cloud and in all, and each collector's own CPU per resource.
 
     .venv/bin/python bench/bench_sovereign.py [--workers 16] [--resources 1000] (per cloud)
 """
@@ -29,6 +30,7 @@ import osc_server  # noqa: E402
 import ovh_server  # noqa: E402
 from bench_scaleway import run as run_scaleway  # noqa: E402
 from bench_scaleway import scaleway_api  # noqa: E402
+from loopback_process import serve_in_process  # noqa: E402
 
 from hds_audit.collectors.base import Collection  # noqa: E402
 from hds_audit.collectors.outscale.collect import OutscaleCollector  # noqa: E402
@@ -68,28 +70,30 @@ def main() -> int:
 
     with ExitStack() as stack:
         ovh = stack.enter_context(
-            ovh_server.serve(ovh_server.bench_estate(3, args.resources, args.latency))
+            serve_in_process("ovh_server", ovh_server.bench_estate(3, args.resources, args.latency))
         )
         osc = stack.enter_context(
-            osc_server.serve(osc_server.bench_estate(OSC_REGIONS, args.resources, args.latency))
+            serve_in_process(
+                "osc_server", osc_server.bench_estate(OSC_REGIONS, args.resources, args.latency)
+            )
         )
         scw_url, s3_url = stack.enter_context(scaleway_api(3, args.resources, args.latency))
 
         def run_ovh(workers: int) -> tuple[int, int]:
-            before = len(ovh.requests)
+            before = ovh.request_count()
             collector = OvhCollector(endpoint_url=ovh.url, max_workers=workers)
             collector.preflight()
             found = checked(collector.collect(GEO), "ovh")
-            return found, len(ovh.requests) - before
+            return found, ovh.request_count() - before
 
         def run_outscale(workers: int) -> tuple[int, int]:
-            before = len(osc.requests)
+            before = osc.request_count()
             collector = OutscaleCollector(
                 regions=tuple(OSC_REGIONS), endpoint_url=osc.url, max_workers=workers
             )
             collector.preflight()
             found = checked(collector.collect(GEO), "outscale")
-            return found, len(osc.requests) - before
+            return found, osc.request_count() - before
 
         def run_scw(workers: int) -> tuple[int, int]:
             stats = run_scaleway(scw_url, s3_url, workers)
@@ -103,12 +107,14 @@ def main() -> int:
         for collect in clouds.values():
             collect(args.workers)  # warm-up: imports, first connections (not measured)
         measured: dict[int, dict[str, tuple[int, int, float]]] = {}
+        cpu: dict[str, float] = {}  # one worker: the collector's own CPU (servers run apart)
         for workers in (args.workers, 1):
             measured[workers] = {}
             for cloud, collect in clouds.items():
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 found, calls = collect(workers)
                 measured[workers][cloud] = (found, calls, time.perf_counter() - started)
+                cpu[cloud] = time.process_time() - cpu_started
 
     print(
         f"sovereign bench: OVHcloud + Scaleway + Outscale, {args.latency * 1000:.0f} ms per "
@@ -128,6 +134,12 @@ def main() -> int:
         print(
             f"  {label} all      : wall {wall:6.2f} s, {found} resources, {calls} calls, "
             f"{calls / found:.3f} calls per resource"
+        )
+    for cloud, seconds in cpu.items():
+        found = measured[1][cloud][0]
+        print(
+            f"  CPU per resource ({cloud}, 1 worker): {seconds / found * 1000:.2f} ms "
+            f"({seconds:.2f} s CPU)"
         )
     fast = sum(r[2] for r in measured[args.workers].values())
     slow = sum(r[2] for r in measured[1].values())

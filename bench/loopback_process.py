@@ -1,0 +1,81 @@
+"""Run a suite's loopback API in a process of its own, so a benchmark's CPU time is the
+collector's alone (a server in a thread of the same process would be counted with it)."""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.queues import Queue
+from typing import Any
+
+
+def _serve(module: str, estate: Any, answers: Queue[Any], asks: Queue[str]) -> None:
+    """The child: serve ``estate`` with ``module.serve``; answer the request count on ask."""
+    with importlib.import_module(module).serve(estate) as server:
+        answers.put(server.url)
+        while asks.get() != "stop":
+            answers.put(len(server.requests))
+
+
+class RemoteServer:
+    """A loopback API running in a child process: its URL and how many requests it served."""
+
+    def __init__(self, url: str, answers: Queue[Any], asks: Queue[str]) -> None:
+        self.url = url
+        self._answers, self._asks = answers, asks
+
+    def request_count(self) -> int:
+        self._asks.put("count")
+        count: int = self._answers.get(timeout=60)
+        return count
+
+
+@contextmanager
+def serve_in_process(module: str, estate: Any) -> Iterator[RemoteServer]:
+    """``module.serve(estate)`` (a test-suite server module on ``sys.path``) in a spawned
+    process for the duration of the block."""
+    context = multiprocessing.get_context("spawn")
+    answers: Queue[Any] = context.Queue()
+    asks: Queue[str] = context.Queue()
+    child = context.Process(target=_serve, args=(module, estate, answers, asks), daemon=True)
+    child.start()
+    try:
+        yield RemoteServer(answers.get(timeout=60), answers, asks)
+    finally:
+        asks.put("stop")
+        child.join(timeout=10)
+        if child.is_alive():
+            child.terminate()
+
+
+@contextmanager
+def moto_process() -> Iterator[str]:
+    """moto's S3 server in a process of its own on a free loopback port: its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto's server did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
