@@ -527,6 +527,9 @@ def _sovereign_place(n: Normaliser, inst: TfInstance, plan: _Plan) -> tuple[Loca
 
 
 def _azure_place(n: Normaliser, inst: TfInstance, plan: _Plan) -> tuple[Location, str | None]:
+    location = inst.attributes.get("location")
+    if type(location) is str and location:
+        return n._at(plan, location)
     return n._locate_azure(inst, plan.provider)
 
 
@@ -624,15 +627,19 @@ class Normaliser:
         if not region and inst.provider == "aws":
             region = self.index.provider_config_regions.get(inst.provider_key)
         if isinstance(region, str) and region:
-            found = plan.regions.get(region)
-            if found is None:
-                if len(plan.regions) >= _REGIONS_PER_TYPE:
-                    plan.regions.clear()
-                found = plan.regions[region] = (self.geo.locate(provider, region), None)
-            return found
+            return self._at(plan, region)
         if _is_unknown(inst, "region") or _is_unknown(inst, "availability_zone"):
             return self.geo.locate(provider, None), Msg("collect.region_after_apply")
         return self.geo.locate(provider, None), Msg("collect.no_region")
+
+    def _at(self, plan: _Plan, region: str) -> tuple[Location, None]:
+        """Where ``region`` of the plan's provider is (looked up once per type)."""
+        found = plan.regions.get(region)
+        if found is None:
+            if len(plan.regions) >= _REGIONS_PER_TYPE:
+                plan.regions.clear()
+            found = plan.regions[region] = (self.geo.locate(plan.provider, region), None)
+        return found
 
     def _locate_azure(self, inst: TfInstance, provider: str) -> tuple[Location, str | None]:
         location = _text_attribute(inst, "location")
