@@ -120,6 +120,8 @@ _KEYLESS: dict[KeyOwner | None, dict[bool | None, Encryption]] = {
     owner: {at_rest: Encryption(at_rest, owner) for at_rest in (True, False, None)}
     for owner in (None, *KeyOwner)
 }
+#: The ids of those shared instances (kept alive by this module, so their ids stay theirs).
+SHARED_IDS = frozenset(id(e) for table in _KEYLESS.values() for e in table.values())
 _NO_OWNER = _KEYLESS[None]
 _PROVIDER_OWNED = _KEYLESS[KeyOwner.PROVIDER]
 _CUSTOMER_OWNED = _KEYLESS[KeyOwner.CUSTOMER]

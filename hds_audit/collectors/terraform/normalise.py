@@ -673,7 +673,8 @@ class Normaliser:
     ) -> list[TfInstance]:
         """:meth:`TerraformIndex.where`; nothing to look up when the document holds no
         ``rtype`` (most rules join to a type few documents have)."""
-        if not (self._joinable.get((rtype, path)) or self._can_join(rtype, path)):
+        joinable = self._joinable.get((rtype, path))
+        if not (self._can_join(rtype, path) if joinable is None else joinable):
             dict.fromkeys(values)  # a value that cannot be a key (a list) fails as in a join
             return []
         return self.index.where(rtype, path, *values, key=key)
@@ -687,7 +688,8 @@ class Normaliser:
         key: Callable[[Any], Any] | None = None,
     ) -> list[TfInstance]:
         """:meth:`TerraformIndex.joined`, skipped like :meth:`where`."""
-        if not (self._joinable.get((rtype, path)) or self._can_join(rtype, path)):
+        joinable = self._joinable.get((rtype, path))
+        if not (self._can_join(rtype, path) if joinable is None else joinable):
             dict.fromkeys(values)  # a value that cannot be a key (a list) fails as in a join
             return []
         return self.index.joined(rtype, path, target, *values, key=key)
@@ -870,7 +872,7 @@ class Normaliser:
             # The indexed copy's address string is already kept: share it.
             indexed = self.index.by_address.get(inst.address)
             resource_id = indexed.address if indexed is not None else inst.address
-        if encryption is not None and encryption.key_id is None:
+        if encryption is not None and id(encryption) not in facts.SHARED_IDS:
             encryption = facts.shared(encryption)
         attributes: Mapping[str, Any] = inst.attributes
         # The display name (inlined: once per resource).
