@@ -512,6 +512,7 @@ class _Plan:
 
 
 _REGIONS_PER_TYPE = 1024
+_SINGLES_KEPT = 1024
 
 
 def _google_place(n: Normaliser, inst: TfInstance, plan: _Plan) -> tuple[Location, str | None]:
@@ -553,6 +554,8 @@ class Normaliser:
         self._joinable: dict[tuple[str, str], bool] = {}
         # One message per key not audited: many resources name the same key.
         self._not_audited: dict[str, str] = {}
+        # Single-reason mappings ({"encryption.at_rest": <note>}), shared while they repeat.
+        self._single: dict[tuple[str, int], Mapping[str, str]] = {}
 
     def _kept(self, attributes: Mapping[str, Any]) -> Mapping[str, Any]:
         """The raw attributes the resource keeps: all, or only those policies read."""
@@ -889,6 +892,10 @@ class Normaliser:
         keep = self.keep_attributes
         if keep is not None:
             attributes = _trim(attributes, keep)
+        if len(unknowns) == 1:
+            unknowns = self._shared_single(unknowns)
+        if len(notes) == 1:
+            notes = self._shared_single(notes)
         built = _Assembled(
             resource_id,
             plan.provider,
@@ -906,6 +913,20 @@ class Normaliser:
         )
         built.__class__ = Resource  # type: ignore[assignment]
         return built  # type: ignore[return-value]
+
+    def _shared_single(self, mapping: Mapping[str, str]) -> Mapping[str, str]:
+        """An equal one-entry mapping already held by another resource (the same reason
+        object under the same field), else ``mapping``; no resource changes its mappings."""
+        ((field_path, reason),) = mapping.items()
+        # By identity: two messages with the same English text may render apart in French.
+        # The kept mapping holds the reason, so its id cannot be reused meanwhile.
+        key = (field_path, id(reason))
+        found = self._single.get(key)
+        if found is None:
+            if len(self._single) >= _SINGLES_KEPT:
+                self._single.clear()
+            found = self._single[key] = mapping
+        return found
 
 
 def _trim(attributes: Mapping[str, Any], keep: frozenset[str]) -> Mapping[str, Any]:
