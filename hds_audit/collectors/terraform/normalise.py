@@ -676,9 +676,7 @@ class Normaliser:
     ) -> list[TfInstance]:
         """:meth:`TerraformIndex.where`; nothing to look up when the document holds no
         ``rtype`` (most rules join to a type few documents have)."""
-        joinable = self._joinable.get((rtype, path))
-        if not (self._can_join(rtype, path) if joinable is None else joinable):
-            dict.fromkeys(values)  # a value that cannot be a key (a list) fails as in a join
+        if self._no_partner(rtype, path, values):
             return []
         return self.index.where(rtype, path, *values, key=key)
 
@@ -691,11 +689,19 @@ class Normaliser:
         key: Callable[[Any], Any] | None = None,
     ) -> list[TfInstance]:
         """:meth:`TerraformIndex.joined`, skipped like :meth:`where`."""
-        joinable = self._joinable.get((rtype, path))
-        if not (self._can_join(rtype, path) if joinable is None else joinable):
-            dict.fromkeys(values)  # a value that cannot be a key (a list) fails as in a join
+        if self._no_partner(rtype, path, values):
             return []
         return self.index.joined(rtype, path, target, *values, key=key)
+
+    def _no_partner(self, rtype: str, path: str, values: tuple[Any, ...]) -> bool:
+        """Whether no instance of ``rtype`` could join on ``path``. The values are still
+        checked as the join would: one that cannot be a key (a list) fails the same way."""
+        joinable = self._joinable.get((rtype, path))
+        if joinable is None:
+            joinable = self._can_join(rtype, path)
+        if not joinable:
+            dict.fromkeys(values)
+        return not joinable
 
     def _can_join(self, rtype: str, path: str) -> bool:
         """False when no instance of ``rtype`` has a value or a reference at ``path``: then
