@@ -31,23 +31,23 @@ class EvaluationContext:
         # host.* paths: the certified-host registry and the audit date (built-in / today).
         self.hosts = hosts if hosts is not None else HostFacts()
         self._areas: dict[tuple[str, Location, str | None], Evidence] = {}
-        self._interned: dict[Evidence, Evidence] = {}
-        self._singles: dict[Evidence, tuple[Evidence]] = {}
+        self._interned: dict[tuple[Evidence, object], Evidence] = {}
+        self._singles: dict[tuple[Evidence, object], tuple[Evidence]] = {}
 
     def intern(self, evidence: Evidence) -> Evidence:
         """The shared copy of an equal piece of evidence (unhashable values are not shared)."""
         try:
-            return self._interned.setdefault(evidence, evidence)
+            return self._interned.setdefault(_exactly(evidence), evidence)
         except TypeError:
             return evidence
 
     def single(self, evidence: Evidence) -> tuple[Evidence]:
         """A shared one-element tuple for interned evidence."""
         try:
-            found = self._singles.get(evidence)
+            key = _exactly(evidence)
+            found = self._singles.get(key)
             if found is None:
-                evidence = self.intern(evidence)
-                found = self._singles[evidence] = (evidence,)
+                found = self._singles[key] = (self._interned.setdefault(key, evidence),)
             return found
         except TypeError:
             return (evidence,)
@@ -69,6 +69,17 @@ class EvaluationContext:
         return found
 
 
+def _exactly(evidence: Evidence) -> tuple[Evidence, object]:
+    """``evidence`` as a key that equal-comparing values of other types do not share:
+    ``True``, ``1`` and ``1.0`` compare equal but are judged (and shown) differently; so are
+    ``0.0`` and ``-0.0``."""
+    value = evidence.value
+    kind: object = type(value)
+    if kind is float:
+        kind = repr(value)
+    return evidence, kind
+
+
 Resolver = Callable[[Resource, EvaluationContext], tuple[Evidence, ...]]
 
 
@@ -83,10 +94,12 @@ def _location_unknown(location: Location, fallback: str | None) -> str:
 
 
 def _model(path: str, getter: Callable[[Resource], Any]) -> Resolver:
+    unknown = Msg("evidence.unknown", path=path)
+
     def resolve(resource: Resource, ctx: EvaluationContext) -> tuple[Evidence, ...]:
         value = getter(resource)
         if value is None:
-            reason = resource.unknowns.get(path) or Msg("evidence.unknown", path=path)
+            reason = resource.unknowns.get(path) or unknown
             return ctx.single(Evidence(path, None, reason, unknown=True))
         return ctx.single(Evidence(path, value))
 
@@ -113,15 +126,14 @@ def _location_field(path: str) -> Resolver:
 
 
 def _encryption_field(path: str, field: str) -> Resolver:
+    not_described = Msg("evidence.encryption_not_described")
+    unknown = Msg("evidence.unknown", path=path)
+
     def resolve(resource: Resource, ctx: EvaluationContext) -> tuple[Evidence, ...]:
         encryption = resource.encryption
         value = None if encryption is None else getattr(encryption, field)
         if value is None:
-            default = (
-                Msg("evidence.encryption_not_described")
-                if encryption is None
-                else Msg("evidence.unknown", path=path)
-            )
+            default = not_described if encryption is None else unknown
             return ctx.single(
                 Evidence(path, None, resource.unknowns.get(path, default), unknown=True)
             )
@@ -171,6 +183,22 @@ def _replicas_field(field: str | None) -> Resolver:
     return resolve
 
 
+ABSENT: Any = object()  # what :func:`walk` finds where a raw attribute is absent
+
+
+def walk(attributes: Any, parts: list[str]) -> Any:
+    """The raw attribute at ``parts`` (keys of mappings, indexes of lists), or ``ABSENT``."""
+    value = attributes
+    for part in parts:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return ABSENT
+    return value
+
+
 def _attributes(path: str) -> Resolver:
     parts = path.split(".")[1:]
     root = f"attributes.{parts[0]}"
@@ -179,14 +207,9 @@ def _attributes(path: str) -> Resolver:
         if resource.unknowns and root in resource.unknowns:
             # A collector could not read it (denied, known only after apply).
             return ctx.single(Evidence(path, None, resource.unknowns[root], unknown=True))
-        value: Any = resource.attributes
-        for part in parts:
-            if isinstance(value, dict) and part in value:
-                value = value[part]
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
-            else:
-                return ctx.single(Evidence(path, None, Msg("evidence.absent"), missing=True))
+        value = walk(resource.attributes, parts)
+        if value is ABSENT:
+            return ctx.single(Evidence(path, None, Msg("evidence.absent"), missing=True))
         return ctx.single(Evidence(path, value))
 
     return resolve

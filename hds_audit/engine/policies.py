@@ -80,6 +80,9 @@ class Policy:
     host_paths: frozenset[str] = frozenset()
     # sha256 of the policy document (metadata, scope, definition); see policy_set_digest.
     digest: str = ""
+    # Every attribute path it reads (its scope's ``when`` included). Empty for a policy built
+    # in code: the engine then judges each resource afresh, never sharing an outcome.
+    paths: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -231,6 +234,7 @@ class _Compiler:
             host_only=host_only,
             host_paths=frozenset(self.paths) if host_only else frozenset(),
             digest=_sha256(document),
+            paths=frozenset(self.paths),
         )
 
     def scope(self, node: Any) -> Scope:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Any, Final
 
 from hds_audit.attestations import Attestation, AttestationSet
@@ -81,6 +82,46 @@ def _attestation_state(attestation: Attestation | None, audit_date: date) -> str
     return "expired" if attestation.expired(audit_date) else "valid"
 
 
+#: What a finding is counted by: policy id, severity, category, status.
+CountKey = tuple[str, Severity, str, Status]
+_COUNT_KEY: Final = attrgetter("policy.id", "policy.severity", "policy.category", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCounts:
+    """How many findings have each policy id, severity, category and status, in order of
+    first appearance, counted in one pass over ``findings`` (the sequence counted: the
+    report's summary reuses the counts for the same findings rather than count again)."""
+
+    findings: Sequence[Finding] = field(repr=False, compare=False)
+    size: int
+    counts: Mapping[CountKey, int]
+
+    @classmethod
+    def of(cls, findings: Sequence[Finding]) -> FindingCounts:
+        return cls(findings, len(findings), Counter(map(_COUNT_KEY, findings)))
+
+    def counted(self, findings: Sequence[Finding]) -> bool:
+        """Whether these are the counts of ``findings`` (the same sequence, same length)."""
+        return findings is self.findings and len(findings) == self.size
+
+
+def _decisive(counted: FindingCounts) -> dict[str, bool]:
+    """Policy id -> whether its findings decide a requirement (information ones do not);
+    a policy id found with several severities takes its last finding's."""
+    severities: dict[str, set[Severity]] = defaultdict(set)
+    for policy_id, severity, _, _ in counted.counts:
+        severities[policy_id].add(severity)
+    decisive = {p: s.pop() is not Severity.INFO for p, s in severities.items() if len(s) == 1}
+    mixed = set(severities) - set(decisive)
+    for finding in reversed(counted.findings if mixed else ()):
+        meta = finding.policy
+        if meta.id in mixed:
+            mixed.discard(meta.id)
+            decisive[meta.id] = meta.severity is not Severity.INFO
+    return decisive
+
+
 def evaluate_frameworks(
     frameworks: Sequence[Framework],
     findings: Iterable[Finding],
@@ -88,12 +129,20 @@ def evaluate_frameworks(
     audit_date: date,
 ) -> list[FrameworkResult]:
     """One result per framework, requirement by requirement, in file order."""
+    listed = findings if isinstance(findings, Sequence) else list(findings)
+    return _evaluate(frameworks, FindingCounts.of(listed), attestations, audit_date)
+
+
+def _evaluate(
+    frameworks: Sequence[Framework],
+    counted: FindingCounts,
+    attestations: AttestationSet,
+    audit_date: date,
+) -> list[FrameworkResult]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    decisive: dict[str, bool] = {}
-    for finding in findings:
-        meta = finding.policy
-        counts[meta.id][finding.status.value] += 1
-        decisive[meta.id] = meta.severity is not Severity.INFO
+    for (policy_id, _, _, status), n in counted.counts.items():
+        counts[policy_id][status.value] += n
+    decisive = _decisive(counted)
     answered = attestations.by_requirement()
     results = []
     for framework in frameworks:
@@ -133,6 +182,8 @@ class Compliance:
     registry: Registry
     frameworks: tuple[FrameworkResult, ...]
     attestations: AttestationSet
+    # The counts the verdicts were made from (the report's summary reuses them).
+    counted: FindingCounts | None = field(default=None, repr=False, compare=False)
 
     @property
     def owed(self) -> list[RequirementResult]:
@@ -154,11 +205,13 @@ def build_compliance(
 
     chosen = tuple(frameworks) if frameworks is not None else builtin_frameworks()
     answers = attestations if attestations is not None else EMPTY
+    counted = FindingCounts.of(findings if isinstance(findings, Sequence) else list(findings))
     return Compliance(
         audit_date=audit_date,
         registry=registry if registry is not None else builtin_registry(),
-        frameworks=tuple(evaluate_frameworks(chosen, findings, answers, audit_date)),
+        frameworks=tuple(_evaluate(chosen, counted, answers, audit_date)),
         attestations=answers,
+        counted=counted,
     )
 
 

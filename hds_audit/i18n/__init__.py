@@ -178,6 +178,8 @@ def text(key: str, lang: str, /, **params: object) -> str:
 def render(value: object, lang: str, style: Style | None = None) -> str:
     """``value`` in ``lang``: a ``Msg`` is rendered from the catalogue, a ``Quote`` outside
     English is labelled as a quotation, anything else is shown as is."""
+    if style is None and lang == "en" and type(value) is Msg:
+        return str(value)  # a message is its English text, rendered when it was made
     style = style or PLAIN
     if isinstance(value, Quote) and lang != "en":
         return _render("quote.standalone", {"text": value}, lang, style)

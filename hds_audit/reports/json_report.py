@@ -6,13 +6,14 @@ exists twice in memory; written atomically.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from importlib import resources as package_files
+from itertools import compress, islice, repeat
+from operator import attrgetter, is_not
 from pathlib import Path
 from typing import IO, Any
 
-from hds_audit.i18n import Msg, to_data
 from hds_audit.model import (
     CollectedSource,
     CollectionError,
@@ -24,12 +25,20 @@ from hds_audit.model import (
     Source,
 )
 from hds_audit.reports.atomic import atomic_writer
+from hds_audit.reports.json_lines import (
+    BATCH_LINES,
+    FindingLines,
+    MessageTable,
+    host_parts,
+    resource_lines,
+)
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.model import SCHEMA_VERSION, Report
 from hds_audit.reports.strict_json import strict_encoder
 from hds_audit.sharding import Shard
 
 _ENCODE = strict_encoder()  # never NaN / Infinity: reports are strict JSON
+_COVERS = attrgetter("covers")
 
 
 def schema_text() -> str:
@@ -127,109 +136,6 @@ def finding_dict(finding: Finding, baseline: str | None = None) -> dict[str, Any
     return data
 
 
-def host_parts(finding: Finding) -> dict[str, Any]:
-    """What a host-level finding adds (schema 1.4): ``subject`` and the resources it covers.
-
-    Ordinary findings carry no ``subject`` key (it means ``resource``), so their lines are
-    unchanged; a host-level finding's ``resource_id`` names its host scope (``hds-host:…``),
-    never an entry of ``resources``.
-    """
-    covers = finding.covers or ()
-    subject = finding.resource
-    return {
-        "subject": "host",
-        "host": {"scope": subject.id, "name": subject.name, "provider": subject.provider},
-        "covers": {
-            "count": len(covers),
-            "resource_ids": [c.id for c in covers],
-            "projects": [c.project for c in covers],
-        },
-    }
-
-
-class MessageTable:
-    """``messages`` (schema 1.7): each distinct message the report writes (reason, evidence
-    note, error, source remark) by its English text, with its catalogue key and parameters,
-    so a report read back (``hds-audit merge``) still renders in the reader's language."""
-
-    __slots__ = ("table",)
-
-    def __init__(self) -> None:
-        self.table: dict[str, object] = {}
-
-    def add(self, value: object) -> None:
-        if isinstance(value, Msg) and value not in self.table:
-            self.table[str(value)] = to_data(value)
-
-
-_TAIL_CACHE = 4096  # encoded finding tails kept for reuse
-_BATCH_CHARS = 1 << 20  # lines written at once, at most (or a thousand lines)
-
-
-class _FindingLines:
-    """Encode findings to JSON lines, reusing what repeats.
-
-    A finding's line is its policy's part, its resource's part and a tail (status, message,
-    reason, evidence). Policies are few, consecutive findings share their resource, and
-    evidence is interned by the engine, so most tails are cache hits: the output is the
-    same as ``json.dumps(finding_dict(finding))``, several times faster.
-    """
-
-    def __init__(
-        self, state: Callable[[Finding], str] | None = None, messages: MessageTable | None = None
-    ) -> None:
-        self._state = state  # the baseline state of a finding, with --baseline
-        self._messages = messages if messages is not None else MessageTable()
-        self._policy: dict[str, str] = {}
-        self._tails: dict[tuple[Any, ...], str] = {}
-        self._resource: Resource | None = None
-        self._resource_part = ""
-
-    def encode(self, finding: Finding) -> str:
-        meta = finding.policy
-        head = self._policy.get(meta.id)
-        if head is None:
-            head = self._policy[meta.id] = (
-                f'{{"policy_id": {_ENCODE(meta.id)}, "category": {_ENCODE(meta.category)}, '
-                f'"severity": {_ENCODE(meta.severity)}, '
-            )
-        resource = finding.resource
-        if resource is not self._resource:
-            self._resource = resource
-            self._resource_part = (
-                f'"resource_id": {_ENCODE(resource.id)}, '
-                f'"resource_type": {_ENCODE(resource.type)}, '
-                f'"region": {_ENCODE(resource.location.region)}, '
-                f'"source_file": {_ENCODE(resource.source.file)}, '
-                f'"source_kind": {_ENCODE(resource.source.kind)}, '
-            )
-        key = (meta.id, finding.status, finding.evidence, finding.reason)
-        try:
-            tail = self._tails.get(key)
-        except TypeError:  # unhashable evidence value: encode without the cache
-            tail = self._tail(finding)
-        else:
-            if tail is None:
-                if len(self._tails) >= _TAIL_CACHE:  # evidence naming one resource's own key
-                    self._tails.clear()  # repeats little: keep the memory bounded
-                tail = self._tails[key] = self._tail(finding)
-        if finding.covers is not None:  # a host-level finding: one per host scope
-            tail = f"{tail[:-1]}, {_ENCODE(host_parts(finding))[1:]}"
-        if self._state is not None:
-            tail = f'{tail[:-1]}, "baseline": "{self._state(finding)}"}}'
-        return head + self._resource_part + tail
-
-    def _tail(self, finding: Finding) -> str:
-        self._messages.add(finding.reason)
-        for evidence in finding.evidence:
-            self._messages.add(evidence.note)
-        return (
-            f'"status": {_ENCODE(finding.status)}, "message": {_ENCODE(finding_message(finding))}, '
-            f'"reason": {_ENCODE(finding.reason)}, '
-            f'"evidence": {_ENCODE(_evidence_list(finding.evidence))}}}'
-        )
-
-
 def policy_dict(meta: PolicyMeta) -> dict[str, Any]:
     return {
         "id": meta.id,
@@ -319,25 +225,26 @@ def run_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def _write_lines(stream: IO[str], key: str, lines: Iterable[str], last: bool = False) -> None:
-    """Write ``"key": [`` one element per line ``]``, in batches of a thousand lines or a
-    megabyte (a host-level finding listing 100,000 resources is a line of megabytes: it is
-    written alone rather than copied into a batch with others)."""
+def _write_batches(
+    stream: IO[str], key: str, batches: Iterable[list[str]], last: bool = False
+) -> None:
+    """Write ``"key": [`` one element per line ``]``, a batch of lines at a time."""
     stream.write(f'"{key}": [')
-    batch: list[str] = []
-    size = 0
-    started = False
-    for line in lines:
-        batch.append(line)
-        size += len(line)
-        if len(batch) == 1000 or size >= _BATCH_CHARS:
-            stream.write(("\n" if not started else ",\n") + ",\n".join(batch))
-            started, batch, size = True, [], 0
-    if batch:
-        stream.write(("\n" if not started else ",\n") + ",\n".join(batch))
-        started = True
-    stream.write("\n]" if started else "]")
+    separator = "\n"
+    for batch in batches:
+        if batch:
+            stream.write(separator)
+            stream.write(",\n".join(batch))
+            separator = ",\n"
+    stream.write("]" if separator == "\n" else "\n]")
     stream.write("\n" if last else ",\n")
+
+
+def _write_lines(stream: IO[str], key: str, lines: Iterable[str], last: bool = False) -> None:
+    """Write ``"key": [`` one element per line ``]``, in batches of a thousand lines."""
+    iterator = iter(lines)
+    batches = iter(lambda: list(islice(iterator, BATCH_LINES)), [])
+    _write_batches(stream, key, batches, last)
 
 
 def _write_array(
@@ -374,19 +281,20 @@ def write_json(report: Report, path: Path) -> Path:
         _write_array(stream, "policies", (policy_dict(p) for p in report.policies))
         _write_array(stream, "errors", (error_dict(e) for e in report.errors))
         write_drift_sections(stream, report)
-        _write_array(stream, "resources", (resource_dict(r) for r in report.resources))
+        _write_batches(stream, "resources", resource_lines(report.resources))
         messages = MessageTable()
         for error in report.errors:
             messages.add(error.message)
         for source in report.run.sources:
             for note in source.notes:
                 messages.add(note)
-        for finding in report.findings:  # a host scope's label (Amazon Web Services (backup))
-            if finding.covers is not None:
-                messages.add(finding.resource.name)
+        findings = report.findings  # host-level ones: their scope's label (Amazon Web Services
+        for finding in compress(findings, map(is_not, map(_COVERS, findings), repeat(None))):
+            messages.add(finding.resource.name)  # (backup))
         state = report.baseline.state if report.baseline is not None else None
-        lines = _FindingLines(state, messages)
-        _write_lines(stream, "findings", map(lines.encode, report.findings))
+        stream.write('"findings": [')
+        wrote = FindingLines(state, messages).write(stream, report.findings)
+        stream.write("\n],\n" if wrote else "],\n")
         stream.write(f'"messages": {_ENCODE(messages.table)}\n')
         stream.write("}\n")
     return path

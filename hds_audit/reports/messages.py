@@ -36,10 +36,15 @@ STATUS_WORDS: dict[str, dict[str, str]] = {
 }
 
 
+_WORDS = {None: "null", True: "true", False: "false"}  # what json.dumps writes
+
+
 def show_value(value: Any) -> str:
     """A compact rendering of an evidence value."""
     if isinstance(value, str):
         return value
+    if value is None or value is True or value is False:
+        return _WORDS[value]
     try:
         return json.dumps(value, default=str, ensure_ascii=False)
     except (TypeError, ValueError):

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from itertools import compress, repeat
+from operator import attrgetter, is_
 from typing import TYPE_CHECKING, Any
 
 from hds_audit.engine.paths import EEA_NOTE
 from hds_audit.evidence.inputs import InputFile
+from hds_audit.frameworks.compliance import CountKey, FindingCounts
 from hds_audit.geo import AllowedArea
 from hds_audit.model import (
     CollectedSource,
     CollectionError,
+    Evidence,
     Finding,
     PolicyMeta,
     Resource,
@@ -31,6 +35,20 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = "1.7"
 # Statuses that gate (exit code 1) when at or above the threshold.
 _FAILING = {Status.FAIL, Status.ERROR}
+
+
+_STATUS = attrgetter("status")
+
+
+def _eea_noted(evidence: tuple[Evidence, ...], seen: dict[tuple[Evidence, ...], bool]) -> bool:
+    """Whether a piece of ``evidence`` notes that the EEA rule would accept it."""
+    try:
+        return seen[evidence]
+    except KeyError:
+        noted = seen[evidence] = any(e.note and e.note.endswith(EEA_NOTE) for e in evidence)
+        return noted
+    except TypeError:  # an unhashable value
+        return any(e.note and e.note.endswith(EEA_NOTE) for e in evidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +164,21 @@ class Report:
     seal: Seal | None = None
 
     @cached_property
+    def _counts(self) -> Mapping[CountKey, int]:
+        """(policy id, severity, category, status) -> count: those the compliance verdicts
+        were made from when they counted these very findings, else one pass over them."""
+        counted = self.compliance.counted if self.compliance is not None else None
+        if counted is None or not counted.counted(self.findings):
+            counted = FindingCounts.of(self.findings)
+        return counted.counts
+
+    @cached_property
     def _tallies(self) -> Counter[tuple[str, str, str]]:
-        """(severity, category, status) -> count, in one pass over the findings."""
-        return Counter((f.policy.severity, f.policy.category, f.status) for f in self.findings)
+        """(severity, category, status) -> count."""
+        tallies: Counter[tuple[str, str, str]] = Counter()
+        for (_, severity, category, status), n in self._counts.items():
+            tallies[severity, category, status] += n
+        return tallies
 
     @cached_property
     def by_status(self) -> dict[str, int]:
@@ -175,22 +205,40 @@ class Report:
             table[category][status] += n
         return {c: {str(k): v for k, v in counts.items()} for c, counts in sorted(table.items())}
 
-    @cached_property
-    def blocking(self) -> list[Finding]:
+    def _gating(self) -> tuple[set[Status], set[Severity]]:
+        """The statuses and severities that gate (none without a threshold)."""
         gate = self.gate
         if gate.fail_on is None:
-            return []
+            return set(), set()
         statuses = {Status.FAIL, Status.ERROR} | (
             {Status.UNKNOWN} if gate.fail_on_unknown else set()
         )
-        rank = gate.fail_on.rank
+        return statuses, {s for s in Severity if s.rank >= gate.fail_on.rank}
+
+    @cached_property
+    def blocking(self) -> list[Finding]:
+        statuses, severities = self._gating()
+        if not self._gating_count(statuses, severities):
+            return []
         blocking = [
-            f for f in self.findings if f.status in statuses and f.policy.severity.rank >= rank
+            f for f in self.findings if f.status in statuses and f.policy.severity in severities
         ]
         if self.baseline is not None:  # only new findings gate
             state = self.baseline.state
             blocking = [f for f in blocking if state(f) == "new"]
         return blocking
+
+    @cached_property
+    def blocking_count(self) -> int:
+        """``len(self.blocking)``, from the counts when no baseline filters the findings."""
+        if self.baseline is not None:
+            return len(self.blocking)
+        return self._gating_count(*self._gating())
+
+    def _gating_count(self, statuses: set[Status], severities: set[Severity]) -> int:
+        return sum(
+            n for (sev, _, st), n in self._tallies.items() if st in statuses and sev in severities
+        )
 
     @cached_property
     def fixed(self) -> list[Fixed]:
@@ -211,19 +259,17 @@ class Report:
         """2 when an input was unusable, 1 when a finding gates, else 0 (design.md)."""
         if self.input_errors:
             return 2
-        return 1 if self.blocking else 0
+        return 1 if self.blocking_count else 0
 
     @cached_property
     def eea_would_pass(self) -> list[Finding]:
         """In ``eu`` mode: failures that HDS's own EEA rule (EXI 28) would accept."""
-        if self.run.area.mode != "eu":
+        if self.run.area.mode != "eu" or not self.by_status[Status.FAIL.value]:
             return []
-        return [
-            f
-            for f in self.findings
-            if f.status is Status.FAIL
-            and any(e.note and e.note.endswith(EEA_NOTE) for e in f.evidence)
-        ]
+        findings = self.findings
+        failed = compress(findings, map(is_, map(_STATUS, findings), repeat(Status.FAIL)))
+        seen: dict[tuple[Evidence, ...], bool] = {}  # evidence is shared: judged once
+        return [f for f in failed if _eea_noted(f.evidence, seen)]
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -236,7 +282,7 @@ class Report:
             "gate": {
                 "fail_on": self.gate.label,
                 "fail_on_unknown": self.gate.fail_on_unknown,
-                "blocking": len(self.blocking),
+                "blocking": self.blocking_count,
                 "exit_code": self.exit_code,
                 "new_only": self.baseline is not None,
             },

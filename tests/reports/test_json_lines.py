@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from hds_audit.collectors.terraform import TerraformCollector
-from hds_audit.reports import json_report
+from hds_audit.reports import json_lines, json_report
 from hds_audit.scan import ScanOptions, run_scan
 from hds_audit.testing import Spec, state_document, write_json
 
@@ -29,13 +29,13 @@ def _volume(i: int) -> Spec:
 
 
 def test_every_finding_line_is_the_finding(tmp_path: Path) -> None:
-    count = json_report._TAIL_CACHE + 500
+    count = json_lines.CACHE_SIZE + 500
     state = write_json(tmp_path / "big.tfstate", state_document(_volume(i) for i in range(count)))
     report = run_scan(ScanOptions(collectors=[TerraformCollector((str(state),))]))
     out = json_report.write_json(report, tmp_path / "report.json")
     written = json.loads(out.read_text(encoding="utf-8"))["findings"]
     distinct = {json.dumps(f["evidence"]) for f in written if f["policy_id"] == "HDS_KEY_001"}
-    assert len(distinct) > json_report._TAIL_CACHE  # the cache really was emptied
+    assert len(distinct) > json_lines.CACHE_SIZE  # the cache really was emptied
     expected = [json_report.finding_dict(f) for f in report.findings]
     assert written == json.loads(json.dumps(expected, default=str))
     assert any("covers" in f for f in written)  # host-level lines, written whole
