@@ -507,6 +507,8 @@ class _Plan:
     place: Callable[[Normaliser, TfInstance, _Plan], tuple[Location, str | None]]
     rules: tuple[Rule, ...]
     bare: bool
+    #: The type's encryption is read from its attributes or a key resource.
+    reads: bool
     #: Where each region named by an instance of the type is (a few regions, many instances).
     regions: dict[str, tuple[Location, None]] = field(default_factory=dict)
 
@@ -607,8 +609,9 @@ class Normaliser:
         elif provider in _SOVEREIGN:
             place = _sovereign_place
         rules = tuple(RULES.get(rule) or _provider_rule(rule) for rule in spec.rules)
-        bare = not (rules or spec.volumes or spec.reading.declared or spec.key_resource)
-        return _Plan(spec, provider, fixed, place, rules, bare)
+        reads = spec.reading.declared or spec.key_resource is not None
+        bare = not (rules or spec.volumes or reads)
+        return _Plan(spec, provider, fixed, place, rules, bare, reads)
 
     # -- location -----------------------------------------------------------------------------
 
@@ -824,7 +827,8 @@ class Normaliser:
             draft = Draft(inst=inst, spec=spec, location=location)
             if reason:
                 draft.unknowns["region"] = reason
-            self.encryption(inst, spec, draft)
+            if plan.reads:
+                self.encryption(inst, spec, draft)
             for rule in plan.rules:
                 rule(self, draft)
             if spec.volumes:
