@@ -3,6 +3,7 @@ never mixes two providers' facts, and never hides a value the join would have re
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,25 @@ def test_a_join_skipped_for_want_of_partners_still_refuses_a_list_id(
     assert [e.message for e in collection.errors] == [
         "has an unexpected shape: a value is not of the type expected (TypeError)"
     ]
+
+
+def test_resources_built_by_the_normaliser_are_whole_resources(
+    tmp_path: Path, geo: GeoTables
+) -> None:
+    """The normaliser builds resources through a writable twin of ``Resource``: each one must
+    have every field set and equal the same resource built by the dataclass itself."""
+    document = state_document(
+        [
+            Spec("aws_s3_bucket", "records", {"id": "records", "bucket": "records"}),
+            Spec("aws_subnet", "a", {"id": "subnet-1", "availability_zone": "eu-west-3a"}),
+            Spec("aws_ebs_volume", "v", {"id": "vol-1", "availability_zone": "us-east-1a"}),
+        ]
+    )
+    resources = _collect(tmp_path, geo, document)
+    assert len(resources) == 3
+    for resource in resources:
+        assert type(resource) is Resource
+        values = {f.name: getattr(resource, f.name) for f in dataclasses.fields(Resource)}
+        rebuilt = Resource(**values)
+        assert rebuilt == resource
+        assert repr(rebuilt) == repr(resource)
