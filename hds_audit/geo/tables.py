@@ -359,7 +359,7 @@ def _load_yaml(text: str, source: str) -> dict[str, Any]:
 class GeoTables:
     """Region -> country -> EU/EEA tables for every provider, with memoised lookups."""
 
-    __slots__ = ("_eea", "_eu", "_iso", "_memo", "_names", "_provider_alias", "_tables")
+    __slots__ = ("_codes", "_eea", "_eu", "_iso", "_memo", "_names", "_provider_alias", "_tables")
 
     def __init__(self, documents: Mapping[str, Mapping[str, Any]]) -> None:
         """Build from parsed documents: ``countries`` plus one per provider (keyed by name)."""
@@ -394,6 +394,7 @@ class GeoTables:
             for alias in doc.get("provider_aliases") or ():
                 self._provider_alias[str(alias).lower()] = table.name
         self._memo: dict[tuple[str, str | None], Location] = {}
+        self._codes: dict[tuple[str, str], tuple[_ProviderTable | None, str | None]] = {}
 
     # -- construction -------------------------------------------------------------------------
 
@@ -522,11 +523,21 @@ class GeoTables:
     def _table_and_code(
         self, provider: str, region: str
     ) -> tuple[_ProviderTable | None, str | None]:
-        table = self._tables.get(self.canonical_provider(provider) or "")
-        if table is None or not region:
-            return None, None
-        place = table.resolve(region)
-        return table, (place.region if place is not None else None)
+        """The provider's table and the canonical code of ``region`` (memoised: a state
+        asks for the same few regions' pairs once per resource)."""
+        key = (provider, region)
+        found = self._codes.get(key)
+        if found is None:
+            table = self._tables.get(self.canonical_provider(provider) or "")
+            if table is None or not region:
+                found = (None, None)
+            else:
+                place = table.resolve(region)
+                found = (table, place.region if place is not None else None)
+            if len(self._codes) >= _MEMO_MAX:
+                self._codes.clear()
+            self._codes[key] = found
+        return found
 
     def _flags(self, country: str | None) -> tuple[bool | None, bool | None]:
         if country is None:

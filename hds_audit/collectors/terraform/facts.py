@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from hds_audit.i18n import Msg
-from hds_audit.model import Encryption, KeyOwner, Kind
+from hds_audit.model import EMPTY_MAPPING, Encryption, KeyOwner, Kind, empty_mapping
 
 Absent = Literal["encrypted", "unencrypted", "ebs_default"]
 _ABSENT: frozenset[str] = frozenset({"encrypted", "unencrypted", "ebs_default"})
@@ -23,6 +24,7 @@ KeyVerdict = tuple[KeyOwner | None, str | None, str | None]
 EBS_DEFAULT_UNKNOWN = Msg("collect.ebs.default_unknown")
 EBS_DEFAULT_KEY_UNKNOWN = Msg("collect.ebs.key_unknown")
 EBS_SNAPSHOT = Msg("collect.ebs.snapshot")
+NOT_ENCRYPTED = Msg("collect.not_encrypted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,22 +110,97 @@ class Verdict:
     """The encryption of one resource or volume, with why a value is unknown or what set it."""
 
     encryption: Encryption
-    unknowns: dict[str, str] = field(default_factory=dict)
-    notes: dict[str, str] = field(default_factory=dict)
+    unknowns: Mapping[str, str] = field(default_factory=empty_mapping)
+    notes: Mapping[str, str] = field(default_factory=empty_mapping)
+
+
+# One shared instance per (at rest, owner) for the encryptions that name no key: thousands of
+# resources hold them. Owners are told apart by identity: hashing an enum member runs Python.
+_KEYLESS: dict[KeyOwner | None, dict[bool | None, Encryption]] = {
+    owner: {at_rest: Encryption(at_rest, owner) for at_rest in (True, False, None)}
+    for owner in (None, *KeyOwner)
+}
+#: The ids of those shared instances (kept alive by this module, so their ids stay theirs).
+SHARED_IDS = frozenset(id(e) for table in _KEYLESS.values() for e in table.values())
+_NO_OWNER = _KEYLESS[None]
+_PROVIDER_OWNED = _KEYLESS[KeyOwner.PROVIDER]
+_CUSTOMER_OWNED = _KEYLESS[KeyOwner.CUSTOMER]
+
+
+def _keyless(at_rest: object, owner: KeyOwner | None) -> dict[bool | None, Encryption] | None:
+    if at_rest is not None and type(at_rest) is not bool:
+        return None
+    if owner is None:
+        return _NO_OWNER
+    if owner is KeyOwner.PROVIDER:
+        return _PROVIDER_OWNED
+    return _CUSTOMER_OWNED if owner is KeyOwner.CUSTOMER else None
+
+
+def encryption(
+    at_rest: bool | None, key_owner: KeyOwner | None = None, key_id: str | None = None
+) -> Encryption:
+    """``Encryption(at_rest, key_owner, key_id)``, one shared instance when it names no key."""
+    if key_id is None:
+        table = _keyless(at_rest, key_owner)
+        if table is not None:
+            return table[at_rest]
+    return Encryption(at_rest, key_owner, key_id)
+
+
+def shared(value: Encryption) -> Encryption:
+    """The shared instance equal to ``value`` when it names no key, else ``value`` itself."""
+    if value.key_id is None:
+        table = _keyless(value.at_rest, value.key_owner)
+        if table is not None:
+            return table[value.at_rest]
+    return value
 
 
 def _cite(text: str, source: str | None) -> str:
     return Msg("collect.cited", text=text, source=source) if source else text
 
 
+# The messages below depend only on the type's data and an attribute path: made once each,
+# shared by every resource that gets them (the path and source strings come from the data).
+@lru_cache(maxsize=1024)
+def _always_note(source: str | None) -> str:
+    return _cite(Msg("collect.always_encrypted"), source)
+
+
+@lru_cache(maxsize=1024)
+def _absent_note(encrypted: bool, flag: str, source: str | None) -> str:
+    if encrypted:
+        return _cite(Msg("collect.absent_encrypted", attribute=flag), source)
+    return _cite(Msg("collect.absent_unencrypted", attribute=flag), source)
+
+
+@lru_cache(maxsize=1024)
+def after_apply(attribute: str) -> str:
+    """``<attribute> known only after apply``."""
+    return Msg("collect.after_apply", attribute=attribute)
+
+
+@lru_cache(maxsize=1024)
+def _not_set(flag: str, why: str | None) -> str:
+    if why is None:
+        return Msg("collect.not_set", attribute=flag)
+    return Msg("collect.not_set_because", attribute=flag, why=why)
+
+
+@lru_cache(maxsize=1024)
+def _ebs_default_unknown(flag: str) -> str:
+    return Msg("collect.not_set_because", attribute=flag, why=EBS_DEFAULT_UNKNOWN)
+
+
 def _at_rest(r: Reading, view: View, where: str) -> tuple[bool | None, str | None, str | None]:
     """(encrypted, why unknown, note on a known value) and, via the EBS default, its key."""
     if r.always:
-        return True, None, _cite(Msg("collect.always_encrypted"), r.source)
+        return True, None, _always_note(r.source)
     for path in r.flag:
         full = where + path
         if view.unknown(full):
-            return None, Msg("collect.after_apply", attribute=full), None
+            return None, after_apply(full), None
         value = view.get(full)
         if value is None:
             continue
@@ -142,44 +219,34 @@ def _at_rest(r: Reading, view: View, where: str) -> tuple[bool | None, str | Non
         return encrypted, None, None
     flag = where + r.flag[0] if r.flag else (where.rstrip(".") or "encryption")
     if r.absent == "encrypted":
-        return True, None, _cite(Msg("collect.absent_encrypted", attribute=flag), r.source)
+        return True, None, _absent_note(True, flag, r.source)
     if r.absent == "unencrypted":
-        return False, None, _cite(Msg("collect.absent_unencrypted", attribute=flag), r.source)
+        return False, None, _absent_note(False, flag, r.source)
     if r.absent == "ebs_default":
         setting = view.ebs_default()
         if setting is None:
-            return (
-                None,
-                Msg("collect.not_set_because", attribute=flag, why=EBS_DEFAULT_UNKNOWN),
-                None,
-            )
+            return None, _ebs_default_unknown(flag), None
         if not setting.enabled:
             why = Msg(
                 "collect.ebs.not_set_off", attribute=flag, origin=setting.origin, why=EBS_SNAPSHOT
             )
             return None, why, None
         return True, None, Msg("collect.ebs.not_set_on", attribute=flag, origin=setting.origin)
-    if r.absent_reason:
-        return None, Msg("collect.not_set_because", attribute=flag, why=r.absent_reason), None
-    return None, Msg("collect.not_set", attribute=flag), None
+    return None, _not_set(flag, r.absent_reason or None), None
 
 
 def read(r: Reading, view: View, where: str = "") -> Verdict:
     """Judge encryption at rest and key ownership; ``where`` prefixes every path (a block)."""
     at_rest, why, note = _at_rest(r, view, where)
-    verdict = Verdict(Encryption(at_rest=at_rest))
-    if why:
-        verdict.unknowns["encryption.at_rest"] = why
-    if note:
-        verdict.notes["encryption.at_rest"] = note
+    unknowns = {"encryption.at_rest": why} if why else {}
+    notes = {"encryption.at_rest": note} if note else EMPTY_MAPPING
     if at_rest is False:
-        verdict.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
-        return verdict
+        unknowns["encryption.key_owner"] = NOT_ENCRYPTED
+        return Verdict(encryption(False), unknowns, notes)
     owner, key_id, reason = _key(r, view, where)
-    verdict.encryption = Encryption(at_rest=at_rest, key_owner=owner, key_id=key_id)
     if reason:
-        verdict.unknowns["encryption.key_owner"] = reason
-    return verdict
+        unknowns["encryption.key_owner"] = reason
+    return Verdict(encryption(at_rest, owner, key_id), unknowns or EMPTY_MAPPING, notes)
 
 
 def _key(r: Reading, view: View, where: str) -> KeyVerdict:
@@ -189,7 +256,7 @@ def _key(r: Reading, view: View, where: str) -> KeyVerdict:
         path, values = r.customer
         chosen = view.get(where + path)
         if view.unknown(where + path):
-            return None, None, Msg("collect.after_apply", attribute=where + path)
+            return None, None, after_apply(where + path)
         if chosen is not None and str(chosen).lower() in values:
             key = next((view.get(where + k) for k in r.key if view.get(where + k)), None)
             return KeyOwner.CUSTOMER, str(key or chosen), None

@@ -16,6 +16,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 # normalise imports this module only inside functions (when a google type is normalised).
+from hds_audit.collectors.terraform.facts import encryption
 from hds_audit.collectors.terraform.normalise import Draft, Normaliser, _is_unknown, get_path
 from hds_audit.datafile import package_yaml
 from hds_audit.geo import Location
@@ -84,6 +85,12 @@ def google_facts() -> GoogleFacts:
     return GoogleFacts(types, f"{key_id}; {source}" if source else key_id, configs)
 
 
+@cache
+def _default_encryption() -> Encryption:
+    """Google default encryption: one instance for every resource that has no CMEK or CSEK."""
+    return Encryption(True, KeyOwner.PROVIDER, google_facts().default_key_id)
+
+
 def place_of(value: Any) -> str | None:
     """The location code in an attribute: ``EU``, ``europe-west9-a`` or a self link / name."""
     if isinstance(value, list):
@@ -137,7 +144,7 @@ def _locate_by_parent(
 ) -> tuple[Location, str | None]:
     assert spec.parent_type is not None and spec.parent_on is not None
     value = place_of(inst.attributes.get(spec.parent_on))
-    parents = n.index.where(spec.parent_type, spec.parent_key or spec.parent_on, value)
+    parents = n.where(spec.parent_type, spec.parent_key or spec.parent_on, value)
     parents = parents or n.index.referenced(inst, spec.parent_on)
     if parents and parents[0].address != inst.address:
         return n.locate(parents[0])
@@ -191,12 +198,12 @@ def rule_encryption(n: Normaliser, d: Draft) -> None:
         if _unknown(inst, path):
             reference = _key_reference(inst, path)
             if reference is None:
-                d.encryption = Encryption(True, None)
+                d.encryption = encryption(True, None)
                 d.unknowns["encryption.key_owner"] = Msg("collect.after_apply", attribute=path)
             else:
                 d.encryption = Encryption(True, KeyOwner.CUSTOMER, reference)
             return
-    d.encryption = Encryption(True, KeyOwner.PROVIDER, google_facts().default_key_id)
+    d.encryption = _default_encryption()
 
 
 def rule_gcs_bucket(n: Normaliser, d: Draft) -> None:
@@ -220,7 +227,7 @@ def rule_storage_locations(n: Normaliser, d: Draft) -> None:
 def rule_cloud_sql_instance(n: Normaliser, d: Draft) -> None:
     """Read replicas name their primary (``master_instance_name``); backups have a location."""
     attrs = d.inst.attributes
-    for other in n.index.joined(
+    for other in n.joined(
         "google_sql_database_instance",
         "master_instance_name",
         d.inst,
@@ -260,7 +267,7 @@ def rule_bigquery_dataset(n: Normaliser, d: Draft) -> None:
             continue
         if params.get("source_dataset_id") == dataset:
             target = attrs.get("destination_dataset_id")
-            copies = n.index.where("google_bigquery_dataset", "dataset_id", target)
+            copies = n.where("google_bigquery_dataset", "dataset_id", target)
             location = n.locate(copies[0])[0] if copies else n.locate(config)[0]
             d.add_replica("dataset_copy", location, config.address)
 
@@ -318,12 +325,12 @@ def rule_instance_disks(n: Normaliser, d: Draft) -> None:
     elif isinstance(boot.get("kms_key_self_link"), str) and boot["kms_key_self_link"]:
         sub.encryption = Encryption(True, KeyOwner.CUSTOMER, boot["kms_key_self_link"])
     elif _unknown(d.inst, "boot_disk.0.kms_key_self_link"):
-        sub.encryption = Encryption(True, None)
+        sub.encryption = encryption(True, None)
         sub.unknowns["encryption.key_owner"] = (
             "boot_disk.0.kms_key_self_link known only after apply"
         )
     else:
-        sub.encryption = Encryption(True, KeyOwner.PROVIDER, google_facts().default_key_id)
+        sub.encryption = _default_encryption()
     d.extra.append(
         n.finish(sub, resource_id=f"{d.inst.address}.boot_disk", kind=Kind.BLOCK_STORAGE)
     )

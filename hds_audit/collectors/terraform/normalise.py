@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass, field, fields
+from functools import cache, lru_cache
 from importlib import resources as package_files
 from sys import intern
 from typing import Any
@@ -74,8 +74,6 @@ class TypeTable:
 
 
 _OTHER = TypeSpec()
-# Encryption facts without a key id repeat across thousands of resources: share them.
-_SHARED_ENCRYPTION: dict[Encryption, Encryption] = {}
 _NO_INFRASTRUCTURE = Location(
     provider="terraform", region=None, country=None, in_eu=None, in_eea=None, non_regional=True
 )
@@ -154,7 +152,9 @@ def index_keeps_whole(rtype: str, mode: str) -> bool:
 
 def get_path(value: Any, path: str) -> Any:
     """Follow a dotted path through dicts and lists (``rule.0.destination.0.bucket``)."""
-    for part in path.split("."):
+    if type(value) is dict and "." not in path:  # most paths name a top-level attribute
+        return value.get(path)
+    for part in _parts(path):
         if isinstance(value, dict):
             value = value.get(part)
         elif isinstance(value, list):
@@ -164,6 +164,11 @@ def get_path(value: Any, path: str) -> Any:
         else:
             return None
     return value
+
+
+@lru_cache(maxsize=4096)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
 
 
 def get_all(value: Any, path: str) -> list[Any]:
@@ -371,19 +376,55 @@ def _own_aws_region(inst: TfInstance) -> str | None:
     region = attrs.get("region")
     if isinstance(region, str) and region and not _is_unknown(inst, "region"):
         return region
-    region = region_from_arn(attrs.get("arn"))
-    if region:
-        return region
+    arn = attrs.get("arn")
+    if isinstance(arn, str):  # region_from_arn, inlined: every AWS resource has an ARN
+        match = _ARN.match(arn)
+        if match and match.group(1):
+            return match.group(1)
     for name in ("availability_zone", "zone"):
         zone = attrs.get(name)
         if isinstance(zone, str):
-            match = _AZ_SUFFIX.match(zone)
-            if match:
-                return match.group(1)
-            if _REGION_NAME.match(zone):
-                # Some modules put the region itself in the zone attribute: read it as such.
-                return zone
+            region = _region_of_zone(zone)
+            if region:
+                return region
     return None
+
+
+@lru_cache(maxsize=1024)
+def _region_of_zone(zone: str) -> str | None:
+    """``eu-west-3a`` -> ``eu-west-3`` (a few zones name the resources of a whole state)."""
+    match = _AZ_SUFFIX.match(zone)
+    if match:
+        return match.group(1)
+    if _REGION_NAME.match(zone):
+        # Some modules put the region itself in the zone attribute: read it as such.
+        return zone
+    return None
+
+
+_PROVIDER_NO_KEY: tuple[KeyOwner | None, str | None, str | None] = (KeyOwner.PROVIDER, None, None)
+# Encryption by a provider-held key the service names: the same for every resource.
+_SSE_S3 = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AES256")
+_AWS_OWNED_KEY = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AWS owned key")
+_SSE_SQS = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="SSE-SQS")
+_PLATFORM_KEY = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="platform key")
+# Replicas named by their region (a table's replica, a storage account's paired region) repeat
+# across thousands of resources: one instance each.
+_SHARED_REPLICAS: dict[tuple[str, int, str | None], Replica] = {}
+_SHARED_REPLICAS_MAX = 4096
+
+
+def _replica(kind: str, location: Location, target: str | None) -> Replica:
+    if target is not None and (type(target) is not str or target != location.region):
+        return Replica(kind=kind, location=location, target=target)
+    # The replica keeps its location alive, so the location's id cannot be reused meanwhile.
+    key = (kind, id(location), target)
+    found = _SHARED_REPLICAS.get(key)
+    if found is None:
+        if len(_SHARED_REPLICAS) >= _SHARED_REPLICAS_MAX:
+            _SHARED_REPLICAS.clear()
+        found = _SHARED_REPLICAS[key] = Replica(kind=kind, location=location, target=target)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -405,7 +446,7 @@ class Draft:
 
     def add_replica(self, kind: str, location: Location, target: str | None = None) -> None:
         if self.replicas is not None:
-            self.replicas.append(Replica(kind=kind, location=location, target=target))
+            self.replicas.append(_replica(kind, location, target))
 
     def replicas_unknown(self, reason: str) -> None:
         self.replicas = None
@@ -414,8 +455,10 @@ class Draft:
     def apply(self, verdict: facts.Verdict) -> None:
         """Take the encryption verdict of :func:`facts.read`."""
         self.encryption = verdict.encryption
-        self.unknowns.update(verdict.unknowns)
-        self.notes.update(verdict.notes)
+        if verdict.unknowns:
+            self.unknowns.update(verdict.unknowns)
+        if verdict.notes:
+            self.notes.update(verdict.notes)
 
 
 @dataclass(slots=True)
@@ -428,10 +471,15 @@ class _View:
     blank: bool = False
 
     def get(self, path: str) -> Any:
-        return None if self.blank else get_path(self.inst.attributes, path)
+        if self.blank:
+            return None
+        attributes = self.inst.attributes
+        if "." not in path and type(attributes) is dict:
+            return attributes.get(path)
+        return get_path(attributes, path)
 
     def unknown(self, path: str) -> bool:
-        return not self.blank and _is_unknown(self.inst, path)
+        return not self.blank and bool(self.inst.unknown) and _is_unknown(self.inst, path)
 
     def key_owner(self, path: str | None, value: Any = None) -> facts.KeyVerdict:
         if self.blank:
@@ -440,6 +488,50 @@ class _View:
 
     def ebs_default(self) -> facts.EbsDefault | None:
         return self.n.ebs_default(self.location)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What every instance of one type and provider shares, worked out once per document.
+
+    ``fixed`` is the location of a type that has none of its own (a logical provider's, a
+    global type's); ``place`` locates the others. ``bare`` says nothing but the location is
+    read: no encryption facts, rules or volumes (a subnet, a security group).
+    """
+
+    spec: TypeSpec
+    provider: str
+    fixed: tuple[Location, str | None] | None
+    place: Callable[[Normaliser, TfInstance, _Plan], tuple[Location, str | None]]
+    rules: tuple[Rule, ...]
+    bare: bool
+    #: The type's encryption is read from its attributes or a key resource.
+    reads: bool
+    #: Where each region named by an instance of the type is (a few regions, many instances).
+    regions: dict[str, tuple[Location, None]] = field(default_factory=dict)
+
+
+_REGIONS_PER_TYPE = 1024
+_SINGLES_KEPT = 1024
+
+
+def _google_place(n: Normaliser, inst: TfInstance, plan: _Plan) -> tuple[Location, str | None]:
+    from hds_audit.collectors.terraform import gcp_rules
+
+    return gcp_rules.locate(n, inst)
+
+
+def _sovereign_place(n: Normaliser, inst: TfInstance, plan: _Plan) -> tuple[Location, str | None]:
+    from hds_audit.collectors.terraform import sovereign_rules
+
+    return sovereign_rules.locate(n, inst, plan.provider)
+
+
+def _azure_place(n: Normaliser, inst: TfInstance, plan: _Plan) -> tuple[Location, str | None]:
+    location = inst.attributes.get("location")
+    if type(location) is str and location:
+        return n._at(plan, location)
+    return n._locate_azure(inst, plan.provider)
 
 
 class Normaliser:
@@ -457,6 +549,13 @@ class Normaliser:
         self.keep_attributes = keep_attributes
         self.types = type_table()
         self.index = TerraformIndex.build(instances)
+        self._plans: dict[tuple[str, str], _Plan] = {}
+        # Whether any instance of a type could join on a path (a value or a reference there).
+        self._joinable: dict[tuple[str, str], bool] = {}
+        # One message per key not audited: many resources name the same key.
+        self._not_audited: dict[str, str] = {}
+        # Single-reason mappings ({"encryption.at_rest": <note>}), shared while they repeat.
+        self._single: dict[tuple[str, int], Mapping[str, str]] = {}
 
     def _kept(self, attributes: Mapping[str, Any]) -> Mapping[str, Any]:
         """The raw attributes the resource keeps: all, or only those policies read."""
@@ -468,10 +567,11 @@ class Normaliser:
         """Normalise every managed instance: the indexed ones, or those ``replay`` passes
         (the full instances of a streamed state, whose index holds slimmed copies)."""
         out: list[Resource] = []
+        extend, normalise = out.extend, self.normalise
 
         def each(inst: TfInstance) -> None:
             if inst.mode == "managed":
-                out.extend(self.normalise(inst))
+                extend(normalise(inst))
 
         if replay is None:
             for inst in self.index.instances:
@@ -480,29 +580,49 @@ class Normaliser:
             replay(each)
         return out
 
+    # -- what a type shares -------------------------------------------------------------------
+
+    def _plan(self, inst: TfInstance) -> _Plan:
+        key = (inst.type, inst.provider)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._make_plan(inst)
+        return plan
+
+    def _make_plan(self, inst: TfInstance) -> _Plan:
+        types = self.types
+        spec = types.spec(inst.type)
+        provider = types.provider(inst.provider or inst.type.split("_", 1)[0])
+        fixed: tuple[Location, str | None] | None = None
+        place: Callable[[Normaliser, TfInstance, _Plan], tuple[Location, str | None]]
+        place = Normaliser._locate_region
+        if inst.provider in types.logical_providers:
+            fixed = (_NO_INFRASTRUCTURE, None)
+        elif spec.non_regional:
+            fixed = (self.geo.locate(provider, "global"), None)
+        elif inst.provider == "azurerm":
+            place = _azure_place
+        elif inst.type.startswith("google_"):
+            place = _google_place
+        elif provider in _SOVEREIGN:
+            place = _sovereign_place
+        rules = tuple(RULES.get(rule) or _provider_rule(rule) for rule in spec.rules)
+        reads = spec.reading.declared or spec.key_resource is not None
+        bare = not (rules or spec.volumes or reads)
+        return _Plan(spec, provider, fixed, place, rules, bare, reads)
+
     # -- location -----------------------------------------------------------------------------
 
     def provider_of(self, inst: TfInstance) -> str:
-        return self.types.provider(inst.provider or inst.type.split("_", 1)[0])
+        return self._plan(inst).provider
 
     def locate(self, inst: TfInstance) -> tuple[Location, str | None]:
         """Where the instance is, and why not when that is unknown."""
-        provider = self.provider_of(inst)
-        spec = self.types.spec(inst.type)
-        if inst.provider in self.types.logical_providers:
-            return _NO_INFRASTRUCTURE, None
-        if spec.non_regional:
-            return self.geo.locate(provider, "global"), None
-        if inst.provider == "azurerm":
-            return self._locate_azure(inst, provider)
-        if inst.type.startswith("google_"):
-            from hds_audit.collectors.terraform import gcp_rules
+        plan = self._plan(inst)
+        return plan.fixed or plan.place(self, inst, plan)
 
-            return gcp_rules.locate(self, inst)
-        if provider in _SOVEREIGN:
-            from hds_audit.collectors.terraform import sovereign_rules
-
-            return sovereign_rules.locate(self, inst, provider)
+    def _locate_region(self, inst: TfInstance, plan: _Plan) -> tuple[Location, str | None]:
+        provider = plan.provider
         region = _text_attribute(inst, "region")
         if inst.provider == "aws":
             region = _own_aws_region(inst)
@@ -511,10 +631,19 @@ class Normaliser:
         if not region and inst.provider == "aws":
             region = self.index.provider_config_regions.get(inst.provider_key)
         if isinstance(region, str) and region:
-            return self.geo.locate(provider, region), None
+            return self._at(plan, region)
         if _is_unknown(inst, "region") or _is_unknown(inst, "availability_zone"):
             return self.geo.locate(provider, None), Msg("collect.region_after_apply")
         return self.geo.locate(provider, None), Msg("collect.no_region")
+
+    def _at(self, plan: _Plan, region: str) -> tuple[Location, None]:
+        """Where ``region`` of the plan's provider is (looked up once per type)."""
+        found = plan.regions.get(region)
+        if found is None:
+            if len(plan.regions) >= _REGIONS_PER_TYPE:
+                plan.regions.clear()
+            found = plan.regions[region] = (self.geo.locate(plan.provider, region), None)
+        return found
 
     def _locate_azure(self, inst: TfInstance, provider: str) -> tuple[Location, str | None]:
         location = _text_attribute(inst, "location")
@@ -541,6 +670,51 @@ class Normaliser:
             raise ShapeError(f"a replica region is {kind_of(region)}, not a text")
         return self.geo.locate(provider, region)
 
+    # -- joins --------------------------------------------------------------------------------
+
+    def where(
+        self, rtype: str, path: str, *values: Any, key: Callable[[Any], Any] | None = None
+    ) -> list[TfInstance]:
+        """:meth:`TerraformIndex.where`; nothing to look up when the document holds no
+        ``rtype`` (most rules join to a type few documents have)."""
+        if self._no_partner(rtype, path, values):
+            return []
+        return self.index.where(rtype, path, *values, key=key)
+
+    def joined(
+        self,
+        rtype: str,
+        path: str,
+        target: TfInstance,
+        *values: Any,
+        key: Callable[[Any], Any] | None = None,
+    ) -> list[TfInstance]:
+        """:meth:`TerraformIndex.joined`, skipped like :meth:`where`."""
+        if self._no_partner(rtype, path, values):
+            return []
+        return self.index.joined(rtype, path, target, *values, key=key)
+
+    def _no_partner(self, rtype: str, path: str, values: tuple[Any, ...]) -> bool:
+        """Whether no instance of ``rtype`` could join on ``path``. The values are still
+        checked as the join would: one that cannot be a key (a list) fails the same way."""
+        joinable = self._joinable.get((rtype, path))
+        if joinable is None:
+            joinable = self._can_join(rtype, path)
+        if not joinable:
+            dict.fromkeys(values)
+        return not joinable
+
+    def _can_join(self, rtype: str, path: str) -> bool:
+        """False when no instance of ``rtype`` has a value or a reference at ``path``: then
+        no value and no reference can match (checked once per type and path)."""
+        found = self._joinable.get((rtype, path))
+        if found is None:
+            found = self._joinable[(rtype, path)] = any(
+                get_all(inst.attributes, path) or inst.references.get(path)
+                for inst in self.index.of_type(rtype)
+            )
+        return found
+
     # -- keys ---------------------------------------------------------------------------------
 
     def key_owner(
@@ -549,19 +723,19 @@ class Normaliser:
         """(owner, key id, reason when unknown) for the key at ``path`` (or ``value``)."""
         if path is not None:
             value = get_path(inst.attributes, path)
-            top = path.split(".", 1)[0]
-            if inst.configured is not None and top not in inst.configured:
+            configured = inst.configured
+            if configured is not None and path.partition(".")[0] not in configured:
                 # Not set in the configuration: the service's default, provider-held key,
                 # whatever ARN the provider reports for it.
                 return KeyOwner.PROVIDER, value if isinstance(value, str) else None, None
             if _is_unknown(inst, path):
-                references = inst.references.get(top, ())
+                references = inst.references.get(path.partition(".")[0], ())
                 created = [r for r in references if _is_key_reference(r)]
                 if created:
                     return KeyOwner.CUSTOMER, created[0], None
-                return None, None, Msg("collect.after_apply", attribute=path)
-        if value in (None, ""):
-            return KeyOwner.PROVIDER, None, None
+                return None, None, facts.after_apply(path)
+        if value is None or value == "":
+            return _PROVIDER_NO_KEY
         key = str(value)
         if inst.provider == "azurerm" or key.startswith("https://"):
             return KeyOwner.CUSTOMER, key, None
@@ -569,17 +743,16 @@ class Normaliser:
             return KeyOwner.PROVIDER, key, None
         if key in self.index.customer_keys or key.startswith("alias/"):
             return KeyOwner.CUSTOMER, key, None
-        return (
-            None,
-            key,
-            Msg("collect.key_not_audited", key=key),
-        )
+        reason = self._not_audited.get(key)
+        if reason is None:
+            reason = self._not_audited[key] = Msg("collect.key_not_audited", key=key)
+        return None, key, reason
 
     def encryption(self, inst: TfInstance, spec: TypeSpec, draft: Draft) -> None:
-        if spec.reading.declared:
+        if spec.reading.flag or spec.reading.always:  # Reading.declared, inlined
             draft.apply(facts.read(spec.reading, _View(self, inst, draft.location)))
         elif spec.key_resource is not None:
-            draft.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER)
+            draft.encryption = facts.encryption(True, KeyOwner.PROVIDER)
         if spec.key_resource is not None:
             key_resource(self, draft, spec.key_resource)
 
@@ -628,61 +801,191 @@ class Normaliser:
     # -- the resource -------------------------------------------------------------------------
 
     def normalise(self, inst: TfInstance) -> list[Resource]:
-        spec = self.types.spec(inst.type)
+        plan = self._plans.get((inst.type, inst.provider)) or self._plan(inst)
+        spec = plan.spec
         try:
-            location, reason = self.locate(inst)
+            location, reason = plan.fixed or plan.place(self, inst, plan)
+            if plan.bare:
+                # Nothing but the location to read: no draft to assemble.
+                unknowns = {"region": reason} if reason else EMPTY_MAPPING
+                return [
+                    self._resource(
+                        inst,
+                        plan,
+                        location,
+                        None,
+                        (),
+                        unknowns,
+                        EMPTY_MAPPING,
+                        None,
+                        spec.kind,
+                        spec.holds_data,
+                    )
+                ]
             draft = Draft(inst=inst, spec=spec, location=location)
             if reason:
                 draft.unknowns["region"] = reason
-            self.encryption(inst, spec, draft)
-            for rule in spec.rules:
-                (RULES.get(rule) or _provider_rule(rule))(self, draft)
-            self.volumes(draft)
+            if plan.reads:
+                self.encryption(inst, spec, draft)
+            for rule in plan.rules:
+                rule(self, draft)
+            if spec.volumes:
+                self.volumes(draft)
         except ShapeError as error:
             raise ShapeError(f"{inst.address}: {error.problem}") from None
-        return [self.finish(draft), *draft.extra]
+        replicas = draft.replicas
+        resource = self._resource(
+            inst,
+            plan,
+            draft.location,
+            draft.encryption,
+            tuple(replicas) if replicas is not None else None,
+            draft.unknowns or EMPTY_MAPPING,
+            draft.notes or EMPTY_MAPPING,
+            None,
+            spec.kind,
+            spec.holds_data,
+        )
+        return [resource, *draft.extra] if draft.extra else [resource]
 
     def finish(
         self, draft: Draft, resource_id: str | None = None, kind: Kind | None = None
     ) -> Resource:
-        inst = draft.inst
-        indexed = self.index.by_address.get(inst.address)
-        encryption = draft.encryption
-        if encryption is not None and encryption.key_id is None:
-            encryption = _SHARED_ENCRYPTION.setdefault(encryption, encryption)
-        return Resource(
-            # The indexed copy's address string is already kept: share it.
-            id=resource_id or (indexed.address if indexed is not None else inst.address),
-            provider=self.provider_of(inst),
-            type=inst.type,
-            kind=kind or draft.spec.kind,
-            location=draft.location,
-            source=self.source,
-            encryption=encryption,
-            replicas=tuple(draft.replicas) if draft.replicas is not None else None,
-            name=_display_name(inst),
-            attributes=self._kept(inst.attributes),
-            unknowns=draft.unknowns or EMPTY_MAPPING,
-            holds_data=draft.spec.holds_data if kind is None else None,
-            notes=draft.notes or EMPTY_MAPPING,
+        """The resource ``draft`` describes; ``kind`` for a part of it judged on its own (a
+        volume), under ``resource_id``."""
+        return self._resource(
+            draft.inst,
+            self._plan(draft.inst),
+            draft.location,
+            draft.encryption,
+            tuple(draft.replicas) if draft.replicas is not None else None,
+            draft.unknowns or EMPTY_MAPPING,
+            draft.notes or EMPTY_MAPPING,
+            resource_id,
+            kind or draft.spec.kind,
+            draft.spec.holds_data if kind is None else None,
         )
+
+    def _resource(
+        self,
+        inst: TfInstance,
+        plan: _Plan,
+        location: Location,
+        encryption: Encryption | None,
+        replicas: tuple[Replica, ...] | None,
+        unknowns: Mapping[str, str],
+        notes: Mapping[str, str],
+        resource_id: str | None,
+        kind: Kind,
+        holds_data: bool | None,
+    ) -> Resource:
+        if resource_id is None:
+            # The indexed copy's address string is already kept: share it.
+            indexed = self.index.by_address.get(inst.address)
+            resource_id = indexed.address if indexed is not None else inst.address
+        if encryption is not None and id(encryption) not in facts.SHARED_IDS:
+            encryption = facts.shared(encryption)
+        attributes: Mapping[str, Any] = inst.attributes
+        # The display name (inlined: once per resource).
+        name = None
+        tags = attributes.get("tags")
+        if isinstance(tags, dict) and isinstance(tags.get("Name"), str):
+            name = str(tags["Name"])
+        else:
+            for key in ("bucket", "name", "identifier"):
+                value = attributes.get(key)
+                if isinstance(value, str) and value:
+                    name = value
+                    break
+        keep = self.keep_attributes
+        if keep is not None:
+            attributes = _trim(attributes, keep)
+        if len(unknowns) == 1:
+            unknowns = self._shared_single(unknowns)
+        if len(notes) == 1:
+            notes = self._shared_single(notes)
+        built = _Assembled(
+            resource_id,
+            plan.provider,
+            inst.type,
+            kind,
+            location,
+            self.source,
+            encryption,
+            replicas,
+            name,
+            attributes,
+            unknowns,
+            holds_data,
+            notes,
+        )
+        built.__class__ = Resource  # type: ignore[assignment]
+        return built  # type: ignore[return-value]
+
+    def _shared_single(self, mapping: Mapping[str, str]) -> Mapping[str, str]:
+        """An equal one-entry mapping already held by another resource (the same reason
+        object under the same field), else ``mapping``; no resource changes its mappings."""
+        ((field_path, reason),) = mapping.items()
+        # By identity: two messages with the same English text may render apart in French.
+        # The kept mapping holds the reason, so its id cannot be reused meanwhile.
+        key = (field_path, id(reason))
+        found = self._single.get(key)
+        if found is None:
+            if len(self._single) >= _SINGLES_KEPT:
+                self._single.clear()
+            found = self._single[key] = mapping
+        return found
 
 
 def _trim(attributes: Mapping[str, Any], keep: frozenset[str]) -> Mapping[str, Any]:
+    if keep.isdisjoint(attributes):  # the usual case: no policy reads this type's attributes
+        return EMPTY_MAPPING if attributes else attributes
     if attributes.keys() <= keep:
         return attributes
     return {k: v for k, v in attributes.items() if k in keep} or EMPTY_MAPPING
 
 
-def _display_name(inst: TfInstance) -> str | None:
-    tags = inst.attributes.get("tags")
-    if isinstance(tags, dict) and isinstance(tags.get("Name"), str):
-        return str(tags["Name"])
-    for key in ("bucket", "name", "identifier"):
-        value = inst.attributes.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
+class _Assembled:
+    """A :class:`Resource` being built: the same slots, writable.
+
+    Once filled in it becomes a ``Resource`` (``Normaliser._resource``): Python allows the class
+    change because the slots are the same. The frozen dataclass's ``__init__`` makes one
+    ``object.__setattr__`` call per field; this costs a third of it, and a large state builds
+    100,000 resources. A field added to ``Resource`` and not set here is an AttributeError
+    on first read, never a silent default.
+    """
+
+    __slots__ = tuple(f.name for f in fields(Resource))
+
+    def __init__(
+        self,
+        id: str,
+        provider: str,
+        type: str,
+        kind: Kind,
+        location: Location,
+        source: Source,
+        encryption: Encryption | None,
+        replicas: tuple[Replica, ...] | None,
+        name: str | None,
+        attributes: Mapping[str, Any],
+        unknowns: Mapping[str, str],
+        holds_data: bool | None,
+        notes: Mapping[str, str],
+    ) -> None:
+        self.id = id
+        self.provider = provider
+        self.type = type
+        self.kind = kind
+        self.location = location
+        self.source = source
+        self.encryption = encryption
+        self.replicas = replicas
+        self.name = name
+        self.attributes = attributes
+        self.unknowns = unknowns
+        self.holds_data = holds_data
+        self.notes = notes
 
 
 def _is_key_reference(reference: str) -> bool:
@@ -724,7 +1027,7 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
     sse_rules: list[dict[str, Any]] = []
     for block in _blocks(inst.attributes.get("server_side_encryption_configuration")):
         sse_rules.extend(_blocks(block.get("rule")))
-    for config in n.index.joined(
+    for config in n.joined(
         "aws_s3_bucket_server_side_encryption_configuration",
         "bucket",
         inst,
@@ -737,14 +1040,14 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
     ]
     if not default:
         # Since 5 January 2023 S3 encrypts every new object with SSE-S3 (AWS-held keys).
-        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER)
+        d.encryption = facts.encryption(True, KeyOwner.PROVIDER)
     else:
         algorithm = default[0].get("sse_algorithm")
         if algorithm == "AES256":
-            d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AES256")
+            d.encryption = _SSE_S3
         else:
             owner, key_id, reason = n.key_owner(inst, None, default[0].get("kms_master_key_id"))
-            d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+            d.encryption = facts.encryption(True, owner, key_id)
             if reason:
                 d.unknowns["encryption.key_owner"] = reason
     destinations: list[Any] = []
@@ -752,7 +1055,7 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
         for rule in _blocks(block.get("rules")):
             destinations.extend(b.get("bucket") for b in _blocks(rule.get("destination")))
     referenced: list[TfInstance] = []
-    for config in n.index.joined(
+    for config in n.joined(
         "aws_s3_bucket_replication_configuration", "bucket", inst, bucket, key=_bucket_name
     ):
         for rule in _blocks(config.attributes.get("rule")):
@@ -761,7 +1064,7 @@ def rule_s3_bucket(n: Normaliser, d: Draft) -> None:
         referenced.extend(n.index.referenced(config, "rule.destination.bucket"))
     for arn in destinations:
         name = _bucket_name(arn)
-        targets = n.index.where("aws_s3_bucket", "bucket", name)
+        targets = n.where("aws_s3_bucket", "bucket", name)
         target = targets[0] if targets else None
         if target is None and not name and referenced:
             target = referenced.pop(0)
@@ -779,10 +1082,10 @@ def _lower(value: Any) -> Any:
 def rule_rds_instance_replicas(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     names = (attrs.get("arn"), attrs.get("identifier"), attrs.get("id"))
-    for other in n.index.joined("aws_db_instance", "replicate_source_db", d.inst, *names):
+    for other in n.joined("aws_db_instance", "replicate_source_db", d.inst, *names):
         if other.address != d.inst.address:
             d.add_replica("read_replica", n.locate(other)[0], other.address)
-    for replication in n.index.joined(
+    for replication in n.joined(
         "aws_db_instance_automated_backups_replication",
         "source_db_instance_arn",
         d.inst,
@@ -795,7 +1098,7 @@ def rule_rds_cluster_replicas(n: Normaliser, d: Draft) -> None:
     global_id = d.inst.attributes.get("global_cluster_identifier")
     if not global_id:
         return
-    for other in n.index.where("aws_rds_cluster", "global_cluster_identifier", global_id):
+    for other in n.where("aws_rds_cluster", "global_cluster_identifier", global_id):
         if other.address != d.inst.address:
             d.add_replica("global_database", n.locate(other)[0], other.address)
 
@@ -804,21 +1107,21 @@ def rule_dynamodb_table(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     sse = _blocks(attrs.get("server_side_encryption"))
     if _is_unknown(d.inst, "server_side_encryption"):
-        d.encryption = Encryption(at_rest=True, key_owner=None)
+        d.encryption = facts.encryption(True, None)
         d.unknowns["encryption.key_owner"] = Msg(
             "collect.after_apply", attribute="server_side_encryption"
         )
     elif not sse or not sse[0].get("enabled"):
-        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="AWS owned key")
+        d.encryption = _AWS_OWNED_KEY
     else:
         owner, key_id, reason = n.key_owner(d.inst, "server_side_encryption.0.kms_key_arn")
-        d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+        d.encryption = facts.encryption(True, owner, key_id)
         if reason:
             d.unknowns["encryption.key_owner"] = reason
     for block in _blocks(attrs.get("replica")):
         region = block.get("region_name")
         d.add_replica("global_table", n.locate_region("aws", region), region)
-    for replica in n.index.joined(
+    for replica in n.joined(
         "aws_dynamodb_table_replica", "global_table_arn", d.inst, attrs.get("arn")
     ):
         d.add_replica("global_table", n.locate(replica)[0], replica.address)
@@ -826,7 +1129,7 @@ def rule_dynamodb_table(n: Normaliser, d: Draft) -> None:
 
 def rule_efs_replicas(n: Normaliser, d: Draft) -> None:
     fs_id = d.inst.attributes.get("id")
-    for config in n.index.joined(
+    for config in n.joined(
         "aws_efs_replication_configuration", "source_file_system_id", d.inst, fs_id
     ):
         for destination in _blocks(config.attributes.get("destination")):
@@ -837,7 +1140,7 @@ def rule_efs_replicas(n: Normaliser, d: Draft) -> None:
 def rule_kms_replicas(n: Normaliser, d: Draft) -> None:
     d.encryption = None
     arn = d.inst.attributes.get("arn")
-    for replica in n.index.joined("aws_kms_replica_key", "primary_key_arn", d.inst, arn):
+    for replica in n.joined("aws_kms_replica_key", "primary_key_arn", d.inst, arn):
         d.add_replica("key_replica", n.locate(replica)[0], replica.address)
 
 
@@ -851,13 +1154,13 @@ def rule_sqs_queue(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     if attrs.get("kms_master_key_id"):
         owner, key_id, reason = n.key_owner(d.inst, "kms_master_key_id")
-        d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+        d.encryption = facts.encryption(True, owner, key_id)
         if reason:
             d.unknowns["encryption.key_owner"] = reason
     elif attrs.get("sqs_managed_sse_enabled"):
-        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="SSE-SQS")
+        d.encryption = _SSE_SQS
     else:
-        d.encryption = Encryption(at_rest=False)
+        d.encryption = facts.encryption(False)
 
 
 def _backup_copy_targets(plan: TfInstance) -> Iterable[tuple[str | None, Any]]:
@@ -873,7 +1176,7 @@ def rule_backup_plan_copies(n: Normaliser, d: Draft) -> None:
 
 def rule_backup_vault_copies(n: Normaliser, d: Draft) -> None:
     name = d.inst.attributes.get("name")
-    for plan in n.index.where("aws_backup_plan", "rule.*.target_vault_name", name):
+    for plan in n.where("aws_backup_plan", "rule.*.target_vault_name", name):
         for vault, arn in _backup_copy_targets(plan):
             if vault == name:
                 d.add_replica("backup_copy", _aws_location_of_arn(n, arn), str(arn))
@@ -881,9 +1184,7 @@ def rule_backup_vault_copies(n: Normaliser, d: Draft) -> None:
 
 def key_resource(n: Normaliser, d: Draft, spec: facts.KeyResource) -> None:
     """A separate resource naming the customer key (``azurerm_postgresql_server_key``)."""
-    for found in n.index.joined(
-        spec.type, spec.join, d.inst, d.inst.attributes.get("id"), key=_lower
-    ):
+    for found in n.joined(spec.type, spec.join, d.inst, d.inst.attributes.get("id"), key=_lower):
         parts = [get_path(found.attributes, path) for path in spec.key]
         key = "/".join(str(p) for p in parts if p)
         if key or any(_is_unknown(found, path) for path in spec.key):
@@ -894,26 +1195,28 @@ def key_resource(n: Normaliser, d: Draft, spec: facts.KeyResource) -> None:
 # -- Azure ---------------------------------------------------------------------------------------
 
 
-def _paired_copy(n: Normaliser, d: Draft, kind: str, why: str) -> None:
+def _paired_copy(n: Normaliser, d: Draft, kind: str, why: Callable[[], str]) -> None:
+    """A copy in the primary's paired region; ``why`` (made only when a reason is shown)
+    says what makes the copy."""
     region = d.location.region
     if region is None:
-        d.replicas_unknown(Msg("collect.pair.primary_unknown", why=why))
+        d.replicas_unknown(Msg("collect.pair.primary_unknown", why=why()))
         return
     pair = n.geo.pair("azure", region)
     if pair:
         d.add_replica(kind, n.locate_region("azure", pair), pair)
     elif n.geo.has_pair_entry("azure", region):
         d.add_replica(kind, n.locate_region("azure", None), None)
-        d.unknowns["replicas"] = Msg("collect.pair.no_pair", why=why, region=region)
+        d.unknowns["replicas"] = Msg("collect.pair.no_pair", why=why(), region=region)
     else:
         d.add_replica(kind, n.locate_region("azure", None), None)
-        d.unknowns["replicas"] = Msg("collect.pair.pair_not_in_tables", why=why, region=region)
+        d.unknowns["replicas"] = Msg("collect.pair.pair_not_in_tables", why=why(), region=region)
 
 
 def rule_storage_account(n: Normaliser, d: Draft) -> None:
     attrs = d.inst.attributes
     account_id = attrs.get("id")
-    for cmk in n.index.joined(
+    for cmk in n.joined(
         "azurerm_storage_account_customer_managed_key",
         "storage_account_id",
         d.inst,
@@ -931,10 +1234,12 @@ def rule_storage_account(n: Normaliser, d: Draft) -> None:
             d.unknowns.pop("encryption.key_owner", None)
     replication = str(attrs.get("account_replication_type") or "").upper()
     if replication in _GEO_REPLICATION:
-        _paired_copy(n, d, "geo_pair", Msg("collect.why.geo_replication", replication=replication))
+        _paired_copy(
+            n, d, "geo_pair", lambda: Msg("collect.why.geo_replication", replication=replication)
+        )
     elif not replication and _is_unknown(d.inst, "account_replication_type"):
         d.replicas_unknown(Msg("collect.after_apply", attribute="account_replication_type"))
-    for policy in n.index.where(
+    for policy in n.where(
         "azurerm_storage_object_replication", "source_storage_account_id", account_id, key=_lower
     ):
         target = n.index.azure(policy.attributes.get("destination_storage_account_id"))
@@ -947,17 +1252,17 @@ def rule_managed_disk(n: Normaliser, d: Draft) -> None:
     if des:
         d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.CUSTOMER, key_id=str(des))
     elif _is_unknown(d.inst, "disk_encryption_set_id"):
-        d.encryption = Encryption(at_rest=True, key_owner=None)
+        d.encryption = facts.encryption(True, None)
         d.unknowns["encryption.key_owner"] = Msg(
             "collect.after_apply", attribute="disk_encryption_set_id"
         )
     else:
-        d.encryption = Encryption(at_rest=True, key_owner=KeyOwner.PROVIDER, key_id="platform key")
+        d.encryption = _PLATFORM_KEY
 
 
 def _tde_key(n: Normaliser, server: TfInstance) -> tuple[KeyOwner | None, str | None, str | None]:
     server_id = server.attributes.get("id")
-    for tde in n.index.joined(
+    for tde in n.joined(
         "azurerm_mssql_server_transparent_data_encryption",
         "server_id",
         server,
@@ -975,11 +1280,11 @@ def _tde_key(n: Normaliser, server: TfInstance) -> tuple[KeyOwner | None, str | 
 
 def rule_mssql_server(n: Normaliser, d: Draft) -> None:
     owner, key_id, reason = _tde_key(n, d.inst)
-    d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+    d.encryption = facts.encryption(True, owner, key_id)
     if reason:
         d.unknowns["encryption.key_owner"] = reason
     server_id = d.inst.attributes.get("id")
-    for group in n.index.where("azurerm_mssql_failover_group", "server_id", server_id, key=_lower):
+    for group in n.where("azurerm_mssql_failover_group", "server_id", server_id, key=_lower):
         for partner in _blocks(group.attributes.get("partner_server")):
             location = partner.get("location")
             target = n.index.azure(partner.get("id"))
@@ -999,10 +1304,10 @@ def rule_mssql_database(n: Normaliser, d: Draft) -> None:
     else:
         owner, key_id, reason = None, None, Msg("collect.server_not_audited")
     if attrs.get("transparent_data_encryption_enabled") is False:
-        d.encryption = Encryption(at_rest=False)
+        d.encryption = facts.encryption(False)
         d.unknowns["encryption.key_owner"] = Msg("collect.not_encrypted")
     else:
-        d.encryption = Encryption(at_rest=True, key_owner=owner, key_id=key_id)
+        d.encryption = facts.encryption(True, owner, key_id)
         if reason:
             d.unknowns["encryption.key_owner"] = reason
     redundancy = str(attrs.get("storage_account_type") or "").lower()
@@ -1011,12 +1316,14 @@ def rule_mssql_database(n: Normaliser, d: Draft) -> None:
             n,
             d,
             "geo_backup",
-            Msg("collect.why.backup_storage", storage=str(attrs.get("storage_account_type"))),
+            lambda: Msg(
+                "collect.why.backup_storage", storage=str(attrs.get("storage_account_type"))
+            ),
         )
     elif not redundancy and _is_unknown(d.inst, "storage_account_type"):
         d.replicas_unknown(Msg("collect.after_apply", attribute="storage_account_type"))
     database_id = attrs.get("id")
-    for other in n.index.where(
+    for other in n.where(
         "azurerm_mssql_database", "creation_source_database_id", database_id, key=_lower
     ):
         if other.address != d.inst.address:
@@ -1027,7 +1334,7 @@ def rule_geo_backup_flag(n: Normaliser, d: Draft) -> None:
     if _is_unknown(d.inst, "geo_redundant_backup_enabled"):
         d.replicas_unknown(Msg("collect.after_apply", attribute="geo_redundant_backup_enabled"))
     elif d.inst.attributes.get("geo_redundant_backup_enabled"):
-        _paired_copy(n, d, "geo_backup", Msg("collect.why.geo_backup"))
+        _paired_copy(n, d, "geo_backup", lambda: Msg("collect.why.geo_backup"))
 
 
 def rule_cosmos_locations(n: Normaliser, d: Draft) -> None:
@@ -1037,23 +1344,23 @@ def rule_cosmos_locations(n: Normaliser, d: Draft) -> None:
             d.add_replica("geo_location", n.locate_region("azure", location), location)
     backup = _blocks(d.inst.attributes.get("backup"))
     if backup and str(backup[0].get("storage_redundancy") or "").lower() == "geo":
-        _paired_copy(n, d, "geo_backup", Msg("collect.why.backup_geo"))
+        _paired_copy(n, d, "geo_backup", lambda: Msg("collect.why.backup_geo"))
 
 
 def rule_paired_copy(n: Normaliser, d: Draft) -> None:
-    _paired_copy(n, d, "service_dr_pair", Msg("collect.why.service_dr"))
+    _paired_copy(n, d, "service_dr_pair", lambda: Msg("collect.why.service_dr"))
 
 
 def rule_vault_storage_mode(n: Normaliser, d: Draft) -> None:
     # storage_mode_type defaults to GeoRedundant (azurerm recovery_services_vault docs).
     mode = str(d.inst.attributes.get("storage_mode_type") or "GeoRedundant")
     if mode == "GeoRedundant":
-        _paired_copy(n, d, "geo_backup", Msg("collect.why.vault_storage"))
+        _paired_copy(n, d, "geo_backup", lambda: Msg("collect.why.vault_storage"))
 
 
 def rule_backup_vault_redundancy(n: Normaliser, d: Draft) -> None:
     if str(d.inst.attributes.get("redundancy") or "") == "GeoRedundant":
-        _paired_copy(n, d, "geo_backup", Msg("collect.why.vault_redundancy"))
+        _paired_copy(n, d, "geo_backup", lambda: Msg("collect.why.vault_redundancy"))
 
 
 RULES: Mapping[str, Rule] = {

@@ -110,7 +110,7 @@ def _parent(n: Normaliser, inst: TfInstance, spec: SovereignType) -> TfInstance 
     assert spec.parent_type is not None and spec.parent_on is not None
     value = inst.attributes.get(spec.parent_on)
     key = spec.parent_key or spec.parent_on
-    parents = n.index.where(spec.parent_type, key, value, key=_last)
+    parents = n.where(spec.parent_type, key, value, key=_last)
     parents = parents or n.index.referenced(inst, spec.parent_on)
     parents = [p for p in parents if p.address != inst.address]
     return parents[0] if parents else None
@@ -176,9 +176,7 @@ def rule_scaleway_rdb_copies(n: Normaliser, d: Draft) -> None:
     inst = d.inst
     copies = (("scaleway_rdb_read_replica", "read_replica"), ("scaleway_rdb_snapshot", "snapshot"))
     for rtype, kind in copies:
-        for other in n.index.joined(
-            rtype, "instance_id", inst, inst.attributes.get("id"), key=_last
-        ):
+        for other in n.joined(rtype, "instance_id", inst, inst.attributes.get("id"), key=_last):
             d.add_replica(kind, n.locate(other)[0], other.address)
     attrs = inst.attributes
     if attrs.get("disable_backup") is True:
@@ -218,7 +216,7 @@ def rule_outscale_snapshot_copies(n: Normaliser, d: Draft) -> None:
     """Copies of this snapshot (``source_snapshot_id``) are copies of its data."""
     attrs = d.inst.attributes
     ids = [v for v in (attrs.get("snapshot_id"), attrs.get("id")) if isinstance(v, str) and v]
-    for copy in n.index.joined("outscale_snapshot", "source_snapshot_id", d.inst, *ids):
+    for copy in n.joined("outscale_snapshot", "source_snapshot_id", d.inst, *ids):
         if copy.address != d.inst.address:
             d.add_replica("snapshot_copy", n.locate(copy)[0], copy.address)
     source = _text(attrs.get("source_region_name"))
@@ -246,7 +244,7 @@ _SCW_SSE = _BucketEncryption(
 def _bucket_encryption(n: Normaliser, d: Draft, spec: _BucketEncryption) -> None:
     """A bucket is encrypted when a ``spec.type`` resource names it (by name or reference)."""
     name = d.inst.attributes.get("name") or d.inst.attributes.get("id")
-    settings = n.index.joined(spec.type, "bucket", d.inst, name)
+    settings = n.joined(spec.type, "bucket", d.inst, name)
     if not settings:
         reason = (sovereign_types().get(d.inst.type) or _PLAIN).at_rest_unknown
         d.unknowns["encryption.at_rest"] = Msg(
