@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import compress
 from typing import Any
 
 from hds_audit.errors import ShapeError, kind_of
@@ -260,6 +261,158 @@ def redact(
         }
     scrubbed: dict[str, Any] = _scrub(result)
     return scrubbed
+
+
+# -- redaction without the walk --------------------------------------------------------------
+# ``redact`` walks every value of every instance, and most hold nothing it would change.
+# ``redact_state_attributes`` proves, from the attributes' raw JSON bytes, that no text value
+# needs a look (a conservative superset of what ``_scrub_text`` acts on), and then only
+# redacts by key name; anything else gets the full ``redact``.
+# tests/terraform/test_redaction_prefilter.py checks both give the same result.
+#
+# A text ``_scrub_text`` changes holds one of the hints of ``_has_hint`` (``=``, ``@``, ``: ``,
+# ``-----``, ``AKIA``, ``ASIA``: every value pattern and ``NAME=value`` assignment needs one)
+# or starts like JSON text or with a space. In the raw bytes a hint shows as itself unless a
+# character of it is written ``\uXXXX`` (any such escape counts, but Go's of ``<``, ``>``,
+# ``&``); a text's first character follows its opening quote (an escape or a non-ASCII
+# character there counts: it may be a space). ``: `` also separates keys from values: only
+# one after something other than a quote, after an escaped quote, or after a quote that
+# opens a text (itself after ``:``, ``[``, ``,``, ``{`` or a space) counts. Names are
+# checked on the decoded keys.
+_ACCESS_KEY_HINT = re.compile(rb"A[KS]IA")
+_ESCAPE = re.compile(rb"\\u(?!00(?:3[cCeE]|26))")  # Go's escapes of < > & change nothing
+_TEXT_START = re.compile(rb'"(?:[\[{ \\\x80-\xff]|: (?<=[:\[,{ \t\r\n]": ))')
+_INNER_COLON = re.compile(rb': (?<!": )')
+# How deep the name walk goes before leaving it to ``redact`` (which refuses MAX_DEPTH).
+_WALK_DEPTH = 150
+_PLAIN_KEYS: set[str] = set()
+_UNDECIDED = object()
+
+
+def texts_may_need_redaction(raw: Any) -> bool:
+    """False when no text value in the JSON bytes ``raw`` can be changed by redaction."""
+    data = bytes(raw)
+    return (
+        b"=" in data
+        or b"@" in data
+        or b"-----" in data
+        or (b"\\u" in data and _ESCAPE.search(data) is not None)
+        or _ACCESS_KEY_HINT.search(data) is not None
+        or _TEXT_START.search(data) is not None
+        or _INNER_COLON.search(data) is not None
+        or b'\\": ' in data
+    )
+
+
+_CONTAINERS = frozenset((dict, list))
+
+
+def _by_name(value: Any, depth: int) -> Any:
+    """``_scrub`` of a value none of whose texts needs a look: secrets named by their key
+    are redacted (the same object back when none is). ``_UNDECIDED`` for a ``{name, value}``
+    pair or a deep nesting: the full walk decides."""
+    if depth > _WALK_DEPTH:
+        return _UNDECIDED
+    if type(value) is list:
+        if _CONTAINERS.isdisjoint(map(type, value)):
+            return value
+        items = [_by_name(item, depth + 1) if type(item) in _CONTAINERS else item for item in value]
+        if any(item is _UNDECIDED for item in items):
+            return _UNDECIDED
+        return (
+            items if any(new is not old for new, old in zip(items, value, strict=True)) else value
+        )
+    if "value" in value or "Value" in value:
+        return _UNDECIDED
+    changed: dict[str, Any] = {}
+    if not value.keys() <= _PLAIN_KEYS:  # some key may name a secret (the rare case)
+        for key, item in value.items():
+            kept = item is None or item is True or item is False or item == ""
+            if not kept and not _plain_key(key):
+                changed[key] = REDACTED
+    # Only nested values are walked (picked out in C): a secret-named one is redacted whole.
+    nested = compress(value.items(), map(_CONTAINERS.__contains__, map(type, value.values())))
+    for key, item in nested:
+        if key not in changed:
+            new = _by_name(item, depth + 1)
+            if new is _UNDECIDED:
+                return new
+            if new is not item:
+                changed[key] = new
+    return {**value, **changed} if changed else value
+
+
+def _plain_key(key: str) -> bool:
+    """Not a secret's name (remembered: keys repeat across instances)."""
+    if key in _PLAIN_KEYS:
+        return True
+    if is_secret_name(key):
+        return False
+    if len(_PLAIN_KEYS) < 100_000:
+        _PLAIN_KEYS.add(key)
+    return True
+
+
+def redact_state_attributes(
+    attributes: dict[str, Any],
+    raw: Any,
+    resource_type: str,
+    sensitive_paths: Any = None,
+) -> dict[str, Any]:
+    """``redact(attributes, resource_type, sensitive_paths=...)`` of a state instance,
+    cheaply when ``raw`` (the attributes' JSON bytes; ``None`` when unknown) shows that no
+    text value needs a look: then only keys naming a secret are redacted."""
+    if (
+        raw is None
+        or sensitive_paths
+        or resource_type in _SECRET_TYPES
+        or texts_may_need_redaction(raw)
+    ):
+        return redact(attributes, resource_type, sensitive_paths=sensitive_paths)
+    scrubbed = _by_name(attributes, 0)
+    if scrubbed is _UNDECIDED:
+        return redact(attributes, resource_type, sensitive_paths=sensitive_paths)
+    result: dict[str, Any] = scrubbed
+    return result
+
+
+def plain_text(value: str) -> bool:
+    """A text :func:`redact` leaves as it is wherever it stands (no hint of a secret, not
+    JSON text)."""
+    first = value[:1]
+    return bool(first) and first not in "{[" and not first.isspace() and not _has_hint(value)
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def redact_flat(attributes: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    """:func:`redact` of a mapping of names to values, without the walk when every value is
+    a number, a flag or a plain text and no name is a secret's."""
+    if (
+        resource_type in _SECRET_TYPES
+        or "value" in attributes
+        or "Value" in attributes
+        or not (attributes.keys() <= _PLAIN_KEYS or all(map(_plain_key, attributes)))
+        or not _SCALARS.issuperset(map(type, attributes.values()))
+        or not _plain_texts([v for v in attributes.values() if type(v) is str])
+    ):
+        return redact(attributes, resource_type)
+    return attributes
+
+
+# A text that is empty, or starts like JSON text or with a space, in texts joined by "\n".
+_ODD_START = re.compile(r"(?:\A|\n)(?:[\[{\s]|\Z)")
+
+
+def _plain_texts(texts: list[str]) -> bool:
+    """Every text is plain (see :func:`plain_text`), judged on them joined by a newline:
+    no hint spans one (none holds a newline), and a newline inside a text is only a false
+    alarm."""
+    if not texts:
+        return True
+    joined = "\n".join(texts)
+    return not _has_hint(joined) and _ODD_START.search(joined) is None
 
 
 def safe_quote(value: Any, limit: int = 60) -> str:

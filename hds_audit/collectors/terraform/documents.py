@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from sys import intern
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hds_audit.collectors.terraform.reading import (
     JsonCursor,
@@ -26,6 +26,9 @@ from hds_audit.errors import InputError, ShapeError, kind_of
 from hds_audit.i18n import Msg
 from hds_audit.model import EMPTY_MAPPING, SourceKind, empty_mapping
 from hds_audit.secrets import redact
+
+if TYPE_CHECKING:
+    from hds_audit.collectors.terraform import fast_state
 
 _PROVIDER_ADDR = re.compile(r'provider\["?([^"\]]+)"?\](?:\.([\w-]+))?')
 _LEGACY_PROVIDER = re.compile(r"provider\.([\w-]+)(?:\.([\w-]+))?")
@@ -140,18 +143,7 @@ def _state_v4_instance(
             attributes = redact(
                 attributes, rtype, sensitive_paths=instance.get("sensitive_attributes")
             )
-        out(
-            TfInstance(
-                address=address,
-                mode=mode,
-                type=rtype,
-                name=name,
-                module=module,
-                provider=short,
-                provider_key=provider_key,
-                attributes=attributes,
-            )
-        )
+        out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
 
 
 def _objects(items: Any, what: str, rtype: str, name: str) -> list[dict[str, Any]]:
@@ -421,8 +413,14 @@ def parse_document(
     """Parse one decoded file into instances, or raise :class:`InputError` naming it.
 
     A raw state v4 is streamed: with ``slim``, only slimmed copies of its instances are kept
-    and the result can ``replay`` the full ones, one at a time, from the same text.
+    and the result can ``replay`` the full ones, one at a time, from the same bytes or text.
     """
+    from hds_audit.collectors.terraform.fast_state import Fallback, FastState
+
+    try:
+        return _parse_fast(FastState.read(doc), doc, name, slim, kept_whole)
+    except Fallback:
+        pass
     cursor = JsonCursor(doc.text)
     top: dict[str, Any] = {}
     streamed: list[TfInstance] = []
@@ -453,6 +451,28 @@ def parse_document(
             cursor.array(resources_at[0], lambda resource: _state_v4_instance(resource, each))
 
         parsed.replay = replay
+    return parsed
+
+
+def _parse_fast(
+    state: fast_state.FastState,
+    doc: JsonText,
+    name: str,
+    slim: Slimmer | None,
+    kept_whole: Callable[[str, str], bool] | None,
+) -> ParsedDocument:
+    """:func:`parse_document` of a raw state v4 msgspec could split (see ``fast_state``);
+    raises :class:`Fallback` when a resource needs the general reader's error."""
+    streamed: list[TfInstance] = []
+    keep = streamed.append if slim is None else (lambda inst: streamed.append(slim(inst)))
+    try:
+        state.each_instance(keep, kept_whole)
+        doc.notes[:] = state.notes
+        parsed = _interpret(state.top, streamed, doc.notes, name)
+    except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
+        raise InputError(name, shape_problem(error)) from None
+    if slim is not None and parsed.instances is streamed:
+        parsed.replay = state.each_instance
     return parsed
 
 

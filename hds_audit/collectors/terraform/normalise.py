@@ -33,7 +33,7 @@ from hds_audit.model import (
     Resource,
     Source,
 )
-from hds_audit.secrets import redact
+from hds_audit.secrets import redact_flat
 
 _ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:([a-z0-9-]*):")
 _AZ_SUFFIX = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
@@ -117,36 +117,32 @@ def type_table() -> TypeTable:
 
 
 def index_view(inst: TfInstance) -> TfInstance:
-    """The slim copy of an instance the cross-resource index keeps.
+    """The slim form of an instance the cross-resource index keeps.
 
     Types that other resources' rules read whole (``full_types`` in ``data/types.yaml``)
     and data sources are kept whole; any other keeps only the attributes that locate it and
-    join it to others (``index_attributes``). The full instance is normalised on its own.
+    join it to others (``index_attributes``), redacted. The instance is slimmed in place
+    (the streamed reader passes a fresh one, and normalises the full instance on its own).
     """
     if index_keeps_whole(inst.type, inst.mode):
         return inst
     attributes = inst.attributes
+    names, name_set = _index_attributes()
+    present = name_set.intersection(attributes)
     # Shared strings: these copies live as long as the index, one per resource.
     slim = {
         k: (intern(v) if type(v) is str and len(v) <= 32 else v)
-        for k in type_table().index_attributes
-        if (v := attributes.get(k)) is not None
+        for k in names
+        if k in present and (v := attributes[k]) is not None
     }
-    return TfInstance(
-        address=inst.address,
-        mode=inst.mode,
-        type=inst.type,
-        name=inst.name,
-        module=inst.module,
-        provider=inst.provider,
-        provider_key=inst.provider_key,
-        attributes=redact(slim, inst.type),
-        unknown=inst.unknown,
-        references=inst.references,
-        configured=inst.configured,
-        provider_region=inst.provider_region,
-        action=inst.action,
-    )
+    inst.attributes = redact_flat(slim, inst.type)
+    return inst
+
+
+@cache
+def _index_attributes() -> tuple[tuple[str, ...], frozenset[str]]:
+    names = type_table().index_attributes
+    return names, frozenset(names)
 
 
 def index_keeps_whole(rtype: str, mode: str) -> bool:
@@ -238,9 +234,10 @@ class TerraformIndex:
     def build(cls, instances: list[TfInstance]) -> TerraformIndex:
         index = cls(instances)
         seen_regions: dict[str, set[str]] = defaultdict(set)
+        by_address, by_type = index.by_address, index.by_type
         for inst in instances:
-            index.by_address[inst.address] = inst
-            index.by_type[((inst.mode == "data" and "data.") or "") + inst.type].append(inst)
+            by_address[inst.address] = inst
+            by_type[inst.type if inst.mode != "data" else "data." + inst.type].append(inst)
             attrs = inst.attributes
             if inst.type == "aws_kms_key":
                 keys = index.customer_keys if inst.mode == "managed" else None
@@ -268,9 +265,10 @@ class TerraformIndex:
                 known = index.azure_ids.setdefault(attrs["id"].lower(), inst)
                 if known is not inst and "location" not in known.attributes:
                     index.azure_ids[attrs["id"].lower()] = inst
-            region = _own_aws_region(inst)
-            if inst.provider == "aws" and region:
-                seen_regions[inst.provider_key].add(region)
+            if inst.provider == "aws":
+                region = _own_aws_region(inst)
+                if region:
+                    seen_regions[inst.provider_key].add(region)
         # Every resource of one provider configuration shares its region unless it overrides
         # it (then its own `region` attribute says so): infer the configuration's region only
         # when all resources that show one agree.

@@ -12,7 +12,6 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ def _constant(text: str) -> str:
 
 _DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_constant)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_JSON_SPACE = re.compile(rb"[ \t\n\r]*")
 # hashicorp/setup-terraform's wrapper prints the command before the output and
 # GitHub workflow commands after it; other CI wrappers print similar banners.
 _WRAPPER_LINE = re.compile(r"^\s*(\[command\].*|::[a-z-]+(::| ).*|##\[[a-z]+\].*)$")
@@ -48,39 +48,80 @@ _BOMS = (
 )
 
 
-@dataclass(slots=True)
 class JsonText:
-    """The decoded JSON text of one file, and what had to be done to read it."""
+    """One file's JSON document, and what had to be done to read it.
 
-    text: str
-    start: int
-    notes: list[str] = field(default_factory=list)
-    size: int = 0  # bytes read from the file
-    sha256: str = ""  # of those bytes, for the report's run.inputs
-    encoding: str = "utf-8"
-    bom: int = 0
+    A UTF-8 file is kept as its bytes (``data``, the document starting at ``byte_start``):
+    the state reader decodes from them, and ``text`` is only decoded when the general
+    reader needs it (the bytes are then let go). Other encodings are decoded at once.
+    """
+
+    __slots__ = (
+        "_text",
+        "bom",
+        "byte_start",
+        "data",
+        "encoding",
+        "notes",
+        "sha256",
+        "size",
+        "start",
+    )
+
+    def __init__(
+        self,
+        text: str | None,
+        start: int,
+        notes: list[str] | None = None,
+        *,
+        size: int = 0,
+        sha256: str = "",
+        encoding: str = "utf-8",
+        bom: int = 0,
+        data: bytes | None = None,
+        byte_start: int = 0,
+    ) -> None:
+        self._text = text
+        self.start = start  # offset of the document in ``text``
+        self.notes: list[str] = notes if notes is not None else []
+        self.size = size  # bytes read from the file
+        self.sha256 = sha256  # of those bytes, for the report's run.inputs
+        self.encoding = encoding
+        self.bom = bom  # length of the byte-order mark
+        self.data = data  # the file's bytes, until the text is decoded (UTF-8 only)
+        self.byte_start = byte_start  # offset of the document in ``data``
+
+    @property
+    def text(self) -> str:
+        """The decoded text (decoded from ``data`` on first use; the bytes are dropped)."""
+        if self._text is None:
+            if self.data is None:
+                raise ValueError("a JsonText holds neither text nor bytes")
+            self._text = self.data[self.bom :].decode(self.encoding)
+            self.data = None
+        return self._text
 
     def byte_offset(self, pos: int) -> int:
         """The offset in the file's bytes of ``pos`` in the decoded text."""
         return self.bom + len(self.text[:pos].encode(self.encoding))
 
 
-def _decode(raw: bytes, name: str, notes: list[str]) -> tuple[str, str, int]:
-    """The text, its encoding and the length of its byte-order mark."""
+def _encoding(raw: bytes, notes: list[str]) -> tuple[str, int]:
+    """The encoding of the file's bytes and the length of its byte-order mark."""
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
             if encoding != "utf-8":
                 notes.append(Msg("note.decoded_bom", encoding=encoding.upper()))
-            return _strict_decode(raw, encoding, name, len(bom)), encoding, len(bom)
+            return encoding, len(bom)
     # UTF-16 without a BOM: every other byte of ASCII JSON is NUL.
     head = raw[:64]
     if len(head) >= 4 and head[1::2].count(0) == len(head[1::2]):
         notes.append(Msg("note.decoded_no_bom", encoding="UTF-16-LE"))
-        return _strict_decode(raw, "utf-16-le", name), "utf-16-le", 0
+        return "utf-16-le", 0
     if len(head) >= 4 and head[0::2].count(0) == len(head[0::2]):
         notes.append(Msg("note.decoded_no_bom", encoding="UTF-16-BE"))
-        return _strict_decode(raw, "utf-16-be", name), "utf-16-be", 0
-    return _strict_decode(raw, "utf-8", name), "utf-8", 0
+        return "utf-16-be", 0
+    return "utf-8", 0
 
 
 def _strict_decode(raw: bytes, encoding: str, name: str, skip: int = 0) -> str:
@@ -89,6 +130,26 @@ def _strict_decode(raw: bytes, encoding: str, name: str, skip: int = 0) -> str:
     except UnicodeDecodeError as error:
         problem = Msg("input.bad_encoding", encoding=encoding.upper(), byte=skip + error.start)
         raise InputError(name, problem) from None
+
+
+_CHUNK = 1 << 20
+
+
+def _check_utf8(raw: bytes, name: str, skip: int) -> None:
+    """Raise what :func:`_strict_decode` would for bad UTF-8, without keeping the text
+    (decoded a megabyte at a time)."""
+    if raw.isascii():
+        return
+    view = memoryview(raw)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    done = skip
+    try:
+        while done < len(raw):
+            decoder.decode(view[done : done + _CHUNK], final=done + _CHUNK >= len(raw))
+            done += _CHUNK
+    except UnicodeDecodeError:
+        _strict_decode(raw, "utf-8", name, skip)  # raises, naming the first bad byte
+        raise
 
 
 def read_text(path: Path, name: str | None = None) -> JsonText:
@@ -107,10 +168,22 @@ def read_text(path: Path, name: str | None = None) -> JsonText:
         raise InputError(label, Msg("input.empty"))
     notes: list[str] = []
     size, digest = len(raw), hashlib.sha256(raw).hexdigest()
-    text, encoding, bom = _decode(raw, label, notes)
-    del raw
-    doc = JsonText(text, 0, notes, size=size, sha256=digest, encoding=encoding, bom=bom)
+    encoding, bom = _encoding(raw, notes)
+    if encoding != "utf-8":
+        text = _strict_decode(raw, encoding, label, bom)
+        del raw
+        doc = JsonText(text, 0, notes, size=size, sha256=digest, encoding=encoding, bom=bom)
+        doc.start = _skip_wrapper_lines(doc, label)
+        return doc
+    _check_utf8(raw, label, bom)
+    first = _JSON_SPACE.match(raw, bom).end()  # type: ignore[union-attr]
+    doc = JsonText(None, 0, notes, size=size, sha256=digest, bom=bom, data=raw)
+    if raw.startswith(b"{", first):  # the common case: the document is all there is
+        doc.start, doc.byte_start = first - bom, first  # only ASCII spaces before it
+        return doc
     doc.start = _skip_wrapper_lines(doc, label)
+    doc.byte_start = doc.byte_offset(doc.start)
+    doc.data, doc._text = raw, None  # keep the bytes, not the text
     return doc
 
 
@@ -140,14 +213,28 @@ def _skip_wrapper_lines(doc: JsonText, name: str) -> int:
 def check_trailer(doc: JsonText, end: int, name: str) -> None:
     """After the document ends at ``end``, accept only whitespace or CI wrapper lines."""
     rest = doc.text[end:]
-    if not rest.strip():
+    wrapper_lines = trailing_wrapper_lines(rest)
+    if wrapper_lines == 0:
         return
-    lines = [line for line in rest.splitlines() if line.strip()]
-    if all(_WRAPPER_LINE.match(line) for line in lines):
-        doc.notes.append(Msg("note.wrapper_after", n=len(lines)))
+    if wrapper_lines is not None:
+        doc.notes.append(Msg("note.wrapper_after", n=wrapper_lines))
         return
     first = end + len(rest) - len(rest.lstrip())
     raise InputError(name, Msg("input.trailing_data", byte=doc.byte_offset(first)))
+
+
+def trailing_wrapper_lines(rest: str) -> int | None:
+    """How many CI wrapper lines the text after a document holds (0: only whitespace);
+    ``None`` when it holds anything else."""
+    if not rest.strip():
+        return 0
+    lines = [line for line in rest.splitlines() if line.strip()]
+    return len(lines) if all(_WRAPPER_LINE.match(line) for line in lines) else None
+
+
+def is_wrapper_line(line: str) -> bool:
+    """A line a CI wrapper prints around the JSON (``[command]...``, ``::debug::...``)."""
+    return _WRAPPER_LINE.match(line) is not None
 
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[{}\[\]]')

@@ -1,0 +1,279 @@
+"""The fast reader of raw state v4 files, the shape of every large input.
+
+msgspec splits the ``resources`` array into raw slices (views of the file's bytes) and
+decodes each resource into typed structures. It is used only where it gives exactly what the
+general reader (:mod:`~hds_audit.collectors.terraform.reading`, Python's decoder) gives:
+
+- the file as a whole: anything msgspec refuses (``NaN``, a lone surrogate escape, a syntax
+  error, a cut file) and any top level it cannot vouch for (a second ``resources`` or
+  ``version`` member, wrapper lines it cannot place) raises :class:`Fallback`, and the
+  general reader reads the file, with its exact messages and byte offsets;
+- one resource: a resource msgspec will not type (a ``null`` name, attributes that are a
+  list, a number it holds differently), or one that could nest deep enough for Python's
+  decoder to give up, or that holds a number with more digits than Python converts, is
+  decoded by Python's decoder and read by the general code, errors and all.
+
+Numbers that are not integers go through the same ``_finite`` as the general reader, so
+``1e400`` stays its own text on both paths.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import cache
+from sys import intern
+from typing import Any, cast
+
+import msgspec
+
+from hds_audit.collectors.terraform import documents, reading
+from hds_audit.collectors.terraform.documents import TfInstance
+from hds_audit.collectors.terraform.reading import JsonCursor, JsonText
+from hds_audit.i18n import Msg
+from hds_audit.secrets import redact_state_attributes
+
+_NO_RAW = msgspec.Raw()
+
+
+class Fallback(Exception):
+    """The fast reader cannot vouch for this file: the general reader must read it."""
+
+
+class _Top(msgspec.Struct):
+    resources: msgspec.Raw = _NO_RAW
+
+
+class _Instance(msgspec.Struct):
+    attributes: msgspec.Raw = _NO_RAW
+    attributes_flat: dict[str, Any] | None = None
+    index_key: Any = None
+    sensitive_attributes: Any = None
+
+
+class _Resource(msgspec.Struct):
+    mode: str = "managed"
+    type: str = ""
+    name: str = ""
+    module: str | None = None
+    provider: str | None = None
+    instances: list[_Instance] | None = None
+
+
+_TOP = msgspec.json.Decoder(_Top)
+_SPLIT = msgspec.json.Decoder(list[msgspec.Raw])
+_RESOURCE = msgspec.json.Decoder(_Resource, float_hook=reading._finite)
+_ATTRIBUTES = msgspec.json.Decoder(dict[str, Any] | None, float_hook=reading._finite)
+_RESOURCES_KEY = re.compile(rb'"resources"[ \t\n\r]*:[ \t\n\r]*')
+_JSON_SPACE = b" \t\n\r"
+# Python's decoder gives up (RecursionError) near 1,000 levels; msgspec's limit differs and
+# it does not count levels it skips. Fewer than this many brackets cannot nest that deep.
+_MAX_BRACKETS = 400
+# Python refuses to convert integers of more than 4,300 digits; msgspec skips them unread.
+_LONG_DIGITS = re.compile(rb"[0-9]{4300}")
+_MAX_WRAPPER_LINES = 64
+
+Emit = Callable[[Any], None]
+KeptWhole = Callable[[str, str], bool] | None
+
+
+class FastState:
+    """A raw state v4 read by msgspec: its top-level members and its ``resources`` array
+    (a view of the file's bytes), split into one slice per resource for each pass."""
+
+    __slots__ = ("array", "notes", "slices", "top")
+
+    def __init__(
+        self,
+        top: dict[str, Any],
+        array: msgspec.Raw,
+        slices: list[msgspec.Raw | None],
+        notes: list[str],
+    ) -> None:
+        self.top = top
+        self.array = array
+        self.slices: list[msgspec.Raw | None] | None = slices  # for the first pass
+        self.notes = notes
+
+    @classmethod
+    def read(cls, doc: JsonText) -> FastState:
+        """Split the document, or raise :class:`Fallback`."""
+        data = doc.data
+        if data is None or doc.encoding != "utf-8":
+            raise Fallback
+        start = doc.byte_start
+        end = _document_end(data, start)
+        view = memoryview(data)
+        try:
+            resources = _TOP.decode(view[start:end]).resources
+        except (msgspec.MsgspecError, RecursionError, ValueError):
+            raise Fallback from None
+        if not len(resources):
+            raise Fallback  # no resources: a plan, a shown state or an empty state
+        at = _resources_offset(data, start, end, resources)
+        prefix = data[start:at].decode("utf-8")
+        suffix = data[at + len(resources) : end].decode("utf-8")
+        top, rest = _top_members(prefix, suffix)
+        wrapper_lines = reading.trailing_wrapper_lines(rest + data[end:].decode("utf-8"))
+        if wrapper_lines is None:
+            raise Fallback
+        notes = list(doc.notes)
+        if wrapper_lines:
+            notes.append(Msg("note.wrapper_after", n=wrapper_lines))
+        try:
+            slices = _SPLIT.decode(resources)
+        except (msgspec.MsgspecError, RecursionError, ValueError):
+            raise Fallback from None
+        return cls(top, resources, cast("list[msgspec.Raw | None]", slices), notes)
+
+    def each_instance(self, out: Emit, kept_whole: KeptWhole = None) -> None:
+        """Pass every instance, redacted, to ``out`` (see ``documents._state_v4_instance``).
+
+        Each slice is let go once read: a pass holds no more than the slices still to read.
+        """
+        slices = self.slices
+        self.slices = None
+        if slices is None:  # a later pass: split again (a twentieth of the first's time)
+            slices = cast("list[msgspec.Raw | None]", _SPLIT.decode(self.array))
+        for i, raw in enumerate(slices):
+            slices[i] = None
+            read_resource(raw, out, kept_whole)  # type: ignore[arg-type]
+
+
+def _document_end(data: bytes, start: int) -> int:
+    """Where the document ends: before trailing whitespace and CI wrapper lines."""
+    end = len(data)
+    for _ in range(_MAX_WRAPPER_LINES):
+        while end > start and data[end - 1] in _JSON_SPACE:
+            end -= 1
+        line_start = data.rfind(b"\n", start, end) + 1
+        if line_start <= start:
+            break
+        try:
+            line = data[line_start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            break
+        if not reading.is_wrapper_line(line):
+            break
+        end = line_start
+    return end
+
+
+def _resources_offset(data: bytes, start: int, end: int, resources: msgspec.Raw) -> int:
+    """The offset of the top-level ``resources`` array: the first place a ``"resources":``
+    key is followed by exactly the array msgspec kept (the last such member)."""
+    for match in _RESOURCES_KEY.finditer(data, start, end):
+        if data.startswith(resources, match.end()):
+            return match.end()
+    raise Fallback
+
+
+def _top_members(prefix: str, suffix: str) -> tuple[dict[str, Any], str]:
+    """The top-level members other than ``resources``, decoded by the general reader as it
+    would (in order, the last of a repeated key winning), and the text after the document.
+
+    Raises :class:`Fallback` unless ``resources`` is the one member at the place found and
+    the general reader would stream it as a state v4 (``version`` 4, before or after it).
+    """
+    skeleton = prefix + "[]" + suffix
+    top: dict[str, Any] = {}
+    seen: list[tuple[int, Any]] = []
+
+    def resources_member(pos: int) -> int:
+        seen.append((pos, top.get("version")))
+        return pos + 2
+
+    try:
+        end = JsonCursor(skeleton).object(0, {"resources": resources_member}, top)
+    except (json.JSONDecodeError, RecursionError, ValueError):
+        raise Fallback from None
+    if len(seen) != 1 or seen[0][0] != len(prefix) or seen[0][1] not in (4, None):
+        raise Fallback
+    version = top.get("version")
+    if "format_version" in top or type(version) is not int or version != 4:
+        raise Fallback
+    return top, skeleton[end:]
+
+
+def read_resource(raw: msgspec.Raw, out: Emit, kept_whole: KeptWhole = None) -> None:
+    """Turn one resource's slice into instances passed to ``out``, as
+    ``documents._state_v4_instance`` does with the general reader's value."""
+    resource = _typed(raw)
+    if resource is None:
+        documents._state_v4_instance(_python_value(raw), out, kept_whole)
+        return
+    decoded = []
+    try:
+        for instance in resource.instances or ():
+            raw_attributes = instance.attributes
+            attributes = _ATTRIBUTES.decode(raw_attributes) if len(raw_attributes) else None
+            decoded.append((instance, attributes))
+    except (msgspec.MsgspecError, RecursionError, ValueError):
+        documents._state_v4_instance(_python_value(raw), out, kept_whole)
+        return
+    mode = _MANAGED if resource.mode == _MANAGED else intern(resource.mode)
+    rtype = intern(resource.type)
+    name = resource.name
+    module = intern(resource.module) if resource.module else ""
+    short, provider_key = _provider(resource.provider or documents._type_provider(rtype))
+    whole = kept_whole is None or kept_whole(rtype, mode)
+    for instance, attributes in decoded:
+        address = documents._address(module, mode, rtype, name, instance.index_key)
+        if attributes is None:
+            attributes = documents._flat_to_nested(instance.attributes_flat or {})
+            if whole:
+                attributes = redact_state_attributes(
+                    attributes, None, rtype, instance.sensitive_attributes
+                )
+        elif whole:
+            attributes = redact_state_attributes(
+                _shared_keys(attributes), instance.attributes, rtype, instance.sensitive_attributes
+            )
+        out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
+
+
+_MANAGED = "managed"
+# msgspec shares only some key strings between the objects it decodes (Python's decoder
+# shares every key of a document): the attributes kept by resources share theirs here.
+_KEYS: dict[str, str] = {}
+
+
+def _shared_keys(attributes: dict[str, Any]) -> dict[str, Any]:
+    if len(_KEYS) > 100_000:
+        return attributes
+    shared = map(_KEYS.setdefault, attributes, attributes)
+    return dict(zip(shared, attributes.values(), strict=True))
+
+
+@cache
+def _provider(provider: str) -> tuple[str, str]:
+    short, key = documents._provider_from_state(provider)
+    return intern(short), intern(key)
+
+
+def _typed(raw: msgspec.Raw) -> _Resource | None:
+    """The resource as typed structures, or ``None`` when the general reader must read it."""
+    if len(raw) >= 2 * _MAX_BRACKETS:
+        data = bytes(raw)
+        if data.count(b"[") + data.count(b"{") >= _MAX_BRACKETS:
+            return None
+        if len(data) > 4300 and _LONG_DIGITS.search(data):
+            return None
+    try:
+        return _RESOURCE.decode(raw)
+    except (msgspec.MsgspecError, RecursionError, ValueError):
+        return None
+
+
+def _python_value(raw: msgspec.Raw) -> Any:
+    """One resource decoded by the general reader's decoder (its errors are the reader's:
+    a syntax error, never expected here, sends the whole file to the general reader)."""
+    text = bytes(raw).decode("utf-8")
+    try:
+        value, end = reading._DECODER.raw_decode(text)
+    except json.JSONDecodeError:
+        raise Fallback from None
+    if end != len(text):
+        raise Fallback
+    return value

@@ -1,0 +1,293 @@
+"""The fast state reader gives exactly what the general reader gives, or hands the file over.
+
+Every test reads the same bytes twice: through :func:`read_text` as the collector does (the
+fast reader for a raw state v4), and through the general reader alone (a document whose
+text was already decoded). Instances (slim and replayed), notes and error messages must be
+equal.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from json_shapes import attributes, dumps, scalars, texts, values
+
+from hds_audit.collectors.terraform.documents import TfInstance, parse_document, shape_problem
+from hds_audit.collectors.terraform.fast_state import Fallback, FastState, _typed
+from hds_audit.collectors.terraform.normalise import index_keeps_whole, index_view
+from hds_audit.collectors.terraform.reading import _DECODER, _finite, read_text
+from hds_audit.errors import InputError, ShapeError
+
+Outcome = tuple[str, Any]
+
+
+def _outcome(path: Path, general: bool) -> Outcome:
+    doc = read_text(path, "state.json")
+    if general:
+        assert doc.text  # decoded: the fast reader cannot run
+    try:
+        parsed = parse_document(doc, "state.json", slim=index_view, kept_whole=index_keeps_whole)
+    except InputError as error:
+        return "error", str(error)
+    full: list[TfInstance] = []
+    if parsed.replay is not None:
+        try:
+            parsed.replay(full.append)
+        except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
+            return "replay error", shape_problem(error)  # what collect_file reports
+    return "parsed", (parsed.kind, parsed.terraform_version, parsed.notes, parsed.instances, full)
+
+
+def _both(path: Path) -> Outcome:
+    fast = _outcome(path, general=False)
+    general = _outcome(path, general=True)
+    assert fast == general
+    return fast
+
+
+def _fast_reads(path: Path) -> bool:
+    try:
+        FastState.read(read_text(path, "state.json"))
+    except Fallback:
+        return False
+    return True
+
+
+def _state(resources: list[Any], **top: Any) -> dict[str, Any]:
+    return {"version": 4, "terraform_version": "1.11.4", "serial": 1, **top, "resources": resources}
+
+
+def _resource(rtype: str, name: str, attrs: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "mode": "managed",
+        "type": rtype,
+        "name": name,
+        "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+        "instances": [{"schema_version": 0, "attributes": attrs, "sensitive_attributes": []}],
+        **extra,
+    }
+
+
+def _write(tmp_path: Path, text: str | bytes, name: str = "state.json") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    database=None,
+)
+
+TYPES = (
+    "aws_s3_bucket",
+    "aws_db_instance",
+    "aws_kms_key",
+    "random_password",
+    "azurerm_storage_account",
+)
+instances = st.lists(
+    st.fixed_dictionaries(
+        {"attributes": attributes | values},
+        optional={
+            "index_key": scalars,
+            "sensitive_attributes": st.just([]) | values,
+            "attributes_flat": st.dictionaries(texts, scalars, max_size=3),
+            "private": texts,
+        },
+    )
+    | values,
+    max_size=3,
+)
+resources = st.lists(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(TYPES) | scalars, "name": texts | scalars},
+        optional={
+            "mode": st.sampled_from(["managed", "data"]) | scalars,
+            "module": st.just("module.a") | scalars,
+            "provider": st.just('provider["registry.terraform.io/hashicorp/aws"].eu') | scalars,
+            "instances": instances | values,
+            "dependencies": st.lists(texts, max_size=2),
+        },
+    )
+    | values,
+    min_size=1,
+    max_size=4,
+)
+tops = st.fixed_dictionaries(
+    {"resources": resources},
+    optional={"version": st.just(4) | scalars, "terraform_version": scalars, "outputs": values},
+)
+
+
+@FUZZ
+@given(top=tops, seed=st.integers(0, 2**32))
+def test_random_states_read_the_same_on_both_paths(
+    tmp_path: Path, top: dict[str, Any], seed: int
+) -> None:
+    _both(_write(tmp_path, dumps(top, random.Random(seed))))
+
+
+@FUZZ
+@given(
+    resource_list=st.lists(
+        st.builds(lambda t, a: _resource(t, "r", a), st.sampled_from(TYPES), attributes),
+        min_size=1,
+        max_size=3,
+    ),
+    seed=st.integers(0, 2**32),
+)
+def test_states_of_realistic_shape_take_the_fast_path(
+    tmp_path: Path, resource_list: list[Any], seed: int
+) -> None:
+    assume("\\ud800" not in json.dumps(resource_list))  # a lone surrogate: the general reader's
+    rnd = random.Random(seed)
+    text = json.dumps(
+        _state(resource_list),
+        indent=rnd.choice([None, 2]),
+        ensure_ascii=rnd.choice([True, False]),
+        separators=rnd.choice([None, (",", ":")]),
+    )
+    path = _write(tmp_path, text)
+    outcome = _both(path)
+    assert _fast_reads(path), outcome
+
+
+@FUZZ
+@given(value=values, seed=st.integers(0, 2**32))
+def test_msgspec_decodes_values_as_python_does_or_refuses(value: Any, seed: int) -> None:
+    text = dumps({"type": "t", "instances": [{"attributes": {"v": value}}]}, random.Random(seed))
+    expected = _DECODER.decode(text)
+    decoder = msgspec.json.Decoder(float_hook=_finite)
+    with contextlib.suppress(msgspec.DecodeError):  # refusing is fine: the file falls back
+        assert decoder.decode(text.encode()) == expected
+    typed = _typed(msgspec.Raw(text.encode()))
+    if typed is not None:
+        [instance] = typed.instances or []
+        attrs = msgspec.json.Decoder(dict[str, Any], float_hook=_finite).decode(instance.attributes)
+        assert attrs == expected["instances"][0]["attributes"]
+
+
+def _one(attributes: str) -> str:
+    """A state whose one instance's attributes are the given JSON text."""
+    head = '{"version": 4, "resources": [{"type": "a", "instances": [{"attributes": '
+    return head + attributes + "}]}]}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _one('{"n": 1e400}'),
+        _one('{"n": -1E+999}'),
+        _one('{"n": NaN}'),
+        _one('{"n": Infinity}'),
+        '{"version": 4, "resources": [{"type": "a", "instances": [{"attributes": {"n": 1'
+        + "0" * 5000
+        + "}}]}]}",
+        '{"version": 4, "resources": [{"type": "a", "private": 1' + "0" * 5000 + "}]}",
+        '{"version": 4, "resources": [{"type": "a", "instances": [{"attributes": {"n": '
+        + "1" * 30
+        + "}}]}]}",
+        _one('{"s": "\\ud800"}'),
+        '{"version": 4, "resources": [{"type": "a", "private": "\\udc00x"}]}',
+        _one('{"s": "a\tb"}'),
+        _one('{"a": 1, "a": 2}'),
+        '{"version": 4, "resources": [{"type": "a", "type": "b", "instances": []}]}',
+        '{"version": 4, "resources": [{"type": "a"}], "resources": [{"type": "b"}]}',
+        '{"version": 3, "resources": [{"type": "a"}], "version": 4}',
+        '{"version": null, "resources": [{"type": "a"}], "version": 4}',
+        '{"resources": [{"type": "a"}], "version": 4}',
+        '{"resources": [{"type": "a"}], "version": 4.0}',
+        '{"version": 4, "resources": [{"type": "a"}], "format_version": "1.0"}',
+        '{"version": 4, "outputs": {"resources": [{"type": "a"}]}, "resources": [{"type": "a"}]}',
+        '{"version": 4, "r\\u0065sources": [{"type": "a"}]}',
+        '{"version": 4, "resources": [{"type": "a", "instances": [{"attributes": [1]}]}]}',
+        '{"version": 4, "resources": [{"type": "a", "instances": [{"attributes_flat": 3}]}]}',
+        '{"version": 4, "resources": [{"type": "a", "instances": {"attributes": {}}}]}',
+        '{"version": 4, "resources": [{"type": null, "name": 3, "mode": ["x"]}]}',
+        '{"version": 4, "resources": [7, "x", null]}',
+        '{"version": 4, "resources": [{"type": "a"}], "serial": 1' + "0" * 5000 + "}",
+        '{"version": 4, "resources": [{"type": "a", "instances": [{"attributes": {"d": '
+        + "[" * 960
+        + "]" * 960
+        + "}}]}]}",
+        '{"version": 4, "resources": [{"type": "a", "private": ' + "[" * 5000 + "]" * 5000 + "}]}",
+        '{"version": 4, "resources": [{"type": "a", "instances": [{"attributes": {"d": '
+        + "[" * 300
+        + "]" * 300
+        + "}}]}]}",
+        '{"version": 4, "resources": [{"type": "a", "instances": [{"attributes": {}}]}]',
+        '{"version": 4, "resources": [{"type": "a", "instances": [{"attributes": {}}]}]} x',
+        '{"version": 4, "resources": [{"type": "a", "instances": [{"attributes": {}}]},]}',
+    ],
+)
+def test_odd_values_and_top_levels_read_as_the_general_reader_does(
+    tmp_path: Path, text: str
+) -> None:
+    _both(_write(tmp_path, text))
+
+
+STATE = json.dumps(
+    _state(
+        [
+            _resource(
+                "aws_db_instance",
+                "db",
+                {"id": "db", "password": "Hunter2-s3cr3t", "tags": {"Name": "db"}},
+            )
+        ]
+    ),
+    indent=2,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "fast"),
+    [
+        (STATE.encode(), True),
+        (codecs.BOM_UTF8 + STATE.encode(), True),
+        (codecs.BOM_UTF16_LE + STATE.encode("utf-16-le"), False),
+        (STATE.encode("utf-16-be"), False),
+        (b"[command]/usr/bin/terraform state pull\n" + STATE.encode(), True),
+        (STATE.encode() + b"\n::debug::exitcode: 0\n::set-output name=x::y\n", True),
+        (b"\n[command]terraform\n" + STATE.encode() + b"\n\n##[debug]done\n", True),
+        (STATE.encode() + b"\n::debug::stdout: {}\n", True),
+        (STATE.encode() + b"\ngarbage\n", False),
+        (STATE.encode()[: len(STATE) // 2], False),
+        (STATE.encode().replace(b"Hunter2", "Hünter2".encode()), True),
+        (STATE.encode() + b"\x0c", False),
+    ],
+)
+def test_encodings_wrappers_and_cut_files(tmp_path: Path, raw: bytes, fast: bool) -> None:
+    path = _write(tmp_path, raw)
+    outcome = _both(path)
+    assert _fast_reads(path) is fast
+    assert "Hunter2" not in repr(outcome)
+
+
+def test_the_file_bytes_are_kept_instead_of_a_decoded_copy(tmp_path: Path) -> None:
+    doc = read_text(_write(tmp_path, STATE))
+    assert doc.data is not None and doc._text is None
+    parsed = parse_document(doc, "s", slim=index_view, kept_whole=index_keeps_whole)
+    assert doc._text is None  # the fast reader never decoded the whole text
+    assert parsed.replay is not None
+
+
+def test_a_bad_byte_is_named_by_offset(tmp_path: Path) -> None:
+    raw = STATE.encode().replace(b"Hunter2", b"Hu\xffter2")
+    with pytest.raises(InputError) as caught:
+        read_text(_write(tmp_path, raw), "bad.json")
+    offset = raw.index(b"\xff")
+    assert f"byte {offset}" in str(caught.value)
+    assert "Hu" not in str(caught.value)
