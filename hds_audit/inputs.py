@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 #: Terraform states and plans: the largest real ones are tens of MiB.
 MAX_STATE_BYTES = 1024 * 2**20
@@ -50,6 +51,20 @@ def read_bytes(path: Path, limit: int = MAX_DATA_BYTES) -> bytes:
     Opened without blocking (a FIFO opened for reading would wait for a writer), checked
     with ``fstat`` on the open descriptor (no race with a swapped path), read up to the limit.
     """
+    return read_file(path, limit)[0]
+
+
+FileIdentity = tuple[int, int, int, int]
+"""A file as read: device, inode, size and modification time (ns)."""
+
+
+def identity_of(info: os.stat_result) -> FileIdentity:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def read_file(path: Path, limit: int = MAX_DATA_BYTES) -> tuple[bytes, FileIdentity]:
+    """Like :func:`read_bytes`, with the identity of the file read (from the same
+    descriptor), so a later read can check it is still the same file, unchanged."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
@@ -73,7 +88,21 @@ def read_bytes(path: Path, limit: int = MAX_DATA_BYTES) -> bytes:
         os.close(fd)
     if len(data) > limit:  # grew while being read
         raise FileProblem(f"is larger than the {limit // 2**20} MiB limit")
-    return data
+    return data, identity_of(info)
+
+
+def reopen(path: Path, identity: FileIdentity) -> BinaryIO:
+    """``path`` opened again for reading, if it is still the file :func:`read_file` read,
+    unchanged; else :class:`FileProblem`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        raise FileProblem(f"cannot be read again: {error.strerror or error}") from None
+    if identity_of(os.fstat(fd)) != identity:  # never blocks: a FIFO is not the same file
+        os.close(fd)
+        raise FileProblem("changed while it was being read")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def read_text(path: Path, limit: int = MAX_DATA_BYTES) -> str:

@@ -291,3 +291,52 @@ def test_a_bad_byte_is_named_by_offset(tmp_path: Path) -> None:
     offset = raw.index(b"\xff")
     assert f"byte {offset}" in str(caught.value)
     assert "Hu" not in str(caught.value)
+
+
+# -- the second pass reads the resources from the file again ---------------------------------
+
+
+def _big_state() -> str:
+    """Small resources around one larger than the chunk the second pass reads at once."""
+    resources = [
+        *(_resource("aws_s3_bucket", f"b{i}", {"id": f"b{i}"}) for i in range(3)),
+        _resource("aws_s3_bucket", "big", {"id": "big", "policy": "x" * (3 << 20)}),
+        *(_resource("aws_ebs_volume", f"v{i}", {"id": f"v{i}"}) for i in range(3)),
+    ]
+    # Irregular spacing between resources: the places noted must follow it.
+    return json.dumps(_state(resources), indent=1).replace("},\n  {", "} ,\n\t\t {")
+
+
+def test_the_second_pass_reads_the_file_again_without_the_bytes(tmp_path: Path) -> None:
+    path = _write(tmp_path, _big_state())
+    doc = read_text(path, "state.json")
+    parsed = parse_document(doc, "state.json", slim=index_view, kept_whole=index_keeps_whole)
+    assert doc.data is None and doc._text is None  # the bytes were let go after the first pass
+    assert parsed.replay is not None
+    full: list[TfInstance] = []
+    parsed.replay(full.append)
+    assert [i.address for i in full] == [i.address for i in parsed.instances]
+    assert len(full[3].attributes["policy"]) == 3 << 20
+    assert _both(path)[0] == "parsed"  # and what it read equals the general reader's
+
+
+@pytest.mark.parametrize("change", ["rewritten", "cut", "replaced", "removed"])
+def test_a_file_changed_between_the_passes_is_an_input_error(tmp_path: Path, change: str) -> None:
+    path = _write(tmp_path, _big_state())
+    doc = read_text(path, "state.json")
+    parsed = parse_document(doc, "state.json", slim=index_view, kept_whole=index_keeps_whole)
+    assert parsed.replay is not None
+    original = path.read_bytes()
+    if change == "rewritten":  # same size, new content and time
+        path.write_bytes(original.replace(b'"b0"', b'"c0"'))
+    elif change == "cut":
+        path.write_bytes(original[: len(original) // 2])
+    elif change == "replaced":  # another file under the same name, same bytes
+        (tmp_path / "other.json").write_bytes(original)
+        (tmp_path / "other.json").replace(path)
+    else:
+        path.unlink()
+    with pytest.raises(InputError) as caught:
+        parsed.replay(lambda instance: None)
+    assert str(caught.value).startswith("state.json")
+    assert "again" in str(caught.value) or "changed while it was being read" in str(caught.value)

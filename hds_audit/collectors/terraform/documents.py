@@ -16,6 +16,7 @@ from functools import cache
 from sys import intern
 from typing import TYPE_CHECKING, Any
 
+from hds_audit import inputs
 from hds_audit.collectors.terraform.reading import (
     JsonCursor,
     JsonText,
@@ -472,7 +473,16 @@ def _parse_fast(
     except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
         raise InputError(name, shape_problem(error)) from None
     if slim is not None and parsed.instances is streamed:
-        parsed.replay = state.each_instance
+        if state.let_bytes_go():
+            doc.data = None  # the replay reads the resources from the file again
+
+        def replay(each: Callable[[TfInstance], None]) -> None:
+            try:
+                state.each_instance(each)
+            except inputs.FileProblem as problem:
+                raise InputError(name, problem.problem) from None
+
+        parsed.replay = replay
     return parsed
 
 

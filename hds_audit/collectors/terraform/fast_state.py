@@ -20,14 +20,18 @@ Numbers that are not integers go through the same ``_finite`` as the general rea
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Callable
+from array import array as array_of
+from collections.abc import Callable, Iterator
 from functools import cache
+from pathlib import Path
 from sys import intern
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import msgspec
 
+from hds_audit import inputs
 from hds_audit.collectors.terraform import documents, reading
 from hds_audit.collectors.terraform.documents import TfInstance
 from hds_audit.collectors.terraform.reading import JsonCursor, JsonText
@@ -73,6 +77,9 @@ _MAX_BRACKETS = 400
 # Python refuses to convert integers of more than 4,300 digits; msgspec skips them unread.
 _LONG_DIGITS = re.compile(rb"[0-9]{4300}")
 _MAX_WRAPPER_LINES = 64
+_SEPARATOR = re.compile(rb"[ \t\n\r]*,?[ \t\n\r]*")  # between two resources of the array
+_CLOSING = re.compile(rb"[ \t\n\r]*\]")  # after the last one
+_CHUNK = 1 << 20  # bytes read at once when the resources are read again from the file
 
 Emit = Callable[[Any], None]
 KeptWhole = Callable[[str, str], bool] | None
@@ -80,9 +87,15 @@ KeptWhole = Callable[[str, str], bool] | None
 
 class FastState:
     """A raw state v4 read by msgspec: its top-level members and its ``resources`` array
-    (a view of the file's bytes), split into one slice per resource for each pass."""
+    (a view of the file's bytes), split into one slice per resource for each pass.
 
-    __slots__ = ("array", "notes", "slices", "top")
+    When the file can be read again (``JsonText.path``), the first pass notes where each
+    resource lies and lets the bytes go (:meth:`let_bytes_go`): a later pass reads the
+    resources back from the file a chunk at a time, so the file's bytes and the normalised
+    resources are never held together.
+    """
+
+    __slots__ = ("array", "at", "identity", "lengths", "notes", "path", "slices", "starts", "top")
 
     def __init__(
         self,
@@ -92,9 +105,14 @@ class FastState:
         notes: list[str],
     ) -> None:
         self.top = top
-        self.array = array
+        self.array: msgspec.Raw | None = array
         self.slices: list[msgspec.Raw | None] | None = slices  # for the first pass
         self.notes = notes
+        self.path: Path | None = None  # the file, to read the resources again from it
+        self.identity: inputs.FileIdentity | None = None
+        self.at = 0  # offset of the array in the file
+        self.starts = array_of("q")  # offset of each resource in the array, and its length
+        self.lengths = array_of("q")
 
     @classmethod
     def read(cls, doc: JsonText) -> FastState:
@@ -125,7 +143,10 @@ class FastState:
             slices = _SPLIT.decode(resources)
         except (msgspec.MsgspecError, RecursionError, ValueError):
             raise Fallback from None
-        return cls(top, resources, cast("list[msgspec.Raw | None]", slices), notes)
+        state = cls(top, resources, cast("list[msgspec.Raw | None]", slices), notes)
+        if doc.path is not None and doc.identity is not None:
+            state.path, state.identity, state.at = doc.path, doc.identity, at
+        return state
 
     def each_instance(self, out: Emit, kept_whole: KeptWhole = None) -> None:
         """Pass every instance, redacted, to ``out`` (see ``documents._state_v4_instance``).
@@ -134,11 +155,79 @@ class FastState:
         """
         slices = self.slices
         self.slices = None
-        if slices is None:  # a later pass: split again (a twentieth of the first's time)
-            slices = cast("list[msgspec.Raw | None]", _SPLIT.decode(self.array))
+        if slices is not None:  # the first pass
+            self._first_pass(slices, out, kept_whole)
+        elif self.array is not None:  # a later pass: split again (a twentieth of the time)
+            for raw in _SPLIT.decode(self.array):
+                read_resource(raw, out, kept_whole)
+        else:
+            for again in self._read_again():
+                read_resource(again, out, kept_whole)
+
+    def _first_pass(
+        self, slices: list[msgspec.Raw | None], out: Emit, kept_whole: KeptWhole
+    ) -> None:
+        # Where each resource lies in the array, to read it again from the file later.
+        view = memoryview(self.array) if self.path is not None and self.array else None
+        pos = 1  # past the array's "["
         for i, raw in enumerate(slices):
             slices[i] = None
-            read_resource(raw, out, kept_whole)  # type: ignore[arg-type]
+            assert raw is not None
+            if view is not None:
+                pos = _after_separator(view, pos)
+                self.starts.append(pos)
+                self.lengths.append(len(raw))
+                pos += len(raw)
+            read_resource(raw, out, kept_whole)
+        if view is not None and _CLOSING.fullmatch(view, pos) is None:
+            self.path = None  # the places do not add up: keep the bytes
+
+    def let_bytes_go(self) -> bool:
+        """After the first pass, drop the view of the file's bytes when a later pass can read
+        the resources from the file again; whether it did."""
+        if self.path is None or self.array is None or self.slices is not None:
+            return False
+        self.array = None
+        return True
+
+    def _read_again(self) -> Iterator[memoryview]:
+        """Each resource's bytes, read from the file again a chunk at a time (the file must
+        be the one first read, unchanged: else :class:`inputs.FileProblem`)."""
+        assert self.path is not None and self.identity is not None
+        with inputs.reopen(self.path, self.identity) as stream:
+            stream.seek(self.at)
+            buffer, base = b"", 0  # buffer[0] is at ``base`` in the array
+            for start, length in zip(self.starts, self.lengths, strict=True):
+                end = start + length
+                if end - base > len(buffer):
+                    if start - base >= len(buffer):
+                        _read_exactly(stream, start - base - len(buffer))  # separators
+                        buffer = b""
+                    else:
+                        buffer = buffer[start - base :]
+                    base = start
+                    buffer += _read_exactly(
+                        stream, max(end - base - len(buffer), _CHUNK), end - base - len(buffer)
+                    )
+                yield memoryview(buffer)[start - base : end - base]
+            if inputs.identity_of(os.fstat(stream.fileno())) != self.identity:
+                raise inputs.FileProblem("changed while it was being read")
+
+
+def _after_separator(view: memoryview, pos: int) -> int:
+    """The offset past the spaces and comma at ``pos`` (the separator always matches)."""
+    match = _SEPARATOR.match(view, pos)
+    assert match is not None
+    return match.end()
+
+
+def _read_exactly(stream: BinaryIO, size: int, at_least: int | None = None) -> bytes:
+    """Up to ``size`` bytes, and no fewer than ``at_least`` (default: ``size``), else the
+    file was cut since it was first read."""
+    data = stream.read(size) if size else b""
+    if len(data) < (size if at_least is None else at_least):
+        raise inputs.FileProblem("changed while it was being read")
+    return data
 
 
 def _document_end(data: bytes, start: int) -> int:
@@ -196,7 +285,7 @@ def _top_members(prefix: str, suffix: str) -> tuple[dict[str, Any], str]:
     return top, skeleton[end:]
 
 
-def read_resource(raw: msgspec.Raw, out: Emit, kept_whole: KeptWhole = None) -> None:
+def read_resource(raw: msgspec.Raw | memoryview, out: Emit, kept_whole: KeptWhole = None) -> None:
     """Turn one resource's slice into instances passed to ``out``, as
     ``documents._state_v4_instance`` does with the general reader's value."""
     resource = _typed(raw)
@@ -252,7 +341,7 @@ def _provider(provider: str) -> tuple[str, str]:
     return intern(short), intern(key)
 
 
-def _typed(raw: msgspec.Raw) -> _Resource | None:
+def _typed(raw: msgspec.Raw | memoryview) -> _Resource | None:
     """The resource as typed structures, or ``None`` when the general reader must read it."""
     if len(raw) >= 2 * _MAX_BRACKETS:
         data = bytes(raw)
@@ -266,7 +355,7 @@ def _typed(raw: msgspec.Raw) -> _Resource | None:
         return None
 
 
-def _python_value(raw: msgspec.Raw) -> Any:
+def _python_value(raw: msgspec.Raw | memoryview) -> Any:
     """One resource decoded by the general reader's decoder (its errors are the reader's:
     a syntax error, never expected here, sends the whole file to the general reader)."""
     text = bytes(raw).decode("utf-8")

@@ -62,7 +62,9 @@ class JsonText:
         "byte_start",
         "data",
         "encoding",
+        "identity",
         "notes",
+        "path",
         "sha256",
         "size",
         "start",
@@ -90,6 +92,10 @@ class JsonText:
         self.bom = bom  # length of the byte-order mark
         self.data = data  # the file's bytes, until the text is decoded (UTF-8 only)
         self.byte_start = byte_start  # offset of the document in ``data``
+        # The file the bytes came from, and its identity when read: a reader may let the
+        # bytes go and read them again (``inputs.reopen`` checks it is the same file).
+        self.path: Path | None = None
+        self.identity: inputs.FileIdentity | None = None
 
     @property
     def text(self) -> str:
@@ -161,7 +167,7 @@ def read_text(path: Path, name: str | None = None) -> JsonText:
     """
     label = name or str(path)
     try:
-        raw = inputs.read_bytes(path, inputs.MAX_STATE_BYTES)
+        raw, identity = inputs.read_file(path, inputs.MAX_STATE_BYTES)
     except inputs.FileProblem as problem:
         raise InputError(label, problem.problem) from None
     if not raw.strip():
@@ -178,6 +184,7 @@ def read_text(path: Path, name: str | None = None) -> JsonText:
     _check_utf8(raw, label, bom)
     first = _JSON_SPACE.match(raw, bom).end()  # type: ignore[union-attr]
     doc = JsonText(None, 0, notes, size=size, sha256=digest, bom=bom, data=raw)
+    doc.path, doc.identity = path, identity
     if raw.startswith(b"{", first):  # the common case: the document is all there is
         doc.start, doc.byte_start = first - bom, first  # only ASCII spaces before it
         return doc
