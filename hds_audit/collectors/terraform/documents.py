@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from sys import intern
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from hds_audit import inputs
 from hds_audit.collectors.terraform.reading import (
     JsonCursor,
     JsonText,
@@ -27,9 +26,6 @@ from hds_audit.errors import InputError, ShapeError, kind_of
 from hds_audit.i18n import Msg
 from hds_audit.model import EMPTY_MAPPING, SourceKind, empty_mapping
 from hds_audit.secrets import redact
-
-if TYPE_CHECKING:
-    from hds_audit.collectors.terraform import fast_state
 
 _PROVIDER_ADDR = re.compile(r'provider\["?([^"\]]+)"?\](?:\.([\w-]+))?')
 _LEGACY_PROVIDER = re.compile(r"provider\.([\w-]+)(?:\.([\w-]+))?")
@@ -416,10 +412,10 @@ def parse_document(
     A raw state v4 is streamed: with ``slim``, only slimmed copies of its instances are kept
     and the result can ``replay`` the full ones, one at a time, from the same bytes or text.
     """
-    from hds_audit.collectors.terraform.fast_state import Fallback, FastState
+    from hds_audit.collectors.terraform.fast_state import Fallback, FastState, parse_fast
 
     try:
-        return _parse_fast(FastState.read(doc), doc, name, slim, kept_whole)
+        return parse_fast(FastState.read(doc), doc, name, slim, kept_whole)
     except Fallback:
         pass
     cursor = JsonCursor(doc.text)
@@ -441,7 +437,7 @@ def parse_document(
     try:
         end = cursor.object(doc.start, {"resources": stream_resources}, top)
         check_trailer(doc, end, name)
-        parsed = _interpret(top, streamed, doc.notes, name)
+        parsed = interpret(top, streamed, doc.notes, name)
     except json.JSONDecodeError as error:
         raise InputError(name, describe_json_error(error, doc)) from None
     except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
@@ -450,37 +446,6 @@ def parse_document(
 
         def replay(each: Callable[[TfInstance], None]) -> None:
             cursor.array(resources_at[0], lambda resource: _state_v4_instance(resource, each))
-
-        parsed.replay = replay
-    return parsed
-
-
-def _parse_fast(
-    state: fast_state.FastState,
-    doc: JsonText,
-    name: str,
-    slim: Slimmer | None,
-    kept_whole: Callable[[str, str], bool] | None,
-) -> ParsedDocument:
-    """:func:`parse_document` of a raw state v4 msgspec could split (see ``fast_state``);
-    raises :class:`Fallback` when a resource needs the general reader's error."""
-    streamed: list[TfInstance] = []
-    keep = streamed.append if slim is None else (lambda inst: streamed.append(slim(inst)))
-    try:
-        state.each_instance(keep, kept_whole)
-        doc.notes[:] = state.notes
-        parsed = _interpret(state.top, streamed, doc.notes, name)
-    except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
-        raise InputError(name, shape_problem(error)) from None
-    if slim is not None and parsed.instances is streamed:
-        if state.let_bytes_go():
-            doc.data = None  # the replay reads the resources from the file again
-
-        def replay(each: Callable[[TfInstance], None]) -> None:
-            try:
-                state.each_instance(each)
-            except inputs.FileProblem as problem:
-                raise InputError(name, problem.problem) from None
 
         parsed.replay = replay
     return parsed
@@ -510,9 +475,11 @@ def _version_text(value: Any) -> str:
     return text if _VERSION.fullmatch(text) else kind_of(value)
 
 
-def _interpret(
+def interpret(
     top: dict[str, Any], streamed: list[TfInstance], notes: list[str], name: str
 ) -> ParsedDocument:
+    """What a document is (its version members say), with its instances: ``streamed`` for a
+    raw state v4, read from ``top`` for the other shapes; or :class:`InputError`."""
     tf_version = top.get("terraform_version")
     tf_version = tf_version if isinstance(tf_version, str) else None
     if "version" in top and "format_version" not in top:

@@ -35,6 +35,7 @@ from hds_audit import inputs
 from hds_audit.collectors.terraform import documents, reading
 from hds_audit.collectors.terraform.documents import TfInstance
 from hds_audit.collectors.terraform.reading import JsonCursor, JsonText
+from hds_audit.errors import InputError, ShapeError
 from hds_audit.i18n import Msg
 from hds_audit.secrets import redact_state_attributes
 
@@ -366,3 +367,38 @@ def _python_value(raw: msgspec.Raw | memoryview) -> Any:
     if end != len(text):
         raise Fallback
     return value
+
+
+def parse_fast(
+    state: FastState,
+    doc: JsonText,
+    name: str,
+    slim: documents.Slimmer | None,
+    kept_whole: KeptWhole,
+) -> documents.ParsedDocument:
+    """:func:`documents.parse_document` of a raw state v4 msgspec could split; raises
+    :class:`Fallback` when a resource needs the general reader's error.
+
+    With ``slim``, the first pass keeps slimmed instances and lets the file's bytes go when
+    it can; the result's ``replay`` passes the full instances, read again, to a callback.
+    """
+    streamed: list[TfInstance] = []
+    keep = streamed.append if slim is None else (lambda inst: streamed.append(slim(inst)))
+    try:
+        state.each_instance(keep, kept_whole)
+        doc.notes[:] = state.notes
+        parsed = documents.interpret(state.top, streamed, doc.notes, name)
+    except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
+        raise InputError(name, documents.shape_problem(error)) from None
+    if slim is not None and parsed.instances is streamed:
+        if state.let_bytes_go():
+            doc.data = None  # the replay reads the resources from the file again
+
+        def replay(each: Callable[[TfInstance], None]) -> None:
+            try:
+                state.each_instance(each)
+            except inputs.FileProblem as problem:
+                raise InputError(name, problem.problem) from None
+
+        parsed.replay = replay
+    return parsed
