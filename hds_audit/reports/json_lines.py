@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
-from itertools import islice
+from itertools import chain, islice
 from operator import itemgetter
 from typing import IO, Any
 
 from hds_audit.geo import Location
 from hds_audit.i18n import Msg, to_data
-from hds_audit.model import Covered, Encryption, Finding, Replica, Resource, Source
+from hds_audit.model import Encryption, Finding, Replica, Resource, Source
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.strict_json import strict_encoder
 
@@ -227,48 +227,34 @@ class _Quoted(dict[str, str]):
         return quoted
 
 
-def _quoted(texts: Iterable[str], quote: Callable[[str], str]) -> list[str]:
+def _quoted(texts: Iterable[str], quote: Callable[[str], str]) -> Iterator[str]:
     """``texts`` quoted, ``", "`` between them, in pieces of a thousand texts."""
-    pieces: list[str] = []
     iterator = iter(texts)
+    first = True
     while batch := list(islice(iterator, BATCH_LINES)):
-        pieces.append((", " if pieces else "") + ", ".join(map(quote, batch)))
-    return pieces
+        yield ("" if first else ", ") + ", ".join(map(quote, batch))
+        first = False
 
 
-class _HostParts:
+def _host_parts(finding: Finding) -> Iterable[str]:
     """``host_parts(finding)`` encoded, without its braces, in pieces: the ids and projects
-    of up to 100,000 covered resources, a thousand at a time. They are quoted once for the
-    host's several certificate policies, which cover the same resources, and never joined
-    into one text (a line of megabytes is written piece by piece)."""
-
-    __slots__ = ("_covers", "_ids", "_projects")
-
-    def __init__(self) -> None:
-        self._covers: tuple[Covered, ...] | None = None
-        self._ids: list[str] = []
-        self._projects: list[str] = []
-
-    def __call__(self, finding: Finding) -> list[str]:
-        covers = finding.covers or ()
-        subject = finding.resource
-        if covers != self._covers:
-            self._covers = None
-            try:
-                self._ids = _quoted(map(itemgetter(0), covers), _QUOTE)
-                self._projects = _quoted(map(itemgetter(1), covers), _Quoted().__getitem__)
-            except TypeError:  # an id or a project that is not a text
-                return [_ENCODE(host_parts(finding))[1:-1]]
-            self._covers = covers
-        return [
+    of up to 100,000 covered resources, a thousand at a time, quoted as they are written
+    (never held whole: a line of megabytes is written piece by piece)."""
+    covers = finding.covers or ()
+    subject = finding.resource
+    if not all(type(c.id) is str and type(c.project) is str for c in covers):
+        return [_ENCODE(host_parts(finding))[1:-1]]  # an id or a project not a text
+    return chain(
+        (
             f'"subject": "host", "host": {{"scope": {scalar(subject.id)}, '
             f'"name": {scalar(subject.name)}, "provider": {scalar(subject.provider)}}}, '
             f'"covers": {{"count": {len(covers)}, "resource_ids": [',
-            *self._ids,
-            '], "projects": [',
-            *self._projects,
-            "]}",
-        ]
+        ),
+        _quoted(map(itemgetter(0), covers), _QUOTE),
+        ('], "projects": [',),
+        _quoted(map(itemgetter(1), covers), _Quoted().__getitem__),
+        ("]}",),
+    )
 
 
 def _policy_head(finding: Finding) -> str:
@@ -299,17 +285,21 @@ class _Lines:
         self.stream = stream
         self.started = False
 
-    def write(self, parts: list[str], alone: bool = False) -> None:
+    def write(self, parts: list[str]) -> None:
         if not parts:
             return
         if not self.started:
             parts[0] = parts[0][1:]
             self.started = True
-        if alone:
-            for part in parts:
-                self.stream.write(part)
-        else:
-            self.stream.write("".join(parts))
+        self.stream.write("".join(parts))
+
+    def write_alone(self, parts: Iterable[str]) -> None:
+        """One line's parts (the first never empty), each written as it comes."""
+        for part in parts:
+            if not self.started:
+                part = part[1:]
+                self.started = True
+            self.stream.write(part)
 
 
 class FindingLines:
@@ -346,7 +336,6 @@ class FindingLines:
         last: Resource | None = None
         subject = ""
         out = _Lines(stream)
-        host_parts_of = _HostParts()
         iterator = iter(findings)
         while chunk := list(islice(iterator, BATCH_LINES)):
             parts: list[str] = []
@@ -385,8 +374,8 @@ class FindingLines:
                     continue
                 # A host-level finding (one per host scope and policy): its parts alone.
                 out.write(parts)
-                host = [head, subject, tail[:-1], ", ", *host_parts_of(finding), baseline]
-                out.write(host, alone=True)
+                host = chain((head, subject, tail[:-1], ", "), _host_parts(finding), (baseline,))
+                out.write_alone(host)
                 parts = []
                 add = parts.append
             out.write(parts)
