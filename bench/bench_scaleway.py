@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
 from api_server import serve_process  # noqa: E402
-from loopback_process import moto_process  # noqa: E402
 from scw_estates import ACCESS_KEY, ORG, SECRET_KEY, bench_estate  # noqa: E402
 
 from hds_audit.collectors.scaleway import CollectStats, ScalewayCollector  # noqa: E402
 from hds_audit.geo import GeoTables  # noqa: E402
+from hds_audit.testing import moto_server_process  # noqa: E402
 
 
 def run(url: str, s3_url: str, workers: int) -> CollectStats:
@@ -61,7 +61,7 @@ def scaleway_api(projects: int, resources: int, latency: float) -> Iterator[tupl
     server = context.Process(target=serve_process, args=(estate, ready), daemon=True)
     server.start()
     try:
-        with moto_process() as s3_url:
+        with moto_server_process() as s3_url:
             yield ready.get(timeout=60), s3_url
     finally:
         server.terminate()

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.queues import Queue
@@ -52,30 +48,3 @@ def serve_in_process(module: str, estate: Any) -> Iterator[RemoteServer]:
         child.join(timeout=10)
         if child.is_alive():
             child.terminate()
-
-
-@contextmanager
-def moto_process() -> Iterator[str]:
-    """moto's S3 server in a process of its own on a free loopback port: its URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto's server did not start") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

@@ -3,10 +3,7 @@ Storage, and Scaleway credentials in the environment only (no config file is rea
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from api_server import ScalewayApiServer, ScalewayEstate, serve
 from scw_estates import ACCESS_KEY, ALPHA, ORG, SECRET_KEY, planted
+
+from hds_audit.testing import moto_server_process
 
 BUCKETS = {"pass-par-sse": ("fr-par", True), "fail-ams-plain": ("nl-ams", False)}
 
@@ -49,25 +48,7 @@ def s3_url() -> Iterator[str]:
     """moto's server (real HTTP on 127.0.0.1) holding two buckets: SSE in fr-par, none in
     nl-ams. In a process of its own: moto keeps its state per process, and the AWS tests'
     buckets must not show up among Scaleway's."""
-    with socket.socket() as probe:  # a free loopback port for the server to bind
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto's server did not start") from None
-                time.sleep(0.1)
+    with moto_server_process() as url:
         for name, (region, sse) in BUCKETS.items():
             client = _s3(url, region)
             client.create_bucket(
@@ -79,9 +60,6 @@ def s3_url() -> Iterator[str]:
                     Bucket=name, ServerSideEncryptionConfiguration={"Rules": [rule]}
                 )
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _s3(url: str, region: str) -> Any:
