@@ -389,10 +389,13 @@ class Builder:
             }
             for policy_id, status in ranked
         ]
+        shown = rows[:PRIORITY_ROWS]
+        total = sum(len(units[key]) for key in ranked)
         return {
-            "rows": rows[:PRIORITY_ROWS],
-            "more": len(rows) - PRIORITY_ROWS if len(rows) > PRIORITY_ROWS else 0,
-            "total": sum(len(units[key]) for key in ranked),
+            "rows": shown,
+            # The problems of the rows not shown: the rows shown and these add up to the total.
+            "more": total - sum(int(row["count"]) for row in shown),
+            "total": total,
         }
 
     # -- summary tables (distinct units)

@@ -456,3 +456,29 @@ def test_findings_outside_the_catalogue_still_render(report: Report) -> None:
     html = render_html(dataclasses.replace(report, findings=[orphan], policies=[]))
     assert "storageAccounts/ukrecords" in Page(html).text("findings")
     assert "Aucune politique." in Page(html).text("catalogue")
+
+
+def test_priorities_rows_and_the_problems_not_listed_add_up_to_the_total(
+    tmp_path: Path,
+) -> None:
+    """More blocking (policy, status) pairs than the first screen lists: the footnote counts
+    the problems of the rows left out, so the rows shown and it add up to the total."""
+    from hds_audit.collectors.terraform import TerraformCollector
+    from hds_audit.scan import ScanOptions, run_scan
+
+    fixtures = Path(__file__).resolve().parents[2] / "terraform_fixtures"
+    report = run_scan(ScanOptions(collectors=[TerraformCollector((str(fixtures),))]))
+    html = render_html(report)
+    table = html[
+        html.index('<table class="priorities">') : html.index(
+            "</table>", html.index('<table class="priorities">')
+        )
+    ]
+    shown = [
+        int(n) for n in re.findall(r'<td class="num"><a href="#policy-[^"]+">(\d+)</a>', table)
+    ]
+    assert len(shown) == 8  # the screen's cap: some rows are left out
+    more = re.search(r"dont (\d+) problèmes? non listés? ici", table)
+    total = re.search(r'</th><td class="num">(\d+)</td>', table)
+    assert more is not None and total is not None
+    assert sum(shown) + int(more.group(1)) == int(total.group(1))
