@@ -250,8 +250,14 @@ def project_of(source: Source) -> str:
     account (an ARN already names its region). Two projects may hold the same address.
     """
     if source.file:
-        return str(PurePosixPath(source.file.replace("\\", "/")).parent)
+        return _directory_of(source.file)
     return f"{source.kind.value}:{source.account or ''}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _directory_of(file: str) -> str:
+    """The directory of a source file (asked once per record: files are few, records many)."""
+    return str(PurePosixPath(file.replace("\\", "/")).parent)
 
 
 class Covered(NamedTuple):

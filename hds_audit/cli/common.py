@@ -12,7 +12,7 @@ from hds_audit._gc import paused_gc
 from hds_audit.config import FORMATS, parse_formats
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.model import Finding, Status
-from hds_audit.reports.grouping import distinct_resources, resource_key
+from hds_audit.reports.grouping import count_distinct, resource_key
 from hds_audit.reports.model import Report
 from hds_audit.reports.ranking import problem_rank
 from hds_audit.secrets import scrub_message
@@ -158,7 +158,7 @@ def _compliance_inputs(
 def _print_summary(report: Report, written: list[Path]) -> None:
     counts = report.by_status
     parts = [f"{counts[s.value]} {s.value.replace('_', ' ')}" for s in Status if counts[s.value]]
-    distinct = len(distinct_resources(report.resources))
+    distinct = count_distinct(report.resources)
     records = f" ({len(report.resources)} records)" if distinct != len(report.resources) else ""
     click.echo(
         f"Audited {distinct} resources{records} from {len(report.run.sources)} source(s) "

@@ -121,6 +121,12 @@ class DistinctResource:
         return [(record, tuple(dict.fromkeys(sources))) for record, sources in out]
 
 
+def count_distinct(resources: Iterable[Resource]) -> int:
+    """How many distinct resources the records stand for (``len(distinct_resources(...))``
+    without building them)."""
+    return len({resource_key(resource) for resource in resources})
+
+
 def distinct_resources(resources: Iterable[Resource]) -> list[DistinctResource]:
     """The distinct resources of a report, in the order their first record was read."""
     grouped: dict[ResourceKey, list[Resource]] = {}
