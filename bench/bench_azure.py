@@ -19,10 +19,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "azure"))
+sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
 from arm_server import StaticCredential, serve_process  # noqa: E402
 from azure_estates import bench_estate  # noqa: E402
+from bench_support import cpu_line  # noqa: E402
 
 from hds_audit.collectors.azure import AzureCloud, AzureCollector, CollectStats  # noqa: E402
 from hds_audit.geo import GeoTables  # noqa: E402
@@ -86,10 +88,7 @@ def main() -> int:
         f"{parallel.requests / resources:.3f} calls per resource"
     )
     print(f"   1 worker : wall {serial_wall:6.2f} s, {serial.requests} calls")
-    print(
-        f"  CPU per resource (collector, 1 worker): {serial_cpu / resources * 1000:.2f} ms "
-        f"({serial_cpu:.2f} s CPU)"
-    )
+    print(cpu_line("collector, 1 worker", serial_cpu, resources))
     verdict = "ok" if speedup >= TARGET_SPEEDUP else f"BELOW the {TARGET_SPEEDUP:.0f}x target"
     print(f"  speed-up over one worker: {speedup:.1f}x ({verdict})")
     return 0 if speedup >= TARGET_SPEEDUP else 1

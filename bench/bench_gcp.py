@@ -19,9 +19,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "gcp"))
+sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
 from asset_server import serve_process  # noqa: E402
+from bench_support import cpu_line  # noqa: E402
 from gcp_estates import ORG, bench_estate  # noqa: E402
 
 from hds_audit.collectors.gcp import CollectStats, GcpCollector  # noqa: E402
@@ -78,10 +80,7 @@ def main() -> int:
         f"{parallel.requests / resources:.4f} calls per resource"
     )
     print(f"   1 worker : wall {serial_wall:6.2f} s, {serial.requests} calls")
-    print(
-        f"  CPU per resource (collector, 1 worker): {serial_cpu / resources * 1000:.2f} ms "
-        f"({serial_cpu:.2f} s CPU)"
-    )
+    print(cpu_line("collector, 1 worker", serial_cpu, resources))
     print(f"  speed-up over one worker: {serial_wall / parallel_wall:.1f}x")
     return 0 if resources == args.resources and serial.resources == resources else 1
 

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
 from api_server import serve_process  # noqa: E402
+from bench_support import cpu_line  # noqa: E402
 from scw_estates import ACCESS_KEY, ORG, SECRET_KEY, bench_estate  # noqa: E402
 
 from hds_audit.collectors.scaleway import CollectStats, ScalewayCollector  # noqa: E402
@@ -96,10 +97,7 @@ def main() -> int:
         f"{parallel.requests / resources:.3f} calls per resource"
     )
     print(f"   1 worker : wall {serial_wall:6.2f} s, {serial.requests} calls")
-    print(
-        f"  CPU per resource (collector, 1 worker): {serial_cpu / resources * 1000:.2f} ms "
-        f"({serial_cpu:.2f} s CPU)"
-    )
+    print(cpu_line("collector, 1 worker", serial_cpu, resources))
     print(f"  speed-up over one worker: {serial_wall / parallel_wall:.1f}x")
     return 0 if serial.resources == resources else 1
 

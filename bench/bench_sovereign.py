@@ -30,7 +30,7 @@ import osc_server  # noqa: E402
 import ovh_server  # noqa: E402
 from bench_scaleway import run as run_scaleway  # noqa: E402
 from bench_scaleway import scaleway_api  # noqa: E402
-from loopback_process import serve_in_process  # noqa: E402
+from bench_support import cpu_line, serve_in_process  # noqa: E402
 
 from hds_audit.collectors.base import Collection  # noqa: E402
 from hds_audit.collectors.outscale.collect import OutscaleCollector  # noqa: E402
@@ -137,10 +137,7 @@ def main() -> int:
         )
     for cloud, seconds in cpu.items():
         found = measured[1][cloud][0]
-        print(
-            f"  CPU per resource ({cloud}, 1 worker): {seconds / found * 1000:.2f} ms "
-            f"({seconds:.2f} s CPU)"
-        )
+        print(cpu_line(f"{cloud}, 1 worker", seconds, found))
     fast = sum(r[2] for r in measured[args.workers].values())
     slow = sum(r[2] for r in measured[1].values())
     print(f"  speed-up over one worker: {slow / fast:.1f}x")

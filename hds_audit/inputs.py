@@ -98,11 +98,22 @@ def reopen(path: Path, identity: FileIdentity) -> BinaryIO:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
         raise FileProblem(f"cannot be read again: {error.strerror or error}") from None
-    if identity_of(os.fstat(fd)) != identity:  # never blocks: a FIFO is not the same file
+    try:
+        check_unchanged(fd, identity)  # before blocking reads: a FIFO is not the same file
+    except FileProblem:
         os.close(fd)
-        raise FileProblem("changed while it was being read")
+        raise
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
+
+
+CHANGED = "changed while it was being read"
+
+
+def check_unchanged(fd: int, identity: FileIdentity) -> None:
+    """:class:`FileProblem` unless the open file ``fd`` is still the one first read."""
+    if identity_of(os.fstat(fd)) != identity:
+        raise FileProblem(CHANGED)
 
 
 def read_text(path: Path, limit: int = MAX_DATA_BYTES) -> str:

@@ -20,7 +20,6 @@ Numbers that are not integers go through the same ``_finite`` as the general rea
 from __future__ import annotations
 
 import json
-import os
 import re
 from array import array as array_of
 from collections.abc import Callable, Iterator
@@ -211,8 +210,7 @@ class FastState:
                         stream, max(end - base - len(buffer), _CHUNK), end - base - len(buffer)
                     )
                 yield memoryview(buffer)[start - base : end - base]
-            if inputs.identity_of(os.fstat(stream.fileno())) != self.identity:
-                raise inputs.FileProblem("changed while it was being read")
+            inputs.check_unchanged(stream.fileno(), self.identity)
 
 
 def _after_separator(view: memoryview, pos: int) -> int:
@@ -227,7 +225,7 @@ def _read_exactly(stream: BinaryIO, size: int, at_least: int | None = None) -> b
     file was cut since it was first read."""
     data = stream.read(size) if size else b""
     if len(data) < (size if at_least is None else at_least):
-        raise inputs.FileProblem("changed while it was being read")
+        raise inputs.FileProblem(inputs.CHANGED)
     return data
 
 

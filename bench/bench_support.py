@@ -1,5 +1,6 @@
-"""Run a suite's loopback API in a process of its own, so a benchmark's CPU time is the
-collector's alone (a server in a thread of the same process would be counted with it)."""
+"""What the benchmarks share: a suite's loopback API run in a process of its own, so a
+benchmark's CPU time is the collector's alone (a server in a thread of the same process would
+be counted with it), and the line that prints that CPU per resource."""
 
 from __future__ import annotations
 
@@ -48,3 +49,9 @@ def serve_in_process(module: str, estate: Any) -> Iterator[RemoteServer]:
         child.join(timeout=10)
         if child.is_alive():
             child.terminate()
+
+
+def cpu_line(label: str, seconds: float, resources: int) -> str:
+    """``  CPU per resource (LABEL): N ms (S s CPU)``, the figure a regression shows in."""
+    per_resource = seconds / max(resources, 1) * 1000
+    return f"  CPU per resource ({label}): {per_resource:.2f} ms ({seconds:.2f} s CPU)"
