@@ -47,7 +47,7 @@ def cluster(aws_env: None) -> Iterator[DaskExecutor]:
 
 
 def scan(
-    url: str, out: Path, *extra: str, organisation: bool = True
+    url: str, out: Path, *extra: str, organisation: bool = True, read_timeout: int = 30
 ) -> tuple[int, dict[str, Any], str]:
     """The estate's organisation (or only the management account) through the CLI."""
     args = [
@@ -64,7 +64,7 @@ def scan(
         "--no-history",
         *extra,
     ]
-    runtime = AwsRuntime(max_attempts=2, connect_timeout=1, read_timeout=30)
+    runtime = AwsRuntime(max_attempts=2, connect_timeout=1, read_timeout=read_timeout)
     result = CliRunner().invoke(main, args, obj=runtime)
     report_file = out / "report.json"
     assert report_file.exists(), result.output
@@ -114,17 +114,26 @@ def _hung(proxy: FaultProxy, operation: str) -> bool:
 
 
 def _kill_worker_running(cluster: DaskExecutor, fragment: str) -> None:
-    """SIGKILL the worker process that is running the task whose key contains ``fragment``."""
+    """SIGKILL the worker process running the task whose key contains ``fragment``.
+
+    The kill waits until that task is the only one on its worker: on a loaded machine the
+    scheduler may have queued most of the scan there, and what the tests mean to lose is
+    the hung task, not whatever else happened to be waiting behind it.
+    """
     client = cluster.client
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
+    seen = False
     while time.monotonic() < deadline:
         for worker, keys in client.processing().items():
             if any(fragment in str(key) for key in keys):
-                pid = client.run(os.getpid, workers=[worker])[worker]
-                os.kill(pid, signal.SIGKILL)
-                return
+                seen = True
+                if len(keys) == 1:
+                    pid = client.run(os.getpid, workers=[worker])[worker]
+                    os.kill(pid, signal.SIGKILL)
+                    return
         time.sleep(0.1)
-    raise AssertionError(f"no worker was running a task {fragment!r}")
+    what = "alone on its worker" if seen else "on any worker"
+    raise AssertionError(f"the task {fragment!r} was never {what}")
 
 
 def _wait_for(condition: Any, what: str) -> None:
@@ -141,13 +150,19 @@ def _scan_killing_a_worker(
     """A scan whose CloudTrail task in eu-west-3 hangs until its worker is killed."""
     import threading
 
-    hang = Fault("hang", service="cloudtrail", region="eu-west-3", seconds=120)
+    # the call hangs (and the client waits) longer than the kill may take on a loaded machine
+    hang = Fault("hang", service="cloudtrail", region="eu-west-3", seconds=240)
     faults.faults.append(hang)
     result: dict[str, Any] = {}
 
     def run() -> None:
         result["scan"] = scan(
-            faults.url, out, "--dask-scheduler", address(cluster), organisation=False
+            faults.url,
+            out,
+            "--dask-scheduler",
+            address(cluster),
+            organisation=False,
+            read_timeout=240,
         )
 
     thread = threading.Thread(target=run)
@@ -156,7 +171,7 @@ def _scan_killing_a_worker(
     if not keep_fault:
         faults.faults.remove(hang)
     _kill_worker_running(cluster, "/eu-west-3/cloudtrail")
-    thread.join(timeout=300)
+    thread.join(timeout=600)
     assert not thread.is_alive()
     faults.faults.clear()
     cluster.client.wait_for_workers(2, timeout=60)  # the nanny restarted the dead one
