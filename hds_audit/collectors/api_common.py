@@ -1,4 +1,4 @@
-"""Small pieces the OVHcloud and Outscale API collectors share."""
+"""Small pieces the API collectors (OVHcloud, Outscale, Google Cloud, Scaleway) share."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ from hds_audit.i18n import Msg
 from hds_audit.model import CollectionError, SourceKind
 
 
-def api_error(provider: str, scope: str, failure: Failure, kind: SourceKind) -> CollectionError:
+def api_error(
+    provider: str, scope: str, failure: Failure, kind: SourceKind, **extra: Any
+) -> CollectionError:
     """A collection error on ``provider:scope`` (a project, a region): its findings become
-    ``unknown``."""
+    ``unknown``; ``extra`` adds to its details (the service that failed)."""
     return CollectionError(
         source=f"{provider}:{scope}",
         scope=f"{provider}:{scope}",
         message=failure.message,
         kind=failure.kind,
-        details={"provider": provider, "source_kind": kind.value},
+        details={"provider": provider, "source_kind": kind.value, **extra},
     )
 
 

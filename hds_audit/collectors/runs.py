@@ -2,18 +2,23 @@
 
 A *run* knows its first tasks, the tasks that follow a result (projects found in an
 organisation), records each result and assembles the :class:`Collection`; this module drives
-it on the collector's executor (a local thread pool by default) and counts the requests.
+it on the collector's executor (a local thread pool by default), counts the requests and times
+it. The notes of the sources collected and whether tasks run in this process are worked out
+here too, for every API collector.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hds_audit.collectors.base import Collection
 from hds_audit.executors.base import Environment, Executor, Task
 from hds_audit.executors.local import LocalExecutor
+
+if TYPE_CHECKING:
+    from hds_audit.sharding import Shard
 
 
 @dataclass(slots=True)
@@ -31,6 +36,9 @@ class TaskRun(Protocol):
     """What a collector's run exposes to :func:`run_tasks`."""
 
     requests: int  # as the tasks report them (what a cluster's workers sent)
+
+    @property
+    def project_count(self) -> int: ...
 
     def first_tasks(self) -> list[Task]: ...
 
@@ -61,3 +69,40 @@ def run_tasks(
             close()
     tally = getattr(env.local, "tally", None)
     return result, int(tally.count) if tally is not None else run.requests
+
+
+def timed_run(
+    make_run: Callable[[], TaskRun],
+    environment: Callable[[], Environment],
+    executor: Executor | None,
+    max_workers: int,
+    clock: Callable[[], float],
+) -> tuple[Collection, CollectStats]:
+    """:func:`run_tasks` on a new run, and its figures: requests, wall time (building the run
+    and the environment included), projects, resources."""
+    started = clock()
+    run = make_run()
+    result, requests = run_tasks(run, environment(), executor, max_workers)
+    stats = CollectStats(
+        requests=requests,
+        wall_seconds=clock() - started,
+        projects=run.project_count,
+        resources=len(result.resources),
+    )
+    return result, stats
+
+
+def runs_elsewhere(executor: Executor | None) -> bool:
+    """Whether tasks on ``executor`` run outside this process (each worker builds its own
+    environment, credentials included, from the collector's spec)."""
+    return executor is not None and executor.name != "local"
+
+
+def source_notes(shard: Shard | None, executor: str | None, endpoint: str | None) -> list[str]:
+    """The notes of a source collected: the shard, the executor it ran on, the endpoint."""
+    notes = [f"shard {shard.label}"] if shard is not None else []
+    if executor is not None:
+        notes.append(f"collected on {executor}")
+    if endpoint:
+        notes.append(f"endpoint {endpoint}")
+    return notes

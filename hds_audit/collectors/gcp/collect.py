@@ -30,7 +30,7 @@ from hds_audit.collectors.gcp.failures import gcp_error
 from hds_audit.collectors.gcp.normalise import locate_replicas, normalise
 from hds_audit.collectors.gcp.table import GcpTable, gcp_table
 from hds_audit.collectors.gcp.tasks import FindProjects, Searched, SearchProject
-from hds_audit.collectors.runs import CollectStats, run_tasks
+from hds_audit.collectors.runs import CollectStats, runs_elsewhere, source_notes, timed_run
 from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor, Task
 from hds_audit.geo import GeoTables
@@ -79,7 +79,7 @@ class GcpCollector:
 
     @property
     def remote(self) -> bool:
-        return self.executor is not None and self.executor.name != "local"
+        return runs_elsewhere(self.executor)
 
     @property
     def identity(self) -> str | None:
@@ -117,14 +117,8 @@ class GcpCollector:
         return Environment(spec, GcpEnvironment(spec, self.credentials, self.table))
 
     def collect(self, geo: GeoTables) -> Collection:
-        started = self.clock()
-        run = _Run(self, geo)
-        result, requests = run_tasks(run, self.environment(), self.executor, self.max_workers)
-        self.stats = CollectStats(
-            requests=requests,
-            wall_seconds=self.clock() - started,
-            projects=len(run.searched),
-            resources=len(result.resources),
+        result, self.stats = timed_run(
+            lambda: _Run(self, geo), self.environment, self.executor, self.max_workers, self.clock
         )
         return result
 
@@ -139,6 +133,10 @@ class _Run:
         self.projects: list[str] = []  # audited, in discovery order
         self.searched: dict[str, Searched] = {}
         self.discovery: dict[str, Searched] = {}
+
+    @property
+    def project_count(self) -> int:
+        return len(self.searched)
 
     def owns(self, project: str) -> bool:
         return self.owner.shard is None or self.owner.shard.owns(f"gcp:{project}")
@@ -174,11 +172,7 @@ class _Run:
     def collection(self, executor: str | None) -> Collection:
         result = Collection()
         identity = self.owner.identity
-        extra = [f"shard {self.owner.shard.label}"] if self.owner.shard is not None else []
-        if executor is not None:
-            extra.append(f"collected on {executor}")
-        if self.owner.endpoint_url:
-            extra.append(f"endpoint {self.owner.endpoint_url}")
+        extra = source_notes(self.owner.shard, executor, self.owner.endpoint_url)
         for scope, found in self.discovery.items():
             if self.owner.shard is not None and not self.owner.shard.owns(f"gcp:{scope}"):
                 continue  # every shard searches an organisation; one reports its failure

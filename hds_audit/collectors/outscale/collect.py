@@ -20,6 +20,7 @@ from hds_audit.collectors.api_common import api_error, encryption_unread, field_
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.failure import Failure, first_line
+from hds_audit.collectors.runs import runs_elsewhere, source_notes
 from hds_audit.datafile import package_yaml
 from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor
@@ -327,14 +328,14 @@ class OutscaleCollector:
 
     def collect(self, geo: GeoTables) -> Collection:
         spec = OutscaleEnvSpec(self.endpoint_url, self.oos_endpoint_url)
-        remote = self.executor is not None and self.executor.name != "local"
+        remote = runs_elsewhere(self.executor)
         env = Environment(spec, None if remote else spec.build())
         executor = self.executor or LocalExecutor(self.max_workers)
         tasks = [ReadRegion(r) for r in dict.fromkeys(self.regions)]
         result = Collection()
         _, services = outscale_services()
         by_name = {s.name: s for s in (*services, oos_service())}
-        notes = [f"endpoint {self.endpoint_url}"] if self.endpoint_url else []
+        notes = source_notes(None, None, self.endpoint_url)
         done = {
             d.task.region: d.result
             for d in executor.run(env, tasks)

@@ -21,6 +21,7 @@ from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.failure import Failure, first_line
 from hds_audit.collectors.ovh.table import OvhTable, Service, ovh_table
+from hds_audit.collectors.runs import runs_elsewhere, source_notes
 from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor, Task
 from hds_audit.executors.local import LocalExecutor
@@ -266,7 +267,7 @@ class OvhCollector:
 
     def collect(self, geo: GeoTables) -> Collection:
         spec = OvhEnvSpec(self.endpoint_url)
-        remote = self.executor is not None and self.executor.name != "local"
+        remote = runs_elsewhere(self.executor)
         env = Environment(spec, None if remote else OvhEnvironment(self.client, ovh_table()))
         executor = self.executor or LocalExecutor(self.max_workers)
         found: dict[str, Listed] = {}
@@ -303,7 +304,7 @@ class OvhCollector:
         self, found: dict[str, Listed], discovery: Listed | None, geo: GeoTables
     ) -> Collection:
         result = Collection()
-        notes = [f"endpoint {self.endpoint_url}"] if self.endpoint_url else []
+        notes = source_notes(None, None, self.endpoint_url)
         if discovery is not None and discovery.items is None:
             failure = discovery.failure or Failure("internal", "not read")
             result.errors.append(api_error("ovh", "projects", failure, SourceKind.OVH_API))

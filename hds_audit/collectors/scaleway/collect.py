@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.failure import Failure
-from hds_audit.collectors.runs import CollectStats, run_tasks
+from hds_audit.collectors.runs import CollectStats, runs_elsewhere, source_notes, timed_run
 from hds_audit.collectors.scaleway.environment import (
     Credentials,
     ScalewayEnvironment,
@@ -100,7 +100,7 @@ class ScalewayCollector:
 
     @property
     def remote(self) -> bool:
-        return self.executor is not None and self.executor.name != "local"
+        return runs_elsewhere(self.executor)
 
     def preflight(self) -> None:
         """Read the credentials and decide the projects now: none is one line, exit 2."""
@@ -135,14 +135,12 @@ class ScalewayCollector:
         return Environment(self.spec, ScalewayEnvironment(self.spec, self.credentials, self.table))
 
     def collect(self, geo: GeoTables) -> Collection:
-        started = self.clock()
-        run = _Run(self, geo, regions_of(geo, self.regions))
-        result, requests = run_tasks(run, self.environment(), self.executor, self.max_workers)
-        self.stats = CollectStats(
-            requests=requests,
-            wall_seconds=self.clock() - started,
-            projects=len(run.projects),
-            resources=len(result.resources),
+        result, self.stats = timed_run(
+            lambda: _Run(self, geo, regions_of(geo, self.regions)),
+            self.environment,
+            self.executor,
+            self.max_workers,
+            self.clock,
         )
         return result
 
@@ -160,6 +158,10 @@ class _Run:
         self.pending: dict[str, int] = {}
         self.discovery: Listed | None = None
         self.buckets: dict[str, Listed] = {}
+
+    @property
+    def project_count(self) -> int:
+        return len(self.projects)
 
     def owns(self, scope: str) -> bool:
         return self.owner.shard is None or self.owner.shard.owns(f"scaleway:{scope}")
@@ -218,11 +220,7 @@ class _Run:
 
     def collection(self, executor: str | None) -> Collection:
         result = Collection()
-        notes = [f"shard {self.owner.shard.label}"] if self.owner.shard is not None else []
-        if executor is not None:
-            notes.append(f"collected on {executor}")
-        if self.owner.api_url:
-            notes.append(f"endpoint {self.owner.api_url}")
+        notes = source_notes(self.owner.shard, executor, self.owner.api_url)
         organization = self.owner.organization
         if self.discovery is not None and organization is not None and self.owns(organization):
             failure = self.discovery.failure
