@@ -63,7 +63,8 @@ def ovh_collectors(
     try:
         import ovh  # noqa: F401
 
-        from hds_audit.collectors.ovh import OvhCollector, stderr_progress
+        from hds_audit.collectors.ovh import OvhCollector
+        from hds_audit.collectors.runs import stderr_stream
     except ImportError:
         from hds_audit.errors import UsageError
 
@@ -74,7 +75,7 @@ def ovh_collectors(
         projects=settings.targets,
         endpoint_url=settings.endpoint_url,
         executor=executor,
-        progress=stderr_progress(quiet),
+        progress=stderr_stream(quiet),
     )
     collector.preflight()
     return [collector]
@@ -128,7 +129,8 @@ def outscale_collectors(
     try:
         import osc_sdk_python  # noqa: F401
 
-        from hds_audit.collectors.outscale.collect import OutscaleCollector, stderr_progress
+        from hds_audit.collectors.outscale.collect import OutscaleCollector
+        from hds_audit.collectors.runs import stderr_stream
     except ImportError:
         from hds_audit.errors import UsageError
 
@@ -140,7 +142,7 @@ def outscale_collectors(
         endpoint_url=settings.endpoint_url,
         oos_endpoint_url=oos,
         executor=executor,
-        progress=stderr_progress(quiet),
+        progress=stderr_stream(quiet),
     )
     collector.preflight()
     return [collector]

@@ -13,6 +13,10 @@ class Failure:
     message: str
 
 
+#: The failure of a scope whose task brought nothing back to say why.
+NOT_READ = Failure("internal", "not read")
+
+
 def first_line(text: str) -> str:
     """The first non-blank line of ``text``, at most 300 characters."""
     return next((line.strip() for line in text.splitlines() if line.strip()), "")[:300]

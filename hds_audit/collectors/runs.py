@@ -9,11 +9,13 @@ here too, for every API collector.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from hds_audit.collectors.base import Collection
+from hds_audit.collectors.failure import NOT_READ, Failure
 from hds_audit.executors.base import Environment, Executor, Task
 from hds_audit.executors.local import LocalExecutor
 
@@ -106,3 +108,39 @@ def source_notes(shard: Shard | None, executor: str | None, endpoint: str | None
     if endpoint:
         notes.append(f"endpoint {endpoint}")
     return notes
+
+
+@dataclass
+class ScopeProgress:
+    """One line per scope read (a project, a region) on a stream (stderr); silent when
+    ``stream`` is None."""
+
+    stream: TextIO | None = None
+
+    def scope(
+        self,
+        name: str,
+        resources: int,
+        failure: Failure | None = None,
+        not_read: Sequence[str] = (),
+    ) -> None:
+        """``name: N resources`` (``; not read: ...`` the parts that failed), or, when the whole
+        scope failed, ``name: not audited (kind): message``."""
+        if self.stream is None:
+            return
+        text = f"{name}: {resources} resources"
+        if failure is not None:
+            text = f"{name}: not audited ({failure.kind}): {failure.message}"
+        elif not_read:
+            text += f"; not read: {', '.join(not_read)}"
+        print(text, file=self.stream, flush=True)
+
+    def read(self, name: str, items: Sized | None, failure: Failure | None) -> None:
+        """The line of a scope whose ``items`` are None when it failed as a whole."""
+        whole = None if items is not None else failure or NOT_READ
+        self.scope(name, len(items) if items is not None else 0, whole)
+
+
+def stderr_stream(quiet: bool) -> TextIO | None:
+    """Where progress lines go: stderr, unless ``quiet``."""
+    return None if quiet else sys.stderr

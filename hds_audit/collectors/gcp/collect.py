@@ -10,14 +10,13 @@ disabled -- is an ``errors`` entry with ``unknown`` findings while the others ar
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 from hds_audit.collectors.base import CollectedSource, Collection
-from hds_audit.collectors.failure import Failure
+from hds_audit.collectors.failure import NOT_READ, Failure
 from hds_audit.collectors.gcp.environment import (
     ADC,
     ANONYMOUS,
@@ -30,29 +29,18 @@ from hds_audit.collectors.gcp.failures import gcp_error
 from hds_audit.collectors.gcp.normalise import locate_replicas, normalise
 from hds_audit.collectors.gcp.table import GcpTable, gcp_table
 from hds_audit.collectors.gcp.tasks import FindProjects, Searched, SearchProject
-from hds_audit.collectors.runs import CollectStats, runs_elsewhere, source_notes, timed_run
+from hds_audit.collectors.runs import (
+    CollectStats,
+    ScopeProgress,
+    runs_elsewhere,
+    source_notes,
+    timed_run,
+)
 from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor, Task
 from hds_audit.geo import GeoTables
 from hds_audit.model import Source, SourceKind
 from hds_audit.sharding import Shard
-
-
-@dataclass
-class LogProgress:
-    """One line per project searched, on a stream (stderr); silent when ``stream`` is None."""
-
-    stream: TextIO | None = None
-
-    def project(self, project: str, searched: Searched) -> None:
-        if self.stream is None:
-            return
-        if searched.items is None:
-            failure = searched.failure or Failure("internal", "not read")
-            text = f"gcp {project}: not audited ({failure.kind}): {failure.message}"
-        else:
-            text = f"gcp {project}: {len(searched.items)} resources"
-        print(text, file=self.stream, flush=True)
 
 
 @dataclass
@@ -71,7 +59,7 @@ class GcpCollector:
     max_workers: int = 16
     executor: Executor | None = None
     shard: Shard | None = None
-    progress: LogProgress = field(default_factory=LogProgress)
+    progress: ScopeProgress = field(default_factory=ScopeProgress)
     table: GcpTable = field(default_factory=gcp_table)
     clock: Callable[[], float] = time.monotonic
     stats: CollectStats = field(default_factory=CollectStats)
@@ -167,7 +155,7 @@ class _Run:
         if isinstance(task, SearchProject) and isinstance(result, Searched):
             self.requests += result.requests
             self.searched[task.project] = result
-            self.owner.progress.project(task.project, result)
+            self.owner.progress.read(f"gcp {task.project}", result.items, result.failure)
 
     def collection(self, executor: str | None) -> Collection:
         result = Collection()
@@ -177,20 +165,17 @@ class _Run:
             if self.owner.shard is not None and not self.owner.shard.owns(f"gcp:{scope}"):
                 continue  # every shard searches an organisation; one reports its failure
             if found.items is None:
-                failure = found.failure or Failure("internal", "not read")
-                result.errors.append(gcp_error(scope, failure))
+                result.errors.append(gcp_error(scope, found.failure or NOT_READ))
             elif not found.projects:
                 empty = Failure("empty", "no readable project under this scope")
                 result.errors.append(gcp_error(scope, empty))
         result.errors.sort(key=lambda error: error.source)
         # by project, so that merged shards list them as one run does
         for project in sorted(self.projects):
-            searched = self.searched.get(project) or Searched(None, Failure("internal", "not read"))
+            searched = self.searched.get(project) or Searched(None, NOT_READ)
             label = f"gcp:{project}"
             if searched.items is None:
-                result.errors.append(
-                    gcp_error(project, searched.failure or Failure("internal", "not read"))
-                )
+                result.errors.append(gcp_error(project, searched.failure or NOT_READ))
                 result.sources.append(
                     CollectedSource(
                         label, SourceKind.GCP_API.value, 0, notes=extra, identity=identity
@@ -216,8 +201,3 @@ class _Run:
         unique = {r.id: r for r in reversed(result.resources)}
         result.resources = locate_replicas(r for r in result.resources if unique[r.id] is r)
         return result
-
-
-def stderr_progress(quiet: bool) -> LogProgress:
-    """Progress lines on stderr unless ``quiet``."""
-    return LogProgress(None if quiet else sys.stderr)

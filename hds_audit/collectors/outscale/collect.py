@@ -10,7 +10,6 @@ any action but ``Read*`` before a request is sent.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -370,7 +369,3 @@ class OutscaleCollector:
                 CollectedSource(label, SourceKind.OUTSCALE_API.value, len(resources), notes=notes)
             )
         return result
-
-
-def stderr_progress(quiet: bool) -> TextIO | None:
-    return None if quiet else sys.stderr

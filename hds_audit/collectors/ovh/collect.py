@@ -10,7 +10,6 @@ refuses any verb but GET before a request is sent (:class:`ReadOnlyClient`).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -19,9 +18,9 @@ from urllib.parse import quote
 from hds_audit.collectors.api_common import api_error, encryption_unread, field_at
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.draft import ResourceDraft
-from hds_audit.collectors.failure import Failure, first_line
+from hds_audit.collectors.failure import NOT_READ, Failure, first_line
 from hds_audit.collectors.ovh.table import OvhTable, Service, ovh_table
-from hds_audit.collectors.runs import runs_elsewhere, source_notes
+from hds_audit.collectors.runs import ScopeProgress, runs_elsewhere, source_notes
 from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor, Task
 from hds_audit.executors.local import LocalExecutor
@@ -287,18 +286,10 @@ class OvhCollector:
             elif isinstance(done.task, ReadProject | ReadAccount):
                 scope = done.task.project if isinstance(done.task, ReadProject) else ACCOUNT
                 found[scope] = done.result
-                self._progress(scope, done.result)
+                ScopeProgress(self.progress).read(
+                    f"ovh {scope}", done.result.items, done.result.failure
+                )
         return self._collection(found, discovery, geo)
-
-    def _progress(self, project: str, listed: Listed) -> None:
-        if self.progress is None:
-            return
-        if listed.items is None:
-            failure = listed.failure or Failure("internal", "not read")
-            text = f"ovh {project}: not audited ({failure.kind}): {failure.message}"
-        else:
-            text = f"ovh {project}: {len(listed.items)} resources"
-        print(text, file=self.progress, flush=True)
 
     def _collection(
         self, found: dict[str, Listed], discovery: Listed | None, geo: GeoTables
@@ -306,7 +297,7 @@ class OvhCollector:
         result = Collection()
         notes = source_notes(None, None, self.endpoint_url)
         if discovery is not None and discovery.items is None:
-            failure = discovery.failure or Failure("internal", "not read")
+            failure = discovery.failure or NOT_READ
             result.errors.append(api_error("ovh", "projects", failure, SourceKind.OVH_API))
         table = ovh_table()
         services = {s.name: s for s in (*table.services, *table.account_services)}
@@ -340,8 +331,3 @@ class OvhCollector:
                 CollectedSource(label, SourceKind.OVH_API.value, len(resources), notes=notes)
             )
         return result
-
-
-def stderr_progress(quiet: bool) -> TextIO | None:
-    """Progress lines on stderr unless ``quiet``."""
-    return None if quiet else sys.stderr

@@ -11,15 +11,20 @@ rest is audited.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.failure import Failure
-from hds_audit.collectors.runs import CollectStats, runs_elsewhere, source_notes, timed_run
+from hds_audit.collectors.runs import (
+    CollectStats,
+    ScopeProgress,
+    runs_elsewhere,
+    source_notes,
+    timed_run,
+)
 from hds_audit.collectors.scaleway.environment import (
     Credentials,
     ScalewayEnvironment,
@@ -44,25 +49,6 @@ from hds_audit.model import Resource, Source, SourceKind
 from hds_audit.sharding import Shard
 
 KIND = SourceKind.SCALEWAY_API
-
-
-@dataclass
-class LogProgress:
-    """One line per project once all its zones and regions are read (stderr, or silent)."""
-
-    stream: TextIO | None = None
-
-    def project(
-        self, project: str, resources: int, failed: list[str], whole: Failure | None = None
-    ) -> None:
-        if self.stream is None:
-            return
-        text = f"scaleway {project}: {resources} resources"
-        if whole is not None:
-            text = f"scaleway {project}: not audited ({whole.kind}): {whole.message}"
-        elif failed:
-            text += f"; not read: {', '.join(failed)}"
-        print(text, file=self.stream, flush=True)
 
 
 def regions_of(geo: GeoTables, wanted: tuple[str, ...] = ()) -> dict[str, list[str]]:
@@ -91,7 +77,7 @@ class ScalewayCollector:
     max_workers: int = 16
     executor: Executor | None = None
     shard: Shard | None = None
-    progress: LogProgress = field(default_factory=LogProgress)
+    progress: ScopeProgress = field(default_factory=ScopeProgress)
     table: ScalewayTable = field(default_factory=scaleway_table)
     clock: Callable[[], float] = time.monotonic
     stats: CollectStats = field(default_factory=CollectStats)
@@ -216,7 +202,7 @@ class _Run:
         results = self.listed[project]
         count = sum(len(v) for r in results.values() for v in r.items.values())
         failed = sorted(loc for loc, r in results.items() if r.failures)
-        self.owner.progress.project(project, count, failed, _denied(results))
+        self.owner.progress.scope(f"scaleway {project}", count, _denied(results), failed)
 
     def collection(self, executor: str | None) -> Collection:
         result = Collection()
@@ -306,8 +292,3 @@ def _denied(listed: dict[str, Listed]) -> Failure | None:
     if listed and all(f is not None and f.kind == "access_denied" for f in failures):
         return failures[0]
     return None
-
-
-def stderr_progress(quiet: bool) -> LogProgress:
-    """Progress lines on stderr unless ``quiet``."""
-    return LogProgress(None if quiet else sys.stderr)
