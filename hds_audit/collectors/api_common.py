@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.failure import Failure
 from hds_audit.i18n import Msg
-from hds_audit.model import CollectionError, SourceKind
+from hds_audit.model import CollectionError, Resource, SourceKind
 
 
 def api_error(
@@ -21,6 +23,22 @@ def api_error(
         message=failure.message,
         kind=failure.kind,
         details={"provider": provider, "source_kind": kind.value, **extra},
+    )
+
+
+def add_scope(
+    result: Collection,
+    label: str,
+    kind: SourceKind,
+    resources: Sequence[Resource],
+    notes: list[str],
+    identity: str | None = None,
+) -> None:
+    """The resources of one scope read (a project, a region) and the source the report lists
+    for it; a scope that could not be read is listed with no resources."""
+    result.resources.extend(resources)
+    result.sources.append(
+        CollectedSource(label, kind.value, len(resources), notes=notes, identity=identity)
     )
 
 

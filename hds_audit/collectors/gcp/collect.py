@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hds_audit.collectors.base import CollectedSource, Collection
+from hds_audit.collectors.api_common import add_scope
+from hds_audit.collectors.base import Collection
 from hds_audit.collectors.failure import NOT_READ, Failure
 from hds_audit.collectors.gcp.environment import (
     ADC,
@@ -176,26 +177,13 @@ class _Run:
             label = f"gcp:{project}"
             if searched.items is None:
                 result.errors.append(gcp_error(project, searched.failure or NOT_READ))
-                result.sources.append(
-                    CollectedSource(
-                        label, SourceKind.GCP_API.value, 0, notes=extra, identity=identity
-                    )
-                )
+                add_scope(result, label, SourceKind.GCP_API, [], extra, identity)
                 continue
             source = Source(kind=SourceKind.GCP_API, account=project)
             resources = [
                 normalise(item, self.owner.table, self.geo, source) for item in searched.items
             ]
-            result.resources.extend(resources)
-            result.sources.append(
-                CollectedSource(
-                    label,
-                    SourceKind.GCP_API.value,
-                    len(resources),
-                    notes=extra,
-                    identity=identity,
-                )
-            )
+            add_scope(result, label, SourceKind.GCP_API, resources, extra, identity)
         # A project given by id and found again by number under an organisation is read twice:
         # full resource names are unique, keep each resource once.
         unique = {r.id: r for r in reversed(result.resources)}

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TextIO
 
-from hds_audit.collectors.api_common import api_error, encryption_unread, field_at
-from hds_audit.collectors.base import CollectedSource, Collection
+from hds_audit.collectors.api_common import add_scope, api_error, encryption_unread, field_at
+from hds_audit.collectors.base import Collection
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.failure import Failure, first_line
 from hds_audit.collectors.runs import runs_elsewhere, source_notes
@@ -352,9 +352,7 @@ class OutscaleCollector:
                         "outscale", region, read.failure or Failure("", ""), SourceKind.OUTSCALE_API
                     )
                 )
-                result.sources.append(
-                    CollectedSource(label, SourceKind.OUTSCALE_API.value, 0, notes=notes)
-                )
+                add_scope(result, label, SourceKind.OUTSCALE_API, [], notes)
                 continue
             if read.oos_failure is not None:
                 result.errors.append(
@@ -364,8 +362,5 @@ class OutscaleCollector:
                 )
             source = Source(kind=SourceKind.OUTSCALE_API, account=region)
             resources = [normalise(by_name[n], region, i, geo, source) for n, i in read.items]
-            result.resources.extend(resources)
-            result.sources.append(
-                CollectedSource(label, SourceKind.OUTSCALE_API.value, len(resources), notes=notes)
-            )
+            add_scope(result, label, SourceKind.OUTSCALE_API, resources, notes)
         return result

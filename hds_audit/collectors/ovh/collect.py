@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from hds_audit.collectors.api_common import api_error, encryption_unread, field_at
-from hds_audit.collectors.base import CollectedSource, Collection
+from hds_audit.collectors.api_common import add_scope, api_error, encryption_unread, field_at
+from hds_audit.collectors.base import Collection
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.failure import NOT_READ, Failure, first_line
 from hds_audit.collectors.ovh.table import OvhTable, Service, ovh_table
@@ -313,9 +313,7 @@ class OvhCollector:
                         SourceKind.OVH_API,
                     )
                 )
-                result.sources.append(
-                    CollectedSource(label, SourceKind.OVH_API.value, 0, notes=notes)
-                )
+                add_scope(result, label, SourceKind.OVH_API, [], notes)
                 continue
             for where, failure in sorted(listed.region_failures.items()):
                 result.errors.append(
@@ -326,8 +324,5 @@ class OvhCollector:
                 normalise(services[name], region, item, geo, source)
                 for name, region, item in listed.items
             ]
-            result.resources.extend(resources)
-            result.sources.append(
-                CollectedSource(label, SourceKind.OVH_API.value, len(resources), notes=notes)
-            )
+            add_scope(result, label, SourceKind.OVH_API, resources, notes)
         return result

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hds_audit.collectors.api_common import add_scope
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.failure import Failure
 from hds_audit.collectors.runs import (
@@ -227,7 +228,7 @@ class _Run:
         failure = _denied(listed)
         if failure is not None:
             result.errors.append(scaleway_error(project, failure))
-            result.sources.append(CollectedSource(label, KIND.value, 0, notes=notes))
+            add_scope(result, label, KIND, [], notes)
             return
         table = self.owner.table
         snapshots: dict[str, list[dict[str, Any]]] = {}
@@ -264,8 +265,7 @@ class _Run:
                             "snapshots_unread": snapshots_unread,
                         }
                     resources.append(normalise(call, item, table, self.geo, source, extra))
-        result.resources.extend(resources)
-        result.sources.append(CollectedSource(label, KIND.value, len(resources), notes=notes))
+        add_scope(result, label, KIND, resources, notes)
 
     def _buckets(self, result: Collection, notes: list[str]) -> None:
         if not self.buckets:
