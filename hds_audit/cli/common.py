@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -52,6 +54,26 @@ SIGN_KEY_OPTION = click.option(
     help="Ed25519 private key (PEM; `hds-audit keygen`): sign the reports with a manifest "
     "(manifest.json, manifest.sig) that `hds-audit verify` checks. Implies json.",
 )
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def add_options(command: F, options: Iterable[Callable[[F], F]]) -> F:
+    """``command`` with ``options`` (``click.option`` decorators), listed in the order
+    ``--help`` shows them."""
+    for option in reversed(tuple(options)):
+        command = option(command)
+    return command
+
+
+def require_extra(module: str, message: str) -> None:
+    """Import ``module`` (a cloud's SDK) now; when it is not installed, ``message`` (which
+    names the extra to install) is one line, exit 2."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise UsageError(message) from None
 
 
 def _fail(error: HdsAuditError) -> None:
