@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from hds_audit.collectors.api_common import add_scope, api_error, encryption_unread, field_at
 from hds_audit.collectors.base import Collection
 from hds_audit.collectors.draft import ResourceDraft
-from hds_audit.collectors.failure import Failure, first_line
+from hds_audit.collectors.failure import Failure, first_line, lost
 from hds_audit.collectors.runs import runs_elsewhere, source_notes
 from hds_audit.datafile import package_yaml
 from hds_audit.errors import UsageError
@@ -269,7 +269,7 @@ class ReadRegion:
         return Read(items, None, requests)
 
     def lost(self, reason: str) -> Read:
-        return Read(None, Failure("task_lost", reason))
+        return Read(None, lost(reason))
 
 
 def normalise(

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from hds_audit.collectors.api_common import add_scope, api_error, encryption_unread, field_at
 from hds_audit.collectors.base import Collection
 from hds_audit.collectors.draft import ResourceDraft
-from hds_audit.collectors.failure import NOT_READ, Failure, first_line
+from hds_audit.collectors.failure import NOT_READ, Failure, first_line, lost
 from hds_audit.collectors.ovh.table import OvhTable, Service, ovh_table
 from hds_audit.collectors.runs import ScopeProgress, runs_elsewhere, source_notes
 from hds_audit.errors import UsageError
@@ -130,7 +130,7 @@ class FindProjects:
         return Listed([], None, requests=1, projects=[str(p) for p in found or ()])
 
     def lost(self, reason: str) -> Listed:
-        return Listed(None, Failure("task_lost", reason))
+        return Listed(None, lost(reason))
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +167,7 @@ class ReadProject:
         return Listed(items, None, failed, requests)
 
     def lost(self, reason: str) -> Listed:
-        return Listed(None, Failure("task_lost", reason))
+        return Listed(None, lost(reason))
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ class ReadAccount:
         return Listed(items, None, failed, requests)
 
     def lost(self, reason: str) -> Listed:
-        return Listed(None, Failure("task_lost", reason))
+        return Listed(None, lost(reason))
 
 
 def normalise(
