@@ -55,6 +55,8 @@ SIGN_KEY_OPTION = click.option(
     "(manifest.json, manifest.sig) that `hds-audit verify` checks. Implies json.",
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 #: Options scan and merge both take, under the same name and type; each command gives its
 #: own help (merge's defaults come from the shards).
 _SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
@@ -87,9 +89,6 @@ def open_run(
     config = load_config(config_path)
     signer = open_signer(sign_key or config.sign_key)
     return config, signer, Path(output or config.output or "reports")
-
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def add_options(command: F, options: Iterable[Callable[[F], F]]) -> F:
