@@ -27,7 +27,7 @@ from hds_audit.reports.strict_json import strict_encoder
 _ENCODE = strict_encoder()  # never NaN / Infinity: reports are strict JSON
 _QUOTE: Callable[[str], str] = json.encoder.encode_basestring
 
-BATCH_LINES = 1000  # lines joined and written at once
+BATCH_LINES = 200  # lines joined and written at once
 CACHE_SIZE = 4096  # encoded parts kept for reuse, per table
 
 

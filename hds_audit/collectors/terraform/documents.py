@@ -78,6 +78,19 @@ Slimmer = Callable[[TfInstance], TfInstance]
 Replay = Callable[[Callable[[TfInstance], None]], None]
 
 
+# msgspec shares only some key strings between the objects it decodes (Python's decoder
+# shares every key of a document): attributes held for long share theirs here.
+_KEYS: dict[str, str] = {}
+
+
+def share_keys(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """The same attributes, their key strings shared with every other caller's."""
+    if len(_KEYS) > 100_000:
+        return dict(attributes)
+    shared = map(_KEYS.setdefault, attributes, attributes)
+    return dict(zip(shared, attributes.values(), strict=True))
+
+
 def _index_suffix(index: Any) -> str:
     if index is None:
         return ""

@@ -159,10 +159,10 @@ class FastState:
             self._first_pass(slices, out, kept_whole)
         elif self.array is not None:  # a later pass: split again (a twentieth of the time)
             for raw in _SPLIT.decode(self.array):
-                read_resource(raw, out, kept_whole)
+                read_resource(raw, out, kept_whole, held=False)
         else:
             for again in self._read_again():
-                read_resource(again, out, kept_whole)
+                read_resource(again, out, kept_whole, held=False)
 
     def _first_pass(
         self, slices: list[msgspec.Raw | None], out: Emit, kept_whole: KeptWhole
@@ -284,9 +284,15 @@ def _top_members(prefix: str, suffix: str) -> tuple[dict[str, Any], str]:
     return top, skeleton[end:]
 
 
-def read_resource(raw: msgspec.Raw | memoryview, out: Emit, kept_whole: KeptWhole = None) -> None:
+def read_resource(
+    raw: msgspec.Raw | memoryview, out: Emit, kept_whole: KeptWhole = None, held: bool = True
+) -> None:
     """Turn one resource's slice into instances passed to ``out``, as
-    ``documents._state_v4_instance`` does with the general reader's value."""
+    ``documents._state_v4_instance`` does with the general reader's value.
+
+    ``held``: ``out`` keeps the instances (the first pass), so their attributes' keys are
+    shared; a later pass's are let go once normalised (the normaliser shares what it keeps).
+    """
     resource = _typed(raw)
     if resource is None:
         documents._state_v4_instance(_python_value(raw), out, kept_whole)
@@ -316,22 +322,15 @@ def read_resource(raw: msgspec.Raw | memoryview, out: Emit, kept_whole: KeptWhol
                 )
         elif whole:
             attributes = redact_state_attributes(
-                _shared_keys(attributes), instance.attributes, rtype, instance.sensitive_attributes
+                documents.share_keys(attributes) if held else attributes,
+                instance.attributes,
+                rtype,
+                instance.sensitive_attributes,
             )
         out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
 
 
 _MANAGED = "managed"
-# msgspec shares only some key strings between the objects it decodes (Python's decoder
-# shares every key of a document): the attributes kept by resources share theirs here.
-_KEYS: dict[str, str] = {}
-
-
-def _shared_keys(attributes: dict[str, Any]) -> dict[str, Any]:
-    if len(_KEYS) > 100_000:
-        return attributes
-    shared = map(_KEYS.setdefault, attributes, attributes)
-    return dict(zip(shared, attributes.values(), strict=True))
 
 
 @cache

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 import hds_audit.collectors.terraform.facts as facts
-from hds_audit.collectors.terraform.documents import Replay, TfInstance
+from hds_audit.collectors.terraform.documents import Replay, TfInstance, share_keys
 from hds_audit.errors import ShapeError, kind_of
 from hds_audit.geo import GeoTables, Location
 from hds_audit.i18n import Msg
@@ -898,8 +898,7 @@ class Normaliser:
                     name = value
                     break
         keep = self.keep_attributes
-        if keep is not None:
-            attributes = _trim(attributes, keep)
+        attributes = share_keys(attributes) if keep is None else _trim(attributes, keep)
         if len(unknowns) == 1:
             unknowns = self._shared_single(unknowns)
         if len(notes) == 1:
@@ -938,11 +937,12 @@ class Normaliser:
 
 
 def _trim(attributes: Mapping[str, Any], keep: frozenset[str]) -> Mapping[str, Any]:
+    """The attributes a resource keeps (those policies read), their keys shared."""
     if keep.isdisjoint(attributes):  # the usual case: no policy reads this type's attributes
         return EMPTY_MAPPING if attributes else attributes
     if attributes.keys() <= keep:
-        return attributes
-    return {k: v for k, v in attributes.items() if k in keep} or EMPTY_MAPPING
+        return share_keys(attributes)
+    return share_keys({k: v for k, v in attributes.items() if k in keep}) or EMPTY_MAPPING
 
 
 class _Assembled:
