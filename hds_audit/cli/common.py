@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from hds_audit._gc import paused_gc
-from hds_audit.config import FORMATS, parse_formats
+from hds_audit.config import FORMATS, LANGS, SEVERITIES, FileConfig, load_config, parse_formats
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.model import Finding, Status
 from hds_audit.reports.grouping import count_distinct, resource_key
@@ -52,6 +54,58 @@ SIGN_KEY_OPTION = click.option(
     help="Ed25519 private key (PEM; `hds-audit keygen`): sign the reports with a manifest "
     "(manifest.json, manifest.sig) that `hds-audit verify` checks. Implies json.",
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Options scan and merge both take, under the same name and type; each command gives its
+#: own help (merge's defaults come from the shards).
+_SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "--fail-on": (("--fail-on",), {"type": click.Choice(SEVERITIES, case_sensitive=False)}),
+    "--fail-on-unknown": (("--fail-on-unknown/--no-fail-on-unknown",), {"default": None}),
+    "--lang": (("--lang",), {"type": click.Choice(LANGS)}),
+    "--audit-date": (("--audit-date",), {"metavar": "YYYY-MM-DD"}),
+    "--attestations": (
+        ("--attestations", "attestations_path"),
+        {"type": click.Path(dir_okay=False)},
+    ),
+    "--registry": (("--registry", "registry_path"), {"type": click.Path(dir_okay=False)}),
+}
+
+
+def shared_option(name: str, help: str) -> Callable[[F], F]:
+    """The ``name`` option (``--fail-on``, ``--attestations`` ...) as scan and merge declare it,
+    with this command's ``help``."""
+    declared, settings = _SHARED[name]
+    return click.option(*declared, help=help, **settings)
+
+
+def open_run(
+    config_path: str | None, sign_key: str | None, output: str | None
+) -> tuple[FileConfig, Signer | None, Path]:
+    """The settings file, the signer (a bad key stops the command here) and the report folder
+    of a scan or a merge."""
+    from hds_audit.evidence import open_signer
+
+    config = load_config(config_path)
+    signer = open_signer(sign_key or config.sign_key)
+    return config, signer, Path(output or config.output or "reports")
+
+
+def add_options(command: F, options: Iterable[Callable[[F], F]]) -> F:
+    """``command`` with ``options`` (``click.option`` decorators), listed in the order
+    ``--help`` shows them."""
+    for option in reversed(tuple(options)):
+        command = option(command)
+    return command
+
+
+def require_extra(module: str, message: str) -> None:
+    """Import ``module`` (a cloud's SDK) now; when it is not installed, ``message`` (which
+    names the extra to install) is one line, exit 2."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise UsageError(message) from None
 
 
 def _fail(error: HdsAuditError) -> None:

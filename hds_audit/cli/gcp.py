@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from hds_audit.cli.common import F, add_options, require_extra
 
 if TYPE_CHECKING:
     from hds_audit.collectors.gcp import GcpSettings
     from hds_audit.executors.base import Executor
     from hds_audit.sharding import Shard
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def gcp_options(command: F) -> F:
     """Add ``--gcp``, ``--gcp-scope`` (repeatable), ``--gcp-endpoint-url``, ``--gcp-workers``."""
-    for option in reversed(
+    return add_options(
+        command,
         (
             click.option(
                 "--gcp",
@@ -44,10 +44,8 @@ def gcp_options(command: F) -> F:
                 type=click.IntRange(1, 256),
                 help="Projects searched in parallel (default: 16).",
             ),
-        )
-    ):
-        command = option(command)
-    return command
+        ),
+    )
 
 
 def gcp_settings(file: GcpSettings | None, args: dict[str, Any]) -> GcpSettings | None:
@@ -74,15 +72,11 @@ def gcp_collectors(
     settings = gcp_settings(file, args)
     if settings is None:
         return []
-    try:
-        import google.cloud.asset_v1  # noqa: F401
+    require_extra(
+        "google.cloud.asset_v1",
+        "Google Cloud: the client library is not installed; pip install 'hds-audit[gcp]'",
+    )
+    from hds_audit.collectors.gcp import GcpRuntime, build_collector
 
-        from hds_audit.collectors.gcp import GcpRuntime, build_collector
-    except ImportError:
-        from hds_audit.errors import UsageError
-
-        raise UsageError(
-            "Google Cloud: the client library is not installed; pip install 'hds-audit[gcp]'"
-        ) from None
     runtime = click.get_current_context().find_object(GcpRuntime)
     return [build_collector(settings, runtime, quiet, executor, shard)]

@@ -6,7 +6,6 @@ The output options, writers and exit codes are scan's (:mod:`hds_audit.cli.commo
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -24,8 +23,9 @@ from hds_audit.cli.common import (
     _print_errors,
     _print_summary,
     _write_all,
+    open_run,
+    shared_option,
 )
-from hds_audit.config import LANGS, SEVERITIES, load_config
 from hds_audit.errors import HdsAuditError
 
 
@@ -34,37 +34,22 @@ from hds_audit.errors import HdsAuditError
 @CONFIG_OPTION
 @FORMAT_OPTION
 @OUTPUT_OPTION
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITIES, case_sensitive=False),
-    help="Lowest severity that fails the run (default: the shards' threshold).",
+@shared_option("--fail-on", "Lowest severity that fails the run (default: the shards' threshold).")
+@shared_option(
+    "--fail-on-unknown", "Whether unknown verdicts fail the run (default: as the shards did)."
 )
-@click.option(
-    "--fail-on-unknown/--no-fail-on-unknown",
-    default=None,
-    help="Whether unknown verdicts fail the run (default: as the shards did).",
-)
-@click.option(
-    "--lang", type=click.Choice(LANGS), help="Language of the HTML report (default: the shards')."
-)
+@shared_option("--lang", "Language of the HTML report (default: the shards').")
 @REPORT_URL_OPTION
-@click.option(
+@shared_option(
     "--audit-date",
-    metavar="YYYY-MM-DD",
-    help="Date the compliance views judge attestations and certificates on (default: the "
+    "Date the compliance views judge attestations and certificates on (default: the "
     "shards' audit date; findings keep the shards' verdicts).",
 )
-@click.option(
-    "--attestations",
-    "attestations_path",
-    type=click.Path(dir_okay=False),
-    help="Attestations file answering the manual requirements (as given to scan).",
+@shared_option(
+    "--attestations", "Attestations file answering the manual requirements (as given to scan)."
 )
-@click.option(
-    "--registry",
-    "registry_path",
-    type=click.Path(dir_okay=False),
-    help="Certified-host registry file (as given to scan; default: the built-in one).",
+@shared_option(
+    "--registry", "Certified-host registry file (as given to scan; default: the built-in one)."
 )
 @SIGN_KEY_OPTION
 @QUIET_OPTION
@@ -89,14 +74,11 @@ def merge(
     different policy sets, allowed areas, audit dates or shard counts, a shard given twice
     or missing, a whole run mixed with shards.
     """
-    from hds_audit.evidence import open_signer
     from hds_audit.merge import merge_reports
     from hds_audit.scan import ScanOptions
 
     try:
-        config = load_config(config_path)
-        signer = open_signer(sign_key or config.sign_key)  # a bad key stops here
-        out = Path(output or config.output or "reports")
+        config, signer, out = open_run(config_path, sign_key, output)
         chosen = _formats(formats, config)
         compliance = ScanOptions()  # carries the registry, frameworks, attestations, date
         _compliance_inputs(compliance, audit_date, attestations_path, registry_path, chosen)

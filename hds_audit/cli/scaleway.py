@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from hds_audit.cli.common import F, add_options, require_extra
 
 if TYPE_CHECKING:
     from hds_audit.collectors.scaleway import ScalewaySettings
     from hds_audit.executors.base import Executor
     from hds_audit.sharding import Shard
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def scaleway_options(command: F) -> F:
     """Add ``--scaleway``, ``--scaleway-project`` (repeatable), ``--scaleway-organization``,
     ``--scaleway-api-url``, ``--scaleway-s3-endpoint-url``, ``--scaleway-workers``."""
-    for option in reversed(
+    return add_options(
+        command,
         (
             click.option(
                 "--scaleway",
@@ -56,10 +56,8 @@ def scaleway_options(command: F) -> F:
                 type=click.IntRange(1, 256),
                 help="Zones and regions read in parallel (default: 16).",
             ),
-        )
-    ):
-        command = option(command)
-    return command
+        ),
+    )
 
 
 def scaleway_settings(
@@ -89,14 +87,9 @@ def scaleway_collectors(
     settings = scaleway_settings(file, args)
     if settings is None:
         return []
-    try:
-        import scaleway_core  # noqa: F401
-    except ImportError:
-        from hds_audit.errors import UsageError
-
-        raise UsageError(
-            "Scaleway: the SDK is not installed; pip install 'hds-audit[scaleway]'"
-        ) from None
+    require_extra(
+        "scaleway_core", "Scaleway: the SDK is not installed; pip install 'hds-audit[scaleway]'"
+    )
     from hds_audit.collectors.scaleway import build_collector
 
     return [build_collector(settings, quiet, executor, shard)]

@@ -23,6 +23,8 @@ from hds_audit.cli.common import (
     _print_errors,
     _print_summary,
     _write_all,
+    open_run,
+    shared_option,
 )
 from hds_audit.cli.gcp import gcp_collectors, gcp_options
 from hds_audit.cli.scaleway import scaleway_collectors, scaleway_options
@@ -32,7 +34,6 @@ from hds_audit.cli.sovereign import (
     ovh_collectors,
     ovh_options,
 )
-from hds_audit.config import LANGS, SEVERITIES, load_config
 from hds_audit.errors import HdsAuditError, UsageError
 from hds_audit.geo import AllowedArea
 from hds_audit.model import Severity
@@ -72,17 +73,9 @@ from hds_audit.terminal import printable
 )
 @FORMAT_OPTION
 @OUTPUT_OPTION
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITIES, case_sensitive=False),
-    help="Lowest severity that fails the run (default: low).",
-)
-@click.option(
-    "--fail-on-unknown/--no-fail-on-unknown",
-    default=None,
-    help="Whether unknown verdicts fail the run (default: they do).",
-)
-@click.option("--lang", type=click.Choice(LANGS), help="Language of the HTML report (default: fr).")
+@shared_option("--fail-on", "Lowest severity that fails the run (default: low).")
+@shared_option("--fail-on-unknown", "Whether unknown verdicts fail the run (default: they do).")
+@shared_option("--lang", "Language of the HTML report (default: fr).")
 @click.option(
     "--policies",
     "policy_dirs",
@@ -178,23 +171,18 @@ from hds_audit.terminal import printable
 )
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
 @REPORT_URL_OPTION
-@click.option(
+@shared_option(
     "--audit-date",
-    metavar="YYYY-MM-DD",
-    help="Date certificates and attestations are judged on (default: today). "
+    "Date certificates and attestations are judged on (default: today). "
     "Set it for a reproducible audit.",
 )
-@click.option(
+@shared_option(
     "--attestations",
-    "attestations_path",
-    type=click.Path(dir_okay=False),
-    help="Attestations file answering the manual requirements (see terraform_fixtures/).",
+    "Attestations file answering the manual requirements (see terraform_fixtures/).",
 )
-@click.option(
+@shared_option(
     "--registry",
-    "registry_path",
-    type=click.Path(dir_okay=False),
-    help="Certified-host registry file (default: the built-in one; see `providers list`).",
+    "Certified-host registry file (default: the built-in one; see `providers list`).",
 )
 @click.option(
     "--executor",
@@ -268,15 +256,12 @@ def scan(
     from hds_audit.collectors.azure.settings import merge_settings
     from hds_audit.collectors.base import Collector
     from hds_audit.collectors.terraform import TerraformCollector
-    from hds_audit.evidence import open_signer
     from hds_audit.progress import progress_for
     from hds_audit.scan import ScanOptions, run_scan
 
     progress = progress_for(progress_flag, quiet)
     try:
-        config = load_config(config_path)
-        signer = open_signer(sign_key or config.sign_key)  # a bad key stops the run here
-        out = Path(output or config.output or "reports")
+        config, signer, out = open_run(config_path, sign_key, output)
         # waivers, baseline and history are checked first: a bad file stops the run here
         ci = _ci_inputs(config, baseline, waivers_path, history_path, no_history, out)
         threshold = (fail_on or config.fail_on or "low").lower()

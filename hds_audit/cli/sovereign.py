@@ -3,21 +3,21 @@ build."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from hds_audit.cli.common import F, add_options, require_extra
 
 if TYPE_CHECKING:
     from hds_audit.collectors.api_settings import ApiSettings
     from hds_audit.executors.base import Executor
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def ovh_options(command: F) -> F:
     """Add ``--ovh``, ``--ovh-project`` (repeatable) and ``--ovh-endpoint-url``."""
-    for option in reversed(
+    return add_options(
+        command,
         (
             click.option(
                 "--ovh",
@@ -38,10 +38,8 @@ def ovh_options(command: F) -> F:
                 metavar="URL",
                 help="OVH API root (a loopback or private API); implies --ovh.",
             ),
-        )
-    ):
-        command = option(command)
-    return command
+        ),
+    )
 
 
 def _settings(name: str, file: ApiSettings | None, args: dict[str, Any]) -> ApiSettings | None:
@@ -60,21 +58,15 @@ def ovh_collectors(
     settings = _settings("ovh", file, args)
     if settings is None:
         return []
-    try:
-        import ovh  # noqa: F401
+    require_extra("ovh", "OVHcloud: the ovh SDK is not installed; pip install 'hds-audit[ovh]'")
+    from hds_audit.collectors.ovh import OvhCollector
+    from hds_audit.collectors.runs import stderr_stream
 
-        from hds_audit.collectors.ovh import OvhCollector, stderr_progress
-    except ImportError:
-        from hds_audit.errors import UsageError
-
-        raise UsageError(
-            "OVHcloud: the ovh SDK is not installed; pip install 'hds-audit[ovh]'"
-        ) from None
     collector = OvhCollector(
         projects=settings.targets,
         endpoint_url=settings.endpoint_url,
         executor=executor,
-        progress=stderr_progress(quiet),
+        progress=stderr_stream(quiet),
     )
     collector.preflight()
     return [collector]
@@ -82,7 +74,8 @@ def ovh_collectors(
 
 def outscale_options(command: F) -> F:
     """Add ``--outscale``, ``--outscale-region`` (repeatable) and ``--outscale-endpoint-url``."""
-    for option in reversed(
+    return add_options(
+        command,
         (
             click.option(
                 "--outscale",
@@ -111,10 +104,8 @@ def outscale_options(command: F) -> F:
                 help="OOS (S3-compatible) endpoint, {region} replaced; default: the public one "
                 "unless --outscale-endpoint-url is given.",
             ),
-        )
-    ):
-        command = option(command)
-    return command
+        ),
+    )
 
 
 def outscale_collectors(
@@ -125,22 +116,19 @@ def outscale_collectors(
     settings = _settings("outscale", file, args)
     if settings is None:
         return []
-    try:
-        import osc_sdk_python  # noqa: F401
+    require_extra(
+        "osc_sdk_python",
+        "Outscale: osc-sdk-python is not installed; pip install 'hds-audit[outscale]'",
+    )
+    from hds_audit.collectors.outscale.collect import OutscaleCollector
+    from hds_audit.collectors.runs import stderr_stream
 
-        from hds_audit.collectors.outscale.collect import OutscaleCollector, stderr_progress
-    except ImportError:
-        from hds_audit.errors import UsageError
-
-        raise UsageError(
-            "Outscale: osc-sdk-python is not installed; pip install 'hds-audit[outscale]'"
-        ) from None
     collector = OutscaleCollector(
         regions=settings.targets,
         endpoint_url=settings.endpoint_url,
         oos_endpoint_url=oos,
         executor=executor,
-        progress=stderr_progress(quiet),
+        progress=stderr_stream(quiet),
     )
     collector.preflight()
     return [collector]

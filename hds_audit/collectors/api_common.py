@@ -1,24 +1,44 @@
-"""Small pieces the OVHcloud and Outscale API collectors share."""
+"""Small pieces the API collectors (OVHcloud, Outscale, Google Cloud, Scaleway) share."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.draft import ResourceDraft
 from hds_audit.collectors.failure import Failure
 from hds_audit.i18n import Msg
-from hds_audit.model import CollectionError, SourceKind
+from hds_audit.model import CollectionError, Resource, SourceKind
 
 
-def api_error(provider: str, scope: str, failure: Failure, kind: SourceKind) -> CollectionError:
+def api_error(
+    provider: str, scope: str, failure: Failure, kind: SourceKind, **extra: Any
+) -> CollectionError:
     """A collection error on ``provider:scope`` (a project, a region): its findings become
-    ``unknown``."""
+    ``unknown``; ``extra`` adds to its details (the service that failed)."""
     return CollectionError(
         source=f"{provider}:{scope}",
         scope=f"{provider}:{scope}",
         message=failure.message,
         kind=failure.kind,
-        details={"provider": provider, "source_kind": kind.value},
+        details={"provider": provider, "source_kind": kind.value, **extra},
+    )
+
+
+def add_scope(
+    result: Collection,
+    label: str,
+    kind: SourceKind,
+    resources: Sequence[Resource],
+    notes: list[str],
+    identity: str | None = None,
+) -> None:
+    """The resources of one scope read (a project, a region) and the source the report lists
+    for it; a scope that could not be read is listed with no resources."""
+    result.resources.extend(resources)
+    result.sources.append(
+        CollectedSource(label, kind.value, len(resources), notes=notes, identity=identity)
     )
 
 

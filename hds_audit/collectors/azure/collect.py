@@ -53,6 +53,7 @@ from hds_audit.collectors.azure.tasks import (
     Subscription,
 )
 from hds_audit.collectors.base import CollectedSource, Collection
+from hds_audit.collectors.runs import runs_elsewhere, source_notes
 from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor, Task
 from hds_audit.executors.local import LocalExecutor
@@ -120,7 +121,7 @@ class AzureCollector:
     @property
     def remote(self) -> bool:
         """Whether tasks run outside this process (their credential from ``credential_spec``)."""
-        return self.executor is not None and self.executor.name != "local"
+        return runs_elsewhere(self.executor)
 
     def resolved_credential(self) -> TokenCredential:
         if self.credential is None:
@@ -313,9 +314,7 @@ class _Run:
 
     def collection(self, executor: str | None) -> Collection:
         errors = self.discovery_errors()
-        extra = [f"shard {self.shard.label}"] if self.shard is not None else []
-        if executor is not None:
-            extra.append(f"collected on {executor}")
+        extra = source_notes(self.shard, executor, None)
         result = Collection()
         for sub in self.subscriptions:
             resources, sub_errors = assemble(sub, self.table, self.geo, self.results)

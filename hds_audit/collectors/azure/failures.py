@@ -10,17 +10,12 @@ from typing import Any
 
 from hds_audit.collectors.failure import Failure as Failure
 from hds_audit.collectors.failure import first_line as first_line
+from hds_audit.collectors.failure import lost as lost
 from hds_audit.errors import unreachable_reason
 from hds_audit.i18n import Msg, Quote
 from hds_audit.model import CollectionError, SourceKind
 
 ERROR_DETAILS = {"provider": "azure", "source_kind": SourceKind.AZURE_API.value}
-TASK_LOST = "task_lost"
-
-
-def lost(reason: str) -> Failure:
-    """The failure standing for a task that did not come back (worker lost, crash)."""
-    return Failure(TASK_LOST, reason)
 
 
 def azure_error(source: str, scope: str, failure: Failure, **extra: Any) -> CollectionError:

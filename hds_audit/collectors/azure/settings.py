@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from hds_audit.collectors.api_settings import open_section, string_list, workers_setting
 from hds_audit.errors import UsageError
 
 CLOUD_NAMES = ("public", "china", "usgov")
@@ -68,35 +69,19 @@ def _custom_endpoint(value: Mapping[str, Any], label: str) -> dict[str, str | No
 
 
 def parse_azure_section(value: Any, label: str) -> AzureSettings:
-    """Validate the ``azure:`` mapping of a configuration file."""
-    if value is None:
-        return AzureSettings(enabled=True)
-    if isinstance(value, bool):  # ``azure: true`` is shorthand for ``azure: {enabled: true}``
-        return AzureSettings(enabled=value)
-    if not isinstance(value, Mapping):
-        raise UsageError(f"{label}: 'azure' must be true/false or a mapping of settings")
-    unknown = sorted(set(map(str, value)) - _KEYS)
-    if unknown:
-        raise UsageError(
-            f"{label}: unknown azure setting {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(_KEYS))}"
-        )
-    enabled = value.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise UsageError(f"{label}: azure.enabled must be true or false")
-    subscriptions = value.get("subscriptions", [])
-    if isinstance(subscriptions, str):
-        subscriptions = [subscriptions]
-    if not isinstance(subscriptions, list) or not all(isinstance(s, str) for s in subscriptions):
-        raise UsageError(f"{label}: azure.subscriptions must be a list of subscription ids")
-    cloud = value.get("cloud", "public")
+    """Validate the ``azure:`` mapping of a configuration file (``azure: true`` is shorthand
+    for ``azure: {enabled: true}``)."""
+    enabled, section = open_section("azure", value, label, _KEYS)
+    subscriptions = string_list(
+        section.get("subscriptions", []),
+        f"{label}: azure.subscriptions must be a list of subscription ids",
+    )
+    cloud = section.get("cloud", "public")
     if cloud not in CLOUD_NAMES:
         raise UsageError(f"{label}: azure.cloud must be one of {', '.join(CLOUD_NAMES)}")
-    workers = value.get("max_workers", 16)
-    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 256:
-        raise UsageError(f"{label}: azure.max_workers must be a number from 1 to 256")
+    workers = workers_setting("azure", section, label)
     return AzureSettings(
-        enabled, tuple(subscriptions), str(cloud), workers, **_custom_endpoint(value, label)
+        enabled, tuple(subscriptions), str(cloud), workers, **_custom_endpoint(section, label)
     )
 
 

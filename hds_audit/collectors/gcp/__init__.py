@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hds_audit.collectors.gcp.collect import GcpCollector, stderr_progress
+from hds_audit.collectors.gcp.collect import GcpCollector
 from hds_audit.collectors.gcp.environment import ADC, ANONYMOUS
 from hds_audit.collectors.gcp.settings import GcpSettings, merge_settings, parse_gcp_section
 from hds_audit.collectors.gcp.table import custom_role_yaml, gcp_table
-from hds_audit.collectors.runs import CollectStats
+from hds_audit.collectors.runs import CollectStats, ScopeProgress, stderr_stream
 
 if TYPE_CHECKING:
     from hds_audit.executors.base import Executor
@@ -60,7 +60,7 @@ def build_collector(
         max_workers=settings.max_workers,
         executor=executor,
         shard=shard,
-        progress=stderr_progress(quiet),
+        progress=ScopeProgress(stderr_stream(quiet)),
     )
     collector.preflight()
     return collector

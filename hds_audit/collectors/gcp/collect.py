@@ -10,14 +10,14 @@ disabled -- is an ``errors`` entry with ``unknown`` findings while the others ar
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
-from hds_audit.collectors.base import CollectedSource, Collection
-from hds_audit.collectors.failure import Failure
+from hds_audit.collectors.api_common import add_scope
+from hds_audit.collectors.base import Collection
+from hds_audit.collectors.failure import NOT_READ, Failure
 from hds_audit.collectors.gcp.environment import (
     ADC,
     ANONYMOUS,
@@ -30,29 +30,18 @@ from hds_audit.collectors.gcp.failures import gcp_error
 from hds_audit.collectors.gcp.normalise import locate_replicas, normalise
 from hds_audit.collectors.gcp.table import GcpTable, gcp_table
 from hds_audit.collectors.gcp.tasks import FindProjects, Searched, SearchProject
-from hds_audit.collectors.runs import CollectStats, run_tasks
+from hds_audit.collectors.runs import (
+    CollectStats,
+    ScopeProgress,
+    runs_elsewhere,
+    source_notes,
+    timed_run,
+)
 from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor, Task
 from hds_audit.geo import GeoTables
 from hds_audit.model import Source, SourceKind
 from hds_audit.sharding import Shard
-
-
-@dataclass
-class LogProgress:
-    """One line per project searched, on a stream (stderr); silent when ``stream`` is None."""
-
-    stream: TextIO | None = None
-
-    def project(self, project: str, searched: Searched) -> None:
-        if self.stream is None:
-            return
-        if searched.items is None:
-            failure = searched.failure or Failure("internal", "not read")
-            text = f"gcp {project}: not audited ({failure.kind}): {failure.message}"
-        else:
-            text = f"gcp {project}: {len(searched.items)} resources"
-        print(text, file=self.stream, flush=True)
 
 
 @dataclass
@@ -71,7 +60,7 @@ class GcpCollector:
     max_workers: int = 16
     executor: Executor | None = None
     shard: Shard | None = None
-    progress: LogProgress = field(default_factory=LogProgress)
+    progress: ScopeProgress = field(default_factory=ScopeProgress)
     table: GcpTable = field(default_factory=gcp_table)
     clock: Callable[[], float] = time.monotonic
     stats: CollectStats = field(default_factory=CollectStats)
@@ -79,7 +68,7 @@ class GcpCollector:
 
     @property
     def remote(self) -> bool:
-        return self.executor is not None and self.executor.name != "local"
+        return runs_elsewhere(self.executor)
 
     @property
     def identity(self) -> str | None:
@@ -117,14 +106,8 @@ class GcpCollector:
         return Environment(spec, GcpEnvironment(spec, self.credentials, self.table))
 
     def collect(self, geo: GeoTables) -> Collection:
-        started = self.clock()
-        run = _Run(self, geo)
-        result, requests = run_tasks(run, self.environment(), self.executor, self.max_workers)
-        self.stats = CollectStats(
-            requests=requests,
-            wall_seconds=self.clock() - started,
-            projects=len(run.searched),
-            resources=len(result.resources),
+        result, self.stats = timed_run(
+            lambda: _Run(self, geo), self.environment, self.executor, self.max_workers, self.clock
         )
         return result
 
@@ -139,6 +122,10 @@ class _Run:
         self.projects: list[str] = []  # audited, in discovery order
         self.searched: dict[str, Searched] = {}
         self.discovery: dict[str, Searched] = {}
+
+    @property
+    def project_count(self) -> int:
+        return len(self.searched)
 
     def owns(self, project: str) -> bool:
         return self.owner.shard is None or self.owner.shard.owns(f"gcp:{project}")
@@ -169,61 +156,36 @@ class _Run:
         if isinstance(task, SearchProject) and isinstance(result, Searched):
             self.requests += result.requests
             self.searched[task.project] = result
-            self.owner.progress.project(task.project, result)
+            self.owner.progress.read(f"gcp {task.project}", result.items, result.failure)
 
     def collection(self, executor: str | None) -> Collection:
         result = Collection()
         identity = self.owner.identity
-        extra = [f"shard {self.owner.shard.label}"] if self.owner.shard is not None else []
-        if executor is not None:
-            extra.append(f"collected on {executor}")
-        if self.owner.endpoint_url:
-            extra.append(f"endpoint {self.owner.endpoint_url}")
+        extra = source_notes(self.owner.shard, executor, self.owner.endpoint_url)
         for scope, found in self.discovery.items():
             if self.owner.shard is not None and not self.owner.shard.owns(f"gcp:{scope}"):
                 continue  # every shard searches an organisation; one reports its failure
             if found.items is None:
-                failure = found.failure or Failure("internal", "not read")
-                result.errors.append(gcp_error(scope, failure))
+                result.errors.append(gcp_error(scope, found.failure or NOT_READ))
             elif not found.projects:
                 empty = Failure("empty", "no readable project under this scope")
                 result.errors.append(gcp_error(scope, empty))
         result.errors.sort(key=lambda error: error.source)
         # by project, so that merged shards list them as one run does
         for project in sorted(self.projects):
-            searched = self.searched.get(project) or Searched(None, Failure("internal", "not read"))
+            searched = self.searched.get(project) or Searched(None, NOT_READ)
             label = f"gcp:{project}"
             if searched.items is None:
-                result.errors.append(
-                    gcp_error(project, searched.failure or Failure("internal", "not read"))
-                )
-                result.sources.append(
-                    CollectedSource(
-                        label, SourceKind.GCP_API.value, 0, notes=extra, identity=identity
-                    )
-                )
+                result.errors.append(gcp_error(project, searched.failure or NOT_READ))
+                add_scope(result, label, SourceKind.GCP_API, [], extra, identity)
                 continue
             source = Source(kind=SourceKind.GCP_API, account=project)
             resources = [
                 normalise(item, self.owner.table, self.geo, source) for item in searched.items
             ]
-            result.resources.extend(resources)
-            result.sources.append(
-                CollectedSource(
-                    label,
-                    SourceKind.GCP_API.value,
-                    len(resources),
-                    notes=extra,
-                    identity=identity,
-                )
-            )
+            add_scope(result, label, SourceKind.GCP_API, resources, extra, identity)
         # A project given by id and found again by number under an organisation is read twice:
         # full resource names are unique, keep each resource once.
         unique = {r.id: r for r in reversed(result.resources)}
         result.resources = locate_replicas(r for r in result.resources if unique[r.id] is r)
         return result
-
-
-def stderr_progress(quiet: bool) -> LogProgress:
-    """Progress lines on stderr unless ``quiet``."""
-    return LogProgress(None if quiet else sys.stderr)

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from hds_audit.collectors.api_common import api_error
 from hds_audit.collectors.failure import Failure, first_line
 from hds_audit.i18n import Msg, Quote
 from hds_audit.model import CollectionError, SourceKind
 
-ERROR_DETAILS = {"provider": "gcp", "source_kind": SourceKind.GCP_API.value}
-
 
 def gcp_error(scope: str, failure: Failure, **extra: Any) -> CollectionError:
     """A collection error on a Google Cloud scope: its findings become ``unknown``."""
-    return CollectionError(
-        source=f"gcp:{scope}",
-        scope=f"gcp:{scope}",
-        message=failure.message,
-        kind=failure.kind,
-        details={**ERROR_DETAILS, **extra},
-    )
+    return api_error("gcp", scope, failure, SourceKind.GCP_API, **extra)
 
 
 def classify(error: BaseException) -> Failure:

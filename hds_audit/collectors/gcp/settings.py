@@ -6,10 +6,11 @@ No Google library import here: the configuration is validated before anything el
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hds_audit.collectors.api_settings import http_url, open_section, string_list, workers_setting
 from hds_audit.errors import UsageError
 
 _KEYS = frozenset({"enabled", "scopes", "endpoint_url", "max_workers"})
@@ -33,47 +34,24 @@ def check_scope(scope: str, where: str) -> str:
     return scope
 
 
-def check_endpoint(url: str, where: str) -> str:
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"{where}: {url!r} is not an http:// or https:// URL")
-    return url.rstrip("/")
-
-
 def parse_gcp_section(value: Any, label: str) -> GcpSettings:
-    """Validate the ``gcp:`` mapping of a configuration file."""
-    if value is None:
-        return GcpSettings(enabled=True)
-    if isinstance(value, bool):  # ``gcp: true`` is shorthand for ``gcp: {enabled: true}``
-        return GcpSettings(enabled=value)
-    if not isinstance(value, Mapping):
-        raise UsageError(f"{label}: 'gcp' must be true/false or a mapping of settings")
-    unknown = sorted(set(map(str, value)) - _KEYS)
-    if unknown:
-        raise UsageError(
-            f"{label}: unknown gcp setting {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}"
-        )
-    enabled = value.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise UsageError(f"{label}: gcp.enabled must be true or false")
-    scopes = value.get("scopes", [])
-    if isinstance(scopes, str):
-        scopes = [scopes]
-    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-        raise UsageError(
-            f"{label}: gcp.scopes must be a list of organizations/ID, folders/ID or projects/ID"
-        )
+    """Validate the ``gcp:`` mapping of a configuration file (``gcp: true`` is shorthand for
+    ``gcp: {enabled: true}``)."""
+    enabled, section = open_section("gcp", value, label, _KEYS)
+    scopes = string_list(
+        section.get("scopes", []),
+        f"{label}: gcp.scopes must be a list of organizations/ID, folders/ID or projects/ID",
+    )
     for scope in scopes:
         check_scope(scope, f"{label}: gcp.scopes")
-    endpoint = value.get("endpoint_url")
+    endpoint = section.get("endpoint_url")
     if endpoint is not None and not isinstance(endpoint, str):
         raise UsageError(f"{label}: gcp.endpoint_url must be a URL")
-    workers = value.get("max_workers", 16)
-    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 256:
-        raise UsageError(f"{label}: gcp.max_workers must be a number from 1 to 256")
+    workers = workers_setting("gcp", section, label)
     return GcpSettings(
         enabled,
         tuple(scopes),
-        check_endpoint(endpoint, f"{label}: gcp.endpoint_url") if endpoint else None,
+        http_url(endpoint, f"{label}: gcp.endpoint_url") if endpoint else None,
         workers,
     )
 
@@ -97,7 +75,7 @@ def merge_settings(
     return GcpSettings(
         enabled=True,
         scopes=tuple(scopes) or base.scopes,
-        endpoint_url=check_endpoint(endpoint_url, "--gcp-endpoint-url")
+        endpoint_url=http_url(endpoint_url, "--gcp-endpoint-url")
         if endpoint_url
         else base.endpoint_url,
         max_workers=max_workers or base.max_workers,

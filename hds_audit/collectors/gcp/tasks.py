@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hds_audit.collectors.failure import Failure
+from hds_audit.collectors.failure import Failure, lost
 from hds_audit.collectors.gcp.failures import classify
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class FindProjects:
         return Searched([], None, found.requests, list(dict.fromkeys(projects)))
 
     def lost(self, reason: str) -> Searched:
-        return Searched(None, Failure("task_lost", reason))
+        return Searched(None, lost(reason))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,4 +135,4 @@ class SearchProject:
         return Searched(kept, None, found.requests)
 
     def lost(self, reason: str) -> Searched:
-        return Searched(None, Failure("task_lost", reason))
+        return Searched(None, lost(reason))

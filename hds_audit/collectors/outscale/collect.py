@@ -10,16 +10,16 @@ any action but ``Read*`` before a request is sent.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TextIO
 
-from hds_audit.collectors.api_common import api_error, encryption_unread, field_at
-from hds_audit.collectors.base import CollectedSource, Collection
+from hds_audit.collectors.api_common import add_scope, api_error, encryption_unread, field_at
+from hds_audit.collectors.base import Collection
 from hds_audit.collectors.draft import ResourceDraft
-from hds_audit.collectors.failure import Failure, first_line
+from hds_audit.collectors.failure import Failure, first_line, lost
+from hds_audit.collectors.runs import runs_elsewhere, source_notes
 from hds_audit.datafile import package_yaml
 from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor
@@ -269,7 +269,7 @@ class ReadRegion:
         return Read(items, None, requests)
 
     def lost(self, reason: str) -> Read:
-        return Read(None, Failure("task_lost", reason))
+        return Read(None, lost(reason))
 
 
 def normalise(
@@ -327,14 +327,14 @@ class OutscaleCollector:
 
     def collect(self, geo: GeoTables) -> Collection:
         spec = OutscaleEnvSpec(self.endpoint_url, self.oos_endpoint_url)
-        remote = self.executor is not None and self.executor.name != "local"
+        remote = runs_elsewhere(self.executor)
         env = Environment(spec, None if remote else spec.build())
         executor = self.executor or LocalExecutor(self.max_workers)
         tasks = [ReadRegion(r) for r in dict.fromkeys(self.regions)]
         result = Collection()
         _, services = outscale_services()
         by_name = {s.name: s for s in (*services, oos_service())}
-        notes = [f"endpoint {self.endpoint_url}"] if self.endpoint_url else []
+        notes = source_notes(None, None, self.endpoint_url)
         done = {
             d.task.region: d.result
             for d in executor.run(env, tasks)
@@ -352,9 +352,7 @@ class OutscaleCollector:
                         "outscale", region, read.failure or Failure("", ""), SourceKind.OUTSCALE_API
                     )
                 )
-                result.sources.append(
-                    CollectedSource(label, SourceKind.OUTSCALE_API.value, 0, notes=notes)
-                )
+                add_scope(result, label, SourceKind.OUTSCALE_API, [], notes)
                 continue
             if read.oos_failure is not None:
                 result.errors.append(
@@ -364,12 +362,5 @@ class OutscaleCollector:
                 )
             source = Source(kind=SourceKind.OUTSCALE_API, account=region)
             resources = [normalise(by_name[n], region, i, geo, source) for n, i in read.items]
-            result.resources.extend(resources)
-            result.sources.append(
-                CollectedSource(label, SourceKind.OUTSCALE_API.value, len(resources), notes=notes)
-            )
+            add_scope(result, label, SourceKind.OUTSCALE_API, resources, notes)
         return result
-
-
-def stderr_progress(quiet: bool) -> TextIO | None:
-    return None if quiet else sys.stderr

@@ -7,7 +7,7 @@ The SDK is imported only when a collection runs; the table and the access rules 
 
 from __future__ import annotations
 
-from hds_audit.collectors.ovh.collect import OvhCollector, stderr_progress
+from hds_audit.collectors.ovh.collect import OvhCollector
 from hds_audit.collectors.ovh.table import ovh_table
 
-__all__ = ["OvhCollector", "ovh_table", "stderr_progress"]
+__all__ = ["OvhCollector", "ovh_table"]

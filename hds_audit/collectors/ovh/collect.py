@@ -10,17 +10,17 @@ refuses any verb but GET before a request is sent (:class:`ReadOnlyClient`).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from hds_audit.collectors.api_common import api_error, encryption_unread, field_at
-from hds_audit.collectors.base import CollectedSource, Collection
+from hds_audit.collectors.api_common import add_scope, api_error, encryption_unread, field_at
+from hds_audit.collectors.base import Collection
 from hds_audit.collectors.draft import ResourceDraft
-from hds_audit.collectors.failure import Failure, first_line
+from hds_audit.collectors.failure import NOT_READ, Failure, first_line, lost
 from hds_audit.collectors.ovh.table import OvhTable, Service, ovh_table
+from hds_audit.collectors.runs import ScopeProgress, runs_elsewhere, source_notes
 from hds_audit.errors import UsageError
 from hds_audit.executors.base import Environment, Executor, Task
 from hds_audit.executors.local import LocalExecutor
@@ -130,7 +130,7 @@ class FindProjects:
         return Listed([], None, requests=1, projects=[str(p) for p in found or ()])
 
     def lost(self, reason: str) -> Listed:
-        return Listed(None, Failure("task_lost", reason))
+        return Listed(None, lost(reason))
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +167,7 @@ class ReadProject:
         return Listed(items, None, failed, requests)
 
     def lost(self, reason: str) -> Listed:
-        return Listed(None, Failure("task_lost", reason))
+        return Listed(None, lost(reason))
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ class ReadAccount:
         return Listed(items, None, failed, requests)
 
     def lost(self, reason: str) -> Listed:
-        return Listed(None, Failure("task_lost", reason))
+        return Listed(None, lost(reason))
 
 
 def normalise(
@@ -266,7 +266,7 @@ class OvhCollector:
 
     def collect(self, geo: GeoTables) -> Collection:
         spec = OvhEnvSpec(self.endpoint_url)
-        remote = self.executor is not None and self.executor.name != "local"
+        remote = runs_elsewhere(self.executor)
         env = Environment(spec, None if remote else OvhEnvironment(self.client, ovh_table()))
         executor = self.executor or LocalExecutor(self.max_workers)
         found: dict[str, Listed] = {}
@@ -286,26 +286,18 @@ class OvhCollector:
             elif isinstance(done.task, ReadProject | ReadAccount):
                 scope = done.task.project if isinstance(done.task, ReadProject) else ACCOUNT
                 found[scope] = done.result
-                self._progress(scope, done.result)
+                ScopeProgress(self.progress).read(
+                    f"ovh {scope}", done.result.items, done.result.failure
+                )
         return self._collection(found, discovery, geo)
-
-    def _progress(self, project: str, listed: Listed) -> None:
-        if self.progress is None:
-            return
-        if listed.items is None:
-            failure = listed.failure or Failure("internal", "not read")
-            text = f"ovh {project}: not audited ({failure.kind}): {failure.message}"
-        else:
-            text = f"ovh {project}: {len(listed.items)} resources"
-        print(text, file=self.progress, flush=True)
 
     def _collection(
         self, found: dict[str, Listed], discovery: Listed | None, geo: GeoTables
     ) -> Collection:
         result = Collection()
-        notes = [f"endpoint {self.endpoint_url}"] if self.endpoint_url else []
+        notes = source_notes(None, None, self.endpoint_url)
         if discovery is not None and discovery.items is None:
-            failure = discovery.failure or Failure("internal", "not read")
+            failure = discovery.failure or NOT_READ
             result.errors.append(api_error("ovh", "projects", failure, SourceKind.OVH_API))
         table = ovh_table()
         services = {s.name: s for s in (*table.services, *table.account_services)}
@@ -321,9 +313,7 @@ class OvhCollector:
                         SourceKind.OVH_API,
                     )
                 )
-                result.sources.append(
-                    CollectedSource(label, SourceKind.OVH_API.value, 0, notes=notes)
-                )
+                add_scope(result, label, SourceKind.OVH_API, [], notes)
                 continue
             for where, failure in sorted(listed.region_failures.items()):
                 result.errors.append(
@@ -334,13 +324,5 @@ class OvhCollector:
                 normalise(services[name], region, item, geo, source)
                 for name, region, item in listed.items
             ]
-            result.resources.extend(resources)
-            result.sources.append(
-                CollectedSource(label, SourceKind.OVH_API.value, len(resources), notes=notes)
-            )
+            add_scope(result, label, SourceKind.OVH_API, resources, notes)
         return result
-
-
-def stderr_progress(quiet: bool) -> TextIO | None:
-    """Progress lines on stderr unless ``quiet``."""
-    return None if quiet else sys.stderr

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hds_audit.collectors.runs import CollectStats
-from hds_audit.collectors.scaleway.collect import ScalewayCollector, stderr_progress
+from hds_audit.collectors.runs import CollectStats, ScopeProgress, stderr_stream
+from hds_audit.collectors.scaleway.collect import ScalewayCollector
 from hds_audit.collectors.scaleway.settings import (
     ScalewaySettings,
     merge_settings,
@@ -53,7 +53,7 @@ def build_collector(
         max_workers=settings.max_workers,
         executor=executor,
         shard=shard,
-        progress=stderr_progress(quiet),
+        progress=ScopeProgress(stderr_stream(quiet)),
     )
     collector.preflight()
     return collector

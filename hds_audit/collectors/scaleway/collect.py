@@ -11,15 +11,21 @@ rest is audited.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
+from hds_audit.collectors.api_common import add_scope
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.failure import Failure
-from hds_audit.collectors.runs import CollectStats, run_tasks
+from hds_audit.collectors.runs import (
+    CollectStats,
+    ScopeProgress,
+    runs_elsewhere,
+    source_notes,
+    timed_run,
+)
 from hds_audit.collectors.scaleway.environment import (
     Credentials,
     ScalewayEnvironment,
@@ -44,25 +50,6 @@ from hds_audit.model import Resource, Source, SourceKind
 from hds_audit.sharding import Shard
 
 KIND = SourceKind.SCALEWAY_API
-
-
-@dataclass
-class LogProgress:
-    """One line per project once all its zones and regions are read (stderr, or silent)."""
-
-    stream: TextIO | None = None
-
-    def project(
-        self, project: str, resources: int, failed: list[str], whole: Failure | None = None
-    ) -> None:
-        if self.stream is None:
-            return
-        text = f"scaleway {project}: {resources} resources"
-        if whole is not None:
-            text = f"scaleway {project}: not audited ({whole.kind}): {whole.message}"
-        elif failed:
-            text += f"; not read: {', '.join(failed)}"
-        print(text, file=self.stream, flush=True)
 
 
 def regions_of(geo: GeoTables, wanted: tuple[str, ...] = ()) -> dict[str, list[str]]:
@@ -91,7 +78,7 @@ class ScalewayCollector:
     max_workers: int = 16
     executor: Executor | None = None
     shard: Shard | None = None
-    progress: LogProgress = field(default_factory=LogProgress)
+    progress: ScopeProgress = field(default_factory=ScopeProgress)
     table: ScalewayTable = field(default_factory=scaleway_table)
     clock: Callable[[], float] = time.monotonic
     stats: CollectStats = field(default_factory=CollectStats)
@@ -100,7 +87,7 @@ class ScalewayCollector:
 
     @property
     def remote(self) -> bool:
-        return self.executor is not None and self.executor.name != "local"
+        return runs_elsewhere(self.executor)
 
     def preflight(self) -> None:
         """Read the credentials and decide the projects now: none is one line, exit 2."""
@@ -135,14 +122,12 @@ class ScalewayCollector:
         return Environment(self.spec, ScalewayEnvironment(self.spec, self.credentials, self.table))
 
     def collect(self, geo: GeoTables) -> Collection:
-        started = self.clock()
-        run = _Run(self, geo, regions_of(geo, self.regions))
-        result, requests = run_tasks(run, self.environment(), self.executor, self.max_workers)
-        self.stats = CollectStats(
-            requests=requests,
-            wall_seconds=self.clock() - started,
-            projects=len(run.projects),
-            resources=len(result.resources),
+        result, self.stats = timed_run(
+            lambda: _Run(self, geo, regions_of(geo, self.regions)),
+            self.environment,
+            self.executor,
+            self.max_workers,
+            self.clock,
         )
         return result
 
@@ -160,6 +145,10 @@ class _Run:
         self.pending: dict[str, int] = {}
         self.discovery: Listed | None = None
         self.buckets: dict[str, Listed] = {}
+
+    @property
+    def project_count(self) -> int:
+        return len(self.projects)
 
     def owns(self, scope: str) -> bool:
         return self.owner.shard is None or self.owner.shard.owns(f"scaleway:{scope}")
@@ -214,15 +203,11 @@ class _Run:
         results = self.listed[project]
         count = sum(len(v) for r in results.values() for v in r.items.values())
         failed = sorted(loc for loc, r in results.items() if r.failures)
-        self.owner.progress.project(project, count, failed, _denied(results))
+        self.owner.progress.scope(f"scaleway {project}", count, _denied(results), failed)
 
     def collection(self, executor: str | None) -> Collection:
         result = Collection()
-        notes = [f"shard {self.owner.shard.label}"] if self.owner.shard is not None else []
-        if executor is not None:
-            notes.append(f"collected on {executor}")
-        if self.owner.api_url:
-            notes.append(f"endpoint {self.owner.api_url}")
+        notes = source_notes(self.owner.shard, executor, self.owner.api_url)
         organization = self.owner.organization
         if self.discovery is not None and organization is not None and self.owns(organization):
             failure = self.discovery.failure
@@ -243,7 +228,7 @@ class _Run:
         failure = _denied(listed)
         if failure is not None:
             result.errors.append(scaleway_error(project, failure))
-            result.sources.append(CollectedSource(label, KIND.value, 0, notes=notes))
+            add_scope(result, label, KIND, [], notes)
             return
         table = self.owner.table
         snapshots: dict[str, list[dict[str, Any]]] = {}
@@ -280,8 +265,7 @@ class _Run:
                             "snapshots_unread": snapshots_unread,
                         }
                     resources.append(normalise(call, item, table, self.geo, source, extra))
-        result.resources.extend(resources)
-        result.sources.append(CollectedSource(label, KIND.value, len(resources), notes=notes))
+        add_scope(result, label, KIND, resources, notes)
 
     def _buckets(self, result: Collection, notes: list[str]) -> None:
         if not self.buckets:
@@ -308,8 +292,3 @@ def _denied(listed: dict[str, Listed]) -> Failure | None:
     if listed and all(f is not None and f.kind == "access_denied" for f in failures):
         return failures[0]
     return None
-
-
-def stderr_progress(quiet: bool) -> LogProgress:
-    """Progress lines on stderr unless ``quiet``."""
-    return LogProgress(None if quiet else sys.stderr)

@@ -5,22 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hds_audit.collectors.api_common import api_error
 from hds_audit.collectors.failure import Failure, first_line
 from hds_audit.i18n import Msg, Quote
 from hds_audit.model import CollectionError, SourceKind
 
-ERROR_DETAILS = {"provider": "scaleway", "source_kind": SourceKind.SCALEWAY_API.value}
-
 
 def scaleway_error(scope: str, failure: Failure, **extra: Any) -> CollectionError:
     """A collection error on a Scaleway scope (``project/zone``): its findings are unknown."""
-    return CollectionError(
-        source=f"scaleway:{scope}",
-        scope=f"scaleway:{scope}",
-        message=failure.message,
-        kind=failure.kind,
-        details={**ERROR_DETAILS, **extra},
-    )
+    return api_error("scaleway", scope, failure, SourceKind.SCALEWAY_API, **extra)
 
 
 def _api_message(response: Any) -> str:

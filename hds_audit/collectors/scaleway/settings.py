@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hds_audit.collectors.api_settings import http_url, open_section, string_list, workers_setting
 from hds_audit.errors import UsageError
 
 _KEYS = frozenset(
@@ -55,54 +56,29 @@ def check_region(value: str, where: str) -> str:
     return value
 
 
-def check_url(url: str, where: str) -> str:
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"{where}: {url!r} is not an http:// or https:// URL")
-    return url.rstrip("/")
-
-
 def _strings(value: Any, label: str, key: str) -> list[str]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise UsageError(f"{label}: scaleway.{key} must be a list of strings")
-    return value
+    return string_list(value, f"{label}: scaleway.{key} must be a list of strings")
 
 
 def parse_scaleway_section(value: Any, label: str) -> ScalewaySettings:
-    """Validate the ``scaleway:`` mapping of a configuration file."""
-    if value is None:
-        return ScalewaySettings(enabled=True)
-    if isinstance(value, bool):  # ``scaleway: true`` is ``scaleway: {enabled: true}``
-        return ScalewaySettings(enabled=value)
-    if not isinstance(value, Mapping):
-        raise UsageError(f"{label}: 'scaleway' must be true/false or a mapping of settings")
-    unknown = sorted(set(map(str, value)) - _KEYS)
-    if unknown:
-        raise UsageError(
-            f"{label}: unknown scaleway setting {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(_KEYS))}"
-        )
-    enabled = value.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise UsageError(f"{label}: scaleway.enabled must be true or false")
+    """Validate the ``scaleway:`` mapping of a configuration file (``scaleway: true`` is
+    ``scaleway: {enabled: true}``)."""
+    enabled, section = open_section("scaleway", value, label, _KEYS)
     projects = [
         check_id(p, f"{label}: scaleway.projects")
-        for p in _strings(value.get("projects", []), label, "projects")
+        for p in _strings(section.get("projects", []), label, "projects")
     ]
     regions = [
         check_region(r, f"{label}: scaleway.regions")
-        for r in _strings(value.get("regions", []), label, "regions")
+        for r in _strings(section.get("regions", []), label, "regions")
     ]
     texts: dict[str, str | None] = {}
     for key in ("organization", "api_url", "s3_endpoint_url", "profile"):
-        text = value.get(key)
+        text = section.get(key)
         if text is not None and not isinstance(text, str):
             raise UsageError(f"{label}: scaleway.{key} must be a string")
         texts[key] = text
-    workers = value.get("max_workers", 16)
-    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 256:
-        raise UsageError(f"{label}: scaleway.max_workers must be a number from 1 to 256")
+    workers = workers_setting("scaleway", section, label)
     organization = texts["organization"]
     api_url, s3_url = texts["api_url"], texts["s3_endpoint_url"]
     return ScalewaySettings(
@@ -112,8 +88,8 @@ def parse_scaleway_section(value: Any, label: str) -> ScalewaySettings:
         if organization
         else None,
         regions=tuple(regions),
-        api_url=check_url(api_url, f"{label}: scaleway.api_url") if api_url else None,
-        s3_endpoint_url=check_url(s3_url, f"{label}: scaleway.s3_endpoint_url") if s3_url else None,
+        api_url=http_url(api_url, f"{label}: scaleway.api_url") if api_url else None,
+        s3_endpoint_url=http_url(s3_url, f"{label}: scaleway.s3_endpoint_url") if s3_url else None,
         profile=texts["profile"],
         max_workers=workers,
     )
@@ -145,8 +121,8 @@ def merge_settings(
         if organization
         else base.organization,
         regions=base.regions,
-        api_url=check_url(api_url, "--scaleway-api-url") if api_url else base.api_url,
-        s3_endpoint_url=check_url(s3_url, "--scaleway-s3-endpoint-url")
+        api_url=http_url(api_url, "--scaleway-api-url") if api_url else base.api_url,
+        s3_endpoint_url=http_url(s3_url, "--scaleway-s3-endpoint-url")
         if s3_url
         else base.s3_endpoint_url,
         profile=base.profile,

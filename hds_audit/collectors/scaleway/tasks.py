@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hds_audit.collectors.failure import Failure
+from hds_audit.collectors.failure import Failure, lost
 from hds_audit.collectors.scaleway.failures import classify
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class FindProjects:
         return Listed(requests=pages, projects=list(dict.fromkeys(projects)))
 
     def lost(self, reason: str) -> Listed:
-        return Listed(failures={"discovery": Failure("task_lost", reason)})
+        return Listed(failures={"discovery": lost(reason)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +161,7 @@ class ListLocality:
         return Listed(items, failures, requests)
 
     def lost(self, reason: str) -> Listed:
-        return Listed(failures={"task": Failure("task_lost", reason)})
+        return Listed(failures={"task": lost(reason)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +199,7 @@ class ListBuckets:
         return Listed({BUCKETS: buckets}, failures, max(env.tally.count - before, 1))
 
     def lost(self, reason: str) -> Listed:
-        return Listed(failures={BUCKETS: Failure("task_lost", reason)})
+        return Listed(failures={BUCKETS: lost(reason)})
 
 
 def _encryption(client: Any, name: str, absent: frozenset[str]) -> dict[str, Any]:
