@@ -14,22 +14,26 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
+from hds_audit.i18n import Msg
+
 #: Terraform states and plans: the largest real ones are tens of MiB.
 MAX_STATE_BYTES = 1024 * 2**20
 #: Files a person writes (policies, configuration, waivers, registries, baselines).
 MAX_DATA_BYTES = 64 * 2**20
 
 _KINDS = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "file.kind.folder"),
+    (stat.S_ISFIFO, "file.kind.fifo"),
+    (stat.S_ISCHR, "file.kind.character_device"),
+    (stat.S_ISBLK, "file.kind.block_device"),
+    (stat.S_ISSOCK, "file.kind.socket"),
 )
 
 
 class FileProblem(Exception):
-    """Why a file cannot be read, as a phrase to follow its name (``is not a regular file``)."""
+    """Why a file cannot be read, as a phrase to follow its name (``is not a regular file``):
+    a :class:`~hds_audit.i18n.Msg` (``file.*`` in the catalogue), so a report renders it in
+    its reader's language; as a string, its English text."""
 
     def __init__(self, problem: str, missing: bool = False) -> None:
         super().__init__(problem)
@@ -37,12 +41,18 @@ class FileProblem(Exception):
         self.missing = missing  # the file does not exist
 
 
-def special_kind(mode: int) -> str | None:
+def special_kind(mode: int) -> Msg | None:
     """``a FIFO``, ``a character device`` ... for a file that is not a regular one."""
     for test, kind in _KINDS:
         if test(mode):
-            return kind
-    return None if stat.S_ISREG(mode) else "a special file"
+            return Msg(kind)
+    return None if stat.S_ISREG(mode) else Msg("file.kind.special")
+
+
+def unreadable(error: OSError, again: bool = False) -> FileProblem:
+    """The problem of a file the system would not open or read (its own words, English)."""
+    key = "file.unreadable_again" if again else "file.unreadable"
+    return FileProblem(Msg(key, error=str(error.strerror or error)), error.errno == errno.ENOENT)
 
 
 def read_bytes(path: Path, limit: int = MAX_DATA_BYTES) -> bytes:
@@ -68,26 +78,25 @@ def read_file(path: Path, limit: int = MAX_DATA_BYTES) -> tuple[bytes, FileIdent
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
-        missing = error.errno == errno.ENOENT
-        raise FileProblem(f"cannot be read: {error.strerror or error}", missing) from None
+        raise unreadable(error) from None
     try:
         info = os.fstat(fd)
         kind = special_kind(info.st_mode)
         if kind is not None:
-            raise FileProblem(f"is not a regular file ({kind})")
+            raise FileProblem(Msg("file.not_regular", kind=kind))
         if info.st_size > limit:
-            raise FileProblem(f"is larger than the {limit // 2**20} MiB limit")
+            raise FileProblem(Msg("file.too_large", limit=limit // 2**20))
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=False) as stream:
             data = stream.read(info.st_size + 1)  # its size, and one byte to see it grow
             if len(data) > info.st_size:
                 data += stream.read(limit + 1 - len(data))
     except OSError as error:
-        raise FileProblem(f"cannot be read: {error.strerror or error}") from None
+        raise unreadable(error) from None
     finally:
         os.close(fd)
     if len(data) > limit:  # grew while being read
-        raise FileProblem(f"is larger than the {limit // 2**20} MiB limit")
+        raise FileProblem(Msg("file.too_large", limit=limit // 2**20))
     return data, identity_of(info)
 
 
@@ -97,7 +106,7 @@ def reopen(path: Path, identity: FileIdentity) -> BinaryIO:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
-        raise FileProblem(f"cannot be read again: {error.strerror or error}") from None
+        raise unreadable(error, again=True) from None
     try:
         check_unchanged(fd, identity)  # before blocking reads: a FIFO is not the same file
     except FileProblem:
@@ -107,7 +116,7 @@ def reopen(path: Path, identity: FileIdentity) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-CHANGED = "changed while it was being read"
+CHANGED = Msg("file.changed")
 
 
 def check_unchanged(fd: int, identity: FileIdentity) -> None:
@@ -126,4 +135,4 @@ def utf8(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise FileProblem(f"is not valid UTF-8 text at byte {error.start}") from None
+        raise FileProblem(Msg("file.not_utf8", byte=error.start)) from None

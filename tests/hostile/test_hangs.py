@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 
-from hostile_helpers import good_state, policy_text, scan, scan_subprocess
+from hostile_helpers import cli_subprocess, good_state, policy_text, scan, scan_subprocess
 
 from hds_audit.testing import Spec, state_document, write_json
 
@@ -30,6 +31,34 @@ def test_fifo_given_as_input_is_skipped_with_a_named_error(tmp_path: Path) -> No
     assert run.exit_code == 2, run.output
     assert f"{fifo}: is not a regular file (a FIFO)" in run.output
     assert run.resource_ids() == {"aws_s3_bucket.good"}
+
+
+def test_a_file_problem_is_told_in_the_reports_language(tmp_path: Path) -> None:
+    good = good_state(tmp_path / "in")
+    fifo = tmp_path / "in" / "pipe.tfstate"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    run = cli_subprocess(
+        tmp_path,
+        "scan",
+        str(fifo),
+        str(good),
+        "-o",
+        str(out),
+        "--format",
+        "json,html",
+        "--lang",
+        "fr",
+        "--no-history",
+    )
+    assert run.exit_code == 2, run.output
+    page = html.unescape((out / "report.html").read_text(encoding="utf-8"))
+    assert "<td>n'est pas un fichier ordinaire (un tube nommé FIFO)</td>" in page  # errors
+    assert "non audité : n'est pas un fichier ordinaire (un tube nommé FIFO)" in page  # unknown
+    assert "not a regular file" not in page
+    [error] = run.report()["errors"]  # the report keeps the message's key and parameters
+    table = run.report()["messages"]
+    assert table[error["message"]]["key"] == "file.not_regular", table
 
 
 def test_fifo_found_while_walking_a_folder_is_skipped(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hds_audit import inputs
 from hds_audit.collectors.base import CollectedSource, Collection
 from hds_audit.collectors.terraform.documents import (
     ParsedDocument,
@@ -120,7 +121,7 @@ def _walk(directory: Path, walked: set[tuple[int, int]]) -> Iterator[Input]:
     try:
         entries = sorted(directory.iterdir())
     except OSError as error:
-        yield Input(str(directory), directory, problem=f"cannot be read: {error.strerror}")
+        yield Input(str(directory), directory, problem=inputs.unreadable(error).problem)
         return
     for entry in entries:
         if entry.is_dir():
