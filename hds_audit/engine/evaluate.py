@@ -104,6 +104,10 @@ def evaluate(
     return findings
 
 
+#: The type of the stand-in resource of a scope a collection error hid.
+UNREADABLE_SCOPE = "unreadable_scope"
+
+
 def scope_placeholder(error: CollectionError, geo: GeoTables) -> Resource:
     """A stand-in resource for what a collection error hid, so its findings are visible.
 
@@ -115,7 +119,7 @@ def scope_placeholder(error: CollectionError, geo: GeoTables) -> Resource:
     return Resource(
         id=error.scope,
         provider=provider,
-        type="unreadable_scope",
+        type=UNREADABLE_SCOPE,
         kind=Kind.OTHER,
         location=geo.locate(provider, None),
         source=Source(kind=source_kind, file=error.source),

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+from hds_audit.engine.evaluate import UNREADABLE_SCOPE
 from hds_audit.geo import GeoTables, Location
 from hds_audit.model import PolicyMeta, Replica, Resource, Source, Status
 from hds_audit.reports.grouping import (
@@ -232,7 +233,9 @@ class Builder:
         return MemberView(
             id=resource.id,
             name=resource.name,
-            type=resource.type,
+            type=self.texts.t("places.unreadable_scope")
+            if resource.type == UNREADABLE_SCOPE
+            else resource.type,
             place=self.places(resource.location),
             sources=self.sources(member.sources),
         )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hds_audit import inputs
-from hds_audit.engine.evaluate import scope_placeholder
+from hds_audit.engine.evaluate import UNREADABLE_SCOPE, scope_placeholder
 from hds_audit.errors import InputError
 from hds_audit.evidence.inputs import InputFile, read_input
 from hds_audit.frameworks.compliance import build_compliance
@@ -63,7 +63,6 @@ _SCOPE_PROVIDERS = {
     SourceKind.GCP_API.value: "gcp",
     SourceKind.SCALEWAY_API.value: "scaleway",
 }
-_PLACEHOLDER_TYPE = "unreadable_scope"  # engine.evaluate.scope_placeholder
 _T = TypeVar("_T")
 
 
@@ -222,7 +221,7 @@ class _Reader:
             self.hidden_kinds = {
                 f.get("resource_id"): f.get("source_kind")
                 for f in raw_findings
-                if isinstance(f, dict) and f.get("resource_type") == _PLACEHOLDER_TYPE
+                if isinstance(f, dict) and f.get("resource_type") == UNREADABLE_SCOPE
             }
         errors = _each(_get(data, "errors", "the report"), "error", self.error)
         self.hidden = {e.scope: e for e in errors}
@@ -456,7 +455,7 @@ class _Reader:
             error = self.hidden.get(resource_id)
             if covers is not None:
                 resource = self.host_subject(raw, resource_id, resource_type)
-            elif error is not None and resource_type == _PLACEHOLDER_TYPE:
+            elif error is not None and resource_type == UNREADABLE_SCOPE:
                 resource = scope_placeholder(error, self.geo)
             else:  # not among the resources: what the finding itself says
                 region = raw.get("region")

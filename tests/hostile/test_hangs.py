@@ -56,6 +56,9 @@ def test_a_file_problem_is_told_in_the_reports_language(tmp_path: Path) -> None:
     assert "<td>n'est pas un fichier ordinaire (un tube nommé FIFO)</td>" in page  # errors
     assert "non audité : n'est pas un fichier ordinaire (un tube nommé FIFO)" in page  # unknown
     assert "not a regular file" not in page
+    # the stand-in for the unread input says what it is, not its internal type
+    assert "non lu (voir « Erreurs de collecte »)" in page
+    assert "unreadable_scope" not in page
     [error] = run.report()["errors"]  # the report keeps the message's key and parameters
     table = run.report()["messages"]
     assert table[error["message"]]["key"] == "file.not_regular", table
