@@ -5,7 +5,9 @@ size (default 10,000, 100,000 and 300,000 resources: the time should grow linear
 for each, times a plain ``json.load`` of the file and the pipeline, each in a fresh process
 (best of ``--repeat`` runs), and prints the wall and CPU time, their ratio to ``json.load``
 in the same run, and peak memory (the process's peak resident set above its size once
-everything is imported) as a multiple of the state file's size. Targets (issue 16): 100,000
+everything is imported) as a multiple of the state file's size: the highest of the runs, with
+the lowest beside it (the same code peaks a few MB apart from run to run: how the freed index
+leaves the allocator's pages decides it). Targets (issue 16): 100,000
 resources in 3 s or less, peak memory 3x the file or less. A benchmark, not a test: nothing
 here asserts a time.
 
@@ -234,6 +236,8 @@ def measure(state: Path, workdir: Path, repeat: int) -> dict[str, Any]:
         run["total"] = run["scan"] + run["report"]
         runs.append(run)
     best = min(runs, key=lambda r: r["total"])
+    peaks = [r["peak_kib"] - r["baseline_kib"] for r in runs]
+    best["peak_high"], best["peak_low"] = max(peaks) * 1024, min(peaks) * 1024
     best["json_load"] = min(load["wall"] for load in loads)
     best["json_load_cpu"] = min(load["cpu"] for load in loads)
     best["size"] = state.stat().st_size
@@ -264,7 +268,7 @@ def main() -> int:
         )
         data = measure(state, workdir, args.repeat)
         rows.append((count, data))
-        peak = (data["peak_kib"] - data["baseline_kib"]) * 1024
+        peak = data["peak_high"]
         print(
             f"  resources normalised: {data['resources']:,}  findings: {data['findings']:,}  "
             f"errors: {data['errors']}  report.json {data['report_size'] / 1e6:.0f} MB"
@@ -278,16 +282,16 @@ def main() -> int:
     print()
     print(
         "resources |  file MB | total s |  CPU s | json.load s | x json.load | us/resource "
-        "| peak MB | peak x file"
+        "| peak MB | peak x file (lowest run)"
     )
     for count, data in rows:
-        peak = (data["peak_kib"] - data["baseline_kib"]) * 1024
+        peak, low = data["peak_high"], data["peak_low"]
         print(
             f"{count:>9,} | {data['size'] / 1e6:>8.1f} | {data['total']:>7.2f} | "
             f"{data['cpu']:>6.2f} | {data['json_load']:>11.2f} | "
             f"{data['total'] / data['json_load']:>11.1f} | "
             f"{data['total'] / count * 1e6:>11.1f} | {peak / 1e6:>7.0f} | "
-            f"{peak / data['size']:>11.2f}"
+            f"{peak / data['size']:>11.2f} ({low / data['size']:.2f})"
         )
     print("targets (issue 16): 100,000 resources in <= 3 s; peak <= 3x the file; us/resource flat")
     if not args.keep:
