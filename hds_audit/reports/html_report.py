@@ -288,6 +288,7 @@ def _context(report: Report, lang: str) -> dict[str, Any]:
         "lang": lang,
         "t": texts.t,
         "tn": texts.tn,
+        "opt": texts.opt,
         "num": texts.num,
         "status_word": texts.status,
         "severity_word": texts.severity,

@@ -53,7 +53,9 @@ def test_a_file_problem_is_told_in_the_reports_language(tmp_path: Path) -> None:
     )
     assert run.exit_code == 2, run.output
     page = html.unescape((out / "report.html").read_text(encoding="utf-8"))
-    assert "<td>n'est pas un fichier ordinaire (un tube nommé FIFO)</td>" in page  # errors
+    # the errors table: the message, and its kind in words
+    row = "<td>n'est pas un fichier ordinaire (un tube nommé FIFO)</td><td>entrée illisible</td>"
+    assert row in page
     assert "non audité : n'est pas un fichier ordinaire (un tube nommé FIFO)" in page  # unknown
     assert "not a regular file" not in page
     # the stand-in for the unread input says what it is, not its internal type

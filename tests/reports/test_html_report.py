@@ -315,7 +315,7 @@ def test_errors_section(html_fr: str, clean_report: Report) -> None:
     errors = Page(html_fr).text("errors")
     assert "states/broken.tfstate" in errors
     assert "not JSON: unexpected end of data at line 12" in errors
-    assert "input" in errors
+    assert "entrée illisible" in errors  # the error's kind (input), in words
     assert not Page(render_html(clean_report)).has_id("errors")
 
 
