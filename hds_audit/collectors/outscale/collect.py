@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from hds_audit.collectors.api_common import add_scope, api_error, encryption_unread, field_at
 from hds_audit.collectors.base import Collection
 from hds_audit.collectors.draft import ResourceDraft
-from hds_audit.collectors.failure import Failure, first_line, lost
+from hds_audit.collectors.failure import NOT_READ, Failure, first_line, lost
 from hds_audit.collectors.runs import runs_elsewhere, source_notes
 from hds_audit.datafile import package_yaml
 from hds_audit.errors import UsageError
@@ -347,11 +347,9 @@ class OutscaleCollector:
                 count = "not audited" if read.items is None else f"{len(read.items)} resources"
                 print(f"outscale {region}: {count}", file=self.progress, flush=True)
             if read.items is None:
-                result.errors.append(
-                    api_error(
-                        "outscale", region, read.failure or Failure("", ""), SourceKind.OUTSCALE_API
-                    )
-                )
+                failure = read.failure or NOT_READ  # never an error that says nothing
+                error = api_error("outscale", region, failure, SourceKind.OUTSCALE_API)
+                result.errors.append(error)
                 add_scope(result, label, SourceKind.OUTSCALE_API, [], notes)
                 continue
             if read.oos_failure is not None:
