@@ -70,11 +70,23 @@ class MessageTable:
     __slots__ = ("table",)
 
     def __init__(self) -> None:
-        self.table: dict[str, object] = {}
+        # Each message by itself (a ``Msg`` is its English text): the findings hold them
+        # anyway, so the table costs a reference each; encoded only when written.
+        self.table: dict[str, Msg] = {}
 
     def add(self, value: object) -> None:
         if isinstance(value, Msg) and value not in self.table:
-            self.table[str(value)] = to_data(value)
+            self.table[value] = value
+
+    def write(self, stream: IO[str]) -> None:
+        """Write the table as a JSON object (``json.dumps({text: to_data(message)})``), one
+        entry at a time."""
+        separator = ""
+        stream.write("{")
+        for text, message in self.table.items():
+            stream.write(f"{separator}{_QUOTE(str(text))}: {_ENCODE(to_data(message))}")
+            separator = ", "
+        stream.write("}")
 
 
 Shared = dict[int, tuple[Any, Any]]

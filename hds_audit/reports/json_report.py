@@ -295,6 +295,8 @@ def write_json(report: Report, path: Path) -> Path:
         stream.write('"findings": [')
         wrote = FindingLines(state, messages).write(stream, report.findings)
         stream.write("\n],\n" if wrote else "],\n")
-        stream.write(f'"messages": {_ENCODE(messages.table)}\n')
+        stream.write('"messages": ')
+        messages.write(stream)
+        stream.write("\n")
         stream.write("}\n")
     return path
