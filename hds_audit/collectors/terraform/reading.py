@@ -170,7 +170,7 @@ def read_text(path: Path, name: str | None = None) -> JsonText:
         raw, identity = inputs.read_file(path, inputs.MAX_STATE_BYTES)
     except inputs.FileProblem as problem:
         raise InputError(label, problem.problem) from None
-    if not raw.strip():
+    if not raw or raw.isspace():  # (isspace: strip() would copy the whole file)
         raise InputError(label, Msg("input.empty"))
     notes: list[str] = []
     size, digest = len(raw), hashlib.sha256(raw).hexdigest()
