@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -57,12 +58,46 @@ def _beside(path: Path) -> Iterator[int]:
         raise
 
 
+class _Flusher:
+    """Sends what was written so far to the disk every ``every`` seconds, in a thread of its
+    own while the caller writes on (the system call lets go of the interpreter), so the
+    closing ``fsync`` of a report of hundreds of megabytes finds little left to write."""
+
+    def __init__(self, fd: int, every: float = 0.05) -> None:
+        self._fd, self._every = fd, every
+        self._stop = threading.Event()
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, name="report-flusher", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                os.fdatasync(self._fd)
+            except OSError as error:  # told once per descriptor: kept for the writer
+                self._error = error
+                return
+
+    def stop(self, quiet: bool = False) -> None:
+        """Wait for the thread; raise the error it met, if any (unless ``quiet``)."""
+        self._stop.set()
+        self._thread.join()
+        if self._error is not None and not quiet:
+            raise self._error
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """Yield a text stream; on success it replaces ``path`` in one rename, else vanishes."""
     with _beside(path) as fd, os.fdopen(fd, "w", encoding=encoding, newline="\n") as stream:
-        yield stream
-        stream.flush()
+        flusher = _Flusher(fd)
+        try:
+            yield stream
+            stream.flush()
+        except BaseException:
+            flusher.stop(quiet=True)  # the error that stopped the writer is the one to tell
+            raise
+        flusher.stop()
         os.fsync(stream.fileno())
 
 
