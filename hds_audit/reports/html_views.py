@@ -79,9 +79,10 @@ def category_key(category: str) -> tuple[int, str]:
 @dataclass(frozen=True, slots=True)
 class Place:
     region: str
-    country: str
+    country: str  # a cell of its own: "France", "Pays inconnu"
     eu: bool | None
     eea: bool | None
+    country_inline: str = ""  # in a sentence: "France", "pays inconnu"
 
 
 class Places:
@@ -115,7 +116,11 @@ class Places:
             region = location.region or self._texts.t("places.no_region")
             if location.name and location.name != location.region:
                 region = f"{region} — {location.name}"
-            place = Place(region, self.country_label(location), location.in_eu, location.in_eea)
+            country = self.country_label(location)
+            # A country's name keeps its capital in a sentence; a label (unknown country,
+            # multi-region, global service) does not.
+            named = country if location.country is not None else country[:1].lower() + country[1:]
+            place = Place(region, country, location.in_eu, location.in_eea, named)
             self._cache[location] = place
         return place
 

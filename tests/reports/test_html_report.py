@@ -13,8 +13,10 @@ import pytest
 import yaml
 from report_helpers import Page
 
+from hds_audit.geo import GeoTables
 from hds_audit.model import Evidence, Finding, Status
-from hds_audit.reports.html_report import load_strings, render_html, write_html
+from hds_audit.reports.html_report import _Texts, load_strings, render_html, write_html
+from hds_audit.reports.html_views import Places
 from hds_audit.reports.model import Report
 
 HOSTILE_NAME = "<script>alert(1)</script>"
@@ -336,6 +338,24 @@ def test_where_the_data_sits(html_fr: str) -> None:
     assert "arn:aws:s3:::records-dr-us" in places
     assert "? non établies" in places  # replicas None: never shown as "none"
     assert "Pays inconnu" in places
+
+
+@pytest.mark.parametrize(
+    ("lang", "alone", "in_a_sentence"),
+    [("fr", "Pays inconnu", "pays inconnu"), ("en", "Unknown country", "unknown country")],
+)
+def test_a_place_label_in_a_sentence_has_no_capital(
+    lang: str, alone: str, in_a_sentence: str
+) -> None:
+    """ "région inconnue, Pays inconnu" read as a typo: a label (not a country's name) starts
+    in lower case after the region; a country keeps its capital."""
+    geo = GeoTables.default()
+    places = Places(_Texts(lang), geo)
+    unknown = places(geo.locate("aws", None))
+    assert (unknown.country, unknown.country_inline) == (alone, in_a_sentence)
+    paris = places(geo.locate("aws", "eu-west-3"))
+    assert paris.country == paris.country_inline == "France"
+    assert places(geo.locate("aws", "aws-global")).country_inline[0].islower()
 
 
 # --------------------------------------------------------------------------- findings
