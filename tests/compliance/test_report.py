@@ -58,6 +58,17 @@ def test_every_framework_view_shows_compliant_and_non_compliant(bundled: dict[st
             assert VERDICT_WORDS[lang]["non_compliant"] in text
 
 
+def test_a_requirement_whose_title_is_its_id_is_named_once(bundled: dict[str, Any]) -> None:
+    """PGSSI-S themes are named by their French title: shown once, not twice in a row."""
+    html = bundled["html_fr"].read_text(encoding="utf-8")
+    cell = html.index("<td>", html.index('id="req-pgssi-s-Chiffrement-des-données-au-repos"'))
+    cell = _text(html[cell : html.index("</td>", cell)])
+    assert cell == "Chiffrement des données au repos Automatisé"
+    english = bundled["html_en"].read_text(encoding="utf-8")
+    row = english.index('id="req-pgssi-s-Chiffrement-des-données-au-repos"')
+    assert "Encryption of data at rest" in _text(english[row : english.index("</td>", row)])
+
+
 def test_owed_attestations_are_listed(bundled: dict[str, Any]) -> None:
     html = bundled["html_fr"].read_text(encoding="utf-8")
     owed = _text(
