@@ -310,9 +310,12 @@ def _requirement_view(
         "anchor": "req-" + "".join(c if c.isalnum() else "-" for c in requirement.ref),
         "id": requirement.id,
         "title": requirement.text("title", lang),
-        # The wording as published (French), shown with a translation in other languages.
-        "published": requirement.title.get("fr", "")
-        if lang != "fr" and requirement.title.get("fr") != requirement.text("title", lang)
+        # The wording as published (French), shown with a translation in other languages
+        # (unless the id already is that wording: the PGSSI-S themes).
+        "published": published
+        if lang != "fr"
+        and (published := requirement.title.get("fr", "")) != requirement.text("title", lang)
+        and published != requirement.id
         else "",
         "mode": requirement.mode,
         "verdict": result.verdict,

@@ -65,8 +65,10 @@ def test_a_requirement_whose_title_is_its_id_is_named_once(bundled: dict[str, An
     cell = _text(html[cell : html.index("</td>", cell)])
     assert cell == "Chiffrement des données au repos Automatisé"
     english = bundled["html_en"].read_text(encoding="utf-8")
-    row = english.index('id="req-pgssi-s-Chiffrement-des-données-au-repos"')
-    assert "Encryption of data at rest" in _text(english[row : english.index("</td>", row)])
+    cell = english.index("<td>", english.index('id="req-pgssi-s-Chiffrement-des-données-au-repos"'))
+    cell = _text(english[cell : english.index("</td>", cell)])
+    assert cell.count("Chiffrement des données au repos") == 1  # the id, not its « quote »
+    assert "Encryption of data at rest" in cell
 
 
 def test_owed_attestations_are_listed(bundled: dict[str, Any]) -> None:
