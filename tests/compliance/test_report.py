@@ -71,6 +71,16 @@ def test_a_requirement_whose_title_is_its_id_is_named_once(bundled: dict[str, An
     assert "Encryption of data at rest" in cell
 
 
+def test_no_count_is_written_with_a_plural_in_brackets(bundled: dict[str, Any]) -> None:
+    """ "2 hébergeur(s) sur 2", "1 ligne(s) ignorée(s)": a certifier's document counts in
+    words that agree with the number, or puts the number after a colon."""
+    for lang in ("fr", "en"):
+        text = _text(bundled[f"html_{lang}"].read_text(encoding="utf-8"))
+        assert "(s)" not in text, (lang, text[max(text.index("(s)") - 80, 0) :][:120])
+    french = _text(bundled["html_fr"].read_text(encoding="utf-8"))
+    assert "ressources de données" in french  # a host's count of resources, in agreement
+
+
 def test_owed_attestations_are_listed(bundled: dict[str, Any]) -> None:
     html = bundled["html_fr"].read_text(encoding="utf-8")
     owed = _text(

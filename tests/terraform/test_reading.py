@@ -13,6 +13,7 @@ from hds_audit.collectors.terraform.documents import parse_document
 from hds_audit.collectors.terraform.reading import read_text
 from hds_audit.errors import InputError
 from hds_audit.geo import GeoTables
+from hds_audit.i18n import Msg
 from hds_audit.testing import Spec, state_document
 
 STATE = state_document(
@@ -52,8 +53,11 @@ def test_ci_wrapper_lines_are_skipped(tmp_path: Path) -> None:
     ).encode()
     count, notes = _parse(tmp_path, raw)
     assert count == 1
-    assert any("before the JSON" in n for n in notes)
-    assert any("after the JSON" in n for n in notes)
+    assert "CI wrapper lines skipped before the JSON document: 1" in notes
+    assert "CI wrapper lines ignored after the JSON document: 2" in notes
+    french = [n.render("fr") for n in notes if isinstance(n, Msg)]  # no "ligne(s)"
+    assert "lignes d'un outil de CI ignorées avant le document JSON : 1" in french
+    assert "lignes d'un outil de CI ignorées après le document JSON : 2" in french
 
 
 @pytest.mark.parametrize(
