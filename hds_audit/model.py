@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePosixPath
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from hds_audit.geo import Location
 
@@ -143,6 +143,40 @@ class Encryption:
     at_rest: bool | None
     key_owner: KeyOwner | None = None
     key_id: str | None = None
+
+
+#: Every kind of copy a collector records (``Replica.kind``); each has its words in the HTML
+#: report's catalogues (``reports/i18n/{en,fr}.yaml``, ``replica.*``), and a collector that
+#: records another kind fails the assertion in ``add_replica``.
+REPLICA_KINDS: Final = frozenset(
+    {
+        "replication",
+        "read_replica",
+        "backup_replication",
+        "global_database",
+        "global_table",
+        "key_replica",
+        "backup_copy",
+        "geo_pair",
+        "object_replication",
+        "geo_backup",
+        "geo_replica",
+        "backup",
+        "snapshot",
+        "snapshot_copy",
+        "dataset_copy",
+        "failover_group",
+        "geo_replication",
+        "geo_location",
+        "service_dr_pair",
+        "dual_region",
+        "storage_location",
+        "allowed_region",
+        "cluster",
+        "spanner_replica",
+        "node",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hds_audit.geo import Location
-from hds_audit.model import EMPTY_MAPPING, Encryption, Kind, Replica, Resource, Source
+from hds_audit.model import (
+    EMPTY_MAPPING,
+    REPLICA_KINDS,
+    Encryption,
+    Kind,
+    Replica,
+    Resource,
+    Source,
+)
 from hds_audit.secrets import redact
 
 
@@ -30,6 +38,7 @@ class ResourceDraft:
     notes: dict[str, str] = field(default_factory=dict)
 
     def add_replica(self, kind: str, location: Location, target: str | None = None) -> None:
+        assert kind in REPLICA_KINDS, f"replica kind {kind!r} is not in model.REPLICA_KINDS"
         if self.replicas is not None:
             self.replicas.append(Replica(kind=kind, location=location, target=target))
 

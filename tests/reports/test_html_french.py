@@ -11,6 +11,7 @@ from report_helpers import EnglishWords, english_vocabulary, english_words
 
 from hds_audit.engine import builtin_policies
 from hds_audit.i18n import messages
+from hds_audit.model import REPLICA_KINDS
 from hds_audit.reports.html_report import load_strings
 from hds_audit.testing import run_cli
 
@@ -121,3 +122,30 @@ def test_english_sources_are_quoted_and_labelled(french_html: str) -> None:
     for match in re.finditer(r"(.{0,40})« <span lang=\"en\">[^<]*</span> »(.{0,30})", french_html):
         before, after = match.groups()
         assert "anglais" in before or "anglais" in after, match.group(0)
+
+
+def test_every_kind_of_copy_is_named_in_words(french_html: str) -> None:
+    """A copy's kind was shown as its code ("geo_location → eastus") when the catalogue had
+    no words for it: every kind collectors record has words in both languages."""
+    for lang in ("fr", "en"):
+        strings = load_strings(lang)
+        assert sorted(k for k in REPLICA_KINDS if f"replica.{k}" not in strings) == []
+        assert {k.split(".", 1)[1] for k in strings if k.startswith("replica.")} == REPLICA_KINDS
+    assert "geo_location" not in french_html
+    assert "région de réplication → eastus" in french_html  # the Cosmos DB account's region
+
+
+_RECORDED_KIND = re.compile(r'(?:add_replica|paired_copy)\((?:[^()"]*?,\s*)?"(\w+)"')
+
+
+def test_every_kind_of_copy_a_collector_records_is_declared() -> None:
+    """The kinds written in the collectors' code, read from their source (``add_replica``
+    also asserts it when it runs)."""
+    package = ROOT / "hds_audit"
+    written = {
+        kind
+        for path in package.rglob("*.py")
+        for kind in _RECORDED_KIND.findall(path.read_text(encoding="utf-8"))
+    }
+    assert len(written) > 20  # the pattern finds them
+    assert written - REPLICA_KINDS == set()

@@ -26,6 +26,7 @@ from hds_audit.geo import GeoTables, Location
 from hds_audit.i18n import Msg
 from hds_audit.model import (
     EMPTY_MAPPING,
+    REPLICA_KINDS,
     Encryption,
     KeyOwner,
     Kind,
@@ -445,6 +446,7 @@ class Draft:
     notes: dict[str, str] = field(default_factory=dict)
 
     def add_replica(self, kind: str, location: Location, target: str | None = None) -> None:
+        assert kind in REPLICA_KINDS, f"replica kind {kind!r} is not in model.REPLICA_KINDS"
         if self.replicas is not None:
             self.replicas.append(_replica(kind, location, target))
 
