@@ -193,6 +193,9 @@ def _value(value: object, lang: str, style: Style) -> str:
         return style.quote(value) if lang != "en" else style.text(value)
     if isinstance(value, date):
         return style.text(format_date(value, lang))
+    if isinstance(value, tuple):  # a list of values: "stockage objet, stockage bloc"
+        separator = style.text(messages(lang)["list.separator"])
+        return separator.join(_value(item, lang, style) for item in value)
     return style.text("" if value is None else str(value))
 
 

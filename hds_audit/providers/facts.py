@@ -10,6 +10,7 @@ region or service kind the certificate does not cover) fails ``host.in_scope``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Final, NamedTuple
 
@@ -272,8 +273,8 @@ class HostFacts:
             outside.append(
                 Msg(
                     "host.kind_outside",
-                    kind=resource.kind.value,
-                    kinds=", ".join(kinds),
+                    kind=kind_words(resource.kind.value),
+                    kinds=kinds_words(kinds),
                     source=host.fact("scope_kinds").source,
                 )
             )
@@ -287,10 +288,20 @@ class HostFacts:
         note = Msg(
             "host.in_scope",
             regions=", ".join(regions),
-            kinds=", ".join(kinds),
+            kinds=kinds_words(kinds),
             source=host.fact("scope_regions").source,
         )
         return Evidence(path, True, note)
+
+
+def kind_words(kind: str) -> Msg:
+    """A kind of resource (``object_storage``) in the reader's words (``stockage objet``)."""
+    return Msg(f"kind.{kind}")
+
+
+def kinds_words(kinds: Iterable[str]) -> tuple[Msg, ...]:
+    """Kinds of resources, a list rendered in the reader's words, comma-separated."""
+    return tuple(kind_words(kind) for kind in kinds)
 
 
 def certificate_verdict(host: Host | None, audit_date: date) -> tuple[str, int | None]:

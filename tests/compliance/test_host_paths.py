@@ -8,6 +8,7 @@ from compliance_helpers import TEST_REGISTRIES
 
 from hds_audit.engine import builtin_policies, evaluate
 from hds_audit.geo import AllowedArea, GeoTables
+from hds_audit.i18n import render
 from hds_audit.model import Encryption, Kind, Resource, Source, SourceKind, Status
 from hds_audit.providers.facts import HostFacts, certificate_verdict
 from hds_audit.providers.registry import builtin_registry, load_registry
@@ -62,8 +63,12 @@ def test_unknown_evidence_names_the_source_checked() -> None:
         "host.in_scope", _bucket("scaleway", "fr-par", kind=Kind.DATABASE)
     )
     assert database.value is False
-    assert "database is outside the certificate's services (object_storage, block_storage)" in (
+    assert "database is outside the certificate's services (object storage, block storage)" in (
         str(database.note)
+    )
+    # The kinds in the reader's words, never as codes ("object_storage").
+    assert "base de données : hors des services couverts par le certificat (stockage objet, " in (
+        render(database.note, "fr")
     )
     # A scope the registry does not know stays unknown, even for a region far away.
     ovh = HostFacts(builtin_registry(), date(2026, 11, 29)).evidence(

@@ -165,6 +165,7 @@ _DYNAMIC = (
     "providers.fact.",
     "providers.status.",
     "frameworks.mode.",
+    "kind.",  # a resource's kind in words: providers.facts.kind_words
 )
 
 
