@@ -91,3 +91,13 @@ def test_builtin_catalogue_meta() -> None:
         for lang in ("en", "fr"):
             for field in ("name", "rationale", "remediation"):
                 assert meta.translations[lang][field].strip(), (policy.id, lang, field)
+
+
+def test_terraform_examples_print_without_wrapping() -> None:
+    """The report prints each example in a box of about 85 characters on A4: a longer line
+    wrapped mid-comment ("voir le" / "registre")."""
+    for policy in builtin_policies():
+        for lang in ("en", "fr"):
+            example = policy.meta.text("remediation_terraform", lang)
+            long_lines = [line for line in example.splitlines() if len(line) > 80]
+            assert long_lines == [], (policy.id, lang)
