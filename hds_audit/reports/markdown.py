@@ -137,16 +137,27 @@ def _top(report: Report, limit: int) -> list[Finding]:
     return first + heapq.nsmallest(limit - len(first), rest, key=key)
 
 
-def _finding_rows(findings: Iterable[Finding], report: Report) -> list[str]:
+def _finding_rows(findings: Iterable[Finding], report: Report, limit: int) -> tuple[list[str], int]:
+    """At most ``limit`` rows, and how many findings they show: the findings of one
+    resource read from several sources (its plan and its state) with the same verdict and
+    message share a row that names the sources."""
     state = report.baseline.state if report.baseline is not None else None
-    rows = []
+    rows: dict[tuple[str, ...], list[Finding]] = {}
     for f in findings:
         tag = f" ({state(f)})" if state is not None else ""
-        rows.append(
-            f"| {f.policy.severity.value} | {SYMBOLS[f.status.value]} {f.status.value}{tag} | "
-            f"{md(f.policy.id)} | {_subject(f)} | {md(finding_message(f))} |"
-        )
-    return rows
+        head = f"| {f.policy.severity.value} | {SYMBOLS[f.status.value]} {f.status.value}{tag} | "
+        key = (head, f.policy.id, _subject(f), finding_message(f))
+        same = rows.get(key)
+        if same is not None:
+            same.append(f)
+        elif len(rows) < limit:
+            rows[key] = [f]
+    lines = []
+    for (head, policy_id, subject, message), group in rows.items():
+        kinds = dict.fromkeys(f.resource.source.kind.value for f in group)
+        sources = f" ({md(' + '.join(kinds))})" if len(kinds) > 1 else ""
+        lines.append(f"{head}{md(policy_id)} | {subject}{sources} | {md(message)} |")
+    return lines, sum(len(group) for group in rows.values())
 
 
 def _subject(finding: Finding) -> str:
@@ -157,10 +168,12 @@ def _subject(finding: Finding) -> str:
     return md(f"{name} (host: {len(finding.covers):,} resources)")
 
 
-def _table(title: str, rows: list[str], total: int) -> list[str]:
+def _table(title: str, shown: tuple[list[str], int], total: int) -> list[str]:
+    """A table of finding rows (``shown``: the rows and how many findings they show)."""
+    rows, count = shown
     if not rows:
         return []
-    more = [f"\n… and {total - len(rows):,} more in the full report."] if total > len(rows) else []
+    more = [f"\n… and {total - count:,} more in the full report."] if total > count else []
     return [
         f"### {title}",
         "",
@@ -199,7 +212,7 @@ def render_markdown(
         head += [f"**Input errors** ({len(report.errors)}):"]
         head += [f"- {md(e.source)}: {md(e.message, 300)}" for e in report.errors[:10]]
         head += [""]
-    problems = _top(report, top)
+    problems = _top(report, 3 * top)  # a resource's plan, state and live reading share a row
     problem_total = sum(1 for f in report.findings if f.status in _PROBLEMS)
     waived = [f for f in report.findings if f.status is Status.WAIVED]
     fixed = report.fixed or (report.drift.fixed if report.drift is not None else ())
@@ -209,12 +222,12 @@ def render_markdown(
     tail.append(f"<sub>hds-audit {md(run.tool_version)}</sub>")
 
     def build(limit: int) -> str:
-        body = _table("Top failures", _finding_rows(problems[:limit], report), problem_total)
+        body = _table("Top failures", _finding_rows(problems, report, limit), problem_total)
         if waived:
             body += [
                 "<details><summary>⊘ Waived findings (" + f"{len(waived):,})</summary>",
                 "",
-                *_table("Waived", _finding_rows(waived[: min(limit, 20)], report), len(waived)),
+                *_table("Waived", _finding_rows(waived, report, min(limit, 20)), len(waived)),
                 "</details>",
                 "",
             ]

@@ -146,6 +146,22 @@ def test_every_format_says_how_many_resources_a_host_verdict_covers(tmp_path: Pa
     assert "Amazon Web Services (host: 7 resources)" in render_markdown(report)
 
 
+def test_markdown_gives_a_resource_read_from_its_plan_and_state_one_row() -> None:
+    """Each failure of the plan and the state of one resource filled a row of its own: the
+    25-row table showed 13 problems, each twice."""
+    report = scan(FIXTURES / "patient-records")  # plan.json and terraform.tfstate
+    text = render_markdown(report)
+    row = re.compile(r"^\| (critical|high|medium|low|info) \| (✗ fail|\? unknown|⚠ error) \|")
+    rows = [line for line in text.splitlines() if row.match(line)]
+    assert len(rows) == len(set(rows)) == 25
+    assert any(
+        "patient\\_documents\\_replica (terraform-plan + terraform-state) |" in r for r in rows
+    )
+    shown = sum(2 if "terraform-plan + terraform-state" in r else 1 for r in rows)
+    problems = sum(1 for f in report.findings if f.status.value in ("fail", "error", "unknown"))
+    assert f"… and {problems - shown:,} more in the full report." in text
+
+
 def test_markdown_names_the_critical_residency_failures_first() -> None:
     report = scan(FIXTURES / "patient-records" / "plan.json")
     row = re.compile(r"^\| (critical|high|medium|low|info) \| (✗ fail|\? unknown) \|")
