@@ -49,19 +49,25 @@ def md(text: object, limit: int = _CELL) -> str:
     return _SPECIAL.sub(r"\\\1", value)
 
 
+def _counted(count: int, noun: str) -> str:
+    """``1 finding``, ``2 findings``."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def _verdict(report: Report) -> str:
     code = report.exit_code
     gate = report.gate
-    unknown = " (unknown counts)" if gate.fail_on_unknown and gate.fail_on else ""
+    unknown = ", unknown counts" if gate.fail_on_unknown and gate.fail_on else ""
     threshold = f"threshold `{gate.label}`{unknown}"
-    scope = " new" if report.baseline is not None else ""
+    scope = "new blocking finding" if report.baseline is not None else "blocking finding"
+    blocking = _counted(len(report.blocking), scope)
     if code == 2:
         return (
-            f"## ⚠ hds-audit: incomplete audit — {len(report.errors)} input error(s), "
-            f"{len(report.blocking)}{scope} blocking finding(s) ({threshold})"
+            f"## ⚠ hds-audit: incomplete audit — {_counted(len(report.errors), 'input error')}, "
+            f"{blocking} ({threshold})"
         )
     if code == 1:
-        return f"## ✗ hds-audit: {len(report.blocking)}{scope} blocking finding(s) ({threshold})"
+        return f"## ✗ hds-audit: {blocking} ({threshold})"
     return f"## ✓ hds-audit: nothing blocks ({threshold})"
 
 
@@ -106,14 +112,14 @@ def _changes(report: Report) -> list[str]:
     if drift is not None and drift.previous is not None:
         lines.append(
             f"**Since the previous run** ({md(drift.previous)}): "
-            f"{len(drift.new):,} new problem(s), {len(drift.fixed):,} fixed."
+            f"{_counted(len(drift.new), 'new problem')}, {len(drift.fixed):,} fixed."
         )
     waivers = report.waivers
     if waivers is not None:
         lines.append(
-            f"**Waivers** `{md(Path(waivers.file).name)}`: {waivers.waived:,} finding(s) waived "
-            f"by {len(waivers.applied)} waiver(s); {len(waivers.expired)} expired, "
-            f"{len(waivers.stale)} stale."
+            f"**Waivers** `{md(Path(waivers.file).name)}`: {_counted(waivers.waived, 'finding')} "
+            f"waived by {_counted(len(waivers.applied), 'waiver')}; "
+            f"{len(waivers.expired)} expired, {len(waivers.stale)} stale."
         )
         lines.extend(f"- ⚠ {md(line, 300)}" for line in waivers.warnings()[:20])
         if len(waivers.warnings()) > 20:

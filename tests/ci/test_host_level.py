@@ -160,6 +160,9 @@ def test_markdown_gives_a_resource_read_from_its_plan_and_state_one_row() -> Non
     shown = sum(2 if "terraform-plan + terraform-state" in r else 1 for r in rows)
     problems = sum(1 for f in report.findings if f.status.value in ("fail", "error", "unknown"))
     assert f"… and {problems - shown:,} more in the full report." in text
+    # Counted in words that agree with the number, one level of brackets.
+    assert text.startswith(f"## ✗ hds-audit: {len(report.blocking)} blocking findings (threshold")
+    assert "(s)" not in text and "((" not in text.splitlines()[0]
 
 
 def test_markdown_names_the_critical_residency_failures_first() -> None:
