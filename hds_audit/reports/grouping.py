@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Final, NamedTuple
+from operator import itemgetter
+from typing import Final, NamedTuple, TypeVar
 
 from hds_audit.model import (
     HOST_SCOPE_TYPE,
@@ -72,9 +73,22 @@ class ResourceKey(NamedTuple):
 source_scope = project_of
 
 
+# The scope of each source met, by identity: a report has few sources and many records.
+# Each entry holds its source, so no other object can take that ``id`` while it is kept.
+_SCOPES: dict[int, tuple[Source, str]] = {}
+_new_key = tuple.__new__
+
+
 def resource_key(resource: Resource) -> ResourceKey:
     """The :class:`ResourceKey` of one record."""
-    return ResourceKey(source_scope(resource.source), resource.id)
+    source = resource.source
+    known = _SCOPES.get(id(source))
+    if known is None:
+        if len(_SCOPES) >= 4096:
+            _SCOPES.clear()
+        known = _SCOPES[id(source)] = (source, source_scope(source))
+    key: ResourceKey = _new_key(ResourceKey, (known[1], resource.id))
+    return key
 
 
 _NO_SOURCE: Final = Source(kind=SourceKind.TERRAFORM_STATE)
@@ -146,6 +160,22 @@ def covered_ids(finding: Finding) -> tuple[str, ...]:
     return tuple(c.id for c in finding.covers or ())
 
 
+def finding_units(findings: Iterable[Finding]) -> Iterator[tuple[Finding, object]]:
+    """Each finding with what it counts for: its host scope's id for a host-level finding,
+    else its resource's :class:`ResourceKey` (made once for the findings of one resource,
+    which come one after another)."""
+    last: Resource | None = None
+    key: object = None
+    for finding in findings:
+        resource = finding.resource
+        if is_host_finding(finding):
+            yield finding, resource.id
+            continue
+        if resource is not last:
+            last, key = resource, resource_key(resource)
+        yield finding, key
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     """A distinct resource in a group, with the sources whose finding said so."""
@@ -187,14 +217,37 @@ class FindingGroup:
 _IDENTIFIERS: Final = re.compile(r"\barn:[^\s,;()\[\]]+|/subscriptions/[^\s,;()\[\]]+")
 
 
-def message_key(finding: Finding, text: str) -> str:
+def message_key(finding: Finding, text: str, masked: str | None = None) -> str:
     """``text`` with what names one resource masked: the resource's id and name, ARNs and
-    Azure ids. Findings whose keys are equal say the same thing about different resources."""
+    Azure ids. Findings whose keys are equal say the same thing about different resources.
+
+    ``masked``: ``text`` with only ARNs and Azure ids masked, when the caller has it (many
+    findings share one text, and most do not name their own resource).
+    """
     resource = finding.resource
+    named = False
     for own in (resource.id, resource.name):
-        if own and len(own) > 2:
+        if own and len(own) > 2 and own in text:
             text = text.replace(own, "…")
+            named = True
+    if not named and masked is not None:
+        return masked
     return _IDENTIFIERS.sub("…", text)
+
+
+_T = TypeVar("_T")
+
+
+def in_key_order(items: Iterable[_T], key: Callable[[_T], ResourceKey]) -> list[_T]:
+    """``items`` in the order of their resource keys, (scope, id): sorted by id, then
+    (stably) by scope. The same order as comparing the keys, without comparing the scope,
+    which most items share, in every comparison: 80,000 items sort in a third of the time."""
+    ordered = sorted(items, key=lambda item: key(item)[1])
+    ordered.sort(key=lambda item: key(item)[0])
+    return ordered
+
+
+_FIRST: Final = itemgetter(0)
 
 
 def group_findings(
@@ -204,14 +257,24 @@ def group_findings(
     group's members merged per distinct resource; ordered by status (fail first), severity,
     size, policy id. A group's ``message`` is its first finding's.
 
-    A host-level finding is never merged with another: it is one row per host scope.
+    ``message`` depends only on a finding's policy, status, evidence and reason: findings
+    that share those objects (the engine shares them between equal outcomes) share a text,
+    made once. A host-level finding is never merged with another: it is one row per host
+    scope.
     """
     grouped: dict[tuple[str, Status, str, str], list[Finding]] = {}
     texts: dict[tuple[str, Status, str, str], str] = {}
+    # By identity: the findings hold these objects for as long as the loop runs.
+    made: dict[tuple[int, Status, int, int], tuple[str, str]] = {}
     for finding in findings:
-        text = message(finding)
+        outcome = (id(finding.policy), finding.status, id(finding.evidence), id(finding.reason))
+        known = made.get(outcome)
+        if known is None:
+            text = message(finding)
+            known = made[outcome] = (text, _IDENTIFIERS.sub("…", text))
+        text = known[0]
         host = finding.resource.id if is_host_finding(finding) else ""
-        key = (finding.policy.id, finding.status, message_key(finding, text), host)
+        key = (finding.policy.id, finding.status, message_key(finding, text, known[1]), host)
         members = grouped.get(key)
         if members is None:
             grouped[key] = [finding]
@@ -234,7 +297,7 @@ def group_findings(
                 findings=tuple(members),
                 members=tuple(
                     Member(key, resource, tuple(sources))
-                    for key, (resource, sources) in sorted(merged.items())
+                    for key, (resource, sources) in in_key_order(merged.items(), _FIRST)
                 ),
             )
         )
@@ -249,10 +312,7 @@ def unit_counts(findings: Iterable[Finding]) -> Counter[tuple[str, Status]]:
 
     A host-level finding counts once (one host scope), whatever it covers.
     """
-    units = {
-        (f.policy.id, f.status, f.resource.id if is_host_finding(f) else resource_key(f.resource))
-        for f in findings
-    }
+    units = {(f.policy.id, f.status, unit) for f, unit in finding_units(findings)}
     return Counter((policy, status) for policy, status, _ in units)
 
 

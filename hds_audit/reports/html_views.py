@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Final, Protocol
 
 from hds_audit.engine.evaluate import UNREADABLE_SCOPE
@@ -25,7 +26,9 @@ from hds_audit.reports.grouping import (
     Member,
     covered_ids,
     distinct_resources,
+    finding_units,
     group_findings,
+    in_key_order,
     is_host_finding,
     resource_key,
     source_scope,
@@ -54,6 +57,9 @@ CATEGORY_ORDER: Final[tuple[str, ...]] = (
     "encryption_at_rest",
     "key_management",
 )
+
+
+_MEMBER_KEY: Final = attrgetter("key")
 
 
 class Texts(Protocol):
@@ -319,7 +325,7 @@ class Builder:
             counts[status.value] = len(keys)
         collapsed = []
         for status in COLLAPSED:
-            members = sorted(collapsed_members.get(status, {}).values(), key=lambda m: m.key)
+            members = in_key_order(collapsed_members.get(status, {}).values(), _MEMBER_KEY)
             if members:
                 shown, more = self._members(members)
                 label = self.texts.tn(f"findings.collapsed.{status.value}", len(members))
@@ -411,14 +417,8 @@ class Builder:
     def tallies(self) -> Counter[tuple[str, str, str]]:
         """(severity, category, status) -> distinct resources (host findings: host scopes)."""
         units = {
-            (
-                f.policy.severity.value,
-                f.policy.category,
-                f.status.value,
-                f.policy.id,
-                f.resource.id if is_host_finding(f) else resource_key(f.resource),
-            )
-            for f in self.report.findings
+            (f.policy.severity.value, f.policy.category, f.status.value, f.policy.id, unit)
+            for f, unit in finding_units(self.report.findings)
         }
         return Counter((sev, cat, status) for sev, cat, status, _, _ in units)
 

@@ -5,6 +5,7 @@ that disagree give one row each, with their source."""
 from __future__ import annotations
 
 import dataclasses
+import random
 import re
 from collections.abc import Callable
 
@@ -28,6 +29,7 @@ from hds_audit.reports.grouping import (
     blocking_units,
     distinct_resources,
     group_findings,
+    in_key_order,
     message_key,
     resource_key,
     source_scope,
@@ -153,3 +155,15 @@ def test_reasons_naming_one_key_each_are_one_row() -> None:
     [group] = group_findings(findings, finding_message)
     assert group.count == 30
     assert re.search(r"key/0000 is not among", group.message)
+
+
+def test_key_order_is_the_order_of_the_keys() -> None:
+    """``in_key_order`` sorts by id then by scope: the same order as comparing the keys,
+    including scopes that are prefixes of one another and ids shared across scopes."""
+    rng = random.Random(7)
+    scopes = ["a", "ab", "a/b", "", "b", "terraform-state:"]
+    ids = ["x", "x.y", "module.a.x", "X", "aws_s3_bucket.b[0]", "é"]
+    keys = list({ResourceKey(rng.choice(scopes), rng.choice(ids)) for _ in range(200)})
+    rng.shuffle(keys)
+    items = [(key, index) for index, key in enumerate(keys)]
+    assert in_key_order(items, lambda item: item[0]) == sorted(items)
