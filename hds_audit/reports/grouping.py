@@ -208,7 +208,7 @@ class FindingGroup:
     def count(self) -> int:
         """Distinct resources the row stands for (what a host finding covers, for a host)."""
         if self.host:
-            return sum(len(covered_ids(f)) for f in self.findings)
+            return sum(len(f.covers or ()) for f in self.findings)  # (no list of ids made)
         return len(self.members)
 
 
@@ -263,10 +263,11 @@ def group_findings(
     scope.
     """
     grouped: dict[tuple[str, Status, str, str], list[Finding]] = {}
+    units: dict[tuple[str, Status, str, str], list[object]] = {}  # each finding's resource key
     texts: dict[tuple[str, Status, str, str], str] = {}
     # By identity: the findings hold these objects for as long as the loop runs.
     made: dict[tuple[int, Status, int, int], tuple[str, str]] = {}
-    for finding in findings:
+    for finding, unit in finding_units(findings):
         outcome = (id(finding.policy), finding.status, id(finding.evidence), id(finding.reason))
         known = made.get(outcome)
         if known is None:
@@ -278,17 +279,21 @@ def group_findings(
         members = grouped.get(key)
         if members is None:
             grouped[key] = [finding]
+            units[key] = [unit]
             texts[key] = text
         else:
             members.append(finding)
+            units[key].append(unit)
     groups = []
     for group_key, members in grouped.items():
         status, text = group_key[1], texts[group_key]
         merged: dict[ResourceKey, tuple[Resource, list[Source]]] = {}
-        for finding in members:
-            entry = merged.setdefault(resource_key(finding.resource), (finding.resource, []))
-            if finding.resource.source not in entry[1]:
-                entry[1].append(finding.resource.source)
+        for finding, unit in zip(members, units[group_key], strict=True):
+            resource = finding.resource
+            rkey = unit if type(unit) is ResourceKey else resource_key(resource)
+            entry = merged.setdefault(rkey, (resource, []))
+            if resource.source not in entry[1]:
+                entry[1].append(resource.source)
         groups.append(
             FindingGroup(
                 policy=members[0].policy,
