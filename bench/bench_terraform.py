@@ -12,6 +12,7 @@ resources in 3 s or less, peak memory 3x the file or less. A benchmark, not a te
 here asserts a time.
 
 Usage: python bench/bench_terraform.py [--sizes 10000,100000,300000] [--repeat 2] [--keep]
+       [--html]   (also time the French HTML report, as `make audit` writes it)
 """
 
 from __future__ import annotations
@@ -203,10 +204,18 @@ with paused_gc():
     write_json(report, out)
 t2, c2 = time.perf_counter(), time.process_time()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+html = {}
+if sys.argv[3:] == ["html"]:  # the French HTML report after it, as `make audit` writes it
+    from hds_audit.reports.html_report import write_html
+    with paused_gc():
+        write_html(report, out.with_suffix(".html"), lang="fr")
+    html = {"html": time.perf_counter() - t2, "html_cpu": time.process_time() - c2,
+        "html_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "html_size": out.with_suffix(".html").stat().st_size}
 print(json.dumps({"resources": len(report.resources), "findings": len(report.findings),
     "errors": len(report.errors), "scan": t1 - t0, "report": t2 - t1, "cpu": c2 - c0,
     "collect": stages.evaluating - t0, "evaluate": t1 - stages.evaluating,
-    "baseline_kib": baseline, "peak_kib": peak}))
+    "baseline_kib": baseline, "peak_kib": peak, **html}))
 """
 
 # A plain ``json.load`` of the same file, the floor the pipeline is compared with.
@@ -227,12 +236,12 @@ def _child(code: str, *args: str) -> dict[str, Any]:
     return result
 
 
-def measure(state: Path, workdir: Path, repeat: int) -> dict[str, Any]:
+def measure(state: Path, workdir: Path, repeat: int, html: bool = False) -> dict[str, Any]:
     """Best of ``repeat`` runs of ``json.load`` and of the pipeline, back to back."""
     runs, loads = [], []
     for _ in range(repeat):
         loads.append(_child(_JSON_LOAD, str(state)))
-        run = _child(_CHILD, str(state), str(workdir / "report.json"))
+        run = _child(_CHILD, str(state), str(workdir / "report.json"), *(["html"] if html else []))
         run["total"] = run["scan"] + run["report"]
         runs.append(run)
     best = min(runs, key=lambda r: r["total"])
@@ -251,6 +260,9 @@ def main() -> int:
     parser.add_argument("--resources", type=int, help="one size only (same as --sizes N)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per size, best kept")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument(
+        "--html", action="store_true", help="also time the French HTML report (not in totals)"
+    )
     args = parser.parse_args()
     sizes = [args.resources] if args.resources else [int(n) for n in args.sizes.split(",")]
     workdir = Path(tempfile.mkdtemp(prefix="hds-audit-bench-"))
@@ -266,7 +278,7 @@ def main() -> int:
             f"generated {count:,} resources in {time.perf_counter() - t0:.1f}s: "
             f"{state.stat().st_size / 1e6:.1f} MB ({state})"
         )
-        data = measure(state, workdir, args.repeat)
+        data = measure(state, workdir, args.repeat, args.html)
         rows.append((count, data))
         peak = data["peak_high"]
         print(
@@ -279,6 +291,13 @@ def main() -> int:
             f" | total {data['total']:.2f}s (CPU {data['cpu']:.2f}s) | json.load "
             f"{data['json_load']:.2f}s | peak {peak / 1e6:.0f} MB"
         )
+        if "html" in data:
+            html_peak = (data["html_peak_kib"] - data["baseline_kib"]) * 1024
+            print(
+                f"  HTML report (French, after report.json): {data['html']:.2f}s "
+                f"(CPU {data['html_cpu']:.2f}s), {data['html_size'] / 1e6:.2f} MB, "
+                f"peak {html_peak / 1e6:.0f} MB = {html_peak / data['size']:.2f}x the file"
+            )
     print()
     print(
         "resources |  file MB | total s |  CPU s | json.load s | x json.load | us/resource "
