@@ -134,12 +134,28 @@ def _place_charts(report: Report, texts: Texts, country_name: Callable[[str], st
     area = report.run.area
     stored: dict[str, Counter[str]] = {}
     copies: dict[str, Counter[str]] = {}
+    # What each place says, by identity (resources share their locations; each entry holds
+    # its location, so no other object can take its id meanwhile): label, code, area key.
+    seen: dict[int, tuple[Location, str, str, str]] = {}
+
+    def place(location: Location) -> tuple[Location, str, str, str]:
+        known = seen.get(id(location))
+        if known is None:
+            label = _country(location, country_name, texts)
+            known = seen[id(location)] = (
+                location,
+                label,
+                _code(location),
+                _area_key(area.allows(location)),
+            )
+        return known
+
     for resource, _ in data_records(distinct_resources(report.resources)):
-        label = _country(resource.location, country_name, texts)
-        stored.setdefault(label, Counter())[_area_key(area.allows(resource.location))] += 1
+        _, label, code, key = place(resource.location)
+        stored.setdefault(label, Counter())[key] += 1
         for replica in resource.replicas or ():
-            flow = f"{_code(resource.location)} → {_code(replica.location)}"
-            copies.setdefault(flow, Counter())[_area_key(area.allows(replica.location))] += 1
+            _, _, target, allowed = place(replica.location)
+            copies.setdefault(f"{code} → {target}", Counter())[allowed] += 1
     words = {
         "inside": texts.t("compliance.chart.inside"),
         "outside": texts.t("compliance.chart.outside"),

@@ -123,6 +123,9 @@ class DistinctResource:
         One element when every source says the same thing; one per disagreeing source
         otherwise (a plan that changes a region, a state that knows the key).
         """
+        if len(self.records) == 1:  # read from one source: nothing to compare
+            record = self.records[0]
+            return [(record, (record.source,))]
         out: list[tuple[Resource, list[Source]]] = []
         for record in self.records:
             seen = facts(record)
