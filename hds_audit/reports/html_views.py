@@ -26,12 +26,12 @@ from hds_audit.reports.grouping import (
     Member,
     covered_ids,
     distinct_resources,
-    finding_units,
     group_findings,
     in_key_order,
     is_host_finding,
     resource_key,
     source_scope,
+    units_by,
 )
 from hds_audit.reports.messages import finding_message, show_value
 from hds_audit.reports.model import Report
@@ -416,11 +416,14 @@ class Builder:
 
     def tallies(self) -> Counter[tuple[str, str, str]]:
         """(severity, category, status) -> distinct resources (host findings: host scopes)."""
-        units = {
-            (f.policy.severity.value, f.policy.category, f.status.value, f.policy.id, unit)
-            for f, unit in finding_units(self.report.findings)
-        }
-        return Counter((sev, cat, status) for sev, cat, status, _, _ in units)
+        units = units_by(
+            self.report.findings,
+            lambda f: (f.policy.severity.value, f.policy.category, f.status.value, f.policy.id),
+        )
+        tallies: Counter[tuple[str, str, str]] = Counter()
+        for (severity, category, status, _), found in units.items():
+            tallies[severity, category, status] += len(found)
+        return tallies
 
 
 def status_pairs(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
