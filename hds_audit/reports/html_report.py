@@ -24,7 +24,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from hds_audit.geo import GeoTables
-from hds_audit.i18n import load_catalogue
+from hds_audit.i18n import load_catalogue, messages
 from hds_audit.model import PolicyMeta, Severity, Status
 from hds_audit.reports.atomic import atomic_writer
 from hds_audit.reports.dates import format_date
@@ -73,7 +73,10 @@ def load_strings(lang: str) -> Mapping[str, str]:
     """The report's strings in ``lang`` as flat dotted keys (``summary.heading``)."""
     if lang not in SUPPORTED_LANGS:
         raise ValueError(f"unsupported language {lang!r} (expected one of {SUPPORTED_LANGS})")
-    return load_catalogue("hds_audit.reports", f"i18n/{lang}.yaml")
+    strings = dict(load_catalogue("hds_audit.reports", f"i18n/{lang}.yaml"))
+    # A resource's kind has one set of words: the findings' catalogue's (``kind.*``).
+    strings.update((key, text) for key, text in messages(lang).items() if key.startswith("kind."))
+    return strings
 
 
 class _Texts:
