@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hds_audit.model import Finding, Severity, Status
 from hds_audit.reports.atomic import atomic_writer
+from hds_audit.reports.grouping import ResourceKey, resource_key
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.model import Report
 from hds_audit.reports.ranking import problem_rank
@@ -148,18 +149,19 @@ def _finding_rows(findings: Iterable[Finding], report: Report, limit: int) -> tu
     resource read from several sources (its plan and its state) with the same verdict and
     message share a row that names the sources."""
     state = report.baseline.state if report.baseline is not None else None
-    rows: dict[tuple[str, ...], list[Finding]] = {}
+    rows: dict[tuple[str, str, str, str, ResourceKey], list[Finding]] = {}
     for f in findings:
         tag = f" ({state(f)})" if state is not None else ""
         head = f"| {f.policy.severity.value} | {SYMBOLS[f.status.value]} {f.status.value}{tag} | "
-        key = (head, f.policy.id, _subject(f), finding_message(f))
+        # One resource: the same id in the same project (another project's is another row).
+        key = (head, f.policy.id, _subject(f), finding_message(f), resource_key(f.resource))
         same = rows.get(key)
         if same is not None:
             same.append(f)
         elif len(rows) < limit:
             rows[key] = [f]
     lines = []
-    for (head, policy_id, subject, message), group in rows.items():
+    for (head, policy_id, subject, message, _), group in rows.items():
         kinds = dict.fromkeys(f.resource.source.kind.value for f in group)
         sources = f" ({md(' + '.join(kinds))})" if len(kinds) > 1 else ""
         lines.append(f"{head}{md(policy_id)} | {subject}{sources} | {md(message)} |")
@@ -233,7 +235,11 @@ def render_markdown(
             body += [
                 "<details><summary>⊘ Waived findings (" + f"{len(waived):,})</summary>",
                 "",
-                *_table("Waived", _finding_rows(waived, report, min(limit, 20)), len(waived)),
+                *_table(
+                    "Waived",
+                    _finding_rows(waived[: 3 * min(limit, 20)], report, min(limit, 20)),
+                    len(waived),
+                ),
                 "</details>",
                 "",
             ]

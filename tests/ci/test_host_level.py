@@ -165,6 +165,22 @@ def test_markdown_gives_a_resource_read_from_its_plan_and_state_one_row() -> Non
     assert "(s)" not in text and "((" not in text.splitlines()[0]
 
 
+def test_markdown_keeps_one_address_in_two_projects_on_two_rows(tmp_path: Path) -> None:
+    """Rows are shared by the sources of one resource only: the same address in two
+    projects (two folders) is two resources."""
+    for project in ("clinic-a", "clinic-b"):
+        (tmp_path / project).mkdir()
+        state = (FIXTURES / "patient-records" / "terraform.tfstate").read_bytes()
+        (tmp_path / project / "terraform.tfstate").write_bytes(state)
+    report = scan(tmp_path / "clinic-a", tmp_path / "clinic-b")
+    rows = [
+        line
+        for line in render_markdown(report).splitlines()
+        if "HDS\\_RES\\_001 | aws\\_s3\\_bucket.patient\\_documents\\_replica |" in line
+    ]
+    assert len(rows) == 2
+
+
 def test_markdown_names_the_critical_residency_failures_first() -> None:
     report = scan(FIXTURES / "patient-records" / "plan.json")
     row = re.compile(r"^\| (critical|high|medium|low|info) \| (✗ fail|\? unknown) \|")
