@@ -88,7 +88,7 @@ class Place:
     country: str  # a cell of its own: "France", "Pays inconnu"
     eu: bool | None
     eea: bool | None
-    country_inline: str = ""  # in a sentence: "France", "pays inconnu"
+    country_inline: str  # in a sentence: "France", "pays inconnu"
 
 
 class Places:
