@@ -248,13 +248,16 @@ def _quoted(texts: Iterable[str], quote: Callable[[str], str]) -> Iterator[str]:
         first = False
 
 
+_TEXT_ONLY = frozenset((str,))
+
+
 def _host_parts(finding: Finding) -> Iterable[str]:
     """``host_parts(finding)`` encoded, without its braces, in pieces: the ids and projects
     of up to 100,000 covered resources, a thousand at a time, quoted as they are written
     (never held whole: a line of megabytes is written piece by piece)."""
     covers = finding.covers or ()
     subject = finding.resource
-    if not all(type(c.id) is str and type(c.project) is str for c in covers):
+    if not _TEXT_ONLY.issuperset(map(type, chain.from_iterable(covers))):
         return [_ENCODE(host_parts(finding))[1:-1]]  # an id or a project not a text
     return chain(
         (
