@@ -130,6 +130,19 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+_CLoader: type[Any] | None = None
+if hasattr(yaml, "CSafeLoader"):  # libyaml's parser with the constructors of _Loader
+
+    class _LibyamlLoader(yaml.CSafeLoader):
+        def construct_document(self, node: yaml.Node) -> Any:
+            check_expansion(node)
+            return super().construct_document(node)
+
+    _LibyamlLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+    _LibyamlLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _CLoader = _LibyamlLoader
+
+
 def line_of(node: Any, key: str | None = None) -> int | None:
     """The line of ``node`` (or of its ``key``), when it came from a YAML mapping."""
     if isinstance(node, Node):
@@ -142,8 +155,17 @@ def line_of(node: Any, key: str | None = None) -> int | None:
 ErrorType = Callable[[str, "int | None", str], Exception]
 
 
-def load_yaml(text: str, file: str) -> Any:
-    """Parse one YAML document; a syntax error names the file and the line."""
+def load_yaml(text: str, file: str, *, bundled: bool = False) -> Any:
+    """Parse one YAML document; a syntax error names the file and the line.
+
+    ``bundled``: a file shipped in the package, read on every run: libyaml's parser reads it
+    (the same nodes, lines and checks, several times faster), the Python one when it is
+    missing or refuses the file (whose error is then the one told)."""
+    if bundled and _CLoader is not None:
+        try:
+            return yaml.load(text, Loader=_CLoader)
+        except (yaml.YAMLError, RecursionError):
+            pass
     [document] = load_yaml_documents(text, file, single=True)
     return document
 

@@ -83,10 +83,10 @@ class Framework:
 _REQUIREMENT_KEYS = ("id", "title", "mode", "policies", "checks", "attestation", "validity_days")
 
 
-def parse_framework(text: str, file: str) -> Framework:
-    """Parse and validate one framework file."""
+def parse_framework(text: str, file: str, *, bundled: bool = False) -> Framework:
+    """Parse and validate one framework file (``bundled``: shipped in the package)."""
     check = Checker(file)
-    root = check.mapping(load_yaml(text, file), "a framework file")
+    root = check.mapping(load_yaml(text, file, bundled=bundled), "a framework file")
     check.unknown_keys(
         root, ("id", "order", "name", "short", "source", "requirements"), "a framework"
     )
@@ -171,7 +171,7 @@ def builtin_frameworks() -> tuple[Framework, ...]:
         if entry.name.endswith(".yaml"):
             data = entry.read_bytes()
             framework = parse_framework(
-                data.decode("utf-8"), f"hds_audit/frameworks/data/{entry.name}"
+                data.decode("utf-8"), f"hds_audit/frameworks/data/{entry.name}", bundled=True
             )
             loaded.append(replace(framework, digest=hashlib.sha256(data).hexdigest()))
     ids = [f.id for f in loaded]

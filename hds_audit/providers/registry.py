@@ -171,16 +171,17 @@ class _RegistryChecker(Checker):
             raise self.fail(node, f"{key} {text!r} is not a date (YYYY-MM-DD)", key) from None
 
 
-def parse_registry(text: str, file: str) -> Registry:
+def parse_registry(text: str, file: str, *, bundled: bool = False) -> Registry:
     """Parse and validate a registry file's text.
 
     A file with ``extends: builtin`` records a customer's own facts on top of the built-in
     registry: a host with a built-in key overrides the facts it gives (name and providers
     may be left out), a new key adds a host, and its sources must not reuse a built-in
-    source key. Without ``extends`` the file is the whole registry.
+    source key. Without ``extends`` the file is the whole registry. ``bundled``: the one
+    shipped in the package.
     """
     check = _RegistryChecker(file)
-    root = check.mapping(load_yaml(text, file), "the registry")
+    root = check.mapping(load_yaml(text, file, bundled=bundled), "the registry")
     check.unknown_keys(
         root,
         ("version", "recorded", "compiled_from", "extends", "sources", "hosts"),
@@ -285,7 +286,7 @@ def _builtin_registry_bytes() -> bytes:
 def builtin_registry() -> Registry:
     """The registry shipped in the package."""
     data = _builtin_registry_bytes()
-    registry = parse_registry(data.decode("utf-8"), BUILTIN_FILE)
+    registry = parse_registry(data.decode("utf-8"), BUILTIN_FILE, bundled=True)
     return replace(registry, digest=hashlib.sha256(data).hexdigest())
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from importlib import resources as package_files
 from pathlib import Path
+from typing import Any
 
 import pytest
 from compliance_helpers import FIXTURES
 
-from hds_audit.datafile import DataFileError
+from hds_audit.datafile import DataFileError, line_of, load_yaml
 from hds_audit.providers.registry import (
     CERTIFICATE_STATUSES,
     FACTS,
@@ -127,3 +129,41 @@ def test_providers_list_and_show() -> None:
     assert "https://" in shown.output
     missing = run_cli(["providers", "show", "nobody"])
     assert missing.exit_code == 2
+
+
+def _nodes_and_lines(value: Any) -> Any:
+    """A parsed YAML value with the line of every mapping and key, to compare two parses."""
+    if isinstance(value, dict):
+        lines = (line_of(value), tuple(line_of(value, str(k)) for k in value))
+        return ("map", lines, [(k, _nodes_and_lines(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return [_nodes_and_lines(v) for v in value]
+    return (type(value).__name__, value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        builtin_registry_text(),
+        *(
+            entry.read_text(encoding="utf-8")
+            for entry in (package_files.files("hds_audit.frameworks") / "data").iterdir()
+            if entry.name.endswith(".yaml")
+        ),
+    ],
+)
+def test_bundled_files_read_by_libyaml_as_by_the_python_parser(text: str) -> None:
+    """The files shipped in the package are read by libyaml's parser (faster): the same
+    values, types and lines as the Python parser gives for user files."""
+    assert _nodes_and_lines(load_yaml(text, "f", bundled=True)) == _nodes_and_lines(
+        load_yaml(text, "f")
+    )
+
+
+def test_a_bundled_file_libyaml_refuses_is_told_as_the_python_parser_tells_it() -> None:
+    text = "hosts:\n  a: [1,\n"
+    with pytest.raises(DataFileError) as bundled:
+        load_yaml(text, "f.yaml", bundled=True)
+    with pytest.raises(DataFileError) as plain:
+        load_yaml(text, "f.yaml")
+    assert str(bundled.value) == str(plain.value)
