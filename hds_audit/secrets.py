@@ -358,15 +358,19 @@ def redact_state_attributes(
     raw: Any,
     resource_type: str,
     sensitive_paths: Any = None,
+    *,
+    plain_texts: bool = False,
 ) -> dict[str, Any]:
     """``redact(attributes, resource_type, sensitive_paths=...)`` of a state instance,
     cheaply when ``raw`` (the attributes' JSON bytes; ``None`` when unknown) shows that no
-    text value needs a look: then only keys naming a secret are redacted."""
+    text value needs a look: then only keys naming a secret are redacted. ``plain_texts``:
+    the caller has shown it already, on bytes that hold ``raw``
+    (:func:`texts_may_need_redaction` false)."""
     if (
         raw is None
         or sensitive_paths
         or resource_type in _SECRET_TYPES
-        or texts_may_need_redaction(raw)
+        or (not plain_texts and texts_may_need_redaction(raw))
     ):
         return redact(attributes, resource_type, sensitive_paths=sensitive_paths)
     scrubbed = _by_name(attributes, 0)
@@ -389,20 +393,47 @@ _SCALARS = frozenset((str, int, float, bool, type(None)))
 def redact_flat(attributes: dict[str, Any], resource_type: str) -> dict[str, Any]:
     """:func:`redact` of a mapping of names to values, without the walk when every value is
     a number, a flag or a plain text and no name is a secret's."""
-    if (
-        resource_type in _SECRET_TYPES
-        or "value" in attributes
-        or "Value" in attributes
-        or not (attributes.keys() <= _PLAIN_KEYS or all(map(_plain_key, attributes)))
-        or not _SCALARS.issuperset(map(type, attributes.values()))
-        or not _plain_texts([v for v in attributes.values() if type(v) is str])
+    if not _flat_plain_shape(attributes, resource_type) or not _plain_texts(
+        [v for v in attributes.values() if type(v) is str]
     ):
         return redact(attributes, resource_type)
     return attributes
 
 
-# A text that is empty, or starts like JSON text or with a space, in texts joined by "\n".
-_ODD_START = re.compile(r"(?:\A|\n)(?:[\[{\s]|\Z)")
+def redact_flat_many(batch: list[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
+    """:func:`redact_flat` of each ``(attributes, resource_type)``, the texts of all those
+    otherwise plain judged at once (one look at a thousand mappings' texts, not a thousand
+    looks); when one of them is not plain, each is judged on its own."""
+    texts: list[str] = []
+    shaped: list[bool] = []
+    for attributes, resource_type in batch:
+        plain = _flat_plain_shape(attributes, resource_type)
+        shaped.append(plain)
+        if plain:
+            texts.extend([v for v in attributes.values() if type(v) is str])
+    if not _plain_texts(texts):
+        return [redact_flat(attributes, resource_type) for attributes, resource_type in batch]
+    return [
+        attributes if plain else redact(attributes, resource_type)
+        for (attributes, resource_type), plain in zip(batch, shaped, strict=True)
+    ]
+
+
+def _flat_plain_shape(attributes: dict[str, Any], resource_type: str) -> bool:
+    """Whether :func:`redact` leaves a flat mapping as it is, its texts being plain: no
+    secret type, no ``{name, value}`` pair, no secret's name, no nested value."""
+    return not (
+        resource_type in _SECRET_TYPES
+        or "value" in attributes
+        or "Value" in attributes
+        or not (attributes.keys() <= _PLAIN_KEYS or all(map(_plain_key, attributes)))
+        or not _SCALARS.issuperset(map(type, attributes.values()))
+    )
+
+
+# A text that is empty, or starts like JSON text or with a space, after the first, in texts
+# joined by "\n" (led by a line break: the engine looks for that character first).
+_ODD_START = re.compile(r"\n(?:[\[{\s]|\Z)")
 
 
 def _plain_texts(texts: list[str]) -> bool:
@@ -412,7 +443,14 @@ def _plain_texts(texts: list[str]) -> bool:
     if not texts:
         return True
     joined = "\n".join(texts)
-    return not _has_hint(joined) and _ODD_START.search(joined) is None
+    first = joined[:1]
+    return (
+        first != ""
+        and first not in "{["
+        and not first.isspace()
+        and not _has_hint(joined)
+        and _ODD_START.search(joined) is None
+    )
 
 
 def safe_quote(value: Any, limit: int = 60) -> str:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from hds_audit.collectors.terraform import TerraformCollector, _normalised
 from hds_audit.collectors.terraform.documents import parse_document
-from hds_audit.collectors.terraform.normalise import index_keeps_whole, index_view
+from hds_audit.collectors.terraform.normalise import index_slimmer
 from hds_audit.collectors.terraform.reading import read_text
 from hds_audit.engine import load_policies
 from hds_audit.errors import InputError, ShapeError
@@ -250,9 +250,7 @@ def _read_and_normalise(path: Path) -> None:
     """What :func:`collect_file` does, without its last-resort conversion of stray errors:
     the fuzzing must see them."""
     label = str(path)
-    parsed = parse_document(
-        read_text(path, label), label, slim=index_view, kept_whole=index_keeps_whole
-    )
+    parsed = parse_document(read_text(path, label), label, slim=index_slimmer())
     _normalised(parsed, label, GEO)
 
 

@@ -23,7 +23,7 @@ from json_shapes import attributes, dumps, scalars, texts, values
 
 from hds_audit.collectors.terraform.documents import TfInstance, parse_document, shape_problem
 from hds_audit.collectors.terraform.fast_state import Fallback, FastState, _typed
-from hds_audit.collectors.terraform.normalise import index_keeps_whole, index_view
+from hds_audit.collectors.terraform.normalise import index_slimmer
 from hds_audit.collectors.terraform.reading import _DECODER, _finite, read_text
 from hds_audit.errors import InputError, ShapeError
 
@@ -35,7 +35,7 @@ def _outcome(path: Path, general: bool) -> Outcome:
     if general:
         assert doc.text  # decoded: the fast reader cannot run
     try:
-        parsed = parse_document(doc, "state.json", slim=index_view, kept_whole=index_keeps_whole)
+        parsed = parse_document(doc, "state.json", slim=index_slimmer())
     except InputError as error:
         return "error", str(error)
     full: list[TfInstance] = []
@@ -164,6 +164,59 @@ def test_states_of_realistic_shape_take_the_fast_path(
     assert _fast_reads(path), outcome
 
 
+def _many_resources(odd: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """2,500 resources (three batches of the first pass), of types kept whole and slim, data
+    sources, flatmap attributes and index values a redaction changes; ``odd`` at 1,500."""
+    made: list[dict[str, Any]] = []
+    for i in range(2500):
+        if i % 7 == 0:
+            made.append(
+                _resource("aws_s3_bucket_replication_configuration", f"r{i}", {"id": f"b{i}"})
+            )
+        elif i % 11 == 0:
+            made.append(_resource("aws_kms_key", f"k{i}", {"id": f"k{i}"}, mode="data"))
+        elif i % 13 == 0:
+            flat = {"id": f"v{i}", "tags.%": "1", "tags.Name": "x", "region": "eu-west-3"}
+            made.append(_resource("aws_ebs_volume", f"v{i}", None))
+            made[-1]["instances"][0]["attributes_flat"] = flat
+        else:
+            arn = "arn:aws:s3:::b" if i % 17 else "https://u:Hunter2@example.test/b"
+            attrs = {"id": f"b{i}", "arn": arn, "bucket": f"b{i}", "policy": '{"a": 1}'}
+            made.append(_resource("aws_s3_bucket", f"b{i}", attrs))
+    if odd is not None:
+        made[1500] = odd
+    return made
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        None,
+        _resource("aws_s3_bucket", None, {"id": "nameless"}),  # typed by the general reader
+        _resource("aws_s3_bucket", "deep", {"id": "deep", "v": [[[[1]]]] * 120}),
+        _resource("aws_s3_bucket", "listed", [{"id": "x"}]),  # a shape error for the file
+    ],
+    ids=["plain", "untyped-name", "many-brackets", "attributes-a-list"],
+)
+def test_states_of_many_batches_read_the_same_on_both_paths(
+    tmp_path: Path, odd: dict[str, Any] | None
+) -> None:
+    path = _write(tmp_path, json.dumps(_state(_many_resources(odd)), indent=1))
+    kind, outcome = _both(path)
+    assert _fast_reads(path)
+    if odd is not None and odd["name"] == "listed":
+        assert kind == "error"
+        return
+    assert kind == "parsed"
+    slim, full = outcome[3], outcome[4]
+    assert len(slim) == len(full) == 2500
+    assert "Hunter2" not in repr(slim) and "Hunter2" not in repr(full)
+    # Slim instances keep only what locates and joins them; those kept whole keep all.
+    assert slim[1].attributes == {"id": "b1", "arn": "arn:aws:s3:::b", "bucket": "b1"}
+    assert slim[0].attributes == full[0].attributes
+    assert slim[13].attributes == {"id": "v13", "region": "eu-west-3"}
+
+
 @FUZZ
 @given(value=values, seed=st.integers(0, 2**32))
 def test_msgspec_decodes_values_as_python_does_or_refuses(value: Any, seed: int) -> None:
@@ -279,7 +332,7 @@ def test_encodings_wrappers_and_cut_files(tmp_path: Path, raw: bytes, fast: bool
 def test_the_file_bytes_are_kept_instead_of_a_decoded_copy(tmp_path: Path) -> None:
     doc = read_text(_write(tmp_path, STATE))
     assert doc.data is not None and doc._text is None
-    parsed = parse_document(doc, "s", slim=index_view, kept_whole=index_keeps_whole)
+    parsed = parse_document(doc, "s", slim=index_slimmer())
     assert doc._text is None  # the fast reader never decoded the whole text
     assert parsed.replay is not None
 
@@ -310,7 +363,7 @@ def _big_state() -> str:
 def test_the_second_pass_reads_the_file_again_without_the_bytes(tmp_path: Path) -> None:
     path = _write(tmp_path, _big_state())
     doc = read_text(path, "state.json")
-    parsed = parse_document(doc, "state.json", slim=index_view, kept_whole=index_keeps_whole)
+    parsed = parse_document(doc, "state.json", slim=index_slimmer())
     assert doc.data is None and doc._text is None  # the bytes were let go after the first pass
     assert parsed.replay is not None
     full: list[TfInstance] = []
@@ -324,7 +377,7 @@ def test_the_second_pass_reads_the_file_again_without_the_bytes(tmp_path: Path) 
 def test_a_file_changed_between_the_passes_is_an_input_error(tmp_path: Path, change: str) -> None:
     path = _write(tmp_path, _big_state())
     doc = read_text(path, "state.json")
-    parsed = parse_document(doc, "state.json", slim=index_view, kept_whole=index_keeps_whole)
+    parsed = parse_document(doc, "state.json", slim=index_slimmer())
     assert parsed.replay is not None
     original = path.read_bytes()
     if change == "rewritten":  # same size, new content and time

@@ -21,6 +21,7 @@ from hds_audit.secrets import (
     REDACTED,
     redact,
     redact_flat,
+    redact_flat_many,
     redact_state_attributes,
     texts_may_need_redaction,
 )
@@ -181,3 +182,24 @@ def test_redact_flat_is_redact(slim: dict[str, Any]) -> None:
 )
 def test_redact_flat_matches_redact_on_any_flat_mapping(slim: dict[str, Any], rtype: str) -> None:
     assert redact_flat(dict(slim), rtype) == redact(dict(slim), rtype)
+
+
+@PROPERTY
+@given(
+    batch=st.lists(
+        st.tuples(
+            st.dictionaries(
+                st.sampled_from(["id", "arn", "region", "value", "password", "location"]),
+                st.none() | st.booleans() | st.integers() | texts | st.lists(texts, max_size=2),
+                max_size=4,
+            ),
+            st.sampled_from(TYPES),
+        ),
+        max_size=6,
+    )
+)
+def test_redact_flat_many_is_redact_flat_of_each(batch: list[tuple[dict[str, Any], str]]) -> None:
+    """Judging the texts of a batch at once changes nothing: one text to redact anywhere in
+    the batch, a first text empty or a space, and each is still redacted as on its own."""
+    expected = [redact(dict(attributes), rtype) for attributes, rtype in batch]
+    assert redact_flat_many([(dict(a), rtype) for a, rtype in batch]) == expected

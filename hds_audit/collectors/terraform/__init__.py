@@ -23,7 +23,7 @@ from hds_audit.collectors.terraform.documents import (
     parse_document,
     shape_problem,
 )
-from hds_audit.collectors.terraform.normalise import Normaliser, index_keeps_whole, index_view
+from hds_audit.collectors.terraform.normalise import Normaliser, index_slimmer
 from hds_audit.collectors.terraform.reading import JsonText, read_text
 from hds_audit.errors import InputError, ShapeError
 from hds_audit.geo import GeoTables
@@ -144,7 +144,7 @@ def collect_file(
         if not path.exists():
             raise InputError(label, Msg("input.missing"))
         doc = read_text(path, label)
-        parsed = parse_document(doc, label, slim=index_view, kept_whole=index_keeps_whole)
+        parsed = parse_document(doc, label, slim=index_slimmer())
         collected = _normalised(parsed, label, geo, keep_attributes, progress)
     except InputError as error:
         return unreadable(label, error.problem, doc)

@@ -74,8 +74,51 @@ class ParsedDocument:
     (``instances`` then holds the slimmed copies the index needs)."""
 
 
-Slimmer = Callable[[TfInstance], TfInstance]
 Replay = Callable[[Callable[[TfInstance], None]], None]
+
+# Instances the first pass over a streamed state hands to the slimmer at once.
+SLIM_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Slimmer:
+    """How the first pass over a streamed state keeps its instances for the index.
+
+    ``kept_whole(type, mode)`` says which are kept with all their attributes (redacted); of
+    the others only the attributes named in ``keys`` matter: ``slim`` keeps those and redacts
+    them, in place, on a batch of instances at a time (the fast reader decodes no others).
+    """
+
+    keys: tuple[str, ...]
+    kept_whole: Callable[[str, str], bool]
+    slim: Callable[[list[TfInstance]], None]
+
+
+class _Kept:
+    """The instances a first pass keeps, in order: those not kept whole are slimmed a batch
+    at a time (no more than a batch of full instances is held)."""
+
+    __slots__ = ("instances", "pending", "slimmer")
+
+    def __init__(self, slimmer: Slimmer | None) -> None:
+        self.instances: list[TfInstance] = []
+        self.pending: list[TfInstance] = []
+        self.slimmer = slimmer
+
+    def __call__(self, inst: TfInstance) -> None:
+        self.instances.append(inst)
+        slimmer = self.slimmer
+        if slimmer is not None and not slimmer.kept_whole(inst.type, inst.mode):
+            self.pending.append(inst)
+            if len(self.pending) >= SLIM_BATCH:
+                self.flush()
+
+    def flush(self) -> list[TfInstance]:
+        """Slim what is pending; the instances kept so far."""
+        if self.pending and self.slimmer is not None:
+            self.slimmer.slim(self.pending)
+            self.pending = []
+        return self.instances
 
 
 # msgspec shares only some key strings between the objects it decodes (Python's decoder
@@ -414,12 +457,7 @@ def _plan_instances(doc: Mapping[str, Any]) -> list[TfInstance]:
 # entry point
 
 
-def parse_document(
-    doc: JsonText,
-    name: str,
-    slim: Slimmer | None = None,
-    kept_whole: Callable[[str, str], bool] | None = None,
-) -> ParsedDocument:
+def parse_document(doc: JsonText, name: str, slim: Slimmer | None = None) -> ParsedDocument:
     """Parse one decoded file into instances, or raise :class:`InputError` naming it.
 
     A raw state v4 is streamed: with ``slim``, only slimmed copies of its instances are kept
@@ -428,13 +466,14 @@ def parse_document(
     from hds_audit.collectors.terraform.fast_state import Fallback, FastState, parse_fast
 
     try:
-        return parse_fast(FastState.read(doc), doc, name, slim, kept_whole)
+        return parse_fast(FastState.read(doc), doc, name, slim)
     except Fallback:
         pass
     cursor = JsonCursor(doc.text)
     top: dict[str, Any] = {}
-    streamed: list[TfInstance] = []
-    keep = streamed.append if slim is None else (lambda inst: streamed.append(slim(inst)))
+    keep = _Kept(slim)
+    streamed = keep.instances
+    kept_whole = None if slim is None else slim.kept_whole
     resources_at: list[int] = []
 
     def stream_resources(pos: int) -> int:
@@ -450,7 +489,7 @@ def parse_document(
     try:
         end = cursor.object(doc.start, {"resources": stream_resources}, top)
         check_trailer(doc, end, name)
-        parsed = interpret(top, streamed, doc.notes, name)
+        parsed = interpret(top, keep.flush(), doc.notes, name)
     except json.JSONDecodeError as error:
         raise InputError(name, describe_json_error(error, doc)) from None
     except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:

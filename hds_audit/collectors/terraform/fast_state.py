@@ -24,6 +24,7 @@ import re
 from array import array as array_of
 from collections.abc import Callable, Iterator
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from sys import intern
 from typing import Any, BinaryIO, cast
@@ -36,7 +37,7 @@ from hds_audit.collectors.terraform.documents import TfInstance
 from hds_audit.collectors.terraform.reading import JsonCursor, JsonText
 from hds_audit.errors import InputError, ShapeError
 from hds_audit.i18n import Msg
-from hds_audit.secrets import redact_state_attributes
+from hds_audit.secrets import redact_state_attributes, texts_may_need_redaction
 
 _NO_RAW = msgspec.Raw()
 
@@ -148,37 +149,53 @@ class FastState:
             state.path, state.identity, state.at = doc.path, doc.identity, at
         return state
 
-    def each_instance(self, out: Emit, kept_whole: KeptWhole = None) -> None:
+    def each_instance(
+        self, out: Emit, kept_whole: KeptWhole = None, keys: tuple[str, ...] | None = None
+    ) -> None:
         """Pass every instance, redacted, to ``out`` (see ``documents._state_v4_instance``).
 
+        With ``keys``, the first pass decodes of an instance not ``kept_whole`` only the
+        attributes named there (the others are ``None``; the caller slims and redacts them).
         Each slice is let go once read: a pass holds no more than the slices still to read.
         """
         slices = self.slices
         self.slices = None
         if slices is not None:  # the first pass
-            self._first_pass(slices, out, kept_whole)
-        elif self.array is not None:  # a later pass: split again (a twentieth of the time)
-            for raw in _SPLIT.decode(self.array):
-                read_resource(raw, out, kept_whole, held=False)
-        else:
-            for again in self._read_again():
-                read_resource(again, out, kept_whole, held=False)
+            slim = _slim_decoder(keys) if keys is not None and kept_whole is not None else None
+            self._first_pass(slices, out, kept_whole, slim)
+        else:  # a later pass: split again (a twentieth of the time), or read the file again
+            again = _SPLIT.decode(self.array) if self.array is not None else self._read_again()
+            iterator = iter(again)
+            while batch := list(islice(iterator, _BATCH)):
+                _read_batch(batch, out, kept_whole)
 
     def _first_pass(
-        self, slices: list[msgspec.Raw | None], out: Emit, kept_whole: KeptWhole
+        self,
+        slices: list[msgspec.Raw | None],
+        out: Emit,
+        kept_whole: KeptWhole,
+        slim: msgspec.json.Decoder[list[Any]] | None,
     ) -> None:
         # Where each resource lies in the array, to read it again from the file later.
         view = memoryview(self.array) if self.path is not None and self.array else None
         pos = 1  # past the array's "["
-        for i, raw in enumerate(slices):
-            slices[i] = None
-            assert raw is not None
+        for begin in range(0, len(slices), _BATCH):
+            batch = cast("list[msgspec.Raw]", slices[begin : begin + _BATCH])
+            slices[begin : begin + len(batch)] = [None] * len(batch)
             if view is not None:
-                pos = _after_separator(view, pos)
-                self.starts.append(pos)
-                self.lengths.append(len(raw))
-                pos += len(raw)
-            read_resource(raw, out, kept_whole)
+                for raw in batch:
+                    pos = _after_separator(view, pos)
+                    self.starts.append(pos)
+                    self.lengths.append(len(raw))
+                    pos += len(raw)
+            typed = None if slim is None else _decode_batch(slim, batch)
+            if typed is None:
+                for raw in batch:
+                    read_resource(raw, out, kept_whole)
+                continue
+            assert kept_whole is not None
+            for raw, resource in zip(batch, typed, strict=True):
+                _slim_resource(raw, resource, out, kept_whole)
         if view is not None and _CLOSING.fullmatch(view, pos) is None:
             self.path = None  # the places do not add up: keep the bytes
 
@@ -297,6 +314,20 @@ def read_resource(
     if resource is None:
         documents._state_v4_instance(_python_value(raw), out, kept_whole)
         return
+    _read_typed(raw, resource, out, kept_whole, held)
+
+
+def _read_typed(
+    raw: msgspec.Raw | memoryview,
+    resource: _Resource,
+    out: Emit,
+    kept_whole: KeptWhole,
+    held: bool,
+    plain_texts: bool = False,
+) -> None:
+    """:func:`read_resource` of a resource already typed. ``plain_texts``: its attributes'
+    bytes were shown to hold no text a redaction would change (see
+    :func:`redact_state_attributes`)."""
     decoded = []
     try:
         for instance in resource.instances or ():
@@ -326,6 +357,7 @@ def read_resource(
                 instance.attributes,
                 rtype,
                 instance.sensitive_attributes,
+                plain_texts=plain_texts,
             )
         out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
 
@@ -341,16 +373,118 @@ def _provider(provider: str) -> tuple[str, str]:
 
 def _typed(raw: msgspec.Raw | memoryview) -> _Resource | None:
     """The resource as typed structures, or ``None`` when the general reader must read it."""
-    if len(raw) >= 2 * _MAX_BRACKETS:
-        data = bytes(raw)
-        if data.count(b"[") + data.count(b"{") >= _MAX_BRACKETS:
-            return None
-        if len(data) > 4300 and _LONG_DIGITS.search(data):
-            return None
+    if len(raw) >= 2 * _MAX_BRACKETS and _needs_general_reader(bytes(raw)):
+        return None
     try:
         return _RESOURCE.decode(raw)
     except (msgspec.MsgspecError, RecursionError, ValueError):
         return None
+
+
+# Resources decoded at once by the first pass (a batch is joined into one array).
+_BATCH = 1000
+_asdict = msgspec.structs.asdict
+
+
+@cache
+def _slim_decoder(keys: tuple[str, ...]) -> msgspec.json.Decoder[list[Any]]:
+    """A decoder of an array of resources that keeps, of each instance's attributes, only
+    those named in ``keys`` (msgspec skips the others unbuilt). The structures it builds
+    hold no cycle: the collector need not track them (``gc=False``)."""
+    attributes = msgspec.defstruct("_SlimAttributes", [(key, Any, None) for key in keys], gc=False)
+    instance = msgspec.defstruct(
+        "_SlimInstance",
+        [
+            ("attributes", attributes | None, None),
+            ("attributes_flat", dict[str, Any] | None, None),
+            ("index_key", Any, None),
+        ],
+        gc=False,
+    )
+    resource = msgspec.defstruct(
+        "_SlimResource",
+        [
+            ("mode", str, _MANAGED),
+            ("type", str, ""),
+            ("name", str, ""),
+            ("module", str | None, None),
+            ("provider", str | None, None),
+            ("instances", list[instance] | None, None),  # type: ignore[valid-type]
+        ],
+        gc=False,
+    )
+    return msgspec.json.Decoder(list[resource], float_hook=reading._finite)  # type: ignore[valid-type]
+
+
+def _decode_batch(
+    decoder: msgspec.json.Decoder[list[Any]], batch: list[msgspec.Raw]
+) -> list[Any] | None:
+    """The resources of ``batch`` decoded at once, or ``None`` when one of them is for
+    :func:`read_resource` to read (one it could not type, or that it sends to the general
+    reader): then each is read on its own, as without a batch."""
+    for raw in batch:
+        if len(raw) >= 2 * _MAX_BRACKETS and _needs_general_reader(bytes(raw)):
+            return None
+    try:
+        return decoder.decode(b"[" + b",".join(batch) + b"]")
+    except (msgspec.MsgspecError, RecursionError, ValueError):
+        return None
+
+
+_RESOURCES = msgspec.json.Decoder(list[_Resource], float_hook=reading._finite)
+
+
+def _read_batch(batch: list[Any], out: Emit, kept_whole: KeptWhole) -> None:
+    """:func:`read_resource` (a later pass) of each resource of ``batch``, decoded at once.
+
+    Their attributes' bytes are looked at together, a line break between two, for a text a
+    redaction would change: each being a whole JSON object, none of the patterns looked for
+    can span two, so when the batch shows none, no instance's own bytes hold one.
+    """
+    typed = _decode_batch(_RESOURCES, batch)
+    if typed is None:
+        for raw in batch:
+            read_resource(raw, out, kept_whole, held=False)
+        return
+    resources = cast("list[_Resource]", typed)
+    attributes = [i.attributes for r in resources for i in r.instances or () if len(i.attributes)]
+    plain = not texts_may_need_redaction(b"\n".join(attributes))
+    del attributes
+    for raw, resource in zip(batch, resources, strict=True):
+        _read_typed(raw, resource, out, kept_whole, held=False, plain_texts=plain)
+
+
+def _slim_resource(
+    raw: msgspec.Raw, resource: Any, out: Emit, kept_whole: Callable[[str, str], bool]
+) -> None:
+    """:func:`read_resource` of a resource the first pass decoded slim: the instances of
+    one kept whole are decoded again, whole; the others' attributes are those the slim
+    decoder kept (``None`` for the others), or their flatmap, unredacted (the slimmer's
+    job)."""
+    mode = _MANAGED if resource.mode == _MANAGED else intern(resource.mode)
+    rtype = intern(resource.type)
+    if kept_whole(rtype, mode):
+        read_resource(raw, out, kept_whole)
+        return
+    name = resource.name
+    module = intern(resource.module) if resource.module else ""
+    short, provider_key = _provider(resource.provider or documents._type_provider(rtype))
+    for instance in resource.instances or ():
+        address = documents._address(module, mode, rtype, name, instance.index_key)
+        attributes = instance.attributes
+        if attributes is None:
+            attributes = documents._flat_to_nested(instance.attributes_flat or {})
+        else:
+            attributes = _asdict(attributes)
+        out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
+
+
+def _needs_general_reader(data: bytes) -> bool:
+    """Whether a resource of these bytes could nest deeper than Python's decoder goes, or
+    holds a number with more digits than Python converts."""
+    if data.count(b"[") + data.count(b"{") >= _MAX_BRACKETS:
+        return True
+    return len(data) > 4300 and _LONG_DIGITS.search(data) is not None
 
 
 def _python_value(raw: msgspec.Raw | memoryview) -> Any:
@@ -367,11 +501,7 @@ def _python_value(raw: msgspec.Raw | memoryview) -> Any:
 
 
 def parse_fast(
-    state: FastState,
-    doc: JsonText,
-    name: str,
-    slim: documents.Slimmer | None,
-    kept_whole: KeptWhole,
+    state: FastState, doc: JsonText, name: str, slim: documents.Slimmer | None
 ) -> documents.ParsedDocument:
     """:func:`documents.parse_document` of a raw state v4 msgspec could split; raises
     :class:`Fallback` when a resource needs the general reader's error.
@@ -379,12 +509,15 @@ def parse_fast(
     With ``slim``, the first pass keeps slimmed instances and lets the file's bytes go when
     it can; the result's ``replay`` passes the full instances, read again, to a callback.
     """
-    streamed: list[TfInstance] = []
-    keep = streamed.append if slim is None else (lambda inst: streamed.append(slim(inst)))
+    keep = documents._Kept(slim)
+    streamed = keep.instances
     try:
-        state.each_instance(keep, kept_whole)
+        if slim is None:
+            state.each_instance(keep)
+        else:
+            state.each_instance(keep, slim.kept_whole, slim.keys)
         doc.notes[:] = state.notes
-        parsed = documents.interpret(state.top, streamed, doc.notes, name)
+        parsed = documents.interpret(state.top, keep.flush(), doc.notes, name)
     except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
         raise InputError(name, documents.shape_problem(error)) from None
     if slim is not None and parsed.instances is streamed:

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 import hds_audit.collectors.terraform.facts as facts
-from hds_audit.collectors.terraform.documents import Replay, TfInstance, share_keys
+from hds_audit.collectors.terraform.documents import Replay, Slimmer, TfInstance, share_keys
 from hds_audit.errors import ShapeError, kind_of
 from hds_audit.geo import GeoTables, Location
 from hds_audit.i18n import Msg
@@ -34,7 +34,7 @@ from hds_audit.model import (
     Resource,
     Source,
 )
-from hds_audit.secrets import redact_flat
+from hds_audit.secrets import redact_flat_many
 
 _ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:([a-z0-9-]*):")
 _AZ_SUFFIX = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
@@ -88,7 +88,7 @@ def type_table() -> TypeTable:
         .joinpath("data/types.yaml")
         .read_text(encoding="utf-8")
     )
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     specs: dict[str, TypeSpec] = {}
     for section in ("aws", "azurerm", "google", "ovh", "scaleway", "outscale"):
         for rtype, entry in (data.get(section) or {}).items():
@@ -117,33 +117,46 @@ def type_table() -> TypeTable:
     )
 
 
-def index_view(inst: TfInstance) -> TfInstance:
-    """The slim form of an instance the cross-resource index keeps.
+def index_views(instances: list[TfInstance]) -> None:
+    """Slim, in place, instances of types the cross-resource index does not keep whole.
 
     Types that other resources' rules read whole (``full_types`` in ``data/types.yaml``)
-    and data sources are kept whole; any other keeps only the attributes that locate it and
-    join it to others (``index_attributes``), redacted. The instance is slimmed in place
-    (the streamed reader passes a fresh one, and normalises the full instance on its own).
+    and data sources are kept whole (and left alone here); any other keeps only the
+    attributes that locate it and join it to others (``index_attributes``), redacted: the
+    texts of the whole batch are looked at once (the streamed reader passes fresh instances,
+    and normalises the full ones on its own).
     """
-    if index_keeps_whole(inst.type, inst.mode):
-        return inst
-    attributes = inst.attributes
     names, name_set = _index_attributes()
-    present = name_set.intersection(attributes)
-    # Shared strings: these copies live as long as the index, one per resource.
-    slim = {
-        k: (intern(v) if type(v) is str and len(v) <= 32 else v)
-        for k in names
-        if k in present and (v := attributes[k]) is not None
-    }
-    inst.attributes = redact_flat(slim, inst.type)
-    return inst
+    slimmed: list[TfInstance] = []
+    batch: list[tuple[dict[str, Any], str]] = []
+    for inst in instances:
+        if index_keeps_whole(inst.type, inst.mode):
+            continue
+        attributes = inst.attributes
+        present = name_set.intersection(attributes)
+        # Shared strings: these copies live as long as the index, one per resource.
+        slim = {
+            k: (intern(v) if type(v) is str and len(v) <= 32 else v)
+            for k in names
+            if k in present and (v := attributes[k]) is not None
+        }
+        slimmed.append(inst)
+        batch.append((slim, inst.type))
+    for inst, redacted in zip(slimmed, redact_flat_many(batch), strict=True):
+        inst.attributes = redacted
 
 
 @cache
 def _index_attributes() -> tuple[tuple[str, ...], frozenset[str]]:
     names = type_table().index_attributes
     return names, frozenset(names)
+
+
+@cache
+def index_slimmer() -> Slimmer:
+    """What the first pass over a streamed state keeps for the index (see
+    :func:`index_views`)."""
+    return Slimmer(_index_attributes()[0], index_keeps_whole, index_views)
 
 
 def index_keeps_whole(rtype: str, mode: str) -> bool:
