@@ -325,11 +325,14 @@ def _by_name(value: Any, depth: int) -> Any:
     if "value" in value or "Value" in value:
         return _UNDECIDED
     changed: dict[str, Any] = {}
-    if not value.keys() <= _PLAIN_KEYS:  # some key may name a secret (the rare case)
-        for key, item in value.items():
-            kept = item is None or item is True or item is False or item == ""
-            if not kept and not _plain_key(key):
-                changed[key] = REDACTED
+    # Only keys not yet known plain are judged (a plain one is then remembered, even when
+    # its value is a flag); a key that may name a secret is the rare case.
+    for key in () if value.keys() <= _PLAIN_KEYS else value.keys() - _PLAIN_KEYS:
+        item = value[key]
+        if not _plain_key(key) and not (
+            item is None or item is True or item is False or item == ""
+        ):
+            changed[key] = REDACTED
     # Only nested values are walked (picked out in C): a secret-named one is redacted whole.
     nested = compress(value.items(), map(_CONTAINERS.__contains__, map(type, value.values())))
     for key, item in nested:

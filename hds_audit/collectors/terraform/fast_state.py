@@ -383,7 +383,8 @@ def _typed(raw: msgspec.Raw | memoryview) -> _Resource | None:
 
 # Resources decoded at once by the first pass (a batch is joined into one array).
 _BATCH = 1000
-_asdict = msgspec.structs.asdict
+# The attributes a slim instance kept, those absent or null left out (omit_defaults).
+_present = msgspec.to_builtins
 
 
 @cache
@@ -391,7 +392,9 @@ def _slim_decoder(keys: tuple[str, ...]) -> msgspec.json.Decoder[list[Any]]:
     """A decoder of an array of resources that keeps, of each instance's attributes, only
     those named in ``keys`` (msgspec skips the others unbuilt). The structures it builds
     hold no cycle: the collector need not track them (``gc=False``)."""
-    attributes = msgspec.defstruct("_SlimAttributes", [(key, Any, None) for key in keys], gc=False)
+    attributes = msgspec.defstruct(
+        "_SlimAttributes", [(key, Any, None) for key in keys], gc=False, omit_defaults=True
+    )
     instance = msgspec.defstruct(
         "_SlimInstance",
         [
@@ -459,7 +462,7 @@ def _slim_resource(
 ) -> None:
     """:func:`read_resource` of a resource the first pass decoded slim: the instances of
     one kept whole are decoded again, whole; the others' attributes are those the slim
-    decoder kept (``None`` for the others), or their flatmap, unredacted (the slimmer's
+    decoder kept (those present and not null), or their flatmap, unredacted (the slimmer's
     job)."""
     mode = _MANAGED if resource.mode == _MANAGED else intern(resource.mode)
     rtype = intern(resource.type)
@@ -475,7 +478,7 @@ def _slim_resource(
         if attributes is None:
             attributes = documents._flat_to_nested(instance.attributes_flat or {})
         else:
-            attributes = _asdict(attributes)
+            attributes = _present(attributes)
         out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
 
 

@@ -133,13 +133,20 @@ def index_views(instances: list[TfInstance]) -> None:
         if index_keeps_whole(inst.type, inst.mode):
             continue
         attributes = inst.attributes
-        present = name_set.intersection(attributes)
         # Shared strings: these copies live as long as the index, one per resource.
-        slim = {
-            k: (intern(v) if type(v) is str and len(v) <= 32 else v)
-            for k in names
-            if k in present and (v := attributes[k]) is not None
-        }
+        if len(attributes) <= len(names):  # the fast reader's: only index attributes
+            slim = {
+                k: (intern(v) if type(v) is str and len(v) <= 32 else v)
+                for k, v in attributes.items()
+                if v is not None and k in name_set
+            }
+        else:
+            present = name_set.intersection(attributes)
+            slim = {
+                k: (intern(v) if type(v) is str and len(v) <= 32 else v)
+                for k in names
+                if k in present and (v := attributes[k]) is not None
+            }
         slimmed.append(inst)
         batch.append((slim, inst.type))
     for inst, redacted in zip(slimmed, redact_flat_many(batch), strict=True):
