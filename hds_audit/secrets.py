@@ -337,6 +337,15 @@ def _by_name(value: Any, depth: int) -> Any:
     nested = compress(value.items(), map(_CONTAINERS.__contains__, map(type, value.values())))
     for key, item in nested:
         if key not in changed:
+            if (  # a flat mapping of plain names (tags): what the call would find, inlined
+                type(item) is dict
+                and depth < _WALK_DEPTH
+                and item.keys() <= _PLAIN_KEYS
+                and "value" not in item
+                and "Value" not in item
+                and _CONTAINERS.isdisjoint(map(type, item.values()))
+            ):
+                continue
             new = _by_name(item, depth + 1)
             if new is _UNDECIDED:
                 return new

@@ -193,12 +193,12 @@ def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
             unknowns = _texts(value) if value else "{}"
             value = resource.name
             name = quote(value) if type(value) is str else scalar(value)
-            value = resource.notes
+            value = resource.notes  # a few mappings, shared by many resources
             append(
                 f'{{"id": {rid}, {kind}"name": {name}, '
                 f'{place}"encryption": {encryption}, "replicas": {replicas}, '
                 f'"unknowns": {unknowns}, "source": {before}{after}'
-                + (f', "notes": {_texts(value)}}}' if value else "}")
+                + (f', "notes": {part(shared, value, _texts)}}}' if value else "}")
             )
         yield lines
 
