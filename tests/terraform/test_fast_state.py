@@ -26,6 +26,7 @@ from hds_audit.collectors.terraform.fast_state import Fallback, FastState, _type
 from hds_audit.collectors.terraform.normalise import index_slimmer
 from hds_audit.collectors.terraform.reading import _DECODER, _finite, read_text
 from hds_audit.errors import InputError, ShapeError
+from hds_audit.secrets import REDACTED
 
 Outcome = tuple[str, Any]
 
@@ -393,3 +394,23 @@ def test_a_file_changed_between_the_passes_is_an_input_error(tmp_path: Path, cha
         parsed.replay(lambda instance: None)
     assert str(caught.value).startswith("state.json")
     assert "again" in str(caught.value) or "changed while it was being read" in str(caught.value)
+
+
+def test_texts_to_redact_are_found_in_batches_looked_at_whole_or_one_by_one(
+    tmp_path: Path,
+) -> None:
+    """9,500 resources: after a batch that shows a text to redact, the next seven are looked
+    at instance by instance, the ninth as a whole again; every such text is redacted."""
+    made = [
+        _resource("aws_s3_bucket", f"b{i}", {"id": f"b{i}", "description": "plain"})
+        for i in range(9500)
+    ]
+    for i in (5, 2500, 8500):  # batches 1 (looked at), 3 (one by one) and 9 (looked at again)
+        made[i]["instances"][0]["attributes"]["description"] = f"password=Hunter2 {i}"
+    path = _write(tmp_path, json.dumps(_state(made)))
+    kind, outcome = _both(path)
+    assert kind == "parsed"
+    full = outcome[4]
+    assert "Hunter2" not in repr(full)
+    described = [full[i].attributes["description"] for i in (4, 5, 2500, 8500)]
+    assert described == ["plain", REDACTED, REDACTED, REDACTED]

@@ -166,8 +166,10 @@ class FastState:
         else:  # a later pass: split again (a twentieth of the time), or read the file again
             again = _SPLIT.decode(self.array) if self.array is not None else self._read_again()
             iterator = iter(again)
+            skip = 0  # batches left before the attributes of a batch are looked at together
             while batch := list(islice(iterator, _BATCH)):
-                _read_batch(batch, out, kept_whole)
+                plain = _read_batch(batch, out, kept_whole, look=not skip)
+                skip = _SKIP_AFTER_HINT if plain is False else max(skip - 1, 0)
 
     def _first_pass(
         self,
@@ -437,24 +439,37 @@ def _decode_batch(
 _RESOURCES = msgspec.json.Decoder(list[_Resource], float_hook=reading._finite)
 
 
-def _read_batch(batch: list[Any], out: Emit, kept_whole: KeptWhole) -> None:
+# After a batch whose attributes show a redaction hint, the next ones are likely to show one
+# too (a state whose resources hold JSON policies or URLs): their instances are looked at one
+# by one, the batch as a whole again only after this many.
+_SKIP_AFTER_HINT = 7
+
+
+def _read_batch(batch: list[Any], out: Emit, kept_whole: KeptWhole, look: bool) -> bool | None:
     """:func:`read_resource` (a later pass) of each resource of ``batch``, decoded at once.
 
-    Their attributes' bytes are looked at together, a line break between two, for a text a
-    redaction would change: each being a whole JSON object, none of the patterns looked for
-    can span two, so when the batch shows none, no instance's own bytes hold one.
+    With ``look``, their attributes' bytes are looked at together, a line break between two,
+    for a text a redaction would change: each being a whole JSON object, none of the patterns
+    looked for can span two, so when the batch shows none, no instance's own bytes hold one
+    (else each instance is looked at on its own). Returns what the look found: whether the
+    batch is plain (``None`` without a look).
     """
     typed = _decode_batch(_RESOURCES, batch)
     if typed is None:
         for raw in batch:
             read_resource(raw, out, kept_whole, held=False)
-        return
+        return None
     resources = cast("list[_Resource]", typed)
-    attributes = [i.attributes for r in resources for i in r.instances or () if len(i.attributes)]
-    plain = not texts_may_need_redaction(b"\n".join(attributes))
-    del attributes
+    plain = None
+    if look:
+        attributes = [
+            i.attributes for r in resources for i in r.instances or () if len(i.attributes)
+        ]
+        plain = not texts_may_need_redaction(b"\n".join(attributes))
+        del attributes
     for raw, resource in zip(batch, resources, strict=True):
-        _read_typed(raw, resource, out, kept_whole, held=False, plain_texts=plain)
+        _read_typed(raw, resource, out, kept_whole, held=False, plain_texts=bool(plain))
+    return plain
 
 
 def _slim_resource(
