@@ -5,8 +5,8 @@ the next; the number of instructions it executes does not (the hash seed is fixe
 the profile to compare two commits with: each stage runs in a fresh process under
 valgrind's cachegrind, after the same process has run every stage before it, and the
 difference between two such runs is the stage's count. Needs valgrind (``apt-get install
-valgrind``); prints why it skips without it. Several times slower than the state's audit
-under valgrind: 10,000 resources take about two minutes.
+valgrind``); prints why it skips without it. Valgrind runs the code some forty times
+slower: 10,000 resources take about a minute, twice that with --against.
 
 Usage: python bench/bench_instructions.py [--resources 10000] [--against OTHER_CHECKOUT]
 """
