@@ -155,7 +155,8 @@ class FastState:
         """Pass every instance, redacted, to ``out`` (see ``documents._state_v4_instance``).
 
         With ``keys``, the first pass decodes of an instance not ``kept_whole`` only the
-        attributes named there (the others are ``None``; the caller slims and redacts them).
+        attributes named there, present and not null (unredacted: the caller's slimmer
+        redacts them), a thousand resources at a time.
         Each slice is let go once read: a pass holds no more than the slices still to read.
         """
         slices = self.slices
