@@ -134,7 +134,7 @@ def index_views(instances: list[TfInstance]) -> None:
             continue
         attributes = inst.attributes
         # Shared strings: these copies live as long as the index, one per resource.
-        if len(attributes) <= len(names):  # the fast reader's: only index attributes
+        if len(attributes) <= len(names):  # few (the fast reader gives index ones only)
             slim = {
                 k: (intern(v) if type(v) is str and len(v) <= 32 else v)
                 for k, v in attributes.items()
