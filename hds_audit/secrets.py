@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import compress
+from itertools import chain, compress
 from typing import Any
 
 from hds_audit.errors import ShapeError, kind_of
@@ -416,6 +416,20 @@ def redact_flat_many(batch: list[tuple[dict[str, Any], str]]) -> list[dict[str, 
     """:func:`redact_flat` of each ``(attributes, resource_type)``, the texts of all those
     otherwise plain judged at once (one look at a thousand mappings' texts, not a thousand
     looks); when one of them is not plain, each is judged on its own."""
+    # The whole batch at once first (the common case: ids, ARNs, regions of one state).
+    mappings = [attributes for attributes, _ in batch]
+    keys = set(chain.from_iterable(mappings))
+    values = list(chain.from_iterable(map(dict.values, mappings)))
+    if (
+        _SECRET_TYPES.keys().isdisjoint([resource_type for _, resource_type in batch])
+        and "value" not in keys
+        and "Value" not in keys
+        and (keys <= _PLAIN_KEYS or all(map(_plain_key, keys)))
+        and _SCALARS.issuperset(map(type, values))
+    ):
+        if _plain_texts([v for v in values if type(v) is str]):
+            return mappings
+        return [redact_flat(attributes, resource_type) for attributes, resource_type in batch]
     texts: list[str] = []
     shaped: list[bool] = []
     for attributes, resource_type in batch:
