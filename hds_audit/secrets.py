@@ -413,10 +413,9 @@ def redact_flat(attributes: dict[str, Any], resource_type: str) -> dict[str, Any
 
 
 def redact_flat_many(batch: list[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
-    """:func:`redact_flat` of each ``(attributes, resource_type)``, the texts of all those
-    otherwise plain judged at once (one look at a thousand mappings' texts, not a thousand
-    looks); when one of them is not plain, each is judged on its own."""
-    # The whole batch at once first (the common case: ids, ARNs, regions of one state).
+    """:func:`redact_flat` of each ``(attributes, resource_type)``: the whole batch judged
+    at once (types, names, kinds of value, and its texts in one look, not a thousand), each
+    mapping on its own when the batch is not plain throughout."""
     mappings = [attributes for attributes, _ in batch]
     keys = set(chain.from_iterable(mappings))
     values = list(chain.from_iterable(map(dict.values, mappings)))
@@ -426,23 +425,10 @@ def redact_flat_many(batch: list[tuple[dict[str, Any], str]]) -> list[dict[str, 
         and "Value" not in keys
         and (keys <= _PLAIN_KEYS or all(map(_plain_key, keys)))
         and _SCALARS.issuperset(map(type, values))
+        and _plain_texts([v for v in values if type(v) is str])
     ):
-        if _plain_texts([v for v in values if type(v) is str]):
-            return mappings
-        return [redact_flat(attributes, resource_type) for attributes, resource_type in batch]
-    texts: list[str] = []
-    shaped: list[bool] = []
-    for attributes, resource_type in batch:
-        plain = _flat_plain_shape(attributes, resource_type)
-        shaped.append(plain)
-        if plain:
-            texts.extend([v for v in attributes.values() if type(v) is str])
-    if not _plain_texts(texts):
-        return [redact_flat(attributes, resource_type) for attributes, resource_type in batch]
-    return [
-        attributes if plain else redact(attributes, resource_type)
-        for (attributes, resource_type), plain in zip(batch, shaped, strict=True)
-    ]
+        return mappings
+    return [redact_flat(attributes, resource_type) for attributes, resource_type in batch]
 
 
 def _flat_plain_shape(attributes: dict[str, Any], resource_type: str) -> bool:

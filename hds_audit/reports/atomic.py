@@ -60,19 +60,21 @@ def _beside(path: Path) -> Iterator[int]:
 
 # An old report at least this large is let go off the writer's path (see below).
 _LARGE_OLD = 1 << 20
-_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)  # a link is replaced, never its target held
-_NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)  # a FIFO named like the report never waits
-_CLOSE_ON_EXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def replace_letting_old_go(tmp: Path, path: Path) -> threading.Thread | None:
     """Rename ``tmp`` over ``path``. A large old report is held open across the rename and
     closed in a thread of its own: freeing its blocks (60 ms for 300 MB on ext4) is then the
     last close's work, done beside the writer's next step, not the rename's. Returns that
-    thread, if any."""
+    thread, if any. Only where an open file can be renamed over (POSIX): elsewhere a plain
+    rename."""
+    if os.name != "posix":
+        tmp.replace(path)
+        return None
     old = None
     try:
-        old = os.open(path, os.O_RDONLY | _NO_FOLLOW | _NON_BLOCKING | _CLOSE_ON_EXEC)
+        # A link is replaced, never its target held; a FIFO named like the report never waits.
+        old = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         if os.fstat(old).st_size < _LARGE_OLD:
             os.close(old)
             old = None

@@ -76,8 +76,9 @@ class ParsedDocument:
 
 Replay = Callable[[Callable[[TfInstance], None]], None]
 
-# Instances the first pass over a streamed state hands to the slimmer at once.
-SLIM_BATCH = 1000
+# What a pass over a streamed state handles at once: resources decoded in one call,
+# instances handed to the slimmer together.
+BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ class _Kept:
         slimmer = self.slimmer
         if slimmer is not None and not slimmer.kept_whole(inst.type, inst.mode):
             self.pending.append(inst)
-            if len(self.pending) >= SLIM_BATCH:
+            if len(self.pending) >= BATCH:
                 self.flush()
 
     def flush(self) -> list[TfInstance]:

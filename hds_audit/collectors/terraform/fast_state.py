@@ -384,8 +384,8 @@ def _typed(raw: msgspec.Raw | memoryview) -> _Resource | None:
         return None
 
 
-# Resources decoded at once by the first pass (a batch is joined into one array).
-_BATCH = 1000
+# Resources decoded at once (a batch is joined into one array).
+_BATCH = documents.BATCH
 # The attributes a slim instance kept, those absent or null left out (omit_defaults).
 _present = msgspec.to_builtins
 

@@ -118,38 +118,26 @@ def type_table() -> TypeTable:
 
 
 def index_views(instances: list[TfInstance]) -> None:
-    """Slim, in place, instances of types the cross-resource index does not keep whole.
+    """Slim, in place, instances of types the cross-resource index does not keep whole
+    (:func:`index_keeps_whole` false: the first pass hands only those over).
 
     Types that other resources' rules read whole (``full_types`` in ``data/types.yaml``)
-    and data sources are kept whole (and left alone here); any other keeps only the
-    attributes that locate it and join it to others (``index_attributes``), redacted: the
-    texts of the whole batch are looked at once (the streamed reader passes fresh instances,
-    and normalises the full ones on its own).
+    and data sources are kept whole; any other keeps only the attributes that locate it and
+    join it to others (``index_attributes``), redacted: the texts of the whole batch are
+    looked at once (the streamed reader passes fresh instances, and normalises the full ones
+    on its own).
     """
-    names, name_set = _index_attributes()
-    slimmed: list[TfInstance] = []
+    name_set = _index_attributes()[1]
     batch: list[tuple[dict[str, Any], str]] = []
     for inst in instances:
-        if index_keeps_whole(inst.type, inst.mode):
-            continue
-        attributes = inst.attributes
         # Shared strings: these copies live as long as the index, one per resource.
-        if len(attributes) <= len(names):  # few (the fast reader gives index ones only)
-            slim = {
-                k: (intern(v) if type(v) is str and len(v) <= 32 else v)
-                for k, v in attributes.items()
-                if v is not None and k in name_set
-            }
-        else:
-            present = name_set.intersection(attributes)
-            slim = {
-                k: (intern(v) if type(v) is str and len(v) <= 32 else v)
-                for k in names
-                if k in present and (v := attributes[k]) is not None
-            }
-        slimmed.append(inst)
+        slim = {
+            k: (intern(v) if type(v) is str and len(v) <= 32 else v)
+            for k, v in inst.attributes.items()
+            if v is not None and k in name_set
+        }
         batch.append((slim, inst.type))
-    for inst, redacted in zip(slimmed, redact_flat_many(batch), strict=True):
+    for inst, redacted in zip(instances, redact_flat_many(batch), strict=True):
         inst.attributes = redacted
 
 
