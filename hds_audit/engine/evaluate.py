@@ -97,10 +97,14 @@ def evaluate(
                         covered.append(ref)
                         joined.append(covered)
                 covering[ref] = joined
+    # Equal covered lists (policies judged on one scope) share one tuple: encoded once.
+    equal_covers: dict[tuple[Covered, ...], tuple[Covered, ...]] = {}
     for step, scope in scopes_met:
         assert step.hosts is not None
         verdict, covered, subject = step.hosts[scope]
-        append(Finding(step.meta, subject, *verdict, tuple(covered)))
+        covers = tuple(covered)
+        covers = equal_covers.setdefault(covers, covers)
+        append(Finding(step.meta, subject, *verdict, covers))
     return findings
 
 

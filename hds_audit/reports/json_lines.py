@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import IO, Any
 
 from hds_audit.geo import Location
 from hds_audit.i18n import Msg, to_data
-from hds_audit.model import Encryption, Finding, Replica, Resource, Source
+from hds_audit.model import Covered, Encryption, Finding, Replica, Resource, Source
 from hds_audit.reports.messages import finding_message
 from hds_audit.reports.strict_json import strict_encoder
 
@@ -239,25 +239,58 @@ class _Quoted(dict[str, str]):
         return quoted
 
 
+HOST_PIECE = 2048  # covered resources per piece of a host-level line
+
+
 def _quoted(texts: Iterable[str], quote: Callable[[str], str]) -> Iterator[str]:
-    """``texts`` quoted, ``", "`` between them, in pieces of a thousand texts."""
+    """``texts`` quoted, ``", "`` between them, in pieces of :data:`HOST_PIECE` texts."""
     iterator = iter(texts)
     first = True
-    while batch := list(islice(iterator, BATCH_LINES)):
+    while batch := list(islice(iterator, HOST_PIECE)):
         yield ("" if first else ", ") + ", ".join(map(quote, batch))
         first = False
+
+
+def _repeated(text: str, count: int) -> Iterator[str]:
+    """``count`` times the quoted ``text``, ``", "`` between them, in pieces (the pieces
+    after the first are one shared string)."""
+    quoted = _QUOTE(text)
+    whole, rest = divmod(count, HOST_PIECE)
+    full = ", ".join(repeat(quoted, HOST_PIECE)) if whole else ""
+    for n in range(whole):
+        yield full if n == 0 else ", " + full
+    if rest:
+        yield ("" if whole == 0 else ", ") + ", ".join(repeat(quoted, rest))
 
 
 _TEXT_ONLY = frozenset((str,))
 
 
-def _host_parts(finding: Finding) -> Iterable[str]:
-    """``host_parts(finding)`` encoded, without its braces, in pieces: the ids and projects
-    of up to 100,000 covered resources, a thousand at a time, quoted as they are written
-    (never held whole: a line of megabytes is written piece by piece)."""
+def _covered_parts(covers: tuple[Covered, ...]) -> list[str] | None:
+    """What follows ``"resource_ids": [`` in a host-level line: the ids and projects of
+    the covered resources, encoded in pieces; ``None`` when one is not a text. Projects are
+    few (usually one): a run of one project is its quoted text repeated."""
+    if not _TEXT_ONLY.issuperset(map(type, chain.from_iterable(covers))):
+        return None
+    projects = set(map(itemgetter(1), covers))
+    if len(projects) == 1:
+        places: Iterable[str] = _repeated(projects.pop(), len(covers))
+    else:
+        places = _quoted(map(itemgetter(1), covers), _Quoted().__getitem__)
+    return [
+        *_quoted(map(itemgetter(0), covers), _QUOTE),
+        '], "projects": [',
+        *places,
+        "]}",
+    ]
+
+
+def _host_parts(finding: Finding, covered: list[str] | None) -> Iterable[str]:
+    """``host_parts(finding)`` encoded, without its braces, in pieces: ``covered`` is
+    :func:`_covered_parts` of its covers (``None``: through the encoder, whole)."""
     covers = finding.covers or ()
     subject = finding.resource
-    if not _TEXT_ONLY.issuperset(map(type, chain.from_iterable(covers))):
+    if covered is None:
         return [_ENCODE(host_parts(finding))[1:-1]]  # an id or a project not a text
     return chain(
         (
@@ -265,10 +298,7 @@ def _host_parts(finding: Finding) -> Iterable[str]:
             f'"name": {scalar(subject.name)}, "provider": {scalar(subject.provider)}}}, '
             f'"covers": {{"count": {len(covers)}, "resource_ids": [',
         ),
-        _quoted(map(itemgetter(0), covers), _QUOTE),
-        ('], "projects": [',),
-        _quoted(map(itemgetter(1), covers), _Quoted().__getitem__),
-        ("]}",),
+        covered,
     )
 
 
@@ -326,7 +356,7 @@ class FindingLines:
     ``finding_dict(finding)`` holds, several times faster than encoding it.
     """
 
-    __slots__ = ("_heads", "_lines", "_messages", "_state")
+    __slots__ = ("_covered", "_heads", "_lines", "_messages", "_state")
 
     def __init__(
         self, state: Callable[[Finding], str] | None = None, messages: MessageTable | None = None
@@ -336,6 +366,9 @@ class FindingLines:
         self._heads: dict[str, str] = {}  # by policy id
         # (policy id, status, evidence, reason) -> the parts of a line around its subject
         self._lines: dict[tuple[Any, ...], tuple[str, str]] = {}
+        # The last covers written and their encoded pieces: the policies of one host scope
+        # cover the same resources (one tuple, see ``engine.evaluate``), encoded once.
+        self._covered: tuple[object, list[str] | None] = (None, None)
 
     def write(self, stream: IO[str], findings: Iterable[Finding]) -> bool:
         """Write the lines of ``findings`` to ``stream``, each after a line break and all
@@ -389,7 +422,11 @@ class FindingLines:
                     continue
                 # A host-level finding (one per host scope and policy): its parts alone.
                 out.write(parts)
-                host = chain((head, subject, tail[:-1], ", "), _host_parts(finding), (baseline,))
+                if self._covered[0] is not covers:
+                    self._covered = (None, None)  # the old pieces let go first
+                    self._covered = (covers, _covered_parts(covers))
+                parts_of_host = _host_parts(finding, self._covered[1])
+                host = chain((head, subject, tail[:-1], ", "), parts_of_host, (baseline,))
                 out.write_alone(host)
                 parts = []
                 add = parts.append

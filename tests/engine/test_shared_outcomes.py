@@ -23,6 +23,7 @@ from hds_audit.engine.paths import KNOWN_PATHS
 from hds_audit.engine.profiles import MEMO_LIMIT
 from hds_audit.geo import AllowedArea, GeoTables
 from hds_audit.model import (
+    Covered,
     Encryption,
     Finding,
     KeyOwner,
@@ -317,3 +318,25 @@ def test_every_path_says_what_it_reads_or_is_judged_afresh() -> None:
         key_function(names, Tokens())  # raises KeyError on an input it cannot read
         assert all(varies(n) for n in Varying(names).names)
     assert inputs("a.path.no.resolver.knows") is None
+
+
+def test_host_level_findings_with_equal_covers_share_one_tuple(geo: GeoTables) -> None:
+    """Equal covers are one object (report.json encodes a list once); unequal ones stay
+    apart."""
+    registry = load_registry(REGISTRY)
+    paris = _bucket(geo, 1)
+    virginia = dataclasses.replace(_bucket(geo, 2), location=geo.locate("aws", "us-east-1"))
+    findings = evaluate(
+        [p for p in builtin_policies() if p.id.startswith("HDS_CERT_")],
+        [paris, virginia],
+        AllowedArea.parse("eu"),
+        registry=registry,
+        audit_date=date(2026, 12, 1),
+    )
+    by_value: dict[tuple[Covered, ...], set[int]] = {}
+    for finding in findings:
+        if finding.covers is not None:
+            by_value.setdefault(finding.covers, set()).add(id(finding.covers))
+    hosts = [f for f in findings if f.covers is not None]
+    assert len(by_value) >= 2 and len(hosts) > len(by_value)  # some lists are equal
+    assert all(len(ids) == 1 for ids in by_value.values())

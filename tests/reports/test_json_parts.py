@@ -164,6 +164,9 @@ def test_host_level_lines_written_in_pieces_are_the_reference() -> None:
         _host("azure", ()),
         _host("odd", (Covered(7, "p"), Covered("x", None))),  # type: ignore[arg-type]
     ]
+    piece = json_lines.HOST_PIECE  # one project throughout: its text repeated, in pieces
+    for count in (1, piece, 2 * piece + 5):
+        findings.append(_host("one", tuple(Covered(f"b{n}", "./é") for n in range(count))))
     expected = _parsed([ENCODE(finding_dict(f)) for f in findings])
     assert _parsed(_lines(findings)) == expected
     assert expected[1]["covers"]["count"] == 2500  # type: ignore[index]
