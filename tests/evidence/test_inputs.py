@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,10 @@ from evidence_helpers import (
     verify,
 )
 
-from hds_audit.collectors.terraform import collect_remote
+from hds_audit.collectors.terraform import TerraformCollector, collect_remote, reading
 from hds_audit.geo import GeoTables
 from hds_audit.providers.registry import builtin_registry_text
-from hds_audit.testing import run_cli, terraform_working_copy
+from hds_audit.testing import Spec, run_cli, state_document, terraform_working_copy, write_json
 
 
 @pytest.fixture(scope="module")
@@ -229,3 +230,20 @@ def test_a_registry_extending_the_builtin_one_counts_both_files(tmp_path: Path) 
         ]
     )
     assert run["registry_digest"] == hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def test_a_large_state_is_identified_by_its_bytes(tmp_path: Path) -> None:
+    """From ``DIGEST_BESIDE`` bytes on, the digest is computed beside the reader (which lets
+    the bytes go after its first pass): the same digest as the bytes on disk."""
+    pad = "x" * 1000
+    specs = (
+        Spec("aws_s3_bucket", f"b{n}", {"bucket": f"b{n}", "region": "eu-west-3", "pad": pad})
+        for n in range(5000)
+    )
+    state = write_json(tmp_path / "big.tfstate", state_document(specs))
+    assert state.stat().st_size >= reading.DIGEST_BESIDE
+    collected = TerraformCollector((str(state),)).collect(GeoTables.default())
+    [source] = collected.sources
+    assert source.resources == 5000
+    assert source.sha256 == hashlib.sha256(state.read_bytes()).hexdigest()
+    assert not [t for t in threading.enumerate() if t.name == "input-digest"]
