@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from itertools import chain, compress
 from typing import Any
 
@@ -356,6 +357,48 @@ def _by_name(value: Any, depth: int) -> Any:
     return {**value, **changed} if changed else value
 
 
+_PAIR_VALUE_KEYS = frozenset(_PAIR_VALUES)
+
+
+def names_plain_many(mappings: list[dict[str, Any]]) -> list[bool]:
+    """For each mapping, whether the name walk is sure to leave it as it is: no key at any
+    depth names a secret, no ``{name, value}`` pair, no nesting past the walk's depth.
+
+    Judged for the whole list at once, a level of nesting at a time (the keys of every
+    mapping of a level in one set, their nested values picked out in C): a mapping holding
+    a secret's name at the top is left to the walk on its own; one anywhere deeper sends
+    them all to it. ``False`` means "for the walk to decide", never "secret".
+    """
+    if not mappings:
+        return []
+    unsure = _unsure_keys(set(chain.from_iterable(mappings)))
+    flags = [unsure.isdisjoint(m) for m in mappings] if unsure else [True] * len(mappings)
+    level = _containers(chain.from_iterable(map(dict.values, compress(mappings, flags))))
+    depth = 1
+    while level:
+        dicts = [value for value in level if type(value) is dict]
+        if depth > _WALK_DEPTH or _unsure_keys(set(chain.from_iterable(dicts))):
+            return [False] * len(mappings)
+        lists = chain.from_iterable(value for value in level if type(value) is list)
+        level = _containers(chain(chain.from_iterable(map(dict.values, dicts)), lists))
+        depth += 1
+    return flags
+
+
+def _unsure_keys(keys: set[str]) -> set[str]:
+    """Of ``keys``, those that may name a secret, and a pair's ``value`` key."""
+    unsure = keys - _PLAIN_KEYS
+    if unsure:
+        unsure = {key for key in unsure if not _plain_key(key)}
+    return unsure | (keys & _PAIR_VALUE_KEYS)
+
+
+def _containers(values: Iterable[Any]) -> list[Any]:
+    """The dicts and lists among ``values``."""
+    items = list(values)
+    return list(compress(items, map(_CONTAINERS.__contains__, map(type, items))))
+
+
 def _plain_key(key: str) -> bool:
     """Not a secret's name (remembered: keys repeat across instances)."""
     if key in _PLAIN_KEYS:
@@ -374,12 +417,14 @@ def redact_state_attributes(
     sensitive_paths: Any = None,
     *,
     plain_texts: bool = False,
+    plain_names: bool = False,
 ) -> dict[str, Any]:
     """``redact(attributes, resource_type, sensitive_paths=...)`` of a state instance,
     cheaply when ``raw`` (the attributes' JSON bytes; ``None`` when unknown) shows that no
     text value needs a look: then only keys naming a secret are redacted. ``plain_texts``:
     the caller has shown it already, on bytes that hold ``raw``
-    (:func:`texts_may_need_redaction` false)."""
+    (:func:`texts_may_need_redaction` false); ``plain_names``: and that no key needs the
+    walk (:func:`names_plain_many`)."""
     if (
         raw is None
         or sensitive_paths
@@ -387,6 +432,8 @@ def redact_state_attributes(
         or (not plain_texts and texts_may_need_redaction(raw))
     ):
         return redact(attributes, resource_type, sensitive_paths=sensitive_paths)
+    if plain_names:
+        return attributes
     scrubbed = _by_name(attributes, 0)
     if scrubbed is _UNDECIDED:
         return redact(attributes, resource_type, sensitive_paths=sensitive_paths)

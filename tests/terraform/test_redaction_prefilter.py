@@ -19,6 +19,8 @@ from json_shapes import PIECES, attributes, dumps, texts
 from hds_audit.collectors.terraform.reading import _DECODER
 from hds_audit.secrets import (
     REDACTED,
+    _by_name,
+    names_plain_many,
     redact,
     redact_flat,
     redact_flat_many,
@@ -203,3 +205,37 @@ def test_redact_flat_many_is_redact_flat_of_each(batch: list[tuple[dict[str, Any
     the batch, a first text empty or a space, and each is still redacted as on its own."""
     expected = [redact(dict(attributes), rtype) for attributes, rtype in batch]
     assert redact_flat_many([(dict(a), rtype) for a, rtype in batch]) == expected
+
+
+@PROPERTY
+@given(batch=st.lists(attributes, max_size=6), seed=st.integers(0, 2**32))
+def test_names_judged_for_a_batch_are_what_the_walk_leaves(
+    batch: list[dict[str, Any]], seed: int
+) -> None:
+    """A mapping :func:`names_plain_many` passes is one the name walk leaves as it is (a
+    secret's name or a ``{name, value}`` pair at any depth, in any mapping of the batch,
+    sends them to the walk)."""
+    rnd = random.Random(seed)
+    decoded = [_DECODER.decode(dumps(attrs, rnd)) for attrs in batch]
+    flags = names_plain_many(decoded)
+    assert len(flags) == len(decoded)
+    for mapping, plain in zip(decoded, flags, strict=True):
+        if plain:
+            assert _by_name(mapping, 0) is mapping
+
+
+def test_plain_names_at_every_depth_pass_and_one_secret_deep_down_stops_the_batch() -> None:
+    plain = [{"id": f"b{n}", "tags": {"env": "prod"}, "rule": [{"days": n}]} for n in range(5)]
+    assert names_plain_many(plain) == [True] * 5
+    top = {"id": "db", "password": "x"}  # a secret at the top: that mapping alone
+    assert names_plain_many([*plain, top]) == [True] * 5 + [False]
+    deep = {"id": "fn", "environment": [{"variables": {"DB_PASSWORD": "x"}}]}
+    assert names_plain_many([*plain, deep]) == [False] * 6
+    pair = {"id": "task", "env": [{"name": "TOKEN", "value": "x"}]}
+    assert names_plain_many([*plain, pair]) == [False] * 6
+    nested: dict[str, Any] = {"id": "deep"}
+    inner = nested
+    for _ in range(160):
+        inner["next"] = {}
+        inner = inner["next"]
+    assert names_plain_many([nested]) == [False]

@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 import re
 from array import array as array_of
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from functools import cache
-from itertools import islice
+from itertools import compress, islice
 from pathlib import Path
 from sys import intern
 from typing import Any, BinaryIO, cast
@@ -37,7 +37,11 @@ from hds_audit.collectors.terraform.documents import TfInstance
 from hds_audit.collectors.terraform.reading import JsonCursor, JsonText
 from hds_audit.errors import InputError, ShapeError
 from hds_audit.i18n import Msg
-from hds_audit.secrets import redact_state_attributes, texts_may_need_redaction
+from hds_audit.secrets import (
+    names_plain_many,
+    redact_state_attributes,
+    texts_may_need_redaction,
+)
 
 _NO_RAW = msgspec.Raw()
 
@@ -327,17 +331,17 @@ def _read_typed(
     kept_whole: KeptWhole,
     held: bool,
     plain_texts: bool = False,
+    decoded: list[tuple[_Instance, dict[str, Any] | None]] | None = None,
+    plain_names: Container[int] = (),
 ) -> None:
     """:func:`read_resource` of a resource already typed. ``plain_texts``: its attributes'
     bytes were shown to hold no text a redaction would change (see
-    :func:`redact_state_attributes`)."""
-    decoded = []
-    try:
-        for instance in resource.instances or ():
-            raw_attributes = instance.attributes
-            attributes = _ATTRIBUTES.decode(raw_attributes) if len(raw_attributes) else None
-            decoded.append((instance, attributes))
-    except (msgspec.MsgspecError, RecursionError, ValueError):
+    :func:`redact_state_attributes`); ``decoded``: its instances' attributes, already
+    decoded (:func:`_decoded`); ``plain_names``: the ids of those shown to hold no key a
+    redaction would change."""
+    if decoded is None:
+        decoded = _decoded(resource)
+    if decoded is None:
         documents._state_v4_instance(_python_value(raw), out, kept_whole)
         return
     mode = _MANAGED if resource.mode == _MANAGED else intern(resource.mode)
@@ -361,8 +365,23 @@ def _read_typed(
                 rtype,
                 instance.sensitive_attributes,
                 plain_texts=plain_texts,
+                plain_names=id(attributes) in plain_names,
             )
         out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
+
+
+def _decoded(resource: _Resource) -> list[tuple[_Instance, dict[str, Any] | None]] | None:
+    """Each instance of ``resource`` with its attributes decoded (``None``: ``null``), or
+    ``None`` when one cannot be decoded here (the general reader then reads the resource)."""
+    decoded = []
+    try:
+        for instance in resource.instances or ():
+            raw_attributes = instance.attributes
+            attributes = _ATTRIBUTES.decode(raw_attributes) if len(raw_attributes) else None
+            decoded.append((instance, attributes))
+    except (msgspec.MsgspecError, RecursionError, ValueError):
+        return None
+    return decoded
 
 
 _MANAGED = "managed"
@@ -468,8 +487,23 @@ def _read_batch(batch: list[Any], out: Emit, kept_whole: KeptWhole, look: bool) 
         ]
         plain = not texts_may_need_redaction(b"\n".join(attributes))
         del attributes
-    for raw, resource in zip(batch, resources, strict=True):
-        _read_typed(raw, resource, out, kept_whole, held=False, plain_texts=bool(plain))
+    decoded = [_decoded(resource) for resource in resources]
+    plain_names: set[int] = set()
+    if plain:  # the keys of the batch judged at once too (else each instance's on its own)
+        mappings = [a for d in decoded for _, a in d or () if a is not None]
+        plain_names = set(map(id, compress(mappings, names_plain_many(mappings))))
+        del mappings
+    for raw, resource, instances in zip(batch, resources, decoded, strict=True):
+        _read_typed(
+            raw,
+            resource,
+            out,
+            kept_whole,
+            held=False,
+            plain_texts=bool(plain),
+            decoded=instances,
+            plain_names=plain_names,
+        )
     return plain
 
 
