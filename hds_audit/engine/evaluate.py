@@ -98,13 +98,16 @@ def evaluate(
                         joined.append(covered)
                 covering[ref] = joined
     # Equal covered lists (policies judged on one scope) share one tuple: encoded once.
-    equal_covers: dict[tuple[Covered, ...], tuple[Covered, ...]] = {}
+    # Compared, not hashed: equal lists hold the same objects, which compare by identity.
+    distinct: list[tuple[Covered, ...]] = []
     for step, scope in scopes_met:
         assert step.hosts is not None
         verdict, covered, subject = step.hosts[scope]
         covers = tuple(covered)
-        covers = equal_covers.setdefault(covers, covers)
-        append(Finding(step.meta, subject, *verdict, covers))
+        equal = next((c for c in distinct if len(c) == len(covers) and c == covers), None)
+        if equal is None:
+            distinct.append(covers)
+        append(Finding(step.meta, subject, *verdict, equal or covers))
     return findings
 
 

@@ -66,6 +66,8 @@ class TypeTable:
     logical_providers: frozenset[str]
     full_types: frozenset[str]
     index_attributes: tuple[str, ...]
+    # Index attributes whose values come from a small vocabulary (regions): shared.
+    index_shared_values: frozenset[str] = frozenset()
 
     def spec(self, rtype: str) -> TypeSpec:
         return self.specs.get(rtype) or _OTHER
@@ -114,6 +116,7 @@ def type_table() -> TypeTable:
             ]
         ),
         tuple(data.get("index_attributes") or ()),
+        frozenset(data.get("index_shared_values") or ()),
     )
 
 
@@ -128,11 +131,13 @@ def index_views(instances: list[TfInstance]) -> None:
     on its own).
     """
     name_set = _index_attributes()[1]
+    shared = type_table().index_shared_values
     batch: list[tuple[dict[str, Any], str]] = []
     for inst in instances:
-        # Shared strings: these copies live as long as the index, one per resource.
+        # These copies live as long as the index, one per resource: the texts of a small
+        # vocabulary (regions) are shared; identifiers, each its own, are not looked up.
         slim = {
-            k: (intern(v) if type(v) is str and len(v) <= 32 else v)
+            k: (intern(v) if k in shared and type(v) is str and len(v) <= 32 else v)
             for k, v in inst.attributes.items()
             if v is not None and k in name_set
         }
