@@ -114,6 +114,14 @@ class _Kept:
             if len(self.pending) >= BATCH:
                 self.flush()
 
+    def slimmed(self, inst: TfInstance) -> None:
+        """An instance the caller knows the slimmer does not keep whole (the check of
+        ``__call__`` already made)."""
+        self.instances.append(inst)
+        self.pending.append(inst)
+        if len(self.pending) >= BATCH:
+            self.flush()
+
     def flush(self) -> list[TfInstance]:
         """Slim what is pending; the instances kept so far."""
         if self.pending and self.slimmer is not None:

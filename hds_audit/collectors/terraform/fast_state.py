@@ -154,20 +154,25 @@ class FastState:
         return state
 
     def each_instance(
-        self, out: Emit, kept_whole: KeptWhole = None, keys: tuple[str, ...] | None = None
+        self,
+        out: Emit,
+        kept_whole: KeptWhole = None,
+        keys: tuple[str, ...] | None = None,
+        slimmed: Emit | None = None,
     ) -> None:
         """Pass every instance, redacted, to ``out`` (see ``documents._state_v4_instance``).
 
         With ``keys``, the first pass decodes of an instance not ``kept_whole`` only the
         attributes named there, present and not null (unredacted: the caller's slimmer
-        redacts them), a thousand resources at a time.
+        redacts them), a thousand resources at a time, and passes it to ``slimmed`` (by
+        default ``out``).
         Each slice is let go once read: a pass holds no more than the slices still to read.
         """
         slices = self.slices
         self.slices = None
         if slices is not None:  # the first pass
             slim = _slim_decoder(keys) if keys is not None and kept_whole is not None else None
-            self._first_pass(slices, out, kept_whole, slim)
+            self._first_pass(slices, out, kept_whole, slim, slimmed or out)
         else:  # a later pass: split again (a twentieth of the time), or read the file again
             again = _SPLIT.decode(self.array) if self.array is not None else self._read_again()
             iterator = iter(again)
@@ -182,6 +187,7 @@ class FastState:
         out: Emit,
         kept_whole: KeptWhole,
         slim: msgspec.json.Decoder[list[Any]] | None,
+        slimmed: Emit,
     ) -> None:
         # Where each resource lies in the array, to read it again from the file later.
         view = memoryview(self.array) if self.path is not None and self.array else None
@@ -202,7 +208,7 @@ class FastState:
                 continue
             assert kept_whole is not None
             for raw, resource in zip(batch, typed, strict=True):
-                _slim_resource(raw, resource, out, kept_whole)
+                _slim_resource(raw, resource, out, kept_whole, slimmed)
         if view is not None and _CLOSING.fullmatch(view, pos) is None:
             self.path = None  # the places do not add up: keep the bytes
 
@@ -351,7 +357,7 @@ def _read_typed(
     short, provider_key = _provider(resource.provider or documents._type_provider(rtype))
     whole = kept_whole is None or kept_whole(rtype, mode)
     for instance, attributes in decoded:
-        address = documents._address(module, mode, rtype, name, instance.index_key)
+        address = _address(module, mode, rtype, name, instance.index_key)
         if attributes is None:
             attributes = documents._flat_to_nested(instance.attributes_flat or {})
             if whole:
@@ -508,12 +514,16 @@ def _read_batch(batch: list[Any], out: Emit, kept_whole: KeptWhole, look: bool) 
 
 
 def _slim_resource(
-    raw: msgspec.Raw, resource: Any, out: Emit, kept_whole: Callable[[str, str], bool]
+    raw: msgspec.Raw,
+    resource: Any,
+    out: Emit,
+    kept_whole: Callable[[str, str], bool],
+    slimmed: Emit,
 ) -> None:
     """:func:`read_resource` of a resource the first pass decoded slim: the instances of
-    one kept whole are decoded again, whole; the others' attributes are those the slim
-    decoder kept (those present and not null), or their flatmap, unredacted (the slimmer's
-    job)."""
+    one kept whole are decoded again, whole, and passed to ``out``; the others' attributes
+    are those the slim decoder kept (those present and not null), or their flatmap,
+    unredacted (the slimmer's job), passed to ``slimmed``."""
     mode = _MANAGED if resource.mode == _MANAGED else intern(resource.mode)
     rtype = intern(resource.type)
     if kept_whole(rtype, mode):
@@ -523,13 +533,21 @@ def _slim_resource(
     module = intern(resource.module) if resource.module else ""
     short, provider_key = _provider(resource.provider or documents._type_provider(rtype))
     for instance in resource.instances or ():
-        address = documents._address(module, mode, rtype, name, instance.index_key)
+        address = _address(module, mode, rtype, name, instance.index_key)
         attributes = instance.attributes
         if attributes is None:
             attributes = documents._flat_to_nested(instance.attributes_flat or {})
         else:
             attributes = _present(attributes)
-        out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
+        slimmed(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
+
+
+def _address(module: str, mode: str, rtype: str, name: str, index: Any) -> str:
+    """``documents._address``, its usual case (a managed resource without an index key)
+    without the calls."""
+    if index is None and mode is _MANAGED:
+        return f"{module}.{rtype}.{name}" if module else f"{rtype}.{name}"
+    return documents._address(module, mode, rtype, name, index)
 
 
 def _needs_general_reader(data: bytes) -> bool:
@@ -568,7 +586,7 @@ def parse_fast(
         if slim is None:
             state.each_instance(keep)
         else:
-            state.each_instance(keep, slim.kept_whole, slim.keys)
+            state.each_instance(keep, slim.kept_whole, slim.keys, keep.slimmed)
         doc.notes[:] = state.notes
         parsed = documents.interpret(state.top, keep.flush(), doc.notes, name)
     except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
