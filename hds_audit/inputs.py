@@ -9,10 +9,10 @@ problem, before a byte is read. The caller wraps :class:`FileProblem` in its own
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
 
 from hds_audit.i18n import Msg
 
@@ -100,7 +100,7 @@ def read_file(path: Path, limit: int = MAX_DATA_BYTES) -> tuple[bytes, FileIdent
     return data, identity_of(info)
 
 
-def reopen(path: Path, identity: FileIdentity) -> BinaryIO:
+def reopen(path: Path, identity: FileIdentity) -> io.BufferedReader:
     """``path`` opened again for reading, if it is still the file :func:`read_file` read,
     unchanged; else :class:`FileProblem`."""
     try:

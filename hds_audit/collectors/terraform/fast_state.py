@@ -19,6 +19,7 @@ Numbers that are not integers go through the same ``_finite`` as the general rea
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from array import array as array_of
@@ -27,7 +28,7 @@ from functools import cache
 from itertools import compress, islice
 from pathlib import Path
 from sys import intern
-from typing import Any, BinaryIO, cast
+from typing import Any, cast
 
 import msgspec
 
@@ -84,7 +85,6 @@ _LONG_DIGITS = re.compile(rb"[0-9]{4300}")
 _MAX_WRAPPER_LINES = 64
 _SEPARATOR = re.compile(rb"[ \t\n\r]*,?[ \t\n\r]*")  # between two resources of the array
 _CLOSING = re.compile(rb"[ \t\n\r]*\]")  # after the last one
-_CHUNK = 1 << 20  # bytes read at once when the resources are read again from the file
 
 Emit = Callable[[Any], None]
 KeptWhole = Callable[[str, str], bool] | None
@@ -174,11 +174,11 @@ class FastState:
             slim = _slim_decoder(keys) if keys is not None and kept_whole is not None else None
             self._first_pass(slices, out, kept_whole, slim, slimmed or out)
         else:  # a later pass: split again (a twentieth of the time), or read the file again
-            again = _SPLIT.decode(self.array) if self.array is not None else self._read_again()
-            iterator = iter(again)
+            batches: Iterator[tuple[list[Any], bytearray | None]]
+            batches = self._split_again() if self.array is not None else self._read_again()
             skip = 0  # batches left before the attributes of a batch are looked at together
-            while batch := list(islice(iterator, _BATCH)):
-                plain = _read_batch(batch, out, kept_whole, look=not skip)
+            for batch, joined in batches:
+                plain = _read_batch(batch, out, kept_whole, look=not skip, joined=joined)
                 skip = _SKIP_AFTER_HINT if plain is False else max(skip - 1, 0)
 
     def _first_pass(
@@ -220,27 +220,50 @@ class FastState:
         self.array = None
         return True
 
-    def _read_again(self) -> Iterator[memoryview]:
-        """Each resource's bytes, read from the file again a chunk at a time (the file must
-        be the one first read, unchanged: else :class:`inputs.FileProblem`)."""
+    def _read_again(self) -> Iterator[tuple[list[memoryview], bytearray]]:
+        """The resources again, from the file, a batch at a time: each resource's bytes,
+        and the batch's stretch of the array between brackets (one read: the separators
+        of the array are those of a JSON array). The file must be the one first read,
+        unchanged: else :class:`inputs.FileProblem`."""
         assert self.path is not None and self.identity is not None
+        starts, lengths = self.starts, self.lengths
         with inputs.reopen(self.path, self.identity) as stream:
-            stream.seek(self.at)
-            buffer, base = b"", 0  # buffer[0] is at ``base`` in the array
-            for start, length in zip(self.starts, self.lengths, strict=True):
-                end = start + length
-                if end - base > len(buffer):
-                    if start - base >= len(buffer):
-                        _read_exactly(stream, start - base - len(buffer))  # separators
-                        buffer = b""
-                    else:
-                        buffer = buffer[start - base :]
-                    base = start
-                    buffer += _read_exactly(
-                        stream, max(end - base - len(buffer), _CHUNK), end - base - len(buffer)
-                    )
-                yield memoryview(buffer)[start - base : end - base]
+            for begin in range(0, len(starts), _BATCH):
+                first, last = begin, min(begin + _BATCH, len(starts)) - 1
+                origin = starts[first] - 1  # where the opening bracket stands
+                size = starts[last] + lengths[last] - origin + 1
+                joined = bytearray(size)
+                view = memoryview(joined)
+                stream.seek(self.at + starts[first])
+                _read_into(stream, view[1:-1])
+                joined[0], joined[-1] = 0x5B, 0x5D  # [ ]
+                yield (
+                    [
+                        view[start - origin : start - origin + length]
+                        for start, length in zip(
+                            starts[first : last + 1], lengths[first : last + 1], strict=True
+                        )
+                    ],
+                    joined,
+                )
             inputs.check_unchanged(stream.fileno(), self.identity)
+
+    def _split_again(self) -> Iterator[tuple[list[msgspec.Raw], None]]:
+        """The resources again, from the bytes kept, a batch at a time."""
+        assert self.array is not None
+        iterator = iter(_SPLIT.decode(self.array))
+        while batch := list(islice(iterator, _BATCH)):
+            yield batch, None
+
+
+def _read_into(stream: io.BufferedReader, view: memoryview) -> None:
+    """Fill ``view`` from ``stream``, else the file was cut since it was first read."""
+    done = 0
+    while done < len(view):
+        count = stream.readinto(view[done:])
+        if not count:
+            raise inputs.FileProblem(inputs.CHANGED)
+        done += count
 
 
 def _after_separator(view: memoryview, pos: int) -> int:
@@ -248,15 +271,6 @@ def _after_separator(view: memoryview, pos: int) -> int:
     match = _SEPARATOR.match(view, pos)
     assert match is not None
     return match.end()
-
-
-def _read_exactly(stream: BinaryIO, size: int, at_least: int | None = None) -> bytes:
-    """Up to ``size`` bytes, and no fewer than ``at_least`` (default: ``size``), else the
-    file was cut since it was first read."""
-    data = stream.read(size) if size else b""
-    if len(data) < (size if at_least is None else at_least):
-        raise inputs.FileProblem(inputs.CHANGED)
-    return data
 
 
 def _document_end(data: bytes, start: int) -> int:
@@ -448,15 +462,20 @@ def _slim_decoder(keys: tuple[str, ...]) -> msgspec.json.Decoder[list[Any]]:
 
 
 def _decode_batch(
-    decoder: msgspec.json.Decoder[list[Any]], batch: list[msgspec.Raw]
+    decoder: msgspec.json.Decoder[list[Any]],
+    batch: list[Any],
+    joined: bytearray | None = None,
 ) -> list[Any] | None:
-    """The resources of ``batch`` decoded at once, or ``None`` when one of them is for
-    :func:`read_resource` to read (one it could not type, or that it sends to the general
-    reader): then each is read on its own, as without a batch."""
+    """The resources of ``batch`` decoded at once (``joined``: already an array of them),
+    or ``None`` when one of them is for :func:`read_resource` to read (one it could not
+    type, or that it sends to the general reader): then each is read on its own, as
+    without a batch."""
     for raw in batch:
         if len(raw) >= 2 * _MAX_BRACKETS and _needs_general_reader(bytes(raw)):
             return None
     try:
+        if joined is not None:
+            return decoder.decode(joined)
         return decoder.decode(b"[" + b",".join(batch) + b"]")
     except (msgspec.MsgspecError, RecursionError, ValueError):
         return None
@@ -471,7 +490,13 @@ _RESOURCES = msgspec.json.Decoder(list[_Resource], float_hook=reading._finite)
 _SKIP_AFTER_HINT = 7
 
 
-def _read_batch(batch: list[Any], out: Emit, kept_whole: KeptWhole, look: bool) -> bool | None:
+def _read_batch(
+    batch: list[Any],
+    out: Emit,
+    kept_whole: KeptWhole,
+    look: bool,
+    joined: bytearray | None = None,
+) -> bool | None:
     """:func:`read_resource` (a later pass) of each resource of ``batch``, decoded at once.
 
     With ``look``, their attributes' bytes are looked at together, a line break between two,
@@ -480,7 +505,7 @@ def _read_batch(batch: list[Any], out: Emit, kept_whole: KeptWhole, look: bool) 
     (else each instance is looked at on its own). Returns what the look found: whether the
     batch is plain (``None`` without a look).
     """
-    typed = _decode_batch(_RESOURCES, batch)
+    typed = _decode_batch(_RESOURCES, batch, joined)
     if typed is None:
         for raw in batch:
             read_resource(raw, out, kept_whole, held=False)
