@@ -417,14 +417,12 @@ def redact_state_attributes(
     sensitive_paths: Any = None,
     *,
     plain_texts: bool = False,
-    plain_names: bool = False,
 ) -> dict[str, Any]:
     """``redact(attributes, resource_type, sensitive_paths=...)`` of a state instance,
     cheaply when ``raw`` (the attributes' JSON bytes; ``None`` when unknown) shows that no
     text value needs a look: then only keys naming a secret are redacted. ``plain_texts``:
     the caller has shown it already, on bytes that hold ``raw``
-    (:func:`texts_may_need_redaction` false); ``plain_names``: and that no key needs the
-    walk (:func:`names_plain_many`)."""
+    (:func:`texts_may_need_redaction` false)."""
     if (
         raw is None
         or sensitive_paths
@@ -432,13 +430,20 @@ def redact_state_attributes(
         or (not plain_texts and texts_may_need_redaction(raw))
     ):
         return redact(attributes, resource_type, sensitive_paths=sensitive_paths)
-    if plain_names:
-        return attributes
     scrubbed = _by_name(attributes, 0)
     if scrubbed is _UNDECIDED:
         return redact(attributes, resource_type, sensitive_paths=sensitive_paths)
     result: dict[str, Any] = scrubbed
     return result
+
+
+def left_as_they_are(batch: list[tuple[dict[str, Any], str, Any]]) -> set[int]:
+    """Of state instances ``(attributes, resource_type, sensitive_paths)`` whose attributes'
+    bytes showed no text to redact (:func:`texts_may_need_redaction` false), the ids of the
+    attributes :func:`redact_state_attributes` is sure to return as they are: no sensitive
+    path, not a secret's type, no key to redact (:func:`names_plain_many`), judged at once."""
+    mappings = [a for a, rtype, paths in batch if not paths and rtype not in _SECRET_TYPES]
+    return set(map(id, compress(mappings, names_plain_many(mappings))))
 
 
 def plain_text(value: str) -> bool:

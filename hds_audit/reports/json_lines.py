@@ -164,6 +164,7 @@ def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
     kinds: dict[tuple[object, ...], str] = {}
     quote = _QUOTE
     part = _part
+    get = shared.get
     iterator = iter(resources)
     while chunk := list(islice(iterator, BATCH_LINES)):
         lines: list[str] = []
@@ -179,14 +180,21 @@ def resource_lines(resources: Iterable[Resource]) -> Iterator[list[str]]:
                 kind = _kind(key)
                 if flag and len(kinds) < CACHE_SIZE and all(isinstance(k, str) for k in key[:3]):
                     kinds[key] = kind
-            place = part(shared, resource.location, _place)
-            encryption = part(shared, resource.encryption, _encryption)
-            value: Any = resource.replicas
+            # The parts of shared objects: looked up here, encoded by ``_part`` when new.
+            value: Any = resource.location
+            got = get(id(value))
+            place = got[1] if got is not None else part(shared, value, _place)
+            value = resource.encryption
+            got = get(id(value))
+            encryption = got[1] if got is not None else part(shared, value, _encryption)
+            value = resource.replicas
             if not value:
                 replicas = "null" if value is None else "[]"
             else:
                 replicas = part(shared, value, replicas_of)
-            before, after, terraform = part(shared, resource.source, _source)
+            value = resource.source
+            got = get(id(value))
+            before, after, terraform = got[1] if got is not None else part(shared, value, _source)
             if terraform and resource.id:
                 before = f'{before}, "address": {rid}'
             value = resource.unknowns

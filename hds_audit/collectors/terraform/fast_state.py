@@ -25,7 +25,7 @@ import re
 from array import array as array_of
 from collections.abc import Callable, Container, Iterator
 from functools import cache
-from itertools import compress, islice
+from itertools import islice
 from pathlib import Path
 from sys import intern
 from typing import Any, cast
@@ -39,7 +39,7 @@ from hds_audit.collectors.terraform.reading import JsonCursor, JsonText
 from hds_audit.errors import InputError, ShapeError
 from hds_audit.i18n import Msg
 from hds_audit.secrets import (
-    names_plain_many,
+    left_as_they_are,
     redact_state_attributes,
     texts_may_need_redaction,
 )
@@ -352,13 +352,13 @@ def _read_typed(
     held: bool,
     plain_texts: bool = False,
     decoded: list[tuple[_Instance, dict[str, Any] | None]] | None = None,
-    plain_names: Container[int] = (),
+    unchanged: Container[int] = (),
 ) -> None:
     """:func:`read_resource` of a resource already typed. ``plain_texts``: its attributes'
     bytes were shown to hold no text a redaction would change (see
     :func:`redact_state_attributes`); ``decoded``: its instances' attributes, already
-    decoded (:func:`_decoded`); ``plain_names``: the ids of those shown to hold no key a
-    redaction would change."""
+    decoded (:func:`_decoded`); ``unchanged``: the ids of those a redaction is known to
+    leave as they are (:func:`secrets.left_as_they_are`)."""
     if decoded is None:
         decoded = _decoded(resource)
     if decoded is None:
@@ -378,14 +378,13 @@ def _read_typed(
                 attributes = redact_state_attributes(
                     attributes, None, rtype, instance.sensitive_attributes
                 )
-        elif whole:
+        elif whole and id(attributes) not in unchanged:
             attributes = redact_state_attributes(
                 documents.share_keys(attributes) if held else attributes,
                 instance.attributes,
                 rtype,
                 instance.sensitive_attributes,
                 plain_texts=plain_texts,
-                plain_names=id(attributes) in plain_names,
             )
         out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
 
@@ -519,11 +518,16 @@ def _read_batch(
         plain = not texts_may_need_redaction(b"\n".join(attributes))
         del attributes
     decoded = [_decoded(resource) for resource in resources]
-    plain_names: set[int] = set()
+    unchanged: set[int] = set()
     if plain:  # the keys of the batch judged at once too (else each instance's on its own)
-        mappings = [a for d in decoded for _, a in d or () if a is not None]
-        plain_names = set(map(id, compress(mappings, names_plain_many(mappings))))
-        del mappings
+        unchanged = left_as_they_are(
+            [
+                (attributes, resource.type, instance.sensitive_attributes)
+                for resource, instances in zip(resources, decoded, strict=True)
+                for instance, attributes in instances or ()
+                if attributes is not None
+            ]
+        )
     for raw, resource, instances in zip(batch, resources, decoded, strict=True):
         _read_typed(
             raw,
@@ -533,7 +537,7 @@ def _read_batch(
             held=False,
             plain_texts=bool(plain),
             decoded=instances,
-            plain_names=plain_names,
+            unchanged=unchanged,
         )
     return plain
 

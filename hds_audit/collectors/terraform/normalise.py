@@ -37,6 +37,10 @@ from hds_audit.model import (
 from hds_audit.secrets import redact_flat_many
 
 _ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:([a-z0-9-]*):")
+# Types whose instances name keys (see ``TerraformIndex._add_key``).
+_KEY_TYPES = frozenset(
+    ("aws_kms_key", "aws_kms_alias", "aws_kms_replica_key", "azurerm_key_vault_key")
+)
 _AZ_SUFFIX = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
 _REGION_NAME = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 # Providers located by sovereign_rules (OVHcloud, Scaleway, 3DS Outscale).
@@ -250,36 +254,19 @@ class TerraformIndex:
         seen_regions: dict[str, set[str]] = defaultdict(set)
         by_address, by_type = index.by_address, index.by_type
         for inst in instances:
+            rtype, mode, provider = inst.type, inst.mode, inst.provider
             by_address[inst.address] = inst
-            by_type[inst.type if inst.mode != "data" else "data." + inst.type].append(inst)
+            by_type[rtype if mode != "data" else "data." + rtype].append(inst)
             attrs = inst.attributes
-            if inst.type == "aws_kms_key":
-                keys = index.customer_keys if inst.mode == "managed" else None
-                if inst.mode == "data":
-                    manager = attrs.get("key_manager")
-                    keys = index.provider_keys if manager == "AWS" else None
-                    if manager == "CUSTOMER":
-                        keys = index.customer_keys
-                if keys is not None:
-                    keys.update(str(attrs[k]) for k in ("arn", "id", "key_id") if attrs.get(k))
-            elif inst.type == "aws_kms_alias" and inst.mode == "data":
-                name = str(attrs.get("name") or "")
-                target = attrs.get("target_key_arn")
-                if name.startswith("alias/aws/") and target:
-                    index.provider_keys.add(str(target))
-            elif inst.type in ("aws_kms_replica_key", "azurerm_key_vault_key"):
-                index.customer_keys.update(
-                    str(attrs[k])
-                    for k in ("arn", "id", "key_id", "versionless_id", "resource_id")
-                    if attrs.get(k)
-                )
-            if inst.provider == "azurerm" and isinstance(attrs.get("id"), str):
+            if rtype in _KEY_TYPES:
+                index._add_key(inst)
+            if provider == "azurerm" and isinstance(attrs.get("id"), str):
                 # Attachment resources (a storage account's customer-managed key) reuse their
                 # parent's id: the resource that has a location of its own wins.
                 known = index.azure_ids.setdefault(attrs["id"].lower(), inst)
                 if known is not inst and "location" not in known.attributes:
                     index.azure_ids[attrs["id"].lower()] = inst
-            if inst.provider == "aws":
+            elif provider == "aws":
                 region = _own_aws_region(inst)
                 if region:
                     seen_regions[inst.provider_key].add(region)
@@ -289,6 +276,30 @@ class TerraformIndex:
         for key, regions in seen_regions.items():
             index.provider_config_regions[key] = next(iter(regions)) if len(regions) == 1 else None
         return index
+
+    def _add_key(self, inst: TfInstance) -> None:
+        """The ids of a key resource, among the customer's or the provider's keys."""
+        attrs = inst.attributes
+        if inst.type == "aws_kms_key":
+            keys = self.customer_keys if inst.mode == "managed" else None
+            if inst.mode == "data":
+                manager = attrs.get("key_manager")
+                keys = self.provider_keys if manager == "AWS" else None
+                if manager == "CUSTOMER":
+                    keys = self.customer_keys
+            if keys is not None:
+                keys.update(str(attrs[k]) for k in ("arn", "id", "key_id") if attrs.get(k))
+        elif inst.type == "aws_kms_alias" and inst.mode == "data":
+            name = str(attrs.get("name") or "")
+            target = attrs.get("target_key_arn")
+            if name.startswith("alias/aws/") and target:
+                self.provider_keys.add(str(target))
+        elif inst.type in ("aws_kms_replica_key", "azurerm_key_vault_key"):
+            self.customer_keys.update(
+                str(attrs[k])
+                for k in ("arn", "id", "key_id", "versionless_id", "resource_id")
+                if attrs.get(k)
+            )
 
     def of_type(self, rtype: str) -> list[TfInstance]:
         return self.by_type.get(rtype, [])
@@ -388,7 +399,7 @@ def _text_attribute(inst: TfInstance, name: str) -> str | None:
 def _own_aws_region(inst: TfInstance) -> str | None:
     attrs = inst.attributes
     region = attrs.get("region")
-    if isinstance(region, str) and region and not _is_unknown(inst, "region"):
+    if isinstance(region, str) and region and (not inst.unknown or not _is_unknown(inst, "region")):
         return region
     arn = attrs.get("arn")
     if isinstance(arn, str):  # region_from_arn, inlined: every AWS resource has an ARN
