@@ -167,7 +167,8 @@ def test_states_of_realistic_shape_take_the_fast_path(
 
 def _many_resources(odd: dict[str, Any] | None) -> list[dict[str, Any]]:
     """2,500 resources (three batches of the first pass), of types kept whole and slim, data
-    sources, flatmap attributes and index values a redaction changes; ``odd`` at 1,500."""
+    sources, flatmap attributes (with ``attributes`` null or absent) and index values a
+    redaction changes; ``odd`` at 1,500."""
     made: list[dict[str, Any]] = []
     for i in range(2500):
         if i % 7 == 0:
@@ -180,6 +181,8 @@ def _many_resources(odd: dict[str, Any] | None) -> list[dict[str, Any]]:
             flat = {"id": f"v{i}", "tags.%": "1", "tags.Name": "x", "region": "eu-west-3"}
             made.append(_resource("aws_ebs_volume", f"v{i}", None))
             made[-1]["instances"][0]["attributes_flat"] = flat
+            if i % 2:  # no attributes at all: the next instance's are not its own
+                del made[-1]["instances"][0]["attributes"]
         else:
             arn = "arn:aws:s3:::b" if i % 17 else "https://u:Hunter2@example.test/b"
             attrs = {"id": f"b{i}", "arn": arn, "bucket": f"b{i}", "policy": '{"a": 1}'}
