@@ -389,25 +389,6 @@ def _read_typed(
         out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
 
 
-_ATTRIBUTES_ALL = msgspec.json.Decoder(list[dict[str, Any] | None], float_hook=reading._finite)
-
-
-def _decoded_all(
-    resources: list[_Resource], array: bytes
-) -> list[list[tuple[_Instance, dict[str, Any] | None]] | None]:
-    """:func:`_decoded` of each resource, its instances' attributes taken from ``array``
-    (those of every instance that has some, in order, decoded in one call); when the array
-    cannot be decoded, each resource's on its own."""
-    try:
-        values = iter(_ATTRIBUTES_ALL.decode(array))
-    except (msgspec.MsgspecError, RecursionError, ValueError):
-        return [_decoded(resource) for resource in resources]
-    return [
-        [(i, next(values) if len(i.attributes) else None) for i in r.instances or ()]
-        for r in resources
-    ]
-
-
 def _decoded(resource: _Resource) -> list[tuple[_Instance, dict[str, Any] | None]] | None:
     """Each instance of ``resource`` with its attributes decoded (``None``: ``null``), or
     ``None`` when one cannot be decoded here (the general reader then reads the resource)."""
@@ -517,12 +498,11 @@ def _read_batch(
 ) -> bool | None:
     """:func:`read_resource` (a later pass) of each resource of ``batch``, decoded at once.
 
-    Their attributes are decoded at once too, as one array. With ``look``, the bytes of
-    that array are looked at for a text a redaction would change: each attribute object
-    being a whole JSON object, none of the patterns looked for can span two, so when the
-    batch shows none, no instance's own bytes hold one (else each instance is looked at on
-    its own). Returns what the look found: whether the batch is plain (``None`` without a
-    look).
+    With ``look``, their attributes' bytes are looked at together, a line break between two,
+    for a text a redaction would change: each being a whole JSON object, none of the patterns
+    looked for can span two, so when the batch shows none, no instance's own bytes hold one
+    (else each instance is looked at on its own). Returns what the look found: whether the
+    batch is plain (``None`` without a look).
     """
     typed = _decode_batch(_RESOURCES, batch, joined)
     if typed is None:
@@ -530,16 +510,14 @@ def _read_batch(
             read_resource(raw, out, kept_whole, held=False)
         return None
     resources = cast("list[_Resource]", typed)
-    attributes = (
-        b"["
-        + b",".join(
-            [i.attributes for r in resources for i in r.instances or () if len(i.attributes)]
-        )
-        + b"]"
-    )
-    plain = not texts_may_need_redaction(attributes) if look else None
-    decoded = _decoded_all(resources, attributes)
-    del attributes
+    plain = None
+    if look:
+        attributes = [
+            i.attributes for r in resources for i in r.instances or () if len(i.attributes)
+        ]
+        plain = not texts_may_need_redaction(b"\n".join(attributes))
+        del attributes
+    decoded = [_decoded(resource) for resource in resources]
     unchanged: set[int] = set()
     if plain:  # the keys of the batch judged at once too (else each instance's on its own)
         unchanged = left_as_they_are(
