@@ -360,29 +360,53 @@ def _by_name(value: Any, depth: int) -> Any:
 _PAIR_VALUE_KEYS = frozenset(_PAIR_VALUES)
 
 
-def names_plain_many(mappings: list[dict[str, Any]]) -> list[bool]:
-    """For each mapping, whether the name walk is sure to leave it as it is: no key at any
-    depth names a secret, no ``{name, value}`` pair, no nesting past the walk's depth.
+def names_redacted_many(mappings: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """For each mapping, what the name walk returns, where it is sure of it: the mapping
+    itself when no key at any depth names a secret; a copy with the values of the secrets
+    named at its top redacted; ``None`` for the walk to decide (a ``{name, value}`` pair at
+    the top leaves that mapping to it).
 
     Judged for the whole list at once, a level of nesting at a time (the keys of every
-    mapping of a level in one set, their nested values picked out in C): a mapping holding
-    a secret's name at the top is left to the walk on its own; one anywhere deeper sends
-    them all to it. ``False`` means "for the walk to decide", never "secret".
+    mapping of a level in one set, their nested values picked out in C): a secret's name, a
+    pair or nesting past the walk's depth anywhere below the top sends them all to the walk.
     """
     if not mappings:
         return []
     unsure = _unsure_keys(set(chain.from_iterable(mappings)))
-    flags = [unsure.isdisjoint(m) for m in mappings] if unsure else [True] * len(mappings)
-    level = _containers(chain.from_iterable(map(dict.values, compress(mappings, flags))))
+    results: list[dict[str, Any] | None]
+    if not unsure:
+        results = list(mappings)
+        below: list[Any] = list(map(dict.values, mappings))
+    else:
+        results, below = [], []
+        for mapping in mappings:
+            if unsure.isdisjoint(mapping):
+                results.append(mapping)
+                below.append(mapping.values())
+                continue
+            hidden = unsure.intersection(mapping)
+            if not _PAIR_VALUE_KEYS.isdisjoint(hidden):
+                results.append(None)
+                continue
+            # As the walk does: a secret's value is redacted whole unless a flag or empty.
+            changed = {
+                key: REDACTED
+                for key in hidden
+                if not ((item := mapping[key]) is None or item is True or item is False)
+                and item != ""
+            }
+            results.append({**mapping, **changed} if changed else mapping)
+            below.append([value for key, value in mapping.items() if key not in hidden])
+    level = _containers(chain.from_iterable(below))
     depth = 1
     while level:
         dicts = [value for value in level if type(value) is dict]
         if depth > _WALK_DEPTH or _unsure_keys(set(chain.from_iterable(dicts))):
-            return [False] * len(mappings)
+            return [None] * len(mappings)
         lists = chain.from_iterable(value for value in level if type(value) is list)
         level = _containers(chain(chain.from_iterable(map(dict.values, dicts)), lists))
         depth += 1
-    return flags
+    return results
 
 
 def _unsure_keys(keys: set[str]) -> set[str]:
@@ -437,13 +461,18 @@ def redact_state_attributes(
     return result
 
 
-def left_as_they_are(batch: list[tuple[dict[str, Any], str, Any]]) -> set[int]:
+def redacted_by_names(batch: list[tuple[dict[str, Any], str, Any]]) -> dict[int, dict[str, Any]]:
     """Of state instances ``(attributes, resource_type, sensitive_paths)`` whose attributes'
-    bytes showed no text to redact (:func:`texts_may_need_redaction` false), the ids of the
-    attributes :func:`redact_state_attributes` is sure to return as they are: no sensitive
-    path, not a secret's type, no key to redact (:func:`names_plain_many`), judged at once."""
+    bytes showed no text to redact (:func:`texts_may_need_redaction` false), what
+    :func:`redact_state_attributes` returns, by id of the attributes, for those it is sure
+    of: no sensitive path, not a secret's type, names judged at once
+    (:func:`names_redacted_many`)."""
     mappings = [a for a, rtype, paths in batch if not paths and rtype not in _SECRET_TYPES]
-    return set(map(id, compress(mappings, names_plain_many(mappings))))
+    return {
+        id(mapping): result
+        for mapping, result in zip(mappings, names_redacted_many(mappings), strict=True)
+        if result is not None
+    }
 
 
 def plain_text(value: str) -> bool:

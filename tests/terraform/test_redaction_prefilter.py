@@ -20,7 +20,7 @@ from hds_audit.collectors.terraform.reading import _DECODER
 from hds_audit.secrets import (
     REDACTED,
     _by_name,
-    names_plain_many,
+    names_redacted_many,
     redact,
     redact_flat,
     redact_flat_many,
@@ -209,33 +209,44 @@ def test_redact_flat_many_is_redact_flat_of_each(batch: list[tuple[dict[str, Any
 
 @PROPERTY
 @given(batch=st.lists(attributes, max_size=6), seed=st.integers(0, 2**32))
-def test_names_judged_for_a_batch_are_what_the_walk_leaves(
+def test_names_judged_for_a_batch_are_what_the_walk_gives(
     batch: list[dict[str, Any]], seed: int
 ) -> None:
-    """A mapping :func:`names_plain_many` passes is one the name walk leaves as it is (a
-    secret's name or a ``{name, value}`` pair at any depth, in any mapping of the batch,
-    sends them to the walk)."""
+    """What :func:`names_redacted_many` gives for a mapping is what the name walk gives (the
+    same object when nothing changes); ``None`` only where the walk must decide."""
     rnd = random.Random(seed)
     decoded = [_DECODER.decode(dumps(attrs, rnd)) for attrs in batch]
-    flags = names_plain_many(decoded)
-    assert len(flags) == len(decoded)
-    for mapping, plain in zip(decoded, flags, strict=True):
-        if plain:
-            assert _by_name(mapping, 0) is mapping
+    results = names_redacted_many(decoded)
+    assert len(results) == len(decoded)
+    for mapping, result in zip(decoded, results, strict=True):
+        if result is not None:
+            walked = _by_name(mapping, 0)
+            assert result == walked
+            assert (result is mapping) == (walked is mapping)
 
 
-def test_plain_names_at_every_depth_pass_and_one_secret_deep_down_stops_the_batch() -> None:
+def test_names_at_every_depth_judged_for_the_batch() -> None:
     plain = [{"id": f"b{n}", "tags": {"env": "prod"}, "rule": [{"days": n}]} for n in range(5)]
-    assert names_plain_many(plain) == [True] * 5
-    top = {"id": "db", "password": "x"}  # a secret at the top: that mapping alone
-    assert names_plain_many([*plain, top]) == [True] * 5 + [False]
+    assert all(r is m for r, m in zip(names_redacted_many(plain), plain, strict=True))
+    # Secrets named at the top: redacted in a copy (a flag or an empty value stays), even
+    # when the secret holds a nested value; the others are unchanged.
+    top = {"id": "db", "password": "x", "master_password": "", "tags": {"env": "prod"}}
+    nested = {"id": "sa", "primary_access_key": {"k": [1]}, "token_enabled": True}
+    *same, db, account = names_redacted_many([*plain, top, nested])
+    assert all(r is m for r, m in zip(same, plain, strict=True))
+    assert db == {"id": "db", "password": REDACTED, "master_password": "", "tags": {"env": "prod"}}
+    assert account == {"id": "sa", "primary_access_key": REDACTED, "token_enabled": True}
+    pair = {"name": "TOKEN", "value": "x"}  # a pair at the top: that mapping to the walk
+    assert names_redacted_many([*plain, pair])[-1] is None
+    assert names_redacted_many([*plain, pair])[0] is plain[0]
+    # Below the top, a secret's name or a pair sends the whole batch to the walk.
     deep = {"id": "fn", "environment": [{"variables": {"DB_PASSWORD": "x"}}]}
-    assert names_plain_many([*plain, deep]) == [False] * 6
-    pair = {"id": "task", "env": [{"name": "TOKEN", "value": "x"}]}
-    assert names_plain_many([*plain, pair]) == [False] * 6
-    nested: dict[str, Any] = {"id": "deep"}
-    inner = nested
+    assert names_redacted_many([*plain, deep]) == [None] * 6
+    deep_pair = {"id": "task", "env": [{"name": "TOKEN", "value": "x"}]}
+    assert names_redacted_many([*plain, deep_pair]) == [None] * 6
+    nesting: dict[str, Any] = {"id": "deep"}
+    inner = nesting
     for _ in range(160):
         inner["next"] = {}
         inner = inner["next"]
-    assert names_plain_many([nested]) == [False]
+    assert names_redacted_many([nesting]) == [None]

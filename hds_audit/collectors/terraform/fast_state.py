@@ -23,7 +23,7 @@ import io
 import json
 import re
 from array import array as array_of
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from itertools import islice
 from pathlib import Path
@@ -39,8 +39,8 @@ from hds_audit.collectors.terraform.reading import JsonCursor, JsonText
 from hds_audit.errors import InputError, ShapeError
 from hds_audit.i18n import Msg
 from hds_audit.secrets import (
-    left_as_they_are,
     redact_state_attributes,
+    redacted_by_names,
     texts_may_need_redaction,
 )
 
@@ -352,13 +352,13 @@ def _read_typed(
     held: bool,
     plain_texts: bool = False,
     decoded: list[tuple[_Instance, dict[str, Any] | None]] | None = None,
-    unchanged: Container[int] = (),
+    redacted: Mapping[int, dict[str, Any]] | None = None,
 ) -> None:
     """:func:`read_resource` of a resource already typed. ``plain_texts``: its attributes'
     bytes were shown to hold no text a redaction would change (see
     :func:`redact_state_attributes`); ``decoded``: its instances' attributes, already
-    decoded (:func:`_decoded`); ``unchanged``: the ids of those a redaction is known to
-    leave as they are (:func:`secrets.left_as_they_are`)."""
+    decoded (:func:`_decoded`); ``redacted``: what their redaction is known to give, by id
+    (:func:`secrets.redacted_by_names`)."""
     if decoded is None:
         decoded = _decoded(resource)
     if decoded is None:
@@ -378,13 +378,18 @@ def _read_typed(
                 attributes = redact_state_attributes(
                     attributes, None, rtype, instance.sensitive_attributes
                 )
-        elif whole and id(attributes) not in unchanged:
-            attributes = redact_state_attributes(
-                documents.share_keys(attributes) if held else attributes,
-                instance.attributes,
-                rtype,
-                instance.sensitive_attributes,
-                plain_texts=plain_texts,
+        elif whole:
+            known = redacted.get(id(attributes)) if redacted else None
+            attributes = (
+                known
+                if known is not None
+                else redact_state_attributes(
+                    documents.share_keys(attributes) if held else attributes,
+                    instance.attributes,
+                    rtype,
+                    instance.sensitive_attributes,
+                    plain_texts=plain_texts,
+                )
             )
         out(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
 
@@ -518,9 +523,9 @@ def _read_batch(
         plain = not texts_may_need_redaction(b"\n".join(attributes))
         del attributes
     decoded = [_decoded(resource) for resource in resources]
-    unchanged: set[int] = set()
+    redacted: dict[int, dict[str, Any]] = {}
     if plain:  # the keys of the batch judged at once too (else each instance's on its own)
-        unchanged = left_as_they_are(
+        redacted = redacted_by_names(
             [
                 (attributes, resource.type, instance.sensitive_attributes)
                 for resource, instances in zip(resources, decoded, strict=True)
@@ -537,7 +542,7 @@ def _read_batch(
             held=False,
             plain_texts=bool(plain),
             decoded=instances,
-            unchanged=unchanged,
+            redacted=redacted,
         )
     return plain
 
