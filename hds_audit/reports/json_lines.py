@@ -79,12 +79,14 @@ class MessageTable:
             self.table[value] = value
 
     def write(self, stream: IO[str]) -> None:
-        """Write the table as a JSON object (``json.dumps({text: to_data(message)})``), one
-        entry at a time."""
+        """Write the table as a JSON object (``json.dumps({text: to_data(message)})``), a
+        thousand entries encoded at once."""
         separator = ""
         stream.write("{")
-        for text, message in self.table.items():
-            stream.write(f"{separator}{_QUOTE(str(text))}: {_ENCODE(to_data(message))}")
+        entries = iter(self.table.items())
+        while chunk := list(islice(entries, 1000)):
+            encoded = _ENCODE({str(text): to_data(message) for text, message in chunk})
+            stream.write(separator + encoded[1:-1])
             separator = ", "
         stream.write("}")
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterator
 
 from hds_audit.geo import GeoTables, Location
-from hds_audit.i18n import Msg
+from hds_audit.i18n import Msg, to_data
 from hds_audit.model import (
     Covered,
     Encryption,
@@ -190,3 +190,15 @@ def test_baseline_states_close_every_kind_of_line() -> None:
 
 def test_no_findings_write_nothing() -> None:
     assert _lines([]) == []
+
+
+def test_the_message_table_is_its_reference_encoding_in_any_number_of_pieces() -> None:
+    for count in (0, 1, 999, 1000, 2501):
+        table = json_lines.MessageTable()
+        messages = [Msg("collect.key_not_audited", key=f"k{n}-é") for n in range(count)]
+        for message in [*messages, *messages[:3], "not a message"]:
+            table.add(message)
+        stream = io.StringIO()
+        table.write(stream)
+        expected = {str(m): to_data(m) for m in messages}
+        assert stream.getvalue() == json.dumps(expected, ensure_ascii=False)
