@@ -188,6 +188,11 @@ class Replica:
     target: str | None = None
 
 
+def stores_data_of(kind: Kind, holds_data: bool | None) -> bool:
+    """:attr:`Resource.stores_data` of a resource of ``kind`` and ``holds_data``."""
+    return kind in DATA_KINDS if holds_data is None else holds_data
+
+
 @dataclass(frozen=True, slots=True)
 class Resource:
     """A normalised resource.
@@ -218,7 +223,7 @@ class Resource:
     def stores_data(self) -> bool:
         """True where the resource holds data at rest: its kind's default unless the
         collector knows better (an AWS Backup *plan* is of kind backup but holds nothing)."""
-        return self.kind in DATA_KINDS if self.holds_data is None else self.holds_data
+        return stores_data_of(self.kind, self.holds_data)
 
     @property
     def region(self) -> str | None:
