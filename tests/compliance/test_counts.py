@@ -10,7 +10,7 @@ import pytest
 
 from hds_audit.attestations import EMPTY
 from hds_audit.frameworks import Framework, Requirement
-from hds_audit.frameworks.compliance import build_compliance, evaluate_frameworks
+from hds_audit.frameworks.compliance import FindingCounts, build_compliance, evaluate_frameworks
 from hds_audit.geo import AllowedArea, GeoTables
 from hds_audit.model import (
     Evidence,
@@ -120,3 +120,21 @@ def test_the_blocking_count_is_the_blocking_list(gate: Gate) -> None:
     assert report.summary()["gate"]["blocking"] == len(blocking) == len(report.blocking)
     assert report.blocking == blocking
     assert report.exit_code == (1 if blocking else 0)
+
+
+def test_counts_are_by_what_each_policy_says_in_order_of_first_appearance() -> None:
+    """Equal policies that are other objects count together; different severities of one id
+    apart; each key where its first finding stands."""
+    twin = dataclasses.replace(HIGH)  # equal, another object
+    statuses = (Status.FAIL, Status.PASS, Status.UNKNOWN)
+    findings = [
+        _finding(policy, statuses[n % 3])
+        for n, policy in enumerate([OTHER, HIGH, twin, INFO, twin, HIGH, OTHER, INFO] * 5)
+    ]
+    counted = FindingCounts.of(findings)
+    expected: dict[tuple[object, ...], int] = {}
+    for f in findings:
+        key = (f.policy.id, f.policy.severity, f.policy.category, f.status)
+        expected[key] = expected.get(key, 0) + 1
+    assert list(counted.counts.items()) == list(expected.items())
+    assert twin is not HIGH and counted.size == len(findings) == 40
