@@ -331,10 +331,7 @@ def _by_name(value: Any, depth: int) -> Any:
     # Only keys not yet known plain are judged (a plain one is then remembered, even when
     # its value is a flag); a key that may name a secret is the rare case.
     for key in () if value.keys() <= _PLAIN_KEYS else value.keys() - _PLAIN_KEYS:
-        item = value[key]
-        if not _plain_key(key) and not (
-            item is None or item is True or item is False or item == ""
-        ):
+        if not _plain_key(key) and _hidden_under_a_name(value[key]):
             changed[key] = REDACTED
     # Only nested values are walked (picked out in C): a secret-named one is redacted whole.
     nested = compress(value.items(), map(_CONTAINERS.__contains__, map(type, value.values())))
@@ -355,6 +352,12 @@ def _by_name(value: Any, depth: int) -> Any:
             if new is not item:
                 changed[key] = new
     return {**value, **changed} if changed else value
+
+
+def _hidden_under_a_name(item: Any) -> bool:
+    """Whether the value under a secret's name is redacted by the name walk: whole, unless
+    a flag, null or empty (nothing to hide, and the flag says what is configured)."""
+    return not (item is None or item is True or item is False or item == "")
 
 
 _PAIR_VALUE_KEYS = frozenset(_PAIR_VALUES)
@@ -388,13 +391,7 @@ def names_redacted_many(mappings: list[dict[str, Any]]) -> list[dict[str, Any] |
             if not _PAIR_VALUE_KEYS.isdisjoint(hidden):
                 results.append(None)
                 continue
-            # As the walk does: a secret's value is redacted whole unless a flag or empty.
-            changed = {
-                key: REDACTED
-                for key in hidden
-                if not ((item := mapping[key]) is None or item is True or item is False)
-                and item != ""
-            }
+            changed = {key: REDACTED for key in hidden if _hidden_under_a_name(mapping[key])}
             results.append({**mapping, **changed} if changed else mapping)
             below.append([value for key, value in mapping.items() if key not in hidden])
     level = _containers(chain.from_iterable(below))
@@ -504,9 +501,7 @@ def redact_flat_many(batch: list[tuple[dict[str, Any], str]]) -> list[dict[str, 
     values = list(chain.from_iterable(map(dict.values, mappings)))
     if (
         _SECRET_TYPES.keys().isdisjoint([resource_type for _, resource_type in batch])
-        and "value" not in keys
-        and "Value" not in keys
-        and (keys <= _PLAIN_KEYS or all(map(_plain_key, keys)))
+        and not _unsure_keys(keys)
         and _SCALARS.issuperset(map(type, values))
         and _plain_texts([v for v in values if type(v) is str])
     ):

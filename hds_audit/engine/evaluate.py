@@ -107,7 +107,9 @@ def evaluate(
         equal = next((c for c in distinct if len(c) == len(covers) and c == covers), None)
         if equal is None:
             distinct.append(covers)
-        append(Finding(step.meta, subject, *verdict, equal or covers))
+        else:
+            covers = equal
+        append(Finding(step.meta, subject, *verdict, covers))
     return findings
 
 

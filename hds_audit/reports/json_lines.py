@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
-from itertools import chain, islice, repeat
+from itertools import chain, islice
 from operator import itemgetter
 from typing import IO, Any
 
@@ -261,36 +261,19 @@ def _quoted(texts: Iterable[str], quote: Callable[[str], str]) -> Iterator[str]:
         first = False
 
 
-def _repeated(text: str, count: int) -> Iterator[str]:
-    """``count`` times the quoted ``text``, ``", "`` between them, in pieces (the pieces
-    after the first are one shared string)."""
-    quoted = _QUOTE(text)
-    whole, rest = divmod(count, HOST_PIECE)
-    full = ", ".join(repeat(quoted, HOST_PIECE)) if whole else ""
-    for n in range(whole):
-        yield full if n == 0 else ", " + full
-    if rest:
-        yield ("" if whole == 0 else ", ") + ", ".join(repeat(quoted, rest))
-
-
 _TEXT_ONLY = frozenset((str,))
 
 
 def _covered_parts(covers: tuple[Covered, ...]) -> list[str] | None:
     """What follows ``"resource_ids": [`` in a host-level line: the ids and projects of
-    the covered resources, encoded in pieces; ``None`` when one is not a text. Projects are
-    few (usually one): a run of one project is its quoted text repeated."""
+    the covered resources, encoded in pieces (projects are few: each quoted once);
+    ``None`` when one is not a text."""
     if not _TEXT_ONLY.issuperset(map(type, chain.from_iterable(covers))):
         return None
-    projects = set(map(itemgetter(1), covers))
-    if len(projects) == 1:
-        places: Iterable[str] = _repeated(projects.pop(), len(covers))
-    else:
-        places = _quoted(map(itemgetter(1), covers), _Quoted().__getitem__)
     return [
         *_quoted(map(itemgetter(0), covers), _QUOTE),
         '], "projects": [',
-        *places,
+        *_quoted(map(itemgetter(1), covers), _Quoted().__getitem__),
         "]}",
     ]
 

@@ -107,12 +107,11 @@ class _Kept:
         self.slimmer = slimmer
 
     def __call__(self, inst: TfInstance) -> None:
-        self.instances.append(inst)
         slimmer = self.slimmer
         if slimmer is not None and not slimmer.kept_whole(inst.type, inst.mode):
-            self.pending.append(inst)
-            if len(self.pending) >= BATCH:
-                self.flush()
+            self.slimmed(inst)
+        else:
+            self.instances.append(inst)
 
     def slimmed(self, inst: TfInstance) -> None:
         """An instance the caller knows the slimmer does not keep whole (the check of
@@ -152,6 +151,8 @@ def _index_suffix(index: Any) -> str:
 
 
 def _address(module: str, mode: str, rtype: str, name: str, index: Any) -> str:
+    if index is None and mode == "managed":  # the usual case, without the other calls
+        return f"{module}.{rtype}.{name}" if module else f"{rtype}.{name}"
     local = f"{'data.' if mode == 'data' else ''}{rtype}.{name}{_index_suffix(index)}"
     return f"{module}.{local}" if module else local
 

@@ -371,7 +371,7 @@ def _read_typed(
     short, provider_key = _provider(resource.provider or documents._type_provider(rtype))
     whole = kept_whole is None or kept_whole(rtype, mode)
     for instance, attributes in decoded:
-        address = _address(module, mode, rtype, name, instance.index_key)
+        address = documents._address(module, mode, rtype, name, instance.index_key)
         if attributes is None:
             attributes = documents._flat_to_nested(instance.attributes_flat or {})
             if whole:
@@ -567,21 +567,13 @@ def _slim_resource(
     module = intern(resource.module) if resource.module else ""
     short, provider_key = _provider(resource.provider or documents._type_provider(rtype))
     for instance in resource.instances or ():
-        address = _address(module, mode, rtype, name, instance.index_key)
+        address = documents._address(module, mode, rtype, name, instance.index_key)
         attributes = instance.attributes
         if attributes is None:
             attributes = documents._flat_to_nested(instance.attributes_flat or {})
         else:
             attributes = _present(attributes)
         slimmed(TfInstance(address, mode, rtype, name, module, short, provider_key, attributes))
-
-
-def _address(module: str, mode: str, rtype: str, name: str, index: Any) -> str:
-    """``documents._address``, its usual case (a managed resource without an index key)
-    without the calls."""
-    if index is None and mode is _MANAGED:
-        return f"{module}.{rtype}.{name}" if module else f"{rtype}.{name}"
-    return documents._address(module, mode, rtype, name, index)
 
 
 def _needs_general_reader(data: bytes) -> bool:

@@ -399,7 +399,7 @@ def _text_attribute(inst: TfInstance, name: str) -> str | None:
 def _own_aws_region(inst: TfInstance) -> str | None:
     attrs = inst.attributes
     region = attrs.get("region")
-    if isinstance(region, str) and region and (not inst.unknown or not _is_unknown(inst, "region")):
+    if isinstance(region, str) and region and not _is_unknown(inst, "region"):
         return region
     arn = attrs.get("arn")
     if isinstance(arn, str):  # region_from_arn, inlined: every AWS resource has an ARN
