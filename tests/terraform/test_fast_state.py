@@ -31,12 +31,12 @@ from hds_audit.secrets import REDACTED
 Outcome = tuple[str, Any]
 
 
-def _outcome(path: Path, general: bool) -> Outcome:
+def _outcome(path: Path, general: bool, second_process_from: int | None = None) -> Outcome:
     doc = read_text(path, "state.json")
     if general:
         assert doc.text  # decoded: the fast reader cannot run
     try:
-        parsed = parse_document(doc, "state.json", slim=index_slimmer())
+        parsed = parse_document(doc, "state.json", index_slimmer(), second_process_from)
     except InputError as error:
         return "error", str(error)
     full: list[TfInstance] = []
@@ -165,12 +165,14 @@ def test_states_of_realistic_shape_take_the_fast_path(
     assert _fast_reads(path), outcome
 
 
-def _many_resources(odd: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """2,500 resources (three batches of the first pass), of types kept whole and slim, data
-    sources, flatmap attributes (with ``attributes`` null or absent) and index values a
-    redaction changes; ``odd`` at 1,500."""
+def _many_resources(
+    odd: dict[str, Any] | None, at: int = 1500, count: int = 2500
+) -> list[dict[str, Any]]:
+    """``count`` resources (2,500: three batches of the first pass), of types kept whole and
+    slim, data sources, flatmap attributes (with ``attributes`` null or absent) and index
+    values a redaction changes; ``odd`` at ``at``."""
     made: list[dict[str, Any]] = []
-    for i in range(2500):
+    for i in range(count):
         if i % 7 == 0:
             made.append(
                 _resource("aws_s3_bucket_replication_configuration", f"r{i}", {"id": f"b{i}"})
@@ -188,7 +190,7 @@ def _many_resources(odd: dict[str, Any] | None) -> list[dict[str, Any]]:
             attrs = {"id": f"b{i}", "arn": arn, "bucket": f"b{i}", "policy": '{"a": 1}'}
             made.append(_resource("aws_s3_bucket", f"b{i}", attrs))
     if odd is not None:
-        made[1500] = odd
+        made[at] = odd
     return made
 
 

@@ -37,6 +37,10 @@ _SKIPPED_DIRS = {".terraform", ".git", "node_modules"}
 EMPTY_INPUT = "nothing_to_audit"
 NO_STATE_OR_PLAN = Msg("input.no_state_or_plan")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: A state of this many resources or more is read on two cores when it can (the first pass
+#: over it: see ``fast_state._first_pass_beside``); below, a second process costs about what
+#: it saves (``bench/bench_terraform.py``).
+SECOND_PROCESS_FROM = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,14 +141,16 @@ def collect_file(
     geo: GeoTables,
     keep_attributes: frozenset[str] | None = None,
     progress: ScanProgress = SILENT,
+    second_process_from: int | None = SECOND_PROCESS_FROM,
 ) -> Collection:
-    """Read, parse and normalise one state or plan file."""
+    """Read, parse and normalise one state or plan file; a state of ``second_process_from``
+    resources or more is read on two cores when it can (``None``: never)."""
     doc: JsonText | None = None
     try:
         if not path.exists():
             raise InputError(label, Msg("input.missing"))
         doc = read_text(path, label)
-        parsed = parse_document(doc, label, slim=index_slimmer())
+        parsed = parse_document(doc, label, index_slimmer(), second_process_from)
         collected = _normalised(parsed, label, geo, keep_attributes, progress)
     except InputError as error:
         return unreadable(label, error.problem, doc)
@@ -300,11 +306,13 @@ def collect_terraform(
     remote: RemoteReader | None = None,
     keep_attributes: frozenset[str] | None = None,
     progress: ScanProgress = SILENT,
+    second_process_from: int | None = SECOND_PROCESS_FROM,
 ) -> Collection:
     """Collect every input; one bad input never stops the others.
 
     ``keep_attributes`` names the raw attributes resources keep (``None``: all of them);
-    ``progress`` is told which input is read and how many resources are done.
+    ``progress`` is told which input is read and how many resources are done; a state file
+    of ``second_process_from`` resources or more is read on two cores when it can.
     """
     cli = cli or TerraformCli()
     result = Collection()
@@ -324,7 +332,9 @@ def collect_terraform(
         elif found.working_dir:
             result.extend(pull_state(path, label, cli, geo, keep_attributes, progress))
         else:
-            result.extend(collect_file(path, label, geo, keep_attributes, progress))
+            result.extend(
+                collect_file(path, label, geo, keep_attributes, progress, second_process_from)
+            )
     return result
 
 
@@ -338,10 +348,19 @@ class TerraformCollector:
     remote: RemoteReader | None = None
     keep_attributes: frozenset[str] | None = None
     progress: ScanProgress = SILENT
+    #: State files of this many resources or more are read on two cores when they can
+    #: (``None``: never).
+    second_process_from: int | None = SECOND_PROCESS_FROM
 
     def collect(self, geo: GeoTables) -> Collection:
         return collect_terraform(
-            self.paths, geo, self.cli, self.remote, self.keep_attributes, self.progress
+            self.paths,
+            geo,
+            self.cli,
+            self.remote,
+            self.keep_attributes,
+            self.progress,
+            self.second_process_from,
         )
 
     def with_attribute_roots(self, roots: frozenset[str]) -> TerraformCollector:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cache
+from operator import attrgetter
 from sys import intern
 from typing import Any
 
@@ -59,6 +60,34 @@ class TfInstance:
     def local(self) -> str:
         """The module-relative configuration address (``aws_s3_bucket.records``)."""
         return f"{'data.' if self.mode == 'data' else ''}{self.type}.{self.name}"
+
+
+# What a child process sends of each instance it read (every field: see
+# :func:`sent_instances`), in the order of the fields.
+_INSTANCE_FIELDS = attrgetter(*(f.name for f in fields(TfInstance)))
+
+
+def sent_instances(instances: list[TfInstance]) -> list[tuple[Any, ...]]:
+    """The fields of ``instances``, to send from a child process (:mod:`hds_audit.beside`)."""
+    return list(map(_INSTANCE_FIELDS, instances))
+
+
+def received_instances(sent: list[tuple[Any, ...]]) -> list[TfInstance]:
+    """The instances :func:`sent_instances` sent, their type, mode, module and provider
+    texts interned as the reader's own are."""
+    return [
+        TfInstance(
+            address,
+            intern(mode),
+            intern(rtype),
+            name,
+            intern(module),
+            intern(short),
+            intern(key),
+            *rest,
+        )
+        for address, mode, rtype, name, module, short, key, *rest in sent
+    ]
 
 
 @dataclass(slots=True)
@@ -467,16 +496,22 @@ def _plan_instances(doc: Mapping[str, Any]) -> list[TfInstance]:
 # entry point
 
 
-def parse_document(doc: JsonText, name: str, slim: Slimmer | None = None) -> ParsedDocument:
+def parse_document(
+    doc: JsonText,
+    name: str,
+    slim: Slimmer | None = None,
+    second_process_from: int | None = None,
+) -> ParsedDocument:
     """Parse one decoded file into instances, or raise :class:`InputError` naming it.
 
     A raw state v4 is streamed: with ``slim``, only slimmed copies of its instances are kept
     and the result can ``replay`` the full ones, one at a time, from the same bytes or text.
+    One of ``second_process_from`` resources or more is read on two cores when it can.
     """
     from hds_audit.collectors.terraform.fast_state import Fallback, FastState, parse_fast
 
     try:
-        return parse_fast(FastState.read(doc), doc, name, slim)
+        return parse_fast(FastState.read(doc), doc, name, slim, second_process_from)
     except Fallback:
         pass
     cursor = JsonCursor(doc.text)

@@ -32,7 +32,7 @@ from typing import Any, cast
 
 import msgspec
 
-from hds_audit import inputs
+from hds_audit import beside, inputs
 from hds_audit.collectors.terraform import documents, reading
 from hds_audit.collectors.terraform.documents import TfInstance
 from hds_audit.collectors.terraform.reading import JsonCursor, JsonText
@@ -159,6 +159,7 @@ class FastState:
         kept_whole: KeptWhole = None,
         keys: tuple[str, ...] | None = None,
         slimmed: Emit | None = None,
+        part: range | None = None,
     ) -> None:
         """Pass every instance, redacted, to ``out`` (see ``documents._state_v4_instance``).
 
@@ -167,12 +168,18 @@ class FastState:
         redacts them), a thousand resources at a time, and passes it to ``slimmed`` (by
         default ``out``).
         Each slice is let go once read: a pass holds no more than the slices still to read.
+        ``part``: the first pass passes only the resources of these batches (of
+        ``documents.BATCH``; :attr:`first_batches` of them in all): the caller notes the
+        places first and ends the pass after (:meth:`note_places`, :meth:`end_first_pass`).
         """
         slices = self.slices
-        self.slices = None
         if slices is not None:  # the first pass
             slim = _slim_decoder(keys) if keys is not None and kept_whole is not None else None
-            self._first_pass(slices, out, kept_whole, slim, slimmed or out)
+            if part is None:  # the whole of it
+                self.slices = None
+                self.note_places(slices)
+                part = range(-(-len(slices) // _BATCH))
+            self._first_pass(slices, out, kept_whole, slim, slimmed or out, part)
         else:  # a later pass: split again (a twentieth of the time), or read the file again
             batches: Iterator[tuple[list[Any], bytearray | None]]
             batches = self._split_again() if self.array is not None else self._read_again()
@@ -181,6 +188,32 @@ class FastState:
                 plain = _read_batch(batch, out, kept_whole, look=not skip, joined=joined)
                 skip = _SKIP_AFTER_HINT if plain is False else max(skip - 1, 0)
 
+    @property
+    def first_batches(self) -> int:
+        """How many batches the first pass reads (0 once it is over)."""
+        return -(-len(self.slices) // _BATCH) if self.slices is not None else 0
+
+    def note_places(self, slices: list[msgspec.Raw | None]) -> None:
+        """Where each resource lies in the array, to read it again from the file later
+        (before the first pass lets any slice go); when they do not add up, the bytes are
+        kept instead."""
+        if self.path is None or not self.array:
+            return
+        view = memoryview(self.array)
+        pos = 1  # past the array's "["
+        starts, lengths = self.starts, self.lengths
+        for raw in cast("list[msgspec.Raw]", slices):
+            pos = _after_separator(view, pos)
+            starts.append(pos)
+            lengths.append(len(raw))
+            pos += len(raw)
+        if _CLOSING.fullmatch(view, pos) is None:
+            self.path = None
+
+    def end_first_pass(self) -> None:
+        """The first pass was made a part at a time (``each_instance(part=...)``): over."""
+        self.slices = None
+
     def _first_pass(
         self,
         slices: list[msgspec.Raw | None],
@@ -188,19 +221,11 @@ class FastState:
         kept_whole: KeptWhole,
         slim: msgspec.json.Decoder[list[Any]] | None,
         slimmed: Emit,
+        part: range,
     ) -> None:
-        # Where each resource lies in the array, to read it again from the file later.
-        view = memoryview(self.array) if self.path is not None and self.array else None
-        pos = 1  # past the array's "["
-        for begin in range(0, len(slices), _BATCH):
+        for begin in range(part.start * _BATCH, min(part.stop * _BATCH, len(slices)), _BATCH):
             batch = cast("list[msgspec.Raw]", slices[begin : begin + _BATCH])
             slices[begin : begin + len(batch)] = [None] * len(batch)
-            if view is not None:
-                for raw in batch:
-                    pos = _after_separator(view, pos)
-                    self.starts.append(pos)
-                    self.lengths.append(len(raw))
-                    pos += len(raw)
             typed = None if slim is None else _decode_batch(slim, batch)
             if typed is None:
                 for raw in batch:
@@ -209,8 +234,6 @@ class FastState:
             assert kept_whole is not None
             for raw, resource in zip(batch, typed, strict=True):
                 _slim_resource(raw, resource, out, kept_whole, slimmed)
-        if view is not None and _CLOSING.fullmatch(view, pos) is None:
-            self.path = None  # the places do not add up: keep the bytes
 
     def let_bytes_go(self) -> bool:
         """After the first pass, drop the view of the file's bytes when a later pass can read
@@ -598,20 +621,26 @@ def _python_value(raw: msgspec.Raw | memoryview) -> Any:
 
 
 def parse_fast(
-    state: FastState, doc: JsonText, name: str, slim: documents.Slimmer | None
+    state: FastState,
+    doc: JsonText,
+    name: str,
+    slim: documents.Slimmer | None,
+    second_process_from: int | None = None,
 ) -> documents.ParsedDocument:
     """:func:`documents.parse_document` of a raw state v4 msgspec could split; raises
     :class:`Fallback` when a resource needs the general reader's error.
 
     With ``slim``, the first pass keeps slimmed instances and lets the file's bytes go when
     it can; the result's ``replay`` passes the full instances, read again, to a callback.
+    A state of ``second_process_from`` resources or more has the last part of its first pass
+    made by a child process meanwhile, when one can run (:func:`_first_pass_beside`).
     """
     keep = documents._Kept(slim)
     streamed = keep.instances
     try:
         if slim is None:
             state.each_instance(keep)
-        else:
+        elif not _first_pass_beside(state, keep, slim, second_process_from):
             state.each_instance(keep, slim.kept_whole, slim.keys, keep.slimmed)
         doc.notes[:] = state.notes
         parsed = documents.interpret(state.top, keep.flush(), doc.notes, name)
@@ -629,3 +658,63 @@ def parse_fast(
 
         parsed.replay = replay
     return parsed
+
+
+#: The share of a large state's batches a child process reads in the first pass beside the
+#: main one: less than half, as it also sends what it read, and the main one takes it back.
+CHILD_SHARE = 0.45
+
+
+def split_batches(batches: int) -> tuple[range, range]:
+    """Batches ``0..batches`` in two: those read here, then those a child reads."""
+    cut = batches - max(1, int(batches * CHILD_SHARE))
+    return range(0, cut), range(cut, batches)
+
+
+def _first_pass_beside(
+    state: FastState,
+    keep: documents._Kept,
+    slim: documents.Slimmer,
+    second_process_from: int | None,
+) -> bool:
+    """The first pass over a large state, its last batches read by a child process while
+    this one reads the others (:mod:`hds_audit.beside`); whether it was made so (else the
+    caller makes it alone). The instances come back slimmed, in the order of the file; if
+    the child fails, its batches are read here after these, errors and all, as if alone."""
+    batches = state.first_batches
+    slices = state.slices
+    if (
+        second_process_from is None
+        or slices is None
+        or batches < 2
+        or len(slices) < second_process_from
+        or not beside.usable()
+    ):
+        return False
+    here, there = split_batches(batches)
+    kept_whole, keys = slim.kept_whole, slim.keys
+
+    def read_there(send: beside.Send) -> None:
+        kept = documents._Kept(slim)
+        for number in there:
+            state.each_instance(
+                kept, kept_whole, keys, kept.slimmed, part=range(number, number + 1)
+            )
+            send(documents.sent_instances(kept.flush()))
+            kept.instances.clear()
+
+    child = beside.start(read_there)
+    if child is None:
+        return False
+    with child:
+        state.note_places(slices)
+        state.each_instance(keep, kept_whole, keys, keep.slimmed, part=here)
+        sent = child.results()
+    if sent is None:
+        state.each_instance(keep, kept_whole, keys, keep.slimmed, part=there)
+    else:
+        keep.flush()
+        for batch in sent:
+            keep.instances.extend(documents.received_instances(batch))
+    state.end_first_pass()
+    return True

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from hds_audit import inputs
+from hds_audit import beside, inputs
 from hds_audit.errors import InputError
 from hds_audit.i18n import Msg
 
@@ -69,6 +69,7 @@ class Digest:
             self._run()
         else:
             self._thread = threading.Thread(target=self._run, name="input-digest", daemon=True)
+            beside.fork_safe(self._thread)  # a child never asks for the digest
             self._thread.start()
 
     def _run(self) -> None:

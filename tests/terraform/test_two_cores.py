@@ -1,0 +1,167 @@
+"""A large state's first pass made on two cores reads exactly what one process reads.
+
+The reading with a child process runs in a fresh interpreter (``python -c``): a child is
+forked only where no other thread runs, which a test process cannot promise. What it read
+comes back pickled and is compared here with the general reader's reading of the same file;
+that a child really ran is told by the kernel (a reaped child's peak memory, in a process
+that had reaped none).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_fast_state import _many_resources, _outcome, _resource, _state, _write
+
+from hds_audit.collectors.terraform import collect_file
+from hds_audit.collectors.terraform.fast_state import split_batches
+from hds_audit.geo import GeoTables
+
+_HERE = Path(__file__).parent
+_TWO_CORES = len(os.sched_getaffinity(0)) >= 2 if hasattr(os, "sched_getaffinity") else False
+
+_READ_ON_TWO_CORES = r"""
+import pickle, resource, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from test_fast_state import _outcome
+outcome = _outcome(Path(sys.argv[1]), general=False, second_process_from=0)
+forked = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0
+Path(sys.argv[2]).write_bytes(pickle.dumps((forked, outcome)))
+"""
+
+
+def _on_two_cores(path: Path, tmp_path: Path) -> tuple[bool, Any]:
+    result = tmp_path / "outcome.pickle"
+    subprocess.run(
+        [sys.executable, "-c", _READ_ON_TWO_CORES, str(path), str(result), str(_HERE)],
+        check=True,
+        timeout=120,
+    )
+    forked, outcome = pickle.loads(result.read_bytes())
+    return forked, outcome
+
+
+def test_the_state_is_cut_where_the_child_takes_less_than_half() -> None:
+    here, there = split_batches(3)
+    assert (here, there) == (range(0, 2), range(2, 3))
+    for batches in range(2, 200):
+        here, there = split_batches(batches)
+        assert here.start == 0 and here.stop == there.start and there.stop == batches
+        assert 0 < len(there) <= len(here)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        None,
+        _resource("aws_s3_bucket", None, {"id": "nameless"}),  # typed by the general reader
+        _resource("aws_s3_bucket", "deep", {"id": "deep", "v": [[[[1]]]] * 120}),
+        _resource("aws_s3_bucket", "listed", [{"id": "x"}]),  # a shape error for the file
+    ],
+    ids=["plain", "untyped-name", "many-brackets", "attributes-a-list"],
+)
+@pytest.mark.parametrize("at", [500, 4200], ids=["read-here", "read-by-the-child"])
+def test_a_first_pass_on_two_cores_reads_what_one_process_reads(
+    tmp_path: Path, odd: dict[str, Any] | None, at: int
+) -> None:
+    """Five batches: the child reads the last two. An odd resource in its part is read as
+    the general reader would; one that fails it (a shape error) makes the child fail, and
+    its part is read again here: the same error as without a child."""
+    path = _write(tmp_path, json.dumps(_state(_many_resources(odd, at, 5000)), indent=1))
+    forked, outcome = _on_two_cores(path, tmp_path)
+    assert forked == _TWO_CORES
+    assert outcome == _outcome(path, general=True)
+    assert outcome == _outcome(path, general=False)
+    kind, read = outcome
+    if odd is not None and odd["name"] == "listed":
+        assert kind == "error"
+        return
+    assert kind == "parsed"
+    slim, full = read[3], read[4]
+    assert len(slim) == len(full) == 5000
+    assert [i.address for i in slim] == [i.address for i in full]
+    assert "Hunter2" not in repr(slim) and "Hunter2" not in repr(full)
+    assert slim[4001].attributes == {"id": "b4001", "arn": "arn:aws:s3:::b", "bucket": "b4001"}
+    assert slim[3016].attributes == {"id": "v3016", "region": "eu-west-3"}  # a flatmap's
+
+
+_COLLECT_ON_TWO_CORES = r"""
+import pickle, resource, sys
+from pathlib import Path
+from hds_audit.collectors.terraform import collect_file
+from hds_audit.geo import GeoTables
+collected = collect_file(Path(sys.argv[1]), "state.json", GeoTables.default(), None,
+                         second_process_from=0)
+forked = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0
+Path(sys.argv[2]).write_bytes(pickle.dumps((forked, collected.resources, collected.errors)))
+"""
+
+
+def _cross_half_state() -> list[dict[str, Any]]:
+    """Buckets read by the main process whose encryption, replication and keys are told by
+    resources the child reads (its two batches: the fourth and fifth), among 5,000 others."""
+    made: list[dict[str, Any]] = []
+    for i in range(5000):
+        made.append(
+            _resource(
+                "aws_s3_bucket", f"b{i}", {"id": f"b{i}", "bucket": f"b{i}", "region": "eu-west-3"}
+            )
+        )
+    key = "arn:aws:kms:eu-west-3:111122223333:key/k1"
+    made[10] = _resource(
+        "aws_s3_bucket", "early", {"id": "early", "bucket": "early", "region": "eu-west-3"}
+    )
+    made[4090] = _resource(
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "early",
+        {
+            "id": "early",
+            "bucket": "early",
+            "rule": [
+                {
+                    "apply_server_side_encryption_by_default": [
+                        {"sse_algorithm": "aws:kms", "kms_master_key_id": key}
+                    ]
+                }
+            ],
+        },
+    )
+    made[4095] = _resource("aws_kms_key", "k1", {"id": "k1", "arn": key, "key_id": "k1"})
+    made[3097] = _resource(
+        "aws_s3_bucket_replication_configuration",
+        "early",
+        {
+            "id": "early",
+            "bucket": "early",
+            "role": "r",
+            "rule": [{"status": "Enabled", "destination": [{"bucket": "arn:aws:s3:::b5"}]}],
+        },
+    )
+    return made
+
+
+def test_a_collection_on_two_cores_gives_the_resources_of_one_process(tmp_path: Path) -> None:
+    path = _write(tmp_path, json.dumps(_state(_cross_half_state())))
+    result = tmp_path / "collected.pickle"
+    subprocess.run(
+        [sys.executable, "-c", _COLLECT_ON_TWO_CORES, str(path), str(result)],
+        check=True,
+        timeout=120,
+    )
+    forked, resources, errors = pickle.loads(result.read_bytes())
+    alone = collect_file(path, "state.json", GeoTables.default(), second_process_from=None)
+    assert forked == _TWO_CORES
+    assert errors == alone.errors == []
+    assert resources == alone.resources
+    early = next(r for r in resources if r.id == "aws_s3_bucket.early")
+    assert early.encryption is not None and early.encryption.key_id is not None
+    assert early.replicas  # the destination the child's part names
+    assert [r.id for r in resources][2999:3001] == ["aws_s3_bucket.b2999", "aws_s3_bucket.b3000"]
