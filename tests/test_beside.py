@@ -94,6 +94,13 @@ def test_an_error_here_stops_the_child_on_leaving_the_block() -> None:
         os.waitpid(pids[0], os.WNOHANG)
 
 
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a fresh interpreter (no thread of this test process in it)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+
+
 def test_the_child_writes_nothing_the_parent_buffered() -> None:
     """Text buffered before the fork is written once, by the parent: the child leaves by
     ``os._exit`` without flushing its copy of the buffers."""
@@ -104,9 +111,7 @@ def test_the_child_writes_nothing_the_parent_buffered() -> None:
         "with start(lambda send: send(1)) as child:\n"
         "    assert list(child.results()) == [1]\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
+    done = _python(code)
     assert done.stdout == "buffered once"
     assert done.stderr == ""
 
@@ -129,10 +134,7 @@ def test_a_child_is_forked_only_beside_threads_marked_safe() -> None:
         "stop.set()\n"
         "print(alone, with_marked, with_other, len(os.sched_getaffinity(0)) >= 2)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    alone, with_marked, with_other, two_cores = done.stdout.split()
+    alone, with_marked, with_other, two_cores = _python(code).stdout.split()
     assert (alone, with_marked, with_other) == (two_cores, two_cores, "False")
 
 

@@ -194,16 +194,21 @@ def _many_resources(
     return made
 
 
-@pytest.mark.parametrize(
+#: An odd resource among many (``_many_resources``): none, one typed by the general reader,
+#: one nesting deep enough to need it, one whose attributes are a list (a shape error).
+ODD_RESOURCES = pytest.mark.parametrize(
     "odd",
     [
         None,
-        _resource("aws_s3_bucket", None, {"id": "nameless"}),  # typed by the general reader
+        _resource("aws_s3_bucket", None, {"id": "nameless"}),
         _resource("aws_s3_bucket", "deep", {"id": "deep", "v": [[[[1]]]] * 120}),
-        _resource("aws_s3_bucket", "listed", [{"id": "x"}]),  # a shape error for the file
+        _resource("aws_s3_bucket", "listed", [{"id": "x"}]),
     ],
     ids=["plain", "untyped-name", "many-brackets", "attributes-a-list"],
 )
+
+
+@ODD_RESOURCES
 def test_states_of_many_batches_read_the_same_on_both_paths(
     tmp_path: Path, odd: dict[str, Any] | None
 ) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_fast_state import _many_resources, _outcome, _resource, _state, _write
+from test_fast_state import ODD_RESOURCES, _many_resources, _outcome, _resource, _state, _write
 
 from hds_audit.collectors.terraform import collect_file
 from hds_audit.collectors.terraform.fast_state import split_batches
@@ -58,16 +58,7 @@ def test_the_state_is_cut_where_the_child_takes_less_than_half() -> None:
         assert 0 < len(there) <= len(here)
 
 
-@pytest.mark.parametrize(
-    "odd",
-    [
-        None,
-        _resource("aws_s3_bucket", None, {"id": "nameless"}),  # typed by the general reader
-        _resource("aws_s3_bucket", "deep", {"id": "deep", "v": [[[[1]]]] * 120}),
-        _resource("aws_s3_bucket", "listed", [{"id": "x"}]),  # a shape error for the file
-    ],
-    ids=["plain", "untyped-name", "many-brackets", "attributes-a-list"],
-)
+@ODD_RESOURCES
 @pytest.mark.parametrize("at", [500, 4200], ids=["read-here", "read-by-the-child"])
 def test_a_first_pass_on_two_cores_reads_what_one_process_reads(
     tmp_path: Path, odd: dict[str, Any] | None, at: int
