@@ -227,8 +227,10 @@ def pull_state(
     geo: GeoTables,
     keep_attributes: frozenset[str] | None = None,
     progress: ScanProgress = SILENT,
+    second_process_from: int | None = SECOND_PROCESS_FROM,
 ) -> Collection:
-    """Run ``terraform state pull`` in a working directory (python-terraform) and read it."""
+    """Run ``terraform state pull`` in a working directory (python-terraform) and read it
+    (:func:`collect_file`)."""
     if not cli.available():
         error = CollectionError(
             source=label,
@@ -248,7 +250,7 @@ def pull_state(
     with tempfile.TemporaryDirectory(prefix="hds-audit-state-") as tmp:
         pulled = Path(tmp) / "pulled.tfstate"
         pulled.write_text(out, encoding="utf-8")
-        result = collect_file(pulled, label, geo, keep_attributes, progress)
+        result = collect_file(pulled, label, geo, keep_attributes, progress, second_process_from)
     for collected in result.sources:
         collected.notes.append(Msg("note.state_pull"))
     return result
@@ -284,8 +286,10 @@ def collect_remote(
     geo: GeoTables,
     remote: RemoteReader | None,
     keep_attributes: frozenset[str] | None = None,
+    second_process_from: int | None = SECOND_PROCESS_FROM,
 ) -> Collection:
-    """A state stored in a remote backend (``s3://bucket/key``), read through ``remote``."""
+    """A state stored in a remote backend (``s3://bucket/key``), read through ``remote``
+    (:func:`collect_file`)."""
     try:
         if remote is None:
             raise InputError(url, Msg("input.remote_needs_aws"))
@@ -296,7 +300,7 @@ def collect_remote(
     with tempfile.TemporaryDirectory(prefix="hds-audit-state-") as tmp:
         fetched = Path(tmp) / "remote.tfstate"
         fetched.write_bytes(data)
-        return collect_file(fetched, url, geo, keep_attributes)
+        return collect_file(fetched, url, geo, keep_attributes, SILENT, second_process_from)
 
 
 def collect_terraform(
@@ -311,15 +315,16 @@ def collect_terraform(
     """Collect every input; one bad input never stops the others.
 
     ``keep_attributes`` names the raw attributes resources keep (``None``: all of them);
-    ``progress`` is told which input is read and how many resources are done; a state file
-    of ``second_process_from`` resources or more is read on two cores when it can.
+    ``progress`` is told which input is read and how many resources are done; a state (a
+    file, pulled or remote) of ``second_process_from`` resources or more is read on two
+    cores when it can.
     """
     cli = cli or TerraformCli()
     result = Collection()
     paths = list(paths)
     for url in (p for p in paths if p.startswith("s3://")):
         progress.stage(f"terraform: reading {url}")
-        result.extend(collect_remote(url, geo, remote, keep_attributes))
+        result.extend(collect_remote(url, geo, remote, keep_attributes, second_process_from))
     local = [p for p in paths if not p.startswith("s3://")]
     inputs = list(expand_inputs(local))
     for number, found in enumerate(inputs, 1):
@@ -330,7 +335,9 @@ def collect_terraform(
         elif found.empty:
             result.errors.append(CollectionError(label, label, NO_STATE_OR_PLAN, kind=EMPTY_INPUT))
         elif found.working_dir:
-            result.extend(pull_state(path, label, cli, geo, keep_attributes, progress))
+            result.extend(
+                pull_state(path, label, cli, geo, keep_attributes, progress, second_process_from)
+            )
         else:
             result.extend(
                 collect_file(path, label, geo, keep_attributes, progress, second_process_from)

@@ -169,8 +169,8 @@ class FastState:
         default ``out``).
         Each slice is let go once read: a pass holds no more than the slices still to read.
         ``part``: the first pass passes only the resources of these batches (of
-        ``documents.BATCH``; :attr:`first_batches` of them in all): the caller notes the
-        places first and ends the pass after (:meth:`note_places`, :meth:`end_first_pass`).
+        ``documents.BATCH``): the caller notes the places first and ends the pass after
+        (:meth:`note_places`, :meth:`end_first_pass`).
         """
         slices = self.slices
         if slices is not None:  # the first pass
@@ -178,7 +178,7 @@ class FastState:
             if part is None:  # the whole of it
                 self.slices = None
                 self.note_places(slices)
-                part = range(-(-len(slices) // _BATCH))
+                part = range(_batches(len(slices)))
             self._first_pass(slices, out, kept_whole, slim, slimmed or out, part)
         else:  # a later pass: split again (a twentieth of the time), or read the file again
             batches: Iterator[tuple[list[Any], bytearray | None]]
@@ -187,11 +187,6 @@ class FastState:
             for batch, joined in batches:
                 plain = _read_batch(batch, out, kept_whole, look=not skip, joined=joined)
                 skip = _SKIP_AFTER_HINT if plain is False else max(skip - 1, 0)
-
-    @property
-    def first_batches(self) -> int:
-        """How many batches the first pass reads (0 once it is over)."""
-        return -(-len(self.slices) // _BATCH) if self.slices is not None else 0
 
     def note_places(self, slices: list[msgspec.Raw | None]) -> None:
         """Where each resource lies in the array, to read it again from the file later
@@ -665,6 +660,11 @@ def parse_fast(
 CHILD_SHARE = 0.45
 
 
+def _batches(resources: int) -> int:
+    """How many batches (of ``documents.BATCH``) hold this many resources."""
+    return -(-resources // _BATCH)
+
+
 def split_batches(batches: int) -> tuple[range, range]:
     """Batches ``0..batches`` in two: those read here, then those a child reads."""
     cut = batches - max(1, int(batches * CHILD_SHARE))
@@ -681,17 +681,16 @@ def _first_pass_beside(
     this one reads the others (:mod:`hds_audit.beside`); whether it was made so (else the
     caller makes it alone). The instances come back slimmed, in the order of the file; if
     the child fails, its batches are read here after these, errors and all, as if alone."""
-    batches = state.first_batches
     slices = state.slices
     if (
         second_process_from is None
-        or slices is None
-        or batches < 2
+        or slices is None  # (never: the first pass is not made yet)
+        or len(slices) <= _BATCH  # one batch: nothing to share
         or len(slices) < second_process_from
         or not beside.usable()
     ):
         return False
-    here, there = split_batches(batches)
+    here, there = split_batches(_batches(len(slices)))
     kept_whole, keys = slim.kept_whole, slim.keys
 
     def read_there(send: beside.Send) -> None:
