@@ -2,10 +2,12 @@
 
 The child starts as a copy of this process (what was built so far is shared, not copied or
 sent) and returns what it produces pickled, through an unnamed temporary file, one piece at
-a time. Nothing depends on it succeeding: when it cannot start or fails in any way (an
-error, a signal, a crash), :func:`start` or :meth:`Beside.results` says so and the caller
-does the work itself, so an error is raised here, by the same code, as if there had been
-no child.
+a time: all of them once it has ended (:meth:`Beside.results`), or each as soon as it is
+written (:meth:`Beside.pieces`; a pipe tells where each piece ends). Nothing depends on it
+succeeding: when it cannot start or fails in any way (an error, a signal, a crash),
+:func:`start`, :meth:`Beside.results` or the end of :meth:`Beside.pieces` says so and the
+caller does the work (or what is left of it) itself, so an error is raised here, by the
+same code, as if there had been no child.
 
 Pages the two processes share are copied as soon as either writes to one (CPython writes
 to an object whenever it takes or drops a reference to it): a child beside a process that
@@ -25,6 +27,7 @@ import io
 import os
 import pickle
 import signal
+import struct
 import tempfile
 import threading
 import warnings
@@ -37,6 +40,8 @@ Send = Callable[[Any], None]
 Work = Callable[[Send], None]
 
 _BUFFER = 1 << 20
+# Where a piece ends in the file, told through the pipe once it is all written.
+_END = struct.Struct("<Q")
 
 
 _FORK_SAFE: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
@@ -68,34 +73,47 @@ def start(work: Work) -> Beside | None:
     except OSError:
         return None
     try:
+        told, tell = os.pipe()  # not inherited by programs either process runs
+    except OSError:
+        file.close()
+        return None
+    try:
         with warnings.catch_warnings():  # Python 3.12+ warns of any thread: see usable()
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
     except OSError:
         file.close()
+        os.close(told)
+        os.close(tell)
         return None
     if pid == 0:
-        _run_child(work, file)  # never returns
-    return Beside(pid, file)
+        os.close(told)
+        _run_child(work, file, tell)  # never returns
+    os.close(tell)  # the child's end: the pipe ends when the child does
+    return Beside(pid, file, told)
 
 
 class Beside:
     """One piece of work running in a forked child (see :func:`start`).
 
     :meth:`results` waits for it and gives what it sent, in order, or ``None`` when it did
-    not finish well; :meth:`close` (also on leaving a ``with`` block) stops a child still
-    running and reaps it, whatever happened meanwhile.
+    not finish well; :meth:`pieces` gives each piece as soon as it is sent. :meth:`close`
+    (also on leaving a ``with`` block) stops a child still running and reaps it, whatever
+    happened meanwhile.
     """
 
-    __slots__ = ("_file", "_pid")
+    __slots__ = ("_file", "_pid", "_read", "_told")
 
-    def __init__(self, pid: int, file: IO[bytes]) -> None:
+    def __init__(self, pid: int, file: IO[bytes], told: int) -> None:
         self._pid = pid
         self._file: IO[bytes] | None = file
+        self._told = told  # the pipe's end where the child tells where each piece ends
+        self._read = 0  # where the pieces taken so far end
 
     def results(self) -> Iterator[Any] | None:
         """What the child sent, read a piece at a time once it has ended (so it is all
-        there); ``None`` if it failed."""
+        there); ``None`` if it failed. Not after :meth:`pieces`."""
+        self._let_pipe_go()  # drained first: a child telling of many pieces never waits
         ended = self._reap(stop=False)
         file = self._file
         if not ended or file is None:
@@ -103,12 +121,34 @@ class Beside:
         self._file = None
         return _pieces(file)
 
+    def pieces(self) -> Iterator[Any]:
+        """Each piece the child sends, in order, as soon as it is all written (waiting for
+        it). The pieces end where the child did: when that was early (a failure), the
+        caller sees fewer than it expected and does the rest itself."""
+        file = self._file
+        if file is None or self._told < 0:
+            return
+        fd = file.fileno()
+        while (told := _read_exactly(self._told, _END.size)) is not None:
+            (end,) = _END.unpack(told)
+            start, self._read = self._read, end
+            yield pickle.loads(_pread_exactly(fd, end - start, start))
+
     def close(self) -> None:
-        """Stop the child if it still runs, reap it, let its file go."""
+        """Stop the child if it still runs, reap it, let its file and pipe go."""
         self._reap(stop=True)
+        self._let_pipe_go()
         if self._file is not None:
             self._file.close()
             self._file = None
+
+    def _let_pipe_go(self) -> None:
+        if self._told >= 0:
+            with contextlib.suppress(OSError):
+                while os.read(self._told, 1 << 16):
+                    pass
+            os.close(self._told)
+            self._told = -1
 
     def __enter__(self) -> Beside:
         return self
@@ -131,10 +171,10 @@ class Beside:
         return os.waitstatus_to_exitcode(status) == 0
 
 
-def _run_child(work: Work, file: IO[bytes]) -> None:
-    """The child: run ``work``, its pieces pickled into ``file``; exit 0 only if all went
-    well. It leaves by ``os._exit``: none of the parent's exit handlers, buffers or
-    finalisers run twice."""
+def _run_child(work: Work, file: IO[bytes], tell: int) -> None:
+    """The child: run ``work``, its pieces pickled into ``file``, where each ends told
+    through the pipe ``tell`` once it is written; exit 0 only if all went well. It leaves
+    by ``os._exit``: none of the parent's exit handlers, buffers or finalisers run twice."""
     code = 1
     try:
         with open(file.fileno(), "wb", buffering=_BUFFER, closefd=False) as out:
@@ -143,6 +183,8 @@ def _run_child(work: Work, file: IO[bytes]) -> None:
             def send(piece: Any) -> None:
                 pickler.dump(piece)
                 pickler.clear_memo()  # each piece on its own: the child keeps none of them
+                out.flush()
+                os.write(tell, _END.pack(out.tell()))  # 8 bytes: written whole
 
             work(send)
         code = 0
@@ -150,6 +192,28 @@ def _run_child(work: Work, file: IO[bytes]) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    """``size`` bytes from the pipe ``fd``, or ``None`` at its end."""
+    data = b""
+    while len(data) < size:
+        more = os.read(fd, size - len(data))
+        if not more:
+            return None
+        data += more
+    return data
+
+
+def _pread_exactly(fd: int, size: int, offset: int) -> bytes:
+    """``size`` bytes of the file ``fd`` from ``offset`` (its shared position unmoved)."""
+    data = os.pread(fd, size, offset)
+    while len(data) < size:  # (a regular file gives all at once; read on if not)
+        more = os.pread(fd, size - len(data), offset + len(data))
+        if not more:
+            raise EOFError("a piece ends past the child's file")
+        data += more
+    return data
 
 
 def _pieces(file: IO[bytes]) -> Iterator[Any]:

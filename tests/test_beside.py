@@ -74,6 +74,48 @@ def test_a_child_that_fails_any_way_gives_none_not_what_it_sent(work: beside.Wor
         assert child.results() is None
 
 
+def test_many_pieces_come_back_once_the_child_has_ended() -> None:
+    """More pieces than the pipe that tells where each ends can hold unread: the child is
+    never left waiting on it (were it, this fresh interpreter would not end in time)."""
+    code = (
+        "from hds_audit.beside import start\n"
+        "with start(lambda send: [send(n) for n in range(20_000)]) as child:\n"
+        "    print(list(child.results()) == list(range(20_000)))\n"
+    )
+    assert _python(code).stdout.split() == ["True"]
+
+
+def _sends_then_waits(send: beside.Send) -> None:
+    send("first")
+    send("second")
+    time.sleep(60)
+
+
+def test_pieces_come_as_soon_as_they_are_sent() -> None:
+    """The first pieces are taken while the child still runs (it would run a minute);
+    closing then stops it."""
+    started = time.monotonic()
+    with _started(_sends_then_waits) as child:
+        pieces = child.pieces()
+        assert [next(pieces), next(pieces)] == ["first", "second"]
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize(
+    "work", [_fails_after_sending, _killed_after_sending, _exits_after_sending]
+)
+def test_pieces_end_where_a_failing_child_stopped(work: beside.Work) -> None:
+    """What was sent before the failure, nothing after: the caller counts what it got."""
+    with _started(work) as child:
+        assert list(child.pieces()) == ["first"]
+
+
+def test_the_pieces_of_a_child_that_ends_well_are_all_there() -> None:
+    with _started(_sends(300)) as child:
+        sent = list(child.pieces())
+    assert [piece["piece"] for piece in sent] == list(range(300))  # type: ignore[index]
+
+
 def test_closing_stops_and_reaps_a_child_still_running() -> None:
     child = _started(lambda send: time.sleep(60))
     pid = child._pid
