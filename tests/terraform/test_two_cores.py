@@ -1,4 +1,5 @@
-"""A large state's first pass made on two cores reads exactly what one process reads.
+"""A large state read on two cores reads exactly what one process reads: the first pass,
+whose last part a child process reads, and the later pass, which the child reads whole.
 
 The reading with a child process runs in a fresh interpreter (``python -c``): a child is
 forked only where no other thread runs, which a test process cannot promise. What it read
@@ -82,6 +83,59 @@ def test_a_first_pass_on_two_cores_reads_what_one_process_reads(
     assert "Hunter2" not in repr(slim) and "Hunter2" not in repr(full)
     assert slim[4001].attributes == {"id": "b4001", "arn": "arn:aws:s3:::b", "bucket": "b4001"}
     assert slim[3016].attributes == {"id": "v3016", "region": "eu-west-3"}  # a flatmap's
+
+
+# The child is killed when the replay has taken the first instance it sent (it has sent
+# some of the later pass's batches by then, seldom all): the replay takes what it sent and
+# reads on itself. Or the file is changed once the first pass is over: the replay's error
+# is the one process's, whatever the child had read.
+_LATER_PASS_CUT = r"""
+import os, pickle, signal, sys
+from pathlib import Path
+from hds_audit.collectors.terraform.documents import parse_document
+from hds_audit.collectors.terraform.normalise import index_slimmer
+from hds_audit.collectors.terraform.reading import read_text
+from hds_audit.errors import InputError
+path, how = Path(sys.argv[1]), sys.argv[3]
+parsed = parse_document(read_text(path, "state.json"), "state.json", index_slimmer(), 0)
+me = os.getpid()
+children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+full = []
+def each(instance):
+    if not full and how == "kill":
+        for child in children:
+            os.kill(int(child), signal.SIGKILL)
+    full.append(instance)
+if how == "change":
+    path.write_bytes(path.read_bytes())  # the same bytes, another file
+    os.utime(path, ns=(1, 1))
+try:
+    parsed.replay(each)
+    outcome = ("parsed", parsed.instances, full)
+except InputError as error:
+    outcome = ("error", str(error))
+Path(sys.argv[2]).write_bytes(pickle.dumps((len(children), outcome)))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the child in /proc")
+@pytest.mark.parametrize("how", ["kill", "change"])
+def test_a_later_pass_the_child_leaves_is_read_on_here(tmp_path: Path, how: str) -> None:
+    path = _write(tmp_path, json.dumps(_state(_many_resources(None, 0, 20_000)), indent=1))
+    alone = _outcome(path, general=False)
+    result = tmp_path / "outcome.pickle"
+    subprocess.run(
+        [sys.executable, "-c", _LATER_PASS_CUT, str(path), str(result), how],
+        check=True,
+        timeout=120,
+    )
+    children, outcome = pickle.loads(result.read_bytes())
+    assert children == (1 if _TWO_CORES else 0)
+    if how == "kill":
+        assert outcome == ("parsed", alone[1][3], alone[1][4])
+        assert len(outcome[2]) == 20_000
+    else:
+        assert outcome[0] == "error" and "changed" in outcome[1]
 
 
 _COLLECT_ON_TWO_CORES = r"""

@@ -151,7 +151,10 @@ def collect_file(
             raise InputError(label, Msg("input.missing"))
         doc = read_text(path, label)
         parsed = parse_document(doc, label, index_slimmer(), second_process_from)
-        collected = _normalised(parsed, label, geo, keep_attributes, progress)
+        try:
+            collected = _normalised(parsed, label, geo, keep_attributes, progress)
+        finally:
+            parsed.release()
     except InputError as error:
         return unreadable(label, error.problem, doc)
     except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:

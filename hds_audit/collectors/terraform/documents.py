@@ -101,6 +101,9 @@ class ParsedDocument:
     replay: Replay | None = None
     """For a streamed state: passes every full instance again, one at a time, to a callback
     (``instances`` then holds the slimmed copies the index needs)."""
+    release: Callable[[], None] = lambda: None
+    """Stops what still works for ``replay`` (a child process reading the state beside this
+    one) when the replay will not be made, or not to its end: call it once done."""
 
 
 Replay = Callable[[Callable[[TfInstance], None]], None]

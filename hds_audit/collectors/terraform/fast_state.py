@@ -23,7 +23,7 @@ import io
 import json
 import re
 from array import array as array_of
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from itertools import islice
 from pathlib import Path
@@ -100,7 +100,18 @@ class FastState:
     resources are never held together.
     """
 
-    __slots__ = ("array", "at", "identity", "lengths", "notes", "path", "slices", "starts", "top")
+    __slots__ = (
+        "array",
+        "at",
+        "count",
+        "identity",
+        "lengths",
+        "notes",
+        "path",
+        "slices",
+        "starts",
+        "top",
+    )
 
     def __init__(
         self,
@@ -112,6 +123,7 @@ class FastState:
         self.top = top
         self.array: msgspec.Raw | None = array
         self.slices: list[msgspec.Raw | None] | None = slices  # for the first pass
+        self.count = len(slices)  # resources
         self.notes = notes
         self.path: Path | None = None  # the file, to read the resources again from it
         self.identity: inputs.FileIdentity | None = None
@@ -179,14 +191,38 @@ class FastState:
                 self.slices = None
                 self.note_places(slices)
                 part = range(_batches(len(slices)))
-            self._first_pass(slices, out, kept_whole, slim, slimmed or out, part)
-        else:  # a later pass: split again (a twentieth of the time), or read the file again
-            batches: Iterator[tuple[list[Any], bytearray | None]]
-            batches = self._split_again() if self.array is not None else self._read_again()
-            skip = 0  # batches left before the attributes of a batch are looked at together
-            for batch, joined in batches:
-                plain = _read_batch(batch, out, kept_whole, look=not skip, joined=joined)
-                skip = _SKIP_AFTER_HINT if plain is False else max(skip - 1, 0)
+            _first_pass_of(_slices_of(slices, part), out, kept_whole, slim, slimmed or out)
+        else:
+            self.later_pass(out, kept_whole)
+
+    def later_pass(
+        self,
+        out: Emit,
+        kept_whole: KeptWhole = None,
+        first: int = 0,
+        batch_read: Callable[[], None] | None = None,
+    ) -> None:
+        """A pass after the first: every instance from batch ``first`` on (of
+        ``documents.BATCH`` resources), read again from the bytes kept (split again: a
+        twentieth of the time) or from the file; ``batch_read`` is told when each batch has
+        been passed."""
+        batches: Iterator[tuple[list[Any], bytearray | None]]
+        batches = (
+            self._split_again(first)
+            if self.array is not None
+            else self._read_again(range(first, self.batches))
+        )
+        skip = 0  # batches left before the attributes of a batch are looked at together
+        for batch, joined in batches:
+            plain = _read_batch(batch, out, kept_whole, look=not skip, joined=joined)
+            skip = _SKIP_AFTER_HINT if plain is False else max(skip - 1, 0)
+            if batch_read is not None:
+                batch_read()
+
+    @property
+    def batches(self) -> int:
+        """How many batches (of ``documents.BATCH`` resources) a pass reads."""
+        return _batches(self.count)
 
     def note_places(self, slices: list[msgspec.Raw | None]) -> None:
         """Where each resource lies in the array, to read it again from the file later
@@ -209,26 +245,18 @@ class FastState:
         """The first pass was made a part at a time (``each_instance(part=...)``): over."""
         self.slices = None
 
-    def _first_pass(
+    def first_pass_again(
         self,
-        slices: list[msgspec.Raw | None],
         out: Emit,
-        kept_whole: KeptWhole,
-        slim: msgspec.json.Decoder[list[Any]] | None,
+        kept_whole: Callable[[str, str], bool],
+        keys: tuple[str, ...],
         slimmed: Emit,
         part: range,
     ) -> None:
-        for begin in range(part.start * _BATCH, min(part.stop * _BATCH, len(slices)), _BATCH):
-            batch = cast("list[msgspec.Raw]", slices[begin : begin + _BATCH])
-            slices[begin : begin + len(batch)] = [None] * len(batch)
-            typed = None if slim is None else _decode_batch(slim, batch)
-            if typed is None:
-                for raw in batch:
-                    read_resource(raw, out, kept_whole)
-                continue
-            assert kept_whole is not None
-            for raw, resource in zip(batch, typed, strict=True):
-                _slim_resource(raw, resource, out, kept_whole, slimmed)
+        """The first pass over the batches of ``part``, read again from the file, its
+        bytes let go (see :meth:`each_instance`, with ``keys``)."""
+        slim = _slim_decoder(keys)
+        _first_pass_of(self._read_again(part), out, kept_whole, slim, slimmed)
 
     def let_bytes_go(self) -> bool:
         """After the first pass, drop the view of the file's bytes when a later pass can read
@@ -238,15 +266,16 @@ class FastState:
         self.array = None
         return True
 
-    def _read_again(self) -> Iterator[tuple[list[memoryview], bytearray]]:
-        """The resources again, from the file, a batch at a time: each resource's bytes,
-        and the batch's stretch of the array between brackets (one read: the separators
-        of the array are those of a JSON array). The file must be the one first read,
-        unchanged: else :class:`inputs.FileProblem`."""
+    def _read_again(self, part: range) -> Iterator[tuple[list[memoryview], bytearray]]:
+        """The resources of the batches of ``part`` again, from the file, a batch at a time:
+        each resource's bytes, and the batch's stretch of the array between brackets (one
+        read: the separators of the array are those of a JSON array). The file must be the
+        one first read, unchanged: else :class:`inputs.FileProblem`."""
         assert self.path is not None and self.identity is not None
         starts, lengths = self.starts, self.lengths
         with inputs.reopen(self.path, self.identity) as stream:
-            for begin in range(0, len(starts), _BATCH):
+            stop = min(part.stop * _BATCH, len(starts))
+            for begin in range(part.start * _BATCH, stop, _BATCH):
                 first, last = begin, min(begin + _BATCH, len(starts)) - 1
                 origin = starts[first] - 1  # where the opening bracket stands
                 size = starts[last] + lengths[last] - origin + 1
@@ -266,12 +295,42 @@ class FastState:
                 )
             inputs.check_unchanged(stream.fileno(), self.identity)
 
-    def _split_again(self) -> Iterator[tuple[list[msgspec.Raw], None]]:
-        """The resources again, from the bytes kept, a batch at a time."""
+    def _split_again(self, first: int) -> Iterator[tuple[list[msgspec.Raw], None]]:
+        """The resources again, from the bytes kept, a batch at a time from batch
+        ``first``."""
         assert self.array is not None
-        iterator = iter(_SPLIT.decode(self.array))
+        iterator = islice(_SPLIT.decode(self.array), first * _BATCH, None)
         while batch := list(islice(iterator, _BATCH)):
             yield batch, None
+
+
+def _slices_of(
+    slices: list[msgspec.Raw | None], part: range
+) -> Iterator[tuple[list[msgspec.Raw], None]]:
+    """The slices of the batches of ``part``, a batch at a time, each let go once given."""
+    for begin in range(part.start * _BATCH, min(part.stop * _BATCH, len(slices)), _BATCH):
+        batch = cast("list[msgspec.Raw]", slices[begin : begin + _BATCH])
+        slices[begin : begin + len(batch)] = [None] * len(batch)
+        yield batch, None
+
+
+def _first_pass_of(
+    batches: Iterable[tuple[list[Any], bytearray | None]],
+    out: Emit,
+    kept_whole: KeptWhole,
+    slim: msgspec.json.Decoder[list[Any]] | None,
+    slimmed: Emit,
+) -> None:
+    """The first pass over ``batches`` of resources (see :meth:`FastState.each_instance`)."""
+    for batch, joined in batches:
+        typed = None if slim is None else _decode_batch(slim, batch, joined)
+        if typed is None:
+            for raw in batch:
+                read_resource(raw, out, kept_whole)
+            continue
+        assert kept_whole is not None
+        for raw, resource in zip(batch, typed, strict=True):
+            _slim_resource(raw, resource, out, kept_whole, slimmed)
 
 
 def _read_into(stream: io.BufferedReader, view: memoryview) -> None:
@@ -627,31 +686,50 @@ def parse_fast(
 
     With ``slim``, the first pass keeps slimmed instances and lets the file's bytes go when
     it can; the result's ``replay`` passes the full instances, read again, to a callback.
-    A state of ``second_process_from`` resources or more has the last part of its first pass
-    made by a child process meanwhile, when one can run (:func:`_first_pass_beside`).
+    A state of ``second_process_from`` resources or more is read on two cores when a child
+    process can run (:func:`_first_pass_beside`): the child reads the last part of the
+    first pass, then the whole of the later pass, whose instances the replay takes from it.
     """
     keep = documents._Kept(slim)
     streamed = keep.instances
+    helper: _Helper | None = None
     try:
         if slim is None:
             state.each_instance(keep)
-        elif not _first_pass_beside(state, keep, slim, second_process_from):
-            state.each_instance(keep, slim.kept_whole, slim.keys, keep.slimmed)
+        else:
+            helper = _first_pass_beside(state, doc, keep, slim, second_process_from)
+            if helper is None:
+                state.each_instance(keep, slim.kept_whole, slim.keys, keep.slimmed)
         doc.notes[:] = state.notes
         parsed = documents.interpret(state.top, keep.flush(), doc.notes, name)
-    except (ShapeError, RecursionError, AttributeError, TypeError, ValueError) as error:
-        raise InputError(name, documents.shape_problem(error)) from None
-    if slim is not None and parsed.instances is streamed:
-        if state.let_bytes_go():
-            doc.data = None  # the replay reads the resources from the file again
+    except BaseException as error:
+        if helper is not None:
+            helper.close()  # nothing is left for the child to do
+        if isinstance(error, ShapeError | RecursionError | AttributeError | TypeError | ValueError):
+            raise InputError(name, documents.shape_problem(error)) from None
+        raise
+    if slim is None or parsed.instances is not streamed:
+        if helper is not None:
+            helper.close()
+        return parsed
+    if state.let_bytes_go():
+        doc.data = None  # the replay reads the resources from the file again
 
-        def replay(each: Callable[[TfInstance], None]) -> None:
-            try:
-                state.each_instance(each)
-            except inputs.FileProblem as problem:
-                raise InputError(name, problem.problem) from None
+    def replay(each: Callable[[TfInstance], None]) -> None:
+        nonlocal helper
+        taken = 0
+        try:
+            if helper is not None:
+                with helper:
+                    taken = helper.later_pass(each, state.batches)
+                helper = None
+            state.later_pass(each, first=taken)
+        except inputs.FileProblem as problem:
+            raise InputError(name, problem.problem) from None
 
-        parsed.replay = replay
+    parsed.replay = replay
+    if helper is not None:
+        parsed.release = helper.close
     return parsed
 
 
@@ -671,16 +749,73 @@ def split_batches(batches: int) -> tuple[range, range]:
     return range(0, cut), range(cut, batches)
 
 
+class _Helper:
+    """A child process reading a state beside this one (:func:`_first_pass_beside`), and
+    the pieces it sends: its part of the first pass, then, when the later pass reads the
+    file again, each batch of that pass."""
+
+    __slots__ = ("child", "later", "pieces", "running")
+
+    def __init__(self, child: beside.Beside) -> None:
+        self.child = child
+        self.pieces = child.pieces()
+        self.later = False  # whether the child goes on with the later pass
+        self.running = True
+
+    def first_pass(self, into: list[TfInstance], expected: int) -> bool:
+        """Add the instances of the child's part of the first pass (``expected`` batches)
+        to ``into``; whether it sent all of it (else ``into`` is left as it was)."""
+        mark = len(into)
+        taken = 0
+        for piece in islice(self.pieces, expected):
+            into.extend(documents.received_instances(piece))
+            taken += 1
+        if taken == expected:
+            return True
+        del into[mark:]
+        return False
+
+    def later_pass(self, each: Emit, batches: int) -> int:
+        """Pass the instances of the later pass the child read to ``each``, in order; how
+        many batches it sent (fewer than ``batches`` if it failed: the caller reads on
+        from there)."""
+        taken = 0
+        if self.later:
+            for piece in islice(self.pieces, batches):
+                for instance in documents.received_instances(piece):
+                    each(instance)
+                taken += 1
+        return taken
+
+    def close(self) -> None:
+        """Stop the child if it still runs (the later pass was not made, or failed)."""
+        self.running = self.later = False
+        self.child.close()
+
+    def __enter__(self) -> _Helper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def _first_pass_beside(
     state: FastState,
+    doc: JsonText,
     keep: documents._Kept,
     slim: documents.Slimmer,
     second_process_from: int | None,
-) -> bool:
+) -> _Helper | None:
     """The first pass over a large state, its last batches read by a child process while
-    this one reads the others (:mod:`hds_audit.beside`); whether it was made so (else the
-    caller makes it alone). The instances come back slimmed, in the order of the file; if
-    the child fails, its batches are read here after these, errors and all, as if alone."""
+    this one reads the others (:mod:`hds_audit.beside`); ``None`` when no child could do it
+    (the caller then makes the pass alone). The instances come back slimmed, in the order
+    of the file; if the child fails, its batches are read here after these, errors and all,
+    as if alone.
+
+    When the later pass will read the file again, the child then lets the file's bytes go
+    and reads every batch of that pass, as the replay would (redacted, full instances),
+    while this process builds the index and normalises what it sent: the helper returned
+    keeps it running for the replay."""
     slices = state.slices
     if (
         second_process_from is None
@@ -689,11 +824,12 @@ def _first_pass_beside(
         or len(slices) < second_process_from
         or not beside.usable()
     ):
-        return False
+        return None
     here, there = split_batches(_batches(len(slices)))
     kept_whole, keys = slim.kept_whole, slim.keys
 
     def read_there(send: beside.Send) -> None:
+        state.note_places(slices)
         kept = documents._Kept(slim)
         for number in there:
             state.each_instance(
@@ -701,19 +837,48 @@ def _first_pass_beside(
             )
             send(documents.sent_instances(kept.flush()))
             kept.instances.clear()
+        if state.path is None:  # the later pass splits the bytes kept: this process's job
+            return
+        # This process lets the file's bytes go after its first pass: they must not stay
+        # mapped in the child alone (they would be its own memory then).
+        slices.clear()
+        state.end_first_pass()
+        state.array = None
+        doc.let_bytes_go_in_child()
+        read: list[TfInstance] = []
+
+        def batch_read() -> None:
+            send(documents.sent_instances(read))
+            read.clear()
+
+        state.later_pass(read.append, batch_read=batch_read)
 
     child = beside.start(read_there)
     if child is None:
-        return False
-    with child:
+        return None
+    helper = _Helper(child)
+    try:
         state.note_places(slices)
         state.each_instance(keep, kept_whole, keys, keep.slimmed, part=here)
-        sent = child.results()
-    if sent is None:
-        state.each_instance(keep, kept_whole, keys, keep.slimmed, part=there)
-    else:
         keep.flush()
-        for batch in sent:
-            keep.instances.extend(documents.received_instances(batch))
+        again = state.path is not None  # the file can be read again: its bytes go now
+        if again:
+            del slices[:]  # (the slices of the child's part)
+            state.end_first_pass()
+            state.let_bytes_go()
+            doc.data = None
+        if not helper.first_pass(keep.instances, len(there)):
+            helper.close()
+            if again:
+                state.first_pass_again(keep, kept_whole, keys, keep.slimmed, there)
+            else:
+                state.each_instance(keep, kept_whole, keys, keep.slimmed, part=there)
+    except BaseException:
+        helper.close()
+        raise
     state.end_first_pass()
-    return True
+    if helper.running and state.path is not None:
+        helper.later = True  # it goes on with the later pass
+    else:
+        helper.close()  # (a later pass splitting the bytes kept is this process's job)
+    return helper

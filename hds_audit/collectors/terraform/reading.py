@@ -77,6 +77,11 @@ class Digest:
         self._value = hashlib.sha256(self._data).hexdigest()
         self._data = None
 
+    def let_bytes_go_in_child(self) -> None:
+        """In a forked child, which never asks for the digest (its thread is not there):
+        the bytes are let go."""
+        self._data = None
+
     def value(self) -> str:
         """The digest (the thread's, waited for; computed here if the thread could not)."""
         if self._thread is not None:
@@ -151,6 +156,14 @@ class JsonText:
             self._text = self.data[self.bom :].decode(self.encoding)
             self.data = None
         return self._text
+
+    def let_bytes_go_in_child(self) -> None:
+        """In a forked child (:mod:`hds_audit.beside`) done with the file's bytes: let them
+        go, the digest's hold included, so that once this process lets them go too they
+        are not left as the child's own memory."""
+        self.data = None
+        if isinstance(self._digest, Digest):
+            self._digest.let_bytes_go_in_child()
 
     def byte_offset(self, pos: int) -> int:
         """The offset in the file's bytes of ``pos`` in the decoded text."""
