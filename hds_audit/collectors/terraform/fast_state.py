@@ -25,7 +25,7 @@ import re
 from array import array as array_of
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
-from itertools import islice
+from itertools import islice, starmap
 from pathlib import Path
 from sys import intern
 from typing import Any, cast
@@ -782,7 +782,8 @@ class _Helper:
         taken = 0
         if self.later:
             for piece in islice(self.pieces, batches):
-                for instance in documents.received_instances(piece):
+                # Let go once normalised: their texts need not be interned as the index's are.
+                for instance in starmap(TfInstance, piece):
                     each(instance)
                 taken += 1
         return taken
