@@ -124,15 +124,14 @@ class Beside:
     def pieces(self) -> Iterator[Any]:
         """Each piece the child sends, in order, as soon as it is all written (waiting for
         it). The pieces end where the child did: when that was early (a failure), the
-        caller sees fewer than it expected and does the rest itself."""
-        file = self._file
-        if file is None or self._told < 0:
-            return
-        fd = file.fileno()
-        while (told := _read_exactly(self._told, _END.size)) is not None:
+        caller sees fewer than it expected and does the rest itself (also once closed)."""
+        while self._file is not None and self._told >= 0:
+            told = _read_exactly(self._told, _END.size)
+            if told is None:
+                return
             (end,) = _END.unpack(told)
             start, self._read = self._read, end
-            yield pickle.loads(_pread_exactly(fd, end - start, start))
+            yield pickle.loads(_pread_exactly(self._file.fileno(), end - start, start))
 
     def close(self) -> None:
         """Stop the child if it still runs, reap it, let its file and pipe go."""

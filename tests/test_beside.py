@@ -110,6 +110,14 @@ def test_pieces_end_where_a_failing_child_stopped(work: beside.Work) -> None:
         assert list(child.pieces()) == ["first"]
 
 
+def test_pieces_end_once_the_child_is_closed() -> None:
+    child = _started(_sends_then_waits)
+    pieces = child.pieces()
+    assert next(pieces) == "first"
+    child.close()
+    assert list(pieces) == []
+
+
 def test_the_pieces_of_a_child_that_ends_well_are_all_there() -> None:
     with _started(_sends(300)) as child:
         sent = list(child.pieces())

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 from test_fast_state import ODD_RESOURCES, _many_resources, _outcome, _resource, _state, _write
 
+from hds_audit import beside
 from hds_audit.collectors.terraform import collect_file
-from hds_audit.collectors.terraform.fast_state import split_batches
+from hds_audit.collectors.terraform.fast_state import FIRST_PASS, LATER_PASS, _Helper, split_batches
 from hds_audit.geo import GeoTables
 
 _HERE = Path(__file__).parent
@@ -57,6 +58,38 @@ def test_the_state_is_cut_where_the_child_takes_less_than_half() -> None:
         here, there = split_batches(batches)
         assert here.start == 0 and here.stop == there.start and there.stop == batches
         assert 0 < len(there) <= len(here)
+
+
+def _sending(*pieces: tuple[str, int, list[Any]]) -> _Helper:
+    def work(send: beside.Send) -> None:
+        for piece in pieces:
+            send(piece)
+
+    child = beside.start(work)
+    assert child is not None
+    return _Helper(child)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks a child")
+def test_a_piece_not_where_expected_ends_what_is_taken_from_the_child() -> None:
+    """A batch missing from the child's part of the first pass (the next piece is the
+    later pass's first) counts as its failure: nothing it sent is kept, the child is
+    stopped, and the later pass is left to this process."""
+    instance = ("a.b", "managed", "t", "b", "", "aws", "k", {"id": "b"})
+    into: list[Any] = ["kept before"]
+    with _sending((FIRST_PASS, 5, [instance]), (LATER_PASS, 0, [instance])) as helper:
+        assert helper.first_pass(into, range(5, 7)) is False
+        assert into == ["kept before"]
+        assert not helper.running
+        helper.later = True  # (were it still asked for)
+        assert helper.later_pass(into.append, 1) == 0
+    with _sending((FIRST_PASS, 5, [instance]), (LATER_PASS, 0, [instance])) as helper:
+        assert helper.first_pass(into, range(5, 6)) is True
+        assert [i.address for i in into[1:]] == ["a.b"]
+        helper.later = True
+        got: list[Any] = []
+        assert helper.later_pass(got.append, 1) == 1
+        assert got[0].attributes == {"id": "b"}
 
 
 @ODD_RESOURCES

@@ -252,11 +252,13 @@ class FastState:
         keys: tuple[str, ...],
         slimmed: Emit,
         part: range,
+        batch_read: Callable[[], None] | None = None,
     ) -> None:
         """The first pass over the batches of ``part``, read again from the file, its
-        bytes let go (see :meth:`each_instance`, with ``keys``)."""
+        bytes let go (see :meth:`each_instance`, with ``keys``); ``batch_read`` is told
+        when each batch has been passed."""
         slim = _slim_decoder(keys)
-        _first_pass_of(self._read_again(part), out, kept_whole, slim, slimmed)
+        _first_pass_of(self._read_again(part), out, kept_whole, slim, slimmed, batch_read)
 
     def let_bytes_go(self) -> bool:
         """After the first pass, drop the view of the file's bytes when a later pass can read
@@ -320,17 +322,21 @@ def _first_pass_of(
     kept_whole: KeptWhole,
     slim: msgspec.json.Decoder[list[Any]] | None,
     slimmed: Emit,
+    batch_read: Callable[[], None] | None = None,
 ) -> None:
-    """The first pass over ``batches`` of resources (see :meth:`FastState.each_instance`)."""
+    """The first pass over ``batches`` of resources (see :meth:`FastState.each_instance`);
+    ``batch_read`` is told when each batch has been passed."""
     for batch, joined in batches:
         typed = None if slim is None else _decode_batch(slim, batch, joined)
         if typed is None:
             for raw in batch:
                 read_resource(raw, out, kept_whole)
-            continue
-        assert kept_whole is not None
-        for raw, resource in zip(batch, typed, strict=True):
-            _slim_resource(raw, resource, out, kept_whole, slimmed)
+        else:
+            assert kept_whole is not None
+            for raw, resource in zip(batch, typed, strict=True):
+                _slim_resource(raw, resource, out, kept_whole, slimmed)
+        if batch_read is not None:
+            batch_read()
 
 
 def _read_into(stream: io.BufferedReader, view: memoryview) -> None:
@@ -749,10 +755,15 @@ def split_batches(batches: int) -> tuple[range, range]:
     return range(0, cut), range(cut, batches)
 
 
+# What each piece a child sends names: its pass (and the batch's number).
+FIRST_PASS, LATER_PASS = "first", "later"
+
+
 class _Helper:
     """A child process reading a state beside this one (:func:`_first_pass_beside`), and
     the pieces it sends: its part of the first pass, then, when the later pass reads the
-    file again, each batch of that pass."""
+    file again, each batch of that pass. Each piece names its pass and batch: one not
+    where it is expected ends what is taken from the child, as its failure would."""
 
     __slots__ = ("child", "later", "pieces", "running")
 
@@ -762,15 +773,25 @@ class _Helper:
         self.later = False  # whether the child goes on with the later pass
         self.running = True
 
-    def first_pass(self, into: list[TfInstance], expected: int) -> bool:
-        """Add the instances of the child's part of the first pass (``expected`` batches)
+    def _batches(self, name: str, numbers: range) -> Iterator[list[tuple[Any, ...]]]:
+        """The instances of batches ``numbers`` of the pass ``name``, while the child sends
+        them in order."""
+        # (not strict: the pieces go on past these numbers, to the later pass)
+        for number, (sent_name, sent_number, instances) in zip(numbers, self.pieces, strict=False):
+            if (sent_name, sent_number) != (name, number):
+                self.close()
+                return
+            yield instances
+
+    def first_pass(self, into: list[TfInstance], numbers: range) -> bool:
+        """Add the instances of the child's part of the first pass (batches ``numbers``)
         to ``into``; whether it sent all of it (else ``into`` is left as it was)."""
         mark = len(into)
         taken = 0
-        for piece in islice(self.pieces, expected):
-            into.extend(documents.received_instances(piece))
+        for instances in self._batches(FIRST_PASS, numbers):
+            into.extend(documents.received_instances(instances))
             taken += 1
-        if taken == expected:
+        if taken == len(numbers):
             return True
         del into[mark:]
         return False
@@ -781,9 +802,9 @@ class _Helper:
         from there)."""
         taken = 0
         if self.later:
-            for piece in islice(self.pieces, batches):
+            for instances in self._batches(LATER_PASS, range(batches)):
                 # Let go once normalised: their texts need not be interned as the index's are.
-                for instance in starmap(TfInstance, piece):
+                for instance in starmap(TfInstance, instances):
                     each(instance)
                 taken += 1
         return taken
@@ -831,25 +852,34 @@ def _first_pass_beside(
 
     def read_there(send: beside.Send) -> None:
         state.note_places(slices)
+        again = state.path is not None  # its part read from the file, not from the bytes
+        if again:
+            # The bytes are let go here at once: this process lets them go after its own
+            # part, and pages only the child still held would be its own memory.
+            slices.clear()
+            state.end_first_pass()
+            state.array = None
+            doc.let_bytes_go_in_child()
         kept = documents._Kept(slim)
-        for number in there:
-            state.each_instance(
-                kept, kept_whole, keys, kept.slimmed, part=range(number, number + 1)
-            )
-            send(documents.sent_instances(kept.flush()))
+        numbers = iter(there)
+
+        def slimmed_read() -> None:
+            send((FIRST_PASS, next(numbers), documents.sent_instances(kept.flush())))
             kept.instances.clear()
-        if state.path is None:  # the later pass splits the bytes kept: this process's job
+
+        if again:
+            state.first_pass_again(kept, kept_whole, keys, kept.slimmed, there, slimmed_read)
+        else:  # the later pass splits the bytes kept: this process's job
+            for number in there:
+                part = range(number, number + 1)
+                state.each_instance(kept, kept_whole, keys, kept.slimmed, part=part)
+                slimmed_read()
             return
-        # This process lets the file's bytes go after its first pass: they must not stay
-        # mapped in the child alone (they would be its own memory then).
-        slices.clear()
-        state.end_first_pass()
-        state.array = None
-        doc.let_bytes_go_in_child()
         read: list[TfInstance] = []
+        numbers = iter(range(state.batches))
 
         def batch_read() -> None:
-            send(documents.sent_instances(read))
+            send((LATER_PASS, next(numbers), documents.sent_instances(read)))
             read.clear()
 
         state.later_pass(read.append, batch_read=batch_read)
@@ -868,7 +898,7 @@ def _first_pass_beside(
             state.end_first_pass()
             state.let_bytes_go()
             doc.data = None
-        if not helper.first_pass(keep.instances, len(there)):
+        if not helper.first_pass(keep.instances, there):
             helper.close()
             if again:
                 state.first_pass_again(keep, kept_whole, keys, keep.slimmed, there)
