@@ -23,7 +23,13 @@ from test_fast_state import ODD_RESOURCES, _many_resources, _outcome, _resource,
 
 from hds_audit import beside
 from hds_audit.collectors.terraform import collect_file
-from hds_audit.collectors.terraform.fast_state import FIRST_PASS, LATER_PASS, _Helper, split_batches
+from hds_audit.collectors.terraform.fast_state import (
+    FIRST_PASS,
+    LATER_PASS,
+    PLACES,
+    _Helper,
+    split_batches,
+)
 from hds_audit.geo import GeoTables
 
 _HERE = Path(__file__).parent
@@ -77,6 +83,13 @@ def test_a_piece_not_where_expected_ends_what_is_taken_from_the_child() -> None:
     stopped, and the later pass is left to this process."""
     instance = ("a.b", "managed", "t", "b", "", "aws", "k", {"id": "b"})
     into: list[Any] = ["kept before"]
+    with _sending((FIRST_PASS, 5, [instance])) as helper:
+        assert helper.places() is None  # (where the resources lie: not sent first)
+        assert not helper.running
+    with _sending((PLACES, 0, (b"s", b"l")), (FIRST_PASS, 5, [instance])) as helper:
+        assert helper.places() == (b"s", b"l")
+        assert helper.first_pass(into, range(5, 6)) is True
+        del into[1:]
     with _sending((FIRST_PASS, 5, [instance]), (LATER_PASS, 0, [instance])) as helper:
         assert helper.first_pass(into, range(5, 7)) is False
         assert into == ["kept before"]

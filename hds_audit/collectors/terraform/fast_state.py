@@ -241,6 +241,22 @@ class FastState:
         if _CLOSING.fullmatch(view, pos) is None:
             self.path = None
 
+    def places(self) -> tuple[bytes, bytes] | None:
+        """What :meth:`note_places` noted, to send to another process (:meth:`take_places`);
+        ``None`` when the file cannot be read again."""
+        if self.path is None:
+            return None
+        return self.starts.tobytes(), self.lengths.tobytes()
+
+    def take_places(self, places: tuple[bytes, bytes] | None) -> None:
+        """Where each resource lies, as another process noted it from the same bytes
+        (:meth:`places`), instead of noting it here."""
+        if places is None:
+            self.path = None
+            return
+        self.starts.frombytes(places[0])
+        self.lengths.frombytes(places[1])
+
     def end_first_pass(self) -> None:
         """The first pass was made a part at a time (``each_instance(part=...)``): over."""
         self.slices = None
@@ -755,8 +771,9 @@ def split_batches(batches: int) -> tuple[range, range]:
     return range(0, cut), range(cut, batches)
 
 
-# What each piece a child sends names: its pass (and the batch's number).
-FIRST_PASS, LATER_PASS = "first", "later"
+# What each piece a child sends names: where the resources lie, or a pass (and the batch's
+# number).
+PLACES, FIRST_PASS, LATER_PASS = "places", "first", "later"
 
 
 class _Helper:
@@ -773,7 +790,7 @@ class _Helper:
         self.later = False  # whether the child goes on with the later pass
         self.running = True
 
-    def _batches(self, name: str, numbers: range) -> Iterator[list[tuple[Any, ...]]]:
+    def _batches(self, name: str, numbers: range) -> Iterator[Any]:
         """The instances of batches ``numbers`` of the pass ``name``, while the child sends
         them in order."""
         # (not strict: the pieces go on past these numbers, to the later pass)
@@ -782,6 +799,13 @@ class _Helper:
                 self.close()
                 return
             yield instances
+
+    def places(self) -> tuple[bytes, bytes] | None:
+        """Where each resource lies (:meth:`FastState.places`), the child's first piece;
+        ``None`` also if it failed before sending it."""
+        for places in self._batches(PLACES, range(1)):
+            return cast("tuple[bytes, bytes] | None", places)
+        return None
 
     def first_pass(self, into: list[TfInstance], numbers: range) -> bool:
         """Add the instances of the child's part of the first pass (batches ``numbers``)
@@ -851,7 +875,8 @@ def _first_pass_beside(
     kept_whole, keys = slim.kept_whole, slim.keys
 
     def read_there(send: beside.Send) -> None:
-        state.note_places(slices)
+        state.note_places(slices)  # (sent: this process need not note them too)
+        send((PLACES, 0, state.places()))
         again = state.path is not None  # its part read from the file, not from the bytes
         if again:
             # The bytes are let go here at once: this process lets them go after its own
@@ -889,9 +914,11 @@ def _first_pass_beside(
         return None
     helper = _Helper(child)
     try:
-        state.note_places(slices)
         state.each_instance(keep, kept_whole, keys, keep.slimmed, part=here)
         keep.flush()
+        # Where each resource lies, as the child noted it; if it failed first, the file is
+        # not read again (the slices of this part are gone): its bytes are kept instead.
+        state.take_places(helper.places())
         again = state.path is not None  # the file can be read again: its bytes go now
         if again:
             del slices[:]  # (the slices of the child's part)
