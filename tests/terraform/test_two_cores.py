@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from test_fast_state import ODD_RESOURCES, _many_resources, _outcome, _resource, _state, _write
 
-from hds_audit import beside
+from hds_audit import beside, inputs
 from hds_audit.collectors.terraform import collect_file
 from hds_audit.collectors.terraform.fast_state import (
     FIRST_PASS,
@@ -182,6 +182,42 @@ def test_a_later_pass_the_child_leaves_is_read_on_here(tmp_path: Path, how: str)
         assert len(outcome[2]) == 20_000
     else:
         assert outcome[0] == "error" and "changed" in outcome[1]
+
+
+# The file is changed once read, before the first pass: the child, reading its part from
+# the file, cannot (nor can this process, reading that part again): the input error one
+# process gives at its later pass.
+_CHANGED_FIRST = r"""
+import os, sys
+from pathlib import Path
+from hds_audit.collectors.terraform.documents import parse_document
+from hds_audit.collectors.terraform.normalise import index_slimmer
+from hds_audit.collectors.terraform.reading import read_text
+from hds_audit.errors import InputError
+path, second_process_from = Path(sys.argv[1]), {"two": 0, "one": None}[sys.argv[2]]
+doc = read_text(path, "state.json")
+path.write_bytes(path.read_bytes())  # the same bytes, another file
+os.utime(path, ns=(1, 1))
+try:
+    parse_document(doc, "state.json", index_slimmer(), second_process_from).replay(print)
+except InputError as error:
+    print(error)
+"""
+
+
+@pytest.mark.parametrize("cores", ["two", "one"])
+def test_a_file_changed_before_its_first_pass_is_the_error_of_one_process(
+    tmp_path: Path, cores: str
+) -> None:
+    path = _write(tmp_path, json.dumps(_state(_many_resources(None, 0, 5000))))
+    done = subprocess.run(
+        [sys.executable, "-c", _CHANGED_FIRST, str(path), cores],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stdout.splitlines() == [f"state.json: {inputs.CHANGED}"]
 
 
 _COLLECT_ON_TWO_CORES = r"""

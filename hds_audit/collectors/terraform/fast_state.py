@@ -729,6 +729,8 @@ def parse_fast(
             helper.close()  # nothing is left for the child to do
         if isinstance(error, ShapeError | RecursionError | AttributeError | TypeError | ValueError):
             raise InputError(name, documents.shape_problem(error)) from None
+        if isinstance(error, inputs.FileProblem):  # the child's part, read again, changed
+            raise InputError(name, error.problem) from None
         raise
     if slim is None or parsed.instances is not streamed:
         if helper is not None:
@@ -858,10 +860,12 @@ def _first_pass_beside(
     of the file; if the child fails, its batches are read here after these, errors and all,
     as if alone.
 
-    When the later pass will read the file again, the child then lets the file's bytes go
-    and reads every batch of that pass, as the replay would (redacted, full instances),
-    while this process builds the index and normalises what it sent: the helper returned
-    keeps it running for the replay."""
+    The child notes where each resource lies and sends it first. When the file can be read
+    again, the child lets its view of the file's bytes go at once and reads its part from
+    the file (this process lets the bytes go after its own part: pages only the child held
+    would be its own memory), then reads every batch of the later pass, as the replay would
+    (redacted, full instances), while this process builds the index and normalises what it
+    sent: the helper returned keeps it running for the replay."""
     slices = state.slices
     if (
         second_process_from is None
