@@ -22,7 +22,7 @@ import pytest
 from test_fast_state import ODD_RESOURCES, _many_resources, _outcome, _resource, _state, _write
 
 from hds_audit import beside, inputs
-from hds_audit.collectors.terraform import collect_file
+from hds_audit.collectors.terraform import collect_file, collect_remote
 from hds_audit.collectors.terraform.fast_state import (
     FIRST_PASS,
     LATER_PASS,
@@ -220,16 +220,20 @@ def test_a_file_changed_before_its_first_pass_is_the_error_of_one_process(
     assert done.stdout.splitlines() == [f"state.json: {inputs.CHANGED}"]
 
 
+_REMOTE = "s3://states/prod/terraform.tfstate"
 _COLLECT_ON_TWO_CORES = r"""
 import pickle, resource, sys
 from pathlib import Path
-from hds_audit.collectors.terraform import collect_file
+from hds_audit.collectors.terraform import collect_file, collect_remote
 from hds_audit.geo import GeoTables
-collected = collect_file(Path(sys.argv[1]), "state.json", GeoTables.default(), None,
-                         second_process_from=0)
+path, geo = Path(sys.argv[1]), GeoTables.default()
+if sys.argv[3] == "file":
+    collected = collect_file(path, "state.json", geo, None, second_process_from=0)
+else:  # a remote state (its bytes written to a file of its own, then read as one)
+    collected = collect_remote(REMOTE, geo, lambda url: path.read_bytes(), None, 0)
 forked = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0
 Path(sys.argv[2]).write_bytes(pickle.dumps((forked, collected.resources, collected.errors)))
-"""
+""".replace("REMOTE", repr(_REMOTE))
 
 
 def _cross_half_state() -> list[dict[str, Any]]:
@@ -275,16 +279,24 @@ def _cross_half_state() -> list[dict[str, Any]]:
     return made
 
 
-def test_a_collection_on_two_cores_gives_the_resources_of_one_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["file", "remote"])
+def test_a_collection_on_two_cores_gives_the_resources_of_one_process(
+    tmp_path: Path, where: str
+) -> None:
     path = _write(tmp_path, json.dumps(_state(_cross_half_state())))
     result = tmp_path / "collected.pickle"
     subprocess.run(
-        [sys.executable, "-c", _COLLECT_ON_TWO_CORES, str(path), str(result)],
+        [sys.executable, "-c", _COLLECT_ON_TWO_CORES, str(path), str(result), where],
         check=True,
         timeout=120,
     )
     forked, resources, errors = pickle.loads(result.read_bytes())
-    alone = collect_file(path, "state.json", GeoTables.default(), second_process_from=None)
+    geo = GeoTables.default()
+    alone = (
+        collect_file(path, "state.json", geo, second_process_from=None)
+        if where == "file"
+        else collect_remote(_REMOTE, geo, lambda url: path.read_bytes(), None, None)
+    )
     assert forked == _TWO_CORES
     assert errors == alone.errors == []
     assert resources == alone.resources
