@@ -13,10 +13,10 @@ import click
 from hds_audit._gc import paused_gc
 from hds_audit.config import FORMATS, LANGS, SEVERITIES, FileConfig, load_config, parse_formats
 from hds_audit.errors import HdsAuditError, UsageError
-from hds_audit.model import Finding, Status
-from hds_audit.reports.grouping import count_distinct, resource_key
+from hds_audit.model import Status
+from hds_audit.reports.grouping import count_distinct
 from hds_audit.reports.model import Report
-from hds_audit.reports.ranking import problem_rank
+from hds_audit.reports.ranking import problem_lines
 from hds_audit.secrets import scrub_message
 from hds_audit.terminal import printable, printable_lines
 
@@ -219,11 +219,8 @@ def _print_summary(report: Report, written: list[Path]) -> None:
         f"against the {report.run.area.label} area: " + (", ".join(parts) or "no findings") + "."
     )
     # One line per problem on a distinct resource: a plan and a state of it are one line.
-    lines: dict[tuple[str, str, object], list[Finding]] = {}
-    for finding in sorted(report.blocking, key=problem_rank):
-        key = (finding.policy.id, finding.status.value, resource_key(finding.resource))
-        lines.setdefault(key, []).append(finding)
-    for findings in list(lines.values())[:10]:
+    shown, lines = problem_lines(report.blocking, 10)
+    for findings in shown:
         finding = findings[0]
         subject = finding.resource.id
         if finding.covers is not None:  # a host scope: how many resources it stands for
@@ -234,8 +231,8 @@ def _print_summary(report: Report, written: list[Path]) -> None:
             f"  {finding.status.value.upper():8} {finding.policy.severity.value:8} "
             + printable(f"{finding.policy.id}  {subject}")
         )
-    if len(lines) > 10:
-        click.echo(f"  ... and {len(lines) - 10} more (see the reports)")
+    if lines > 10:
+        click.echo(f"  ... and {lines - 10} more (see the reports)")
     for path in written:
         click.echo(printable(f"Report: {path}"))
     verdict = {

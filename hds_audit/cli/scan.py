@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 import click
 
+from hds_audit._gc import paused_gc
 from hds_audit.cli.common import (
     CONFIG_OPTION,
     EXIT_HELP,
@@ -340,27 +341,31 @@ def scan(
         options.waivers, options.baseline = ci.waivers, ci.baseline
         _compliance_inputs(options, audit_date, attestations_path, registry_path, chosen)
         report = run_scan(options)
-        if ci.history is not None:
-            from hds_audit.history import drift_for
+        # What follows the run reads it whole and builds more beside it: the cyclic
+        # collector, walking every object the run built, would take as long as the work.
+        with paused_gc():
+            if ci.history is not None:
+                from hds_audit.history import drift_for
 
-            report.drift = drift_for(report, ci.history)
-        progress.stage("writing the reports")
-        written = _write_all(
-            report, chosen, out, options.lang, report_url or config.report_url, signer
-        )
-        run_id = ci.history.record(report) if ci.history is not None else None
+                report.drift = drift_for(report, ci.history)
+            progress.stage("writing the reports")
+            written = _write_all(
+                report, chosen, out, options.lang, report_url or config.report_url, signer
+            )
+            run_id = ci.history.record(report) if ci.history is not None else None
     except HdsAuditError as error:
         progress.close()
         _fail(error)
         return
     finally:
         progress.close()
-    _print_errors(report)
-    for line in report.waivers.warnings() if report.waivers is not None else ():
-        click.echo(printable(f"hds-audit: warning: {line}"), err=True)
-    if not quiet:
-        _print_ci_summary(report, run_id, ci.history)
-        _print_summary(report, written)
+    with paused_gc():
+        _print_errors(report)
+        for line in report.waivers.warnings() if report.waivers is not None else ():
+            click.echo(printable(f"hds-audit: warning: {line}"), err=True)
+        if not quiet:
+            _print_ci_summary(report, run_id, ci.history)
+            _print_summary(report, written)
     sys.exit(report.exit_code)
 
 
