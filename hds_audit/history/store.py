@@ -258,9 +258,10 @@ class HistoryStore:
                         run_id,
                         f.policy.id,
                         f.resource.id,
-                        f.resource.source.kind.value,
-                        f.status.value,
-                        f.policy.severity.value,
+                        # ``_value_``: ``.value`` without its property, per row
+                        f.resource.source.kind._value_,
+                        f.status._value_,
+                        f.policy.severity._value_,
                         f.policy.category,
                     )
                     for f in report.findings

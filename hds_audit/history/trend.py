@@ -32,7 +32,7 @@ _LISTED = 50  # new / fixed findings listed in the HTML; the rest are counted
 def compare(report: Report, previous: Comparison) -> tuple[list[Finding], list[Fixed]]:
     """Problems that are new since ``previous``, and its problems that are fixed now."""
     state = previous.state
-    new = [f for f in report.findings if f.status.value in PROBLEMS and state(f) == NEW]
+    new = [f for f in report.findings if f.status._value_ in PROBLEMS and state(f) == NEW]
     new.sort(key=lambda f: (-f.policy.severity.rank, f.policy.id, identity(f)))
     return new, previous.fixed(report.findings)
 
