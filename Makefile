@@ -105,7 +105,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_terraform.py
+	$(BIN)/python bench/bench_terraform.py --cli
 	$(BIN)/python bench/bench_instructions.py
 	$(BIN)/python bench/bench_azure.py
 	$(BIN)/python bench/bench_gcp.py

@@ -16,6 +16,9 @@ here asserts a time.
 
 Usage: python bench/bench_terraform.py [--sizes 10000,100000,300000] [--repeat 2] [--keep]
        [--html]   (also time the French HTML report, as `make audit` writes it)
+       [--cli]    (also time `hds-audit scan --format json` end to end, as a CI job runs it:
+                   interpreter start, imports, summary and exit included; without history,
+                   and with a previous run in its history to compare with)
 """
 
 from __future__ import annotations
@@ -293,6 +296,36 @@ def measure(state: Path, workdir: Path, repeat: int, html: bool = False) -> dict
     return best
 
 
+def _cli_seconds(state: Path, out: Path, *extra: str) -> float:
+    """Wall time of one ``hds-audit scan STATE --format json -o OUT`` (its exit code is the
+    gate's: findings make it 1)."""
+    command = [sys.executable, "-c", "from hds_audit.cli import main; main()"]
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [*command, "scan", str(state), "--format", "json", "-o", str(out), *extra],
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - t0
+    if done.returncode not in (0, 1):
+        raise subprocess.CalledProcessError(done.returncode, command, done.stdout, done.stderr)
+    return seconds
+
+
+def measure_cli(state: Path, workdir: Path, repeat: int) -> tuple[float, float]:
+    """Best of ``repeat`` CLI runs without history, and of ``repeat`` runs that each have a
+    previous run in their history to compare with."""
+    alone = min(_cli_seconds(state, workdir / "cli", "--no-history") for _ in range(repeat))
+    history = workdir / "cli-history"
+    _cli_seconds(state, history)  # the previous run
+    compared = min(_cli_seconds(state, history) for _ in range(repeat))
+    for directory in (workdir / "cli", history):
+        for file in directory.iterdir():
+            file.unlink()
+        directory.rmdir()
+    return alone, compared
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,300000", help="resource counts")
@@ -301,6 +334,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument(
         "--html", action="store_true", help="also time the French HTML report (not in totals)"
+    )
+    parser.add_argument(
+        "--cli", action="store_true", help="also time the scan command end to end (not in totals)"
     )
     args = parser.parse_args()
     sizes = [args.resources] if args.resources else [int(n) for n in args.sizes.split(",")]
@@ -336,6 +372,12 @@ def main() -> int:
                 f"  HTML report (French, after report.json): {data['html']:.2f}s "
                 f"(CPU {data['html_cpu']:.2f}s), {data['html_size'] / 1e6:.2f} MB, "
                 f"peak {html_peak / 1e6:.0f} MB = {html_peak / data['size']:.2f}x the file"
+            )
+        if args.cli:
+            alone, compared = measure_cli(state, workdir, args.repeat)
+            print(
+                f"  hds-audit scan --format json, end to end: {alone:.2f}s without history, "
+                f"{compared:.2f}s with a previous run in its history"
             )
     print()
     print(
