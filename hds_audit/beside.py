@@ -2,8 +2,8 @@
 
 The child starts as a copy of this process (what was built so far is shared, not copied or
 sent) and returns what it produces pickled, through an unnamed temporary file, one piece at
-a time: all of them once it has ended (:meth:`Beside.results`), or each as soon as it is
-written (:meth:`Beside.pieces`; a pipe tells where each piece ends). Nothing depends on it
+a time: each as soon as it is written (:meth:`Beside.pieces`; a pipe tells where each piece
+ends), or all of them once it has ended (:meth:`Beside.results`). Nothing depends on it
 succeeding: when it cannot start or fails in any way (an error, a signal, a crash),
 :func:`start`, :meth:`Beside.results` or the end of :meth:`Beside.pieces` says so and the
 caller does the work (or what is left of it) itself, so an error is raised here, by the
@@ -23,7 +23,6 @@ those marked :func:`fork_safe` (a thread whose locks and objects no child ever u
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import pickle
 import signal
@@ -111,15 +110,10 @@ class Beside:
         self._read = 0  # where the pieces taken so far end
 
     def results(self) -> Iterator[Any] | None:
-        """What the child sent, read a piece at a time once it has ended (so it is all
-        there); ``None`` if it failed. Not after :meth:`pieces`."""
-        self._let_pipe_go()  # drained first: a child telling of many pieces never waits
-        ended = self._reap(stop=False)
-        file = self._file
-        if not ended or file is None:
-            return None
-        self._file = None
-        return _pieces(file)
+        """What the child sent (and :meth:`pieces` did not take), in order, once it has
+        ended (so it is all there); ``None`` if it failed."""
+        sent = list(self.pieces())  # to the pipe's end: the child has ended
+        return iter(sent) if self._reap(stop=False) else None
 
     def pieces(self) -> Iterator[Any]:
         """Each piece the child sends, in order, as soon as it is all written (waiting for
@@ -136,18 +130,12 @@ class Beside:
     def close(self) -> None:
         """Stop the child if it still runs, reap it, let its file and pipe go."""
         self._reap(stop=True)
-        self._let_pipe_go()
+        if self._told >= 0:
+            os.close(self._told)
+            self._told = -1
         if self._file is not None:
             self._file.close()
             self._file = None
-
-    def _let_pipe_go(self) -> None:
-        if self._told >= 0:
-            with contextlib.suppress(OSError):
-                while os.read(self._told, 1 << 16):
-                    pass
-            os.close(self._told)
-            self._told = -1
 
     def __enter__(self) -> Beside:
         return self
@@ -213,13 +201,3 @@ def _pread_exactly(fd: int, size: int, offset: int) -> bytes:
             raise EOFError("a piece ends past the child's file")
         data += more
     return data
-
-
-def _pieces(file: IO[bytes]) -> Iterator[Any]:
-    """The pieces pickled in ``file``, in order; the file is closed after the last."""
-    with file:
-        file.seek(0)
-        raw = io.FileIO(file.fileno(), "rb", closefd=False)
-        with io.BufferedReader(raw, _BUFFER) as stream:
-            while stream.peek(1):
-                yield pickle.load(stream)

@@ -878,6 +878,12 @@ def _first_pass_beside(
     here, there = split_batches(_batches(len(slices)))
     kept_whole, keys = slim.kept_whole, slim.keys
 
+    def let_bytes_go() -> None:
+        """Once the file can be read again: its bytes, and the slices not read yet."""
+        slices.clear()
+        state.end_first_pass()
+        state.let_bytes_go()
+
     def read_there(send: beside.Send) -> None:
         state.note_places(slices)  # (sent: this process need not note them too)
         send((PLACES, 0, state.places()))
@@ -885,9 +891,7 @@ def _first_pass_beside(
         if again:
             # The bytes are let go here at once: this process lets them go after its own
             # part, and pages only the child still held would be its own memory.
-            slices.clear()
-            state.end_first_pass()
-            state.array = None
+            let_bytes_go()
             doc.let_bytes_go_in_child()
         kept = documents._Kept(slim)
         numbers = iter(there)
@@ -925,9 +929,7 @@ def _first_pass_beside(
         state.take_places(helper.places())
         again = state.path is not None  # the file can be read again: its bytes go now
         if again:
-            del slices[:]  # (the slices of the child's part)
-            state.end_first_pass()
-            state.let_bytes_go()
+            let_bytes_go()  # (the slices left are those of the child's part)
             doc.data = None
         if not helper.first_pass(keep.instances, there):
             helper.close()
