@@ -61,7 +61,10 @@ with paused_gc():
     if stage in chain[3:]:
         _normalised(parsed, state, geo, roots)
 if stage in ("evaluate", "report.json"):
-    collector = TerraformCollector((state,))
+    try:  # one process: a forked child's instructions would not be counted
+        collector = TerraformCollector((state,), second_process_from=None)
+    except TypeError:  # a checkout before the second process (--against)
+        collector = TerraformCollector((state,))
     report = run_scan(ScanOptions(collectors=[collector]), geo=geo, policies=policies)
     if stage == "report.json":
         with paused_gc():
