@@ -18,7 +18,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from operator import itemgetter
+from itertools import groupby
+from operator import attrgetter, itemgetter
 from typing import Final, NamedTuple, TypeVar
 
 from hds_audit.model import (
@@ -77,17 +78,22 @@ source_scope = project_of
 # Each entry holds its source, so no other object can take that ``id`` while it is kept.
 _SCOPES: dict[int, tuple[Source, str]] = {}
 _new_key = tuple.__new__
+_SOURCE, _ID = attrgetter("source"), attrgetter("id")
 
 
-def resource_key(resource: Resource) -> ResourceKey:
-    """The :class:`ResourceKey` of one record."""
-    source = resource.source
+def _scope(source: Source) -> str:
+    """:func:`source_scope`, kept per source met."""
     known = _SCOPES.get(id(source))
     if known is None:
         if len(_SCOPES) >= 4096:
             _SCOPES.clear()
         known = _SCOPES[id(source)] = (source, source_scope(source))
-    key: ResourceKey = _new_key(ResourceKey, (known[1], resource.id))
+    return known[1]
+
+
+def resource_key(resource: Resource) -> ResourceKey:
+    """The :class:`ResourceKey` of one record."""
+    key: ResourceKey = _new_key(ResourceKey, (_scope(resource.source), resource.id))
     return key
 
 
@@ -140,8 +146,16 @@ class DistinctResource:
 
 def count_distinct(resources: Iterable[Resource]) -> int:
     """How many distinct resources the records stand for (``len(distinct_resources(...))``
-    without building them)."""
-    return len({resource_key(resource) for resource in resources})
+    without building them): the distinct ids of each scope, the records of one source taken
+    a run at a time (a file's records follow each other)."""
+    ids_of: dict[str, set[str]] = {}
+    for source, records in groupby(resources, _SOURCE):
+        scope = _scope(source)
+        ids = ids_of.get(scope)
+        if ids is None:
+            ids = ids_of[scope] = set()
+        ids.update(map(_ID, records))
+    return sum(map(len, ids_of.values()))
 
 
 def distinct_resources(resources: Iterable[Resource]) -> list[DistinctResource]:

@@ -11,8 +11,8 @@ import heapq
 from collections.abc import Iterable
 from typing import Any, Final
 
-from hds_audit.model import Finding, Status
-from hds_audit.reports.grouping import resource_key
+from hds_audit.model import Finding, PolicyMeta, Resource, Status
+from hds_audit.reports.grouping import ResourceKey, resource_key
 
 STATUS_RANK: Final = {Status.FAIL: 0, Status.ERROR: 1, Status.UNKNOWN: 2}
 CATEGORY_RANK: Final = {
@@ -24,15 +24,19 @@ CATEGORY_RANK: Final = {
 }
 
 
+def _rank_head(meta: PolicyMeta, status: Status) -> tuple[int, int, int, str]:
+    """What the rank of a problem owes to its policy and status."""
+    return (
+        STATUS_RANK.get(status, len(STATUS_RANK)),
+        -meta.severity.rank,
+        CATEGORY_RANK.get(meta.category, len(CATEGORY_RANK)),
+        meta.id,
+    )
+
+
 def problem_rank(finding: Finding) -> tuple[int, int, int, str, str]:
     """The sort key of a problem: status, severity, category, then policy and resource."""
-    return (
-        STATUS_RANK.get(finding.status, len(STATUS_RANK)),
-        -finding.policy.severity.rank,
-        CATEGORY_RANK.get(finding.policy.category, len(CATEGORY_RANK)),
-        finding.policy.id,
-        finding.resource.id,
-    )
+    return (*_rank_head(finding.policy, finding.status), finding.resource.id)
 
 
 def problem_lines(findings: Iterable[Finding], first: int) -> tuple[list[list[Finding]], int]:
@@ -42,11 +46,28 @@ def problem_lines(findings: Iterable[Finding], first: int) -> tuple[list[list[Fi
 
     What sorting every finding and grouping them in that order gives, without the sort (a
     large run has 100,000 problems to show ten of): lines are grouped in one pass, and only
-    the first are picked out and put in order."""
+    the first are picked out and put in order. The policy's part of a rank is worked out
+    once per policy and status, a resource's key once per run of its findings."""
     lines: dict[tuple[Any, ...], list[tuple[tuple[Any, ...], int, Finding]]] = {}
+    # (policy, status) by identity -> (policy, its id, the status's value, its rank's head):
+    # the entry holds the policy, so no other object takes its id meanwhile.
+    heads: dict[tuple[int, Status], tuple[PolicyMeta, str, str, tuple[Any, ...]]] = {}
+    last: Resource | None = None
+    rkey: ResourceKey | None = None
     for index, finding in enumerate(findings):
-        key = (finding.policy.id, finding.status.value, resource_key(finding.resource))
+        meta, resource, status = finding[0], finding[1], finding[2]
+        head = heads.get((id(meta), status))
+        if head is None:
+            head = heads[id(meta), status] = (meta, meta.id, status.value, _rank_head(meta, status))
+        if resource is not last:
+            last, rkey = resource, resource_key(resource)
+        key = (head[1], head[2], rkey)
         # (rank, index) is unique: findings are never compared
-        lines.setdefault(key, []).append((problem_rank(finding), index, finding))
+        entry = ((*head[3], resource.id), index, finding)
+        line = lines.get(key)
+        if line is None:
+            lines[key] = [entry]
+        else:
+            line.append(entry)
     shown = heapq.nsmallest(first, lines.values(), key=min)
     return [[finding for _, _, finding in sorted(line)] for line in shown], len(lines)

@@ -27,6 +27,7 @@ from hds_audit.model import (
 from hds_audit.reports.grouping import (
     ResourceKey,
     blocking_units,
+    count_distinct,
     distinct_resources,
     group_findings,
     in_key_order,
@@ -90,6 +91,26 @@ def test_scope_is_the_project_directory_or_the_account() -> None:
     api = Source(SourceKind.AWS_API, account="111122223333", region="eu-west-3")
     assert source_scope(api) == "aws-api:111122223333"
     assert resource_key(_bucket(PLAN_A)) == ResourceKey("projects/a", "aws_s3_bucket.records")
+
+
+def test_the_distinct_count_is_the_number_of_distinct_resources() -> None:
+    """``count_distinct`` takes a source's records a run at a time: whatever the runs (one
+    source, sources interleaved, equal sources that are not one object, one address in two
+    projects or two accounts), it counts what ``distinct_resources`` builds."""
+    api = Source(SourceKind.AWS_API, account="111122223333", region="eu-west-3")
+    other_account = Source(SourceKind.AWS_API, account="444455556666", region="eu-west-3")
+    sources = [PLAN_A, STATE_A, STATE_B, dataclasses.replace(STATE_A), api, other_account]
+    for seed in range(200):
+        rng = random.Random(seed)
+        records: list[Resource] = []
+        for _ in range(rng.randrange(0, 12)):  # runs of one source, of any length
+            source = rng.choice(sources)
+            records += [
+                dataclasses.replace(_bucket(source), id=f"aws_s3_bucket.b{rng.randrange(5)}")
+                for _ in range(rng.randrange(1, 6))
+            ]
+        assert count_distinct(records) == len(distinct_resources(records)), seed
+        assert count_distinct(iter(records)) == len(distinct_resources(records)), seed
 
 
 def test_plan_and_state_of_one_address_are_one_resource_with_two_sources(

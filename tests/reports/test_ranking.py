@@ -76,3 +76,27 @@ def test_the_lines_shown_are_those_of_sorting_every_problem() -> None:
         assert [[id(f) for f in line] for line in shown] == [
             [id(f) for f in line] for line in expected
         ], seed
+
+
+def test_the_same_policies_and_resources_met_again_give_the_same_lines() -> None:
+    """A run's findings share their policy and resource objects, a resource's findings one
+    after another: what ``problem_lines`` keeps per policy and per run of a resource gives
+    the lines of the plain sort, policies of one id with several severities included."""
+    for seed in range(300):
+        rng = random.Random(seed)
+        policies = [_policy(rng) for _ in range(rng.randrange(1, 6))]
+        resources = [_finding(rng).resource for _ in range(rng.randrange(1, 8))]
+        findings = []
+        for _ in range(rng.randrange(0, 15)):  # a resource's findings, one after another
+            resource = rng.choice(resources)
+            for _ in range(rng.randrange(1, 5)):
+                status = rng.choice([Status.FAIL, Status.UNKNOWN, Status.ERROR])
+                evidence = (Evidence("in_area", False, "x"),)
+                findings.append(Finding(rng.choice(policies), resource, status, evidence))
+        first = rng.choice([1, 3, 10])
+        shown, count = problem_lines(findings, first)
+        expected, expected_count = _sorted_then_grouped(findings, first)
+        assert count == expected_count, seed
+        assert [[id(f) for f in line] for line in shown] == [
+            [id(f) for f in line] for line in expected
+        ], seed
