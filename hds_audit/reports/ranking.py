@@ -55,7 +55,7 @@ def problem_lines(findings: Iterable[Finding], first: int) -> tuple[list[list[Fi
     last: Resource | None = None
     rkey: ResourceKey | None = None
     for index, finding in enumerate(findings):
-        meta, resource, status = finding[0], finding[1], finding[2]
+        meta, resource, status = finding.policy, finding.resource, finding.status
         head = heads.get((id(meta), status))
         if head is None:
             head = heads[id(meta), status] = (meta, meta.id, status.value, _rank_head(meta, status))

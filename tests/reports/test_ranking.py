@@ -64,18 +64,21 @@ def _sorted_then_grouped(findings: list[Finding], first: int) -> tuple[list[list
     return list(lines.values())[:first], len(lines)
 
 
+def _assert_lines_of_the_plain_sort(findings: list[Finding], first: int, seed: int) -> None:
+    shown, count = problem_lines(findings, first)
+    expected, expected_count = _sorted_then_grouped(findings, first)
+    assert count == expected_count, seed
+    # By identity: equal findings of two sources are still two findings, in order.
+    assert [[id(f) for f in line] for line in shown] == [
+        [id(f) for f in line] for line in expected
+    ], seed
+
+
 def test_the_lines_shown_are_those_of_sorting_every_problem() -> None:
     for seed in range(300):
         rng = random.Random(seed)
         findings = [_finding(rng) for _ in range(rng.randrange(0, 60))]
-        first = rng.choice([1, 3, 10])
-        shown, count = problem_lines(findings, first)
-        expected, expected_count = _sorted_then_grouped(findings, first)
-        assert count == expected_count, seed
-        # By identity: equal findings of two sources are still two findings, in order.
-        assert [[id(f) for f in line] for line in shown] == [
-            [id(f) for f in line] for line in expected
-        ], seed
+        _assert_lines_of_the_plain_sort(findings, rng.choice([1, 3, 10]), seed)
 
 
 def test_the_same_policies_and_resources_met_again_give_the_same_lines() -> None:
@@ -93,10 +96,4 @@ def test_the_same_policies_and_resources_met_again_give_the_same_lines() -> None
                 status = rng.choice([Status.FAIL, Status.UNKNOWN, Status.ERROR])
                 evidence = (Evidence("in_area", False, "x"),)
                 findings.append(Finding(rng.choice(policies), resource, status, evidence))
-        first = rng.choice([1, 3, 10])
-        shown, count = problem_lines(findings, first)
-        expected, expected_count = _sorted_then_grouped(findings, first)
-        assert count == expected_count, seed
-        assert [[id(f) for f in line] for line in shown] == [
-            [id(f) for f in line] for line in expected
-        ], seed
+        _assert_lines_of_the_plain_sort(findings, rng.choice([1, 3, 10]), seed)
