@@ -15,7 +15,8 @@ help:
 	@echo "make audit-ci  the CI gate on the bundled plan: SARIF, JUnit, Markdown; only new findings fail"
 	@echo "make test    run the whole test suite (installs chromium for the HTML tests when missing)"
 	@echo "make lint    ruff + mypy"
-	@echo "make bench   benchmarks (100,000-resource state; its instructions per stage under valgrind;"
+	@echo "make bench   benchmarks (100,000-resource state; 100 states of 1,000 resources;"
+	@echo "             instructions per stage under valgrind;"
 	@echo "             Azure: 3 subscriptions, 3,000 resources;"
 	@echo "             AWS: 3 accounts x 6 regions, 2,000 resources, 50 ms per call;"
 	@echo "             Google Cloud: 3 projects, 3,000 resources, 50 ms per call;"
@@ -105,7 +106,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_terraform.py --cli
+	$(BIN)/python bench/bench_terraform.py --cli --files 100
 	$(BIN)/python bench/bench_instructions.py
 	$(BIN)/python bench/bench_azure.py
 	$(BIN)/python bench/bench_gcp.py

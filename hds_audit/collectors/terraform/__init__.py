@@ -12,10 +12,12 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from hds_audit import inputs
 from hds_audit.collectors.base import CollectedSource, Collection
+from hds_audit.collectors.terraform import files_beside
 from hds_audit.collectors.terraform.documents import (
     ParsedDocument,
     Replay,
@@ -331,22 +333,48 @@ def collect_terraform(
         result.extend(collect_remote(url, geo, remote, keep_attributes, second_process_from))
     local = [p for p in paths if not p.startswith("s3://")]
     inputs = list(expand_inputs(local))
-    for number, found in enumerate(inputs, 1):
-        label, path = found.label, found.path
-        progress.stage(f"terraform: reading {label} ({number}/{len(inputs)})")
-        if found.problem is not None:
-            result.extend(unreadable(label, found.problem))
-        elif found.empty:
-            result.errors.append(CollectionError(label, label, NO_STATE_OR_PLAN, kind=EMPTY_INPUT))
-        elif found.working_dir:
-            result.extend(
-                pull_state(path, label, cli, geo, keep_attributes, progress, second_process_from)
-            )
-        else:
-            result.extend(
-                collect_file(path, label, geo, keep_attributes, progress, second_process_from)
-            )
+    files = [(i.path, i.label) for i in inputs if not (i.problem or i.empty or i.working_dir)]
+    helper = None
+    if second_process_from is not None:
+        # Many files: the last ones collected by a child, each file by one process.
+        helper = files_beside.start_beside(
+            files, partial(_collect_alone, geo=geo, keep_attributes=keep_attributes)
+        )
+    # While a child collects files, each file here is read by this process alone.
+    each_file_from = None if helper is not None else second_process_from
+    file_number = 0
+    try:
+        for number, found in enumerate(inputs, 1):
+            label, path = found.label, found.path
+            progress.stage(f"terraform: reading {label} ({number}/{len(inputs)})")
+            if found.problem is not None:
+                result.extend(unreadable(label, found.problem))
+            elif found.empty:
+                error = CollectionError(label, label, NO_STATE_OR_PLAN, kind=EMPTY_INPUT)
+                result.errors.append(error)
+            elif found.working_dir:
+                result.extend(
+                    pull_state(path, label, cli, geo, keep_attributes, progress, each_file_from)
+                )
+            else:
+                taken = helper.take(file_number) if helper is not None else None
+                file_number += 1
+                if taken is None:
+                    taken = collect_file(
+                        path, label, geo, keep_attributes, progress, each_file_from
+                    )
+                result.extend(taken)
+    finally:
+        if helper is not None:
+            helper.close()
     return result
+
+
+def _collect_alone(
+    path: Path, label: str, *, geo: GeoTables, keep_attributes: frozenset[str] | None
+) -> Collection:
+    """:func:`collect_file` in one process, telling no progress (a child's work)."""
+    return collect_file(path, label, geo, keep_attributes, SILENT, None)
 
 
 @dataclass(frozen=True, slots=True)
